@@ -1,0 +1,53 @@
+"""`python -m finder COMMAND ...`: every command has --help; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from finder.errors import FinderError
+
+# Command name -> module in finder.commands. Each module owns its arguments and behaviour.
+COMMANDS = {
+    "postcode": "postcode",
+    "search": "search",
+    "import": "imports",
+    "build": "build",
+    "export": "export",
+    "check": "check",
+    "refresh": "refresh",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        print(f"{self.prog}: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m finder", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"finder.commands.{module_name}")
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except FinderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,406 @@
+"""Build the postcode tables in `data/` from OS Code-Point Open or an ONS postcode directory.
+
+Code-Point Open is published as a zip of per-area CSVs without a header; its column names live in
+`Doc/Code-Point_Open_Column_Headers.csv`. Eastings and northings are OSGB36 (EPSG:27700) metres and
+are converted to WGS84 with the OS OSTN15 transformation (convertbng carries the OSTN15 grid in its
+wheel; pyproj without that grid, which it would download at run time, falls back to a Helmert
+transform that is off by up to 5 m). Quality 90 rows have no coordinates.
+
+The ONS Postcode Directory and the NSPL rename their columns each release (`ccg` became `sicbl`,
+`ctry` became `ctry25cd`), so their columns are found by name prefix. They add Northern Ireland,
+the Channel Islands, the Isle of Man, terminated postcodes (kept and marked) and NHS areas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from finder import store
+from finder.errors import SourceFormatError
+from finder.postcodes import (
+    COUNTRIES,
+    GSS_COUNTRY,
+    MISSING_E6,
+    OUTCODES_FILE,
+    PLACES_FILE,
+    POSTCODES_FILE,
+    SECTORS_FILE,
+    encode_keys,
+    place_key,
+)
+
+CODEPOINT_COLUMNS = ("Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code")
+CODEPOINT_HEADERS_MEMBER = "Doc/Code-Point_Open_Column_Headers.csv"
+NO_LOCATION_QUALITY = 90
+POSTCODE_SHAPE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+# ONS directory columns, matched by prefix (first match wins): the logical name and its prefixes.
+ONS_COLUMNS = {
+    "postcode": ("pcds",),
+    "terminated": ("doterm",),
+    "lat": ("lat",),
+    "lon": ("long",),
+    "country": ("ctry",),
+}
+ONS_OPTIONAL = {"nhs_area": ("sicbl", "icb", "ccg")}
+ONS_NO_LOCATION_LAT = 99.0  # ONS writes 99.999999 / 0.000000 where a postcode has no location
+
+TOWNS_COLUMNS = ("postcode", "latitude", "longitude", "town", "country")
+TOWNS_COUNTRY = {
+    "ENG": "England",
+    "SCT": "Scotland",
+    "WLS": "Wales",
+    "NIR": "Northern Ireland",
+    "GG": "Channel Islands",
+    "JE": "Channel Islands",
+    "IM": "Isle of Man",
+}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    source: str
+    postcodes: int
+    with_location: int
+    terminated: int
+    sectors: int
+    outcodes: int
+
+    def lines(self) -> list[str]:
+        return [
+            f"Imported {self.postcodes:,} postcodes from {self.source}",
+            f"  {self.with_location:,} with a location, {self.postcodes - self.with_location:,} without",
+            f"  {self.terminated:,} terminated (kept and marked)",
+            f"  {self.sectors:,} sectors and {self.outcodes:,} outcodes with centroids",
+        ]
+
+
+def import_postcodes(path: Path, *, directory: Path | None = None) -> ImportReport:
+    """Detect the format of `path`, build the tables and publish them atomically."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceFormatError(f"{path}: no such file")
+    frame, source = _read_any(path)
+    return publish_postcode_frame(frame, source, directory=directory)
+
+
+def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if CODEPOINT_HEADERS_MEMBER in names:
+                return _read_codepoint_zip(archive), f"OS Code-Point Open ({path.name})"
+            csvs = [n for n in names if n.lower().endswith(".csv")]
+            if len(csvs) == 1:
+                with archive.open(csvs[0]) as handle:
+                    return _read_ons(io.TextIOWrapper(handle, "utf-8-sig"), path), f"ONS postcode directory ({path.name})"
+            raise SourceFormatError(
+                f"{path.name}: a zip but neither Code-Point Open (no {CODEPOINT_HEADERS_MEMBER}) "
+                "nor an ONS directory with a single CSV"
+            )
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    if "pcds" in first.lower():
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return _read_ons(handle, path), f"ONS postcode directory ({path.name})"
+    if first.startswith('"') and POSTCODE_SHAPE.match(first.split(",")[0].strip('"')):
+        # A single Code-Point area CSV (no header): the published column order is assumed and
+        # every row is still checked for shape below.
+        return _read_codepoint_csvs([path.read_bytes()], CODEPOINT_DEFAULT_ORDER), f"OS Code-Point Open ({path.name})"
+    raise SourceFormatError(
+        f"{path.name}: not a recognised postcode file. Expected the Code-Point Open zip, a Code-Point "
+        "area CSV, or an ONS Postcode Directory / NSPL CSV with a 'pcds' column."
+    )
+
+
+CODEPOINT_DEFAULT_ORDER = (
+    "Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code",
+    "NHS_regional_HA_code", "NHS_HA_code", "Admin_county_code", "Admin_district_code", "Admin_ward_code",
+)
+
+
+def _read_codepoint_zip(archive: zipfile.ZipFile) -> pd.DataFrame:
+    header_text = archive.read(CODEPOINT_HEADERS_MEMBER).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(header_text)))
+    # The file has two lines: short codes (PC,PQ,...) and long names; the long names are used.
+    names = next((r for r in rows if "Postcode" in r), None)
+    if names is None or any(col not in names for col in CODEPOINT_COLUMNS):
+        raise SourceFormatError(
+            f"Code-Point Open column headers changed: expected {', '.join(CODEPOINT_COLUMNS)} "
+            f"in {CODEPOINT_HEADERS_MEMBER}, found {rows}"
+        )
+    members = sorted(n for n in archive.namelist() if n.startswith("Data/CSV/") and n.endswith(".csv"))
+    if not members:
+        raise SourceFormatError("Code-Point Open zip has no Data/CSV/*.csv files")
+    return _read_codepoint_csvs((archive.read(m) for m in members), tuple(names))
+
+
+def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.DataFrame:
+    wanted = list(CODEPOINT_COLUMNS)
+    frames = []
+    for blob in blobs:
+        part = pd.read_csv(
+            io.BytesIO(blob), header=None, names=list(names), usecols=wanted,
+            dtype={"Postcode": str, "Country_code": str}, keep_default_na=False,
+        )
+        frames.append(part)
+    raw = pd.concat(frames, ignore_index=True)
+    if len(raw.columns) != len(wanted):
+        raise SourceFormatError("Code-Point Open rows do not have the documented columns")
+    for col in ("Positional_quality_indicator", "Eastings", "Northings"):
+        if not pd.api.types.is_integer_dtype(raw[col]):
+            bad = raw[pd.to_numeric(raw[col], errors="coerce").isna()].head(1)
+            raise SourceFormatError(
+                f"Code-Point Open column {col} is not numeric (first bad row: "
+                f"{bad.to_dict('records')}); the file layout may have changed"
+            )
+    postcodes = raw["Postcode"].str.upper().str.strip()
+    _check_shapes(postcodes, "Code-Point Open")
+    has_location = raw["Positional_quality_indicator"] != NO_LOCATION_QUALITY
+    from convertbng.cutil import convert_lonlat
+
+    lon, lat = convert_lonlat(
+        raw["Eastings"].to_numpy(dtype=np.float64), raw["Northings"].to_numpy(dtype=np.float64)
+    )
+    lat = np.where(has_location, lat, np.nan)
+    lon = np.where(has_location, lon, np.nan)
+    unknown = sorted(set(raw["Country_code"]) - set(GSS_COUNTRY))
+    if unknown:
+        raise SourceFormatError(f"Code-Point Open has unknown country codes {unknown[:5]}")
+    return pd.DataFrame({
+        "postcode": _spaced(postcodes),
+        "lat": lat,
+        "lon": lon,
+        "country": raw["Country_code"].map(GSS_COUNTRY),
+        "terminated": False,
+        "nhs_area": None,
+    })
+
+
+def _spaced(postcodes: pd.Series) -> pd.Series:
+    compact = postcodes.str.replace(" ", "", regex=False)
+    return compact.str[:-3] + " " + compact.str[-3:]
+
+
+def _check_shapes(postcodes: pd.Series, label: str) -> None:
+    bad = postcodes[~postcodes.str.match(POSTCODE_SHAPE.pattern)]
+    if len(bad):
+        raise SourceFormatError(
+            f"{label}: {len(bad):,} rows are not postcodes (first: {bad.iloc[0]!r}); "
+            "the file layout may have changed"
+        )
+
+
+def find_column(header: list[str], prefixes: tuple[str, ...]) -> str | None:
+    lowered = {h.lower(): h for h in header}
+    for prefix in prefixes:
+        for low, original in lowered.items():
+            if low == prefix or (low.startswith(prefix) and re.fullmatch(rf"{prefix}\d*cd|{prefix}\d*", low)):
+                return original
+    return None
+
+
+def _read_ons(handle, path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    header = list(raw.columns)
+    columns = {}
+    for logical, prefixes in ONS_COLUMNS.items():
+        found = find_column(header, prefixes)
+        if found is None:
+            raise SourceFormatError(
+                f"{path.name}: no column for {logical} (looked for {', '.join(p + '*' for p in prefixes)}); "
+                f"header is {', '.join(header[:12])}..."
+            )
+        columns[logical] = found
+    area = find_column(header, ONS_OPTIONAL["nhs_area"])
+    postcodes = raw[columns["postcode"]].str.upper().str.strip()
+    _check_shapes(postcodes, path.name)
+    lat = pd.to_numeric(raw[columns["lat"]], errors="coerce")
+    lon = pd.to_numeric(raw[columns["lon"]], errors="coerce")
+    no_location = lat.isna() | lon.isna() | (lat >= ONS_NO_LOCATION_LAT)
+    country = raw[columns["country"]].map(GSS_COUNTRY)
+    # Some terminated rows carry no country: infer the nation from the postcode area, else Unknown.
+    area_letters = postcodes.str.extract(r"^([A-Z]+)")[0]
+    by_area = area_letters.map({"BT": "Northern Ireland", "JE": "Channel Islands", "GY": "Channel Islands", "IM": "Isle of Man"})
+    country = country.fillna(by_area).fillna("Unknown")
+    nhs_area = raw[area].replace({"": None}) if area else None
+    return pd.DataFrame({
+        "postcode": _spaced(postcodes),
+        "lat": lat.where(~no_location).to_numpy(dtype=np.float64),
+        "lon": lon.where(~no_location).to_numpy(dtype=np.float64),
+        "country": country,
+        "terminated": raw[columns["terminated"]].str.strip() != "",
+        "nhs_area": nhs_area,
+    })
+
+
+def publish_postcode_frame(frame: pd.DataFrame, source: str, *, directory: Path | None = None) -> ImportReport:
+    if frame.empty:
+        raise SourceFormatError(f"{source}: no postcodes in the file")
+    frame = frame.drop_duplicates("postcode", keep="first")
+    compact = frame["postcode"].str.replace(" ", "", regex=False).to_numpy(dtype="S7")
+    keys = encode_keys(compact)
+    order = np.argsort(keys, kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
+    keys = keys[order]
+    has_location = frame["lat"].notna().to_numpy()
+    lat_e6 = np.where(has_location, np.round(frame["lat"].fillna(0) * 1e6), MISSING_E6).astype(np.int32)
+    lon_e6 = np.where(has_location, np.round(frame["lon"].fillna(0) * 1e6), MISSING_E6).astype(np.int32)
+    country_index = frame["country"].map({c: i for i, c in enumerate(COUNTRIES)}).fillna(0).astype(np.int8)
+    imported_at = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    table = pa.table({
+        "key": pa.array(keys, pa.int64()),
+        "lat_e6": pa.array(lat_e6, pa.int32()),
+        "lon_e6": pa.array(lon_e6, pa.int32()),
+        "country": pa.array(country_index.to_numpy(), pa.int8()),
+        "terminated": pa.array(frame["terminated"].to_numpy(dtype=bool)),
+        "nhs_area": pa.array(frame["nhs_area"].where(frame["nhs_area"].notna(), None).tolist(), pa.string()).dictionary_encode(),
+    }).replace_schema_metadata({"source": source, "imported_at": imported_at})
+    live = frame[~frame["terminated"] & frame["lat"].notna()].copy()
+    live["outcode"] = live["postcode"].str.split(" ").str[0]
+    live["sector"] = live["postcode"].str[:-2]
+    sectors = _centroid_table(live, "sector")
+    outcodes = _centroid_table(live, "outcode")
+    files = {
+        POSTCODES_FILE: _parquet_bytes(table),
+        SECTORS_FILE: _parquet_bytes(pa.Table.from_pandas(sectors, preserve_index=False)),
+        OUTCODES_FILE: _parquet_bytes(pa.Table.from_pandas(outcodes, preserve_index=False)),
+    }
+    report = ImportReport(
+        source, len(frame), int(has_location.sum()), int(frame["terminated"].sum()), len(sectors), len(outcodes)
+    )
+    files["manifest.json"] = store.update_manifest(
+        "postcodes",
+        {
+            "source": source,
+            "imported_at": imported_at,
+            "postcodes": report.postcodes,
+            "with_location": report.with_location,
+            "terminated": report.terminated,
+            "licence": "Open Government Licence v3.0",
+            "attribution": [
+                "Contains OS data © Crown copyright and database right 2025",
+                "Contains Royal Mail data © Royal Mail copyright and database right 2025",
+                "Contains National Statistics data © Crown copyright and database right 2025",
+            ],
+        },
+        directory,
+    )
+
+    def validate(temps):
+        check = pq.read_table(temps[POSTCODES_FILE])
+        if check.num_rows != len(frame) or not np.all(np.diff(check.column("key").to_numpy()) > 0):
+            raise SourceFormatError("postcode table failed validation after writing; nothing replaced")
+
+    store.publish(files, validate=validate, directory=directory)
+    return report
+
+
+def _centroid_table(live: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Mean position of a sector's or outcode's live postcodes, its majority country, the share of
+    its postcodes in England and whether it straddles a border (25 outcodes do)."""
+    grouped = live.groupby(key)
+    table = pd.DataFrame({
+        "lat": grouped["lat"].mean().round(6),
+        "lon": grouped["lon"].mean().round(6),
+        "postcodes": grouped.size(),
+        "share_england": grouped["country"].apply(lambda c: float((c == "England").mean())).round(4),
+        "country": grouped["country"].agg(lambda c: c.value_counts().index[0]),
+        "mixed_country": grouped["country"].nunique() > 1,
+    })
+    return table.reset_index()
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def import_towns(path: Path, *, directory: Path | None = None) -> int:
+    """Town names for offline place search, from the CC0 outcode-towns list.
+
+    A town's position is the centroid of its outcodes' centroids from our own postcode tables
+    where we have them (more accurate and current), else the list's approximate coordinates.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceFormatError(f"{path}: no such file")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in TOWNS_COLUMNS if c not in raw.columns]
+    if missing:
+        raise SourceFormatError(f"{path.name}: missing columns {missing}; header is {list(raw.columns)}")
+    directory = directory or store.data_dir()
+    outcodes = pq.read_table(directory / OUTCODES_FILE).to_pandas().set_index("outcode")
+    # A name can be a town ("Harewood"), a list of districts ("Gorgie, Stenhouse and Sighthill")
+    # or the local authority in `region` ("Leeds"). Names shared by several places ("Leeds" in
+    # Kent and West Yorkshire, 17 "Norton"s) resolve to the one with the most outcodes.
+    names = []
+    for record in raw.to_dict("records"):
+        parts = re.split(r",| and ", record["town"]) + [record["region"]]
+        for part in {p.strip() for p in parts if p.strip()}:
+            names.append({**record, "name": part})
+    named = pd.DataFrame(names)
+    named["place_key"] = named["name"].map(place_key)
+    named = named[named["place_key"] != ""]
+    sizes = named.groupby(["place_key", "region"])["postcode"].transform("nunique")
+    named = named.assign(group_size=sizes).sort_values(["place_key", "group_size"], ascending=[True, False])
+    best_region = named.groupby("place_key")["region"].first()
+    named = named[named["region"] == named["place_key"].map(best_region)]
+    rows = []
+    for key, group in named.groupby("place_key"):
+        town = group["name"].iloc[0]
+        known = outcodes.reindex(group["postcode"].unique()).dropna(subset=["lat"])
+        if len(known):
+            lat, lon = known["lat"].mean(), known["lon"].mean()
+            countries = known["country"]
+            share = float((countries == "England").mean())
+            country = countries.value_counts().index[0]
+            mixed = countries.nunique() > 1
+            source = "outcode centroids of OS Code-Point Open; town names from outcodes_towns (CC0)"
+        else:
+            lat = pd.to_numeric(group["latitude"], errors="coerce").mean()
+            lon = pd.to_numeric(group["longitude"], errors="coerce").mean()
+            mapped = group["country"].map(TOWNS_COUNTRY).dropna()
+            if pd.isna(lat) or mapped.empty:
+                continue
+            country = mapped.value_counts().index[0]
+            share = float((mapped == "England").mean())
+            mixed = mapped.nunique() > 1
+            source = "outcodes_towns (CC0), approximate"
+        rows.append({
+            "place_key": key, "name": town, "lat": round(float(lat), 6), "lon": round(float(lon), 6),
+            "country": country, "share_england": round(share, 4), "mixed_country": bool(mixed),
+            "outcodes": " ".join(sorted(group["postcode"].unique())), "source": source,
+        })
+    if not rows:
+        raise SourceFormatError(f"{path.name}: no towns found")
+    places = pd.DataFrame(rows).drop_duplicates("place_key")
+    files = {PLACES_FILE: _parquet_bytes(pa.Table.from_pandas(places, preserve_index=False))}
+    files["manifest.json"] = store.update_manifest(
+        "places",
+        {"source": path.name, "towns": len(places), "licence": "CC0 1.0 (names); positions from OS Code-Point Open"},
+        directory,
+    )
+    store.publish(files, directory=directory)
+    return len(places)
+
+
+def cli_import_postcodes(path: Path) -> list[str]:
+    return import_postcodes(path).lines()
+
+
+def cli_import_towns(path: Path) -> list[str]:
+    return [f"Imported {import_towns(path):,} towns for offline place search from {Path(path).name}"]

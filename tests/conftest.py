@@ -1,0 +1,33 @@
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch) -> Path:
+    """A private copy of the embedded data/, with FINDER_DATA_DIR pointing at it, for tests that
+    write. The committed data/ is never written by a test."""
+    target = tmp_path / "data"
+    shutil.copytree(ROOT / "data", target)
+    monkeypatch.setenv("FINDER_DATA_DIR", str(target))
+    return target
+
+
+@pytest.fixture
+def local_server():
+    from localserver import LocalServer
+
+    with LocalServer() as server:
+        yield server

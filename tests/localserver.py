@@ -1,0 +1,118 @@
+"""A programmable HTTP server on 127.0.0.1 for network-path tests (never any other address).
+
+    with LocalServer() as server:
+        server.route("/page", body="<html>...</html>")
+        server.route("/slow", body="...", delay=2.0)
+        server.route("/flaky", responses=[(500, "oops"), (200, "ok")])
+        server.route("/limited", status=429, headers={"Retry-After": "1"})
+        fetch(server.url("/page"))
+        server.hits["/page"]  # requests received per path
+
+Routes match on the path without the query string. Conditional requests are answered with 304
+when the route has an `etag` and the client sends a matching If-None-Match.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: str | bytes = ""
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+    responses: list = field(default_factory=list)  # consumed in order, then falls back to status/body
+    etag: str | None = None
+    content_type: str = "text/html; charset=utf-8"
+    truncate_to: int | None = None  # send a Content-Length larger than the body, then close
+
+
+class LocalServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: dict[str, int] = defaultdict(int)
+        self.body_bytes_sent = 0
+        self.requests: list[tuple[str, dict]] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_GET(self):
+                path = urlsplit(self.path).path
+                with server._lock:
+                    server.hits[path] += 1
+                    server.requests.append((self.path, dict(self.headers)))
+                    route = server.routes.get(path)
+                    reply = route.responses.pop(0) if route and route.responses else None
+                if route is None:
+                    self._send(404, b"not found", {}, "text/plain")
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                if reply is not None:
+                    status, body = reply[0], reply[1]
+                    headers = reply[2] if len(reply) > 2 else {}
+                else:
+                    status, body, headers = route.status, route.body, dict(route.headers)
+                if route.etag:
+                    headers = {**headers, "ETag": route.etag}
+                    if self.headers.get("If-None-Match") == route.etag:
+                        self._send(304, b"", headers, route.content_type)
+                        return
+                data = body.encode("utf-8") if isinstance(body, str) else body
+                if route.truncate_to is not None:
+                    self.send_response(status)
+                    self.send_header("Content-Type", route.content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: route.truncate_to])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self._send(status, data, headers, route.content_type)
+
+            def _send(self, status, data, headers, content_type):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                if data:
+                    self.wfile.write(data)
+                    with server._lock:
+                        server.body_bytes_sent += len(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def route(self, path: str, **kwargs) -> Route:
+        route = Route(**kwargs)
+        with self._lock:
+            self.routes[path] = route
+        return route
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
