@@ -8,8 +8,10 @@ no per-postcode Python objects (1.7M postcodes in about 25 MB).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -211,8 +213,8 @@ class PostcodeTables:
 
     def find(self, compact: str) -> int | None:
         key = encode_key(compact)
-        i = int(np.searchsorted(self.keys, key))
-        if i < len(self.keys) and self.keys[i] == key:
+        i = int(self.keys.searchsorted(key))
+        if i < len(self.keys) and int(self.keys[i]) == key:
             return i
         return None
 
@@ -223,16 +225,22 @@ def _centroids(path: Path, key_column: str) -> dict[str, dict]:
 
 
 _tables: PostcodeTables | None = None
-_tables_mtime: float | None = None
+_tables_stamp: tuple | None = None
+_checked_at = 0.0
 _lock = threading.Lock()
+# How often a long-running process (the app) looks for a replaced postcode table.
+RELOAD_CHECK_SECONDS = 1.0
 
 
 def tables() -> PostcodeTables:
     """The loaded tables, reloaded when the postcode table in `data/` is replaced."""
-    global _tables, _tables_mtime
+    global _tables, _tables_stamp, _checked_at
+    now = time.monotonic()
+    if _tables is not None and now - _checked_at < RELOAD_CHECK_SECONDS and _tables_stamp[0] == _data_env():
+        return _tables
     path = store.data_dir() / POSTCODES_FILE
     try:
-        mtime = path.stat().st_mtime_ns
+        stamp = (_data_env(), path.stat().st_mtime_ns)
     except FileNotFoundError:
         raise PostcodeError(
             "The postcode tables are missing from data/; build them with "
@@ -240,10 +248,15 @@ def tables() -> PostcodeTables:
             "no_data",
         ) from None
     with _lock:
-        if _tables is None or _tables_mtime != mtime or _tables.directory != path.parent:
+        if _tables is None or _tables_stamp != stamp:
             _tables = PostcodeTables(path.parent)
-            _tables_mtime = mtime
+            _tables_stamp = stamp
+        _checked_at = now
         return _tables
+
+
+def _data_env() -> str | None:
+    return os.environ.get(store.DATA_DIR_ENV)
 
 
 def lookup(query: object, *, online: bool = False) -> Location:
@@ -269,10 +282,18 @@ def lookup(query: object, *, online: bool = False) -> Location:
         if i is not None:
             country = COUNTRIES[t.country[i]]
             terminated = bool(t.terminated[i])
-            if t.lat_e6[i] != MISSING_E6:
+            lat_e6 = int(t.lat_e6[i])
+            if lat_e6 != MISSING_E6:
                 return Location(
-                    original, parsed.text, "postcode", t.lat_e6[i] / 1e6, t.lon_e6[i] / 1e6,
-                    country, "postcode", t.source, terminated,
+                    original,
+                    parsed.text,
+                    "postcode",
+                    lat_e6 / 1e6,
+                    int(t.lon_e6[i]) / 1e6,
+                    country,
+                    "postcode",
+                    t.source,
+                    terminated,
                     1.0 if country == "England" else 0.0,
                 )
             # A known postcode without coordinates: fall back to its sector, keeping its nation.
@@ -280,8 +301,9 @@ def lookup(query: object, *, online: bool = False) -> Location:
             if fallback is not None:
                 return _with(fallback, terminated=terminated)
             if country != "Unknown":
-                return Location(original, parsed.text, "postcode", None, None, country, "nation",
-                                t.source, terminated)
+                return Location(
+                    original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
+                )
         elif online:
             from finder import online as online_lookup
 
@@ -308,8 +330,9 @@ def _with(location: Location, **changes) -> Location:
     return Location(**values)
 
 
-def _centroid_location(original: str, parsed: ParsedQuery, t: PostcodeTables,
-                       country_hint: str | None = None) -> Location | None:
+def _centroid_location(
+    original: str, parsed: ParsedQuery, t: PostcodeTables, country_hint: str | None = None
+) -> Location | None:
     """The sector centroid for a postcode or sector, else the outcode centroid."""
     candidates = []
     if parsed.kind in ("postcode", "sector"):
@@ -322,7 +345,7 @@ def _centroid_location(original: str, parsed: ParsedQuery, t: PostcodeTables,
         country = country_hint if country_hint and country_hint != "Unknown" else row["country"]
         return Location(
             original,
-            parsed.text if parsed.kind != "postcode" or precision == "postcode" else parsed.text,
+            parsed.text,
             parsed.kind,
             float(row["lat"]),
             float(row["lon"]),
@@ -343,9 +366,16 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
     row = t.places.get(place_key(parsed.text))
     if row is not None:
         return Location(
-            " ".join(query.split()), row["name"], "place", float(row["lat"]), float(row["lon"]),
-            row["country"], "place", row["source"],
-            share_in_england=float(row["share_england"]), mixed_country=bool(row["mixed_country"]),
+            " ".join(query.split()),
+            row["name"],
+            "place",
+            float(row["lat"]),
+            float(row["lon"]),
+            row["country"],
+            "place",
+            row["source"],
+            share_in_england=float(row["share_england"]),
+            mixed_country=bool(row["mixed_country"]),
         )
     if online:
         from finder import online as online_lookup

@@ -5,21 +5,37 @@ HELP = "Import a source file into data/ (header checked; data/ is replaced atomi
 
 # Source kind -> "module:function"; each function takes the path and returns report lines.
 IMPORTERS = {
-    "postcodes": ("finder.imports.postcodes:cli_import_postcodes",
-                  "OS Code-Point Open zip/CSV or an ONS Postcode Directory / NSPL CSV"),
+    "postcodes": (
+        "finder.imports.postcodes:cli_import_postcodes",
+        "OS Code-Point Open zip/CSV or an ONS Postcode Directory / NSPL CSV",
+    ),
     "towns": ("finder.imports.postcodes:cli_import_towns", "outcode-to-town list for offline town search"),
-    "nhs-providers": ("finder.imports.nhs:cli_import_providers", "ODS list of NHS Talking Therapies providers"),
-    "nhs-outcomes": ("finder.imports.nhs:cli_import_outcomes",
-                     "NHS England annual main measures or therapy-based outcomes (CSV or zip)"),
-    "service-links": ("finder.imports.nhs:cli_import_service_links", "service websites, self-referral and IPT evidence"),
-    "practitioners": ("finder.imports.practitioners:cli_import_practitioners",
-                      "register export of IPT practitioners (template in README)"),
+    "nhs-providers": (
+        "finder.imports.nhs:cli_import_providers",
+        "ODS list of NHS Talking Therapies providers",
+    ),
+    "nhs-outcomes": (
+        "finder.imports.nhs:cli_import_outcomes",
+        "NHS England annual main measures or therapy-based outcomes (CSV or zip)",
+    ),
+    "service-links": (
+        "finder.imports.nhs:cli_import_service_links",
+        "service websites, self-referral and IPT evidence",
+    ),
+    "practitioners": (
+        "finder.imports.practitioners:cli_import_practitioners",
+        "register export of IPT practitioners (template in README)",
+    ),
 }
 
 
 def add_arguments(parser):
-    parser.add_argument("kind", choices=sorted(IMPORTERS), metavar="KIND",
-                        help="; ".join(f"{k}: {v[1]}" for k, v in sorted(IMPORTERS.items())))
+    parser.add_argument(
+        "kind",
+        choices=sorted(IMPORTERS),
+        metavar="KIND",
+        help="; ".join(f"{k}: {v[1]}" for k, v in sorted(IMPORTERS.items())),
+    )
     parser.add_argument("path", type=Path, metavar="PATH")
 
 

@@ -8,8 +8,11 @@ HELP = "Resolve a postcode, sector, outcode or town to a location (offline by de
 def add_arguments(parser):
     parser.add_argument("query", metavar="QUERY", help='e.g. "SW1A 1AA", "SW1A 1", "LS1" or a town')
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument("--online", action="store_true",
-                        help="also ask postcodes.io / OpenStreetMap Nominatim for what the embedded data lacks")
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask postcodes.io / OpenStreetMap Nominatim for what the embedded data lacks",
+    )
 
 
 def run(args) -> int:

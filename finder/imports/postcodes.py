@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +105,9 @@ def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
             csvs = [n for n in names if n.lower().endswith(".csv")]
             if len(csvs) == 1:
                 with archive.open(csvs[0]) as handle:
-                    return _read_ons(io.TextIOWrapper(handle, "utf-8-sig"), path), f"ONS postcode directory ({path.name})"
+                    return _read_ons(
+                        io.TextIOWrapper(handle, "utf-8-sig"), path
+                    ), f"ONS postcode directory ({path.name})"
             raise SourceFormatError(
                 f"{path.name}: a zip but neither Code-Point Open (no {CODEPOINT_HEADERS_MEMBER}) "
                 "nor an ONS directory with a single CSV"
@@ -118,7 +120,9 @@ def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
     if first.startswith('"') and POSTCODE_SHAPE.match(first.split(",")[0].strip('"')):
         # A single Code-Point area CSV (no header): the published column order is assumed and
         # every row is still checked for shape below.
-        return _read_codepoint_csvs([path.read_bytes()], CODEPOINT_DEFAULT_ORDER), f"OS Code-Point Open ({path.name})"
+        return _read_codepoint_csvs(
+            [path.read_bytes()], CODEPOINT_DEFAULT_ORDER
+        ), f"OS Code-Point Open ({path.name})"
     raise SourceFormatError(
         f"{path.name}: not a recognised postcode file. Expected the Code-Point Open zip, a Code-Point "
         "area CSV, or an ONS Postcode Directory / NSPL CSV with a 'pcds' column."
@@ -126,8 +130,16 @@ def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
 
 
 CODEPOINT_DEFAULT_ORDER = (
-    "Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code",
-    "NHS_regional_HA_code", "NHS_HA_code", "Admin_county_code", "Admin_district_code", "Admin_ward_code",
+    "Postcode",
+    "Positional_quality_indicator",
+    "Eastings",
+    "Northings",
+    "Country_code",
+    "NHS_regional_HA_code",
+    "NHS_HA_code",
+    "Admin_county_code",
+    "Admin_district_code",
+    "Admin_ward_code",
 )
 
 
@@ -152,8 +164,12 @@ def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.D
     frames = []
     for blob in blobs:
         part = pd.read_csv(
-            io.BytesIO(blob), header=None, names=list(names), usecols=wanted,
-            dtype={"Postcode": str, "Country_code": str}, keep_default_na=False,
+            io.BytesIO(blob),
+            header=None,
+            names=list(names),
+            usecols=wanted,
+            dtype={"Postcode": str, "Country_code": str},
+            keep_default_na=False,
         )
         frames.append(part)
     raw = pd.concat(frames, ignore_index=True)
@@ -179,14 +195,16 @@ def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.D
     unknown = sorted(set(raw["Country_code"]) - set(GSS_COUNTRY))
     if unknown:
         raise SourceFormatError(f"Code-Point Open has unknown country codes {unknown[:5]}")
-    return pd.DataFrame({
-        "postcode": _spaced(postcodes),
-        "lat": lat,
-        "lon": lon,
-        "country": raw["Country_code"].map(GSS_COUNTRY),
-        "terminated": False,
-        "nhs_area": None,
-    })
+    return pd.DataFrame(
+        {
+            "postcode": _spaced(postcodes),
+            "lat": lat,
+            "lon": lon,
+            "country": raw["Country_code"].map(GSS_COUNTRY),
+            "terminated": False,
+            "nhs_area": None,
+        }
+    )
 
 
 def _spaced(postcodes: pd.Series) -> pd.Series:
@@ -233,20 +251,26 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
     country = raw[columns["country"]].map(GSS_COUNTRY)
     # Some terminated rows carry no country: infer the nation from the postcode area, else Unknown.
     area_letters = postcodes.str.extract(r"^([A-Z]+)")[0]
-    by_area = area_letters.map({"BT": "Northern Ireland", "JE": "Channel Islands", "GY": "Channel Islands", "IM": "Isle of Man"})
+    by_area = area_letters.map(
+        {"BT": "Northern Ireland", "JE": "Channel Islands", "GY": "Channel Islands", "IM": "Isle of Man"}
+    )
     country = country.fillna(by_area).fillna("Unknown")
     nhs_area = raw[area].replace({"": None}) if area else None
-    return pd.DataFrame({
-        "postcode": _spaced(postcodes),
-        "lat": lat.where(~no_location).to_numpy(dtype=np.float64),
-        "lon": lon.where(~no_location).to_numpy(dtype=np.float64),
-        "country": country,
-        "terminated": raw[columns["terminated"]].str.strip() != "",
-        "nhs_area": nhs_area,
-    })
+    return pd.DataFrame(
+        {
+            "postcode": _spaced(postcodes),
+            "lat": lat.where(~no_location).to_numpy(dtype=np.float64),
+            "lon": lon.where(~no_location).to_numpy(dtype=np.float64),
+            "country": country,
+            "terminated": raw[columns["terminated"]].str.strip() != "",
+            "nhs_area": nhs_area,
+        }
+    )
 
 
-def publish_postcode_frame(frame: pd.DataFrame, source: str, *, directory: Path | None = None) -> ImportReport:
+def publish_postcode_frame(
+    frame: pd.DataFrame, source: str, *, directory: Path | None = None
+) -> ImportReport:
     if frame.empty:
         raise SourceFormatError(f"{source}: no postcodes in the file")
     frame = frame.drop_duplicates("postcode", keep="first")
@@ -259,15 +283,19 @@ def publish_postcode_frame(frame: pd.DataFrame, source: str, *, directory: Path 
     lat_e6 = np.where(has_location, np.round(frame["lat"].fillna(0) * 1e6), MISSING_E6).astype(np.int32)
     lon_e6 = np.where(has_location, np.round(frame["lon"].fillna(0) * 1e6), MISSING_E6).astype(np.int32)
     country_index = frame["country"].map({c: i for i, c in enumerate(COUNTRIES)}).fillna(0).astype(np.int8)
-    imported_at = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    table = pa.table({
-        "key": pa.array(keys, pa.int64()),
-        "lat_e6": pa.array(lat_e6, pa.int32()),
-        "lon_e6": pa.array(lon_e6, pa.int32()),
-        "country": pa.array(country_index.to_numpy(), pa.int8()),
-        "terminated": pa.array(frame["terminated"].to_numpy(dtype=bool)),
-        "nhs_area": pa.array(frame["nhs_area"].where(frame["nhs_area"].notna(), None).tolist(), pa.string()).dictionary_encode(),
-    }).replace_schema_metadata({"source": source, "imported_at": imported_at})
+    imported_at = datetime.now(UTC).strftime("%Y-%m-%d")
+    table = pa.table(
+        {
+            "key": pa.array(keys, pa.int64()),
+            "lat_e6": pa.array(lat_e6, pa.int32()),
+            "lon_e6": pa.array(lon_e6, pa.int32()),
+            "country": pa.array(country_index.to_numpy(), pa.int8()),
+            "terminated": pa.array(frame["terminated"].to_numpy(dtype=bool)),
+            "nhs_area": pa.array(
+                frame["nhs_area"].where(frame["nhs_area"].notna(), None).tolist(), pa.string()
+            ).dictionary_encode(),
+        }
+    ).replace_schema_metadata({"source": source, "imported_at": imported_at})
     live = frame[~frame["terminated"] & frame["lat"].notna()].copy()
     live["outcode"] = live["postcode"].str.split(" ").str[0]
     live["sector"] = live["postcode"].str[:-2]
@@ -279,7 +307,12 @@ def publish_postcode_frame(frame: pd.DataFrame, source: str, *, directory: Path 
         OUTCODES_FILE: _parquet_bytes(pa.Table.from_pandas(outcodes, preserve_index=False)),
     }
     report = ImportReport(
-        source, len(frame), int(has_location.sum()), int(frame["terminated"].sum()), len(sectors), len(outcodes)
+        source,
+        len(frame),
+        int(has_location.sum()),
+        int(frame["terminated"].sum()),
+        len(sectors),
+        len(outcodes),
     )
     files["manifest.json"] = store.update_manifest(
         "postcodes",
@@ -312,14 +345,16 @@ def _centroid_table(live: pd.DataFrame, key: str) -> pd.DataFrame:
     """Mean position of a sector's or outcode's live postcodes, its majority country, the share of
     its postcodes in England and whether it straddles a border (25 outcodes do)."""
     grouped = live.groupby(key)
-    table = pd.DataFrame({
-        "lat": grouped["lat"].mean().round(6),
-        "lon": grouped["lon"].mean().round(6),
-        "postcodes": grouped.size(),
-        "share_england": grouped["country"].apply(lambda c: float((c == "England").mean())).round(4),
-        "country": grouped["country"].agg(lambda c: c.value_counts().index[0]),
-        "mixed_country": grouped["country"].nunique() > 1,
-    })
+    table = pd.DataFrame(
+        {
+            "lat": grouped["lat"].mean().round(6),
+            "lon": grouped["lon"].mean().round(6),
+            "postcodes": grouped.size(),
+            "share_england": grouped["country"].apply(lambda c: float((c == "England").mean())).round(4),
+            "country": grouped["country"].agg(lambda c: c.value_counts().index[0]),
+            "mixed_country": grouped["country"].nunique() > 1,
+        }
+    )
     return table.reset_index()
 
 
@@ -349,7 +384,7 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
     # Kent and West Yorkshire, 17 "Norton"s) resolve to the one with the most outcodes.
     names = []
     for record in raw.to_dict("records"):
-        parts = re.split(r",| and ", record["town"]) + [record["region"]]
+        parts = [*re.split(r",| and ", record["town"]), record["region"]]
         for part in {p.strip() for p in parts if p.strip()}:
             names.append({**record, "name": part})
     named = pd.DataFrame(names)
@@ -380,18 +415,30 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
             share = float((mapped == "England").mean())
             mixed = mapped.nunique() > 1
             source = "outcodes_towns (CC0), approximate"
-        rows.append({
-            "place_key": key, "name": town, "lat": round(float(lat), 6), "lon": round(float(lon), 6),
-            "country": country, "share_england": round(share, 4), "mixed_country": bool(mixed),
-            "outcodes": " ".join(sorted(group["postcode"].unique())), "source": source,
-        })
+        rows.append(
+            {
+                "place_key": key,
+                "name": town,
+                "lat": round(float(lat), 6),
+                "lon": round(float(lon), 6),
+                "country": country,
+                "share_england": round(share, 4),
+                "mixed_country": bool(mixed),
+                "outcodes": " ".join(sorted(group["postcode"].unique())),
+                "source": source,
+            }
+        )
     if not rows:
         raise SourceFormatError(f"{path.name}: no towns found")
     places = pd.DataFrame(rows).drop_duplicates("place_key")
     files = {PLACES_FILE: _parquet_bytes(pa.Table.from_pandas(places, preserve_index=False))}
     files["manifest.json"] = store.update_manifest(
         "places",
-        {"source": path.name, "towns": len(places), "licence": "CC0 1.0 (names); positions from OS Code-Point Open"},
+        {
+            "source": path.name,
+            "towns": len(places),
+            "licence": "CC0 1.0 (names); positions from OS Code-Point Open",
+        },
         directory,
     )
     store.publish(files, directory=directory)

@@ -1,0 +1,241 @@
+"""The one search function the app, the CLI and the benchmarks call.
+
+It resolves the query to a location, measures the straight-line distance to every record the
+dataset holds (NHS services and private practitioners alike, vectorised), filters, sorts and says
+what the user should know about the answer ("approximate location", "NHS Talking Therapies is for
+people in England") as notices rather than errors. Only an unusable query raises (PostcodeError).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from finder import postcodes, store
+from finder.errors import FinderError
+from finder.geo import haversine_miles
+from finder.postcodes import Location
+
+SERVICES_FILE = "services.json"
+PRACTITIONERS_FILE = "practitioners.json"
+KINDS = ("all", "nhs", "private")
+MODES = ("any", "online", "in_person")
+MAX_RADIUS_MILES = 1000.0
+MAX_LIMIT = 100_000
+
+# The keys every searchable record carries (the data contract of data/*.json).
+RECORD_KEYS = (
+    "id",
+    "kind",
+    "name",
+    "lat",
+    "lon",
+    "location_precision",
+    "offers_ipt",
+    "ipt_evidence",
+    "self_referral_url",
+    "phone",
+    "website",
+    "email",
+    "source",
+    "last_verified",
+    "works_online",
+    "works_in_person",
+)
+
+
+@dataclass
+class SearchResponse:
+    query: Location
+    results: list[dict]
+    notices: list[str] = field(default_factory=list)
+    radius_miles: float = 10.0
+
+    def to_json(self) -> dict:
+        return {"query": self.query.to_json(), "results": self.results, "notices": self.notices}
+
+
+class Dataset:
+    """Searchable records with their coordinates as arrays (NaN where a record has none)."""
+
+    def __init__(self, records: list[dict]):
+        self.records = records
+        self.kind = np.array([r["kind"] for r in records], dtype=object)
+        self.lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in records], dtype=np.float64)
+        self.lon = np.array([np.nan if r["lon"] is None else r["lon"] for r in records], dtype=np.float64)
+        self.ipt = np.array([r["offers_ipt"] is True for r in records], dtype=bool)
+        self.online_referral = np.array([bool(r["self_referral_url"]) for r in records], dtype=bool)
+        self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
+        self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
+
+    def count(self, kind: str) -> int:
+        return int((self.kind == kind).sum())
+
+
+def _read_records(directory: Path, name: str) -> list[dict]:
+    path = directory / name
+    if not path.exists():
+        return []
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        records = payload["records"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise FinderError(
+            f"data/{name} is damaged ({error}); rebuild it with `python -m finder build`"
+        ) from None
+    for record in records:
+        missing = [key for key in RECORD_KEYS if key not in record]
+        if missing:
+            raise FinderError(f"data/{name}: record {record.get('id')!r} lacks {', '.join(missing)}")
+    return records
+
+
+_dataset: Dataset | None = None
+_dataset_stamp: tuple | None = None
+_lock = threading.Lock()
+
+
+def dataset() -> Dataset:
+    """The records of data/, loaded once and reloaded when a data file changes."""
+    global _dataset, _dataset_stamp
+    directory = store.data_dir()
+    stamp = (
+        str(directory),
+        *tuple(
+            (directory / name).stat().st_mtime_ns if (directory / name).exists() else None
+            for name in (SERVICES_FILE, PRACTITIONERS_FILE)
+        ),
+    )
+    with _lock:
+        if _dataset is None or _dataset_stamp != stamp:
+            records = _read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE)
+            _dataset = Dataset(records)
+            _dataset_stamp = stamp
+        return _dataset
+
+
+def dataset_info() -> dict:
+    """Counts and the manifest, for 'About the data'."""
+    data = dataset()
+    return {
+        "nhs_services": data.count("nhs"),
+        "private_practitioners": data.count("private"),
+        "manifest": store.read_json("manifest.json", default={}) or {},
+    }
+
+
+def _check_options(radius_miles, kind, mode, limit) -> None:
+    if kind not in KINDS:
+        raise FinderError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if mode not in MODES:
+        raise FinderError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if not isinstance(radius_miles, int | float) or not 0 < radius_miles <= MAX_RADIUS_MILES:
+        raise FinderError(f"radius must be more than 0 and at most {MAX_RADIUS_MILES:g} miles")
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise FinderError(f"limit must be a whole number from 1 to {MAX_LIMIT:,}")
+
+
+def nhs_available(location: Location) -> bool:
+    """NHS Talking Therapies is England-only. A border outcode or town that is partly in England
+    may still be served, so it keeps NHS results with a notice."""
+    if location.country == "England":
+        return True
+    return bool(location.mixed_country and (location.share_in_england or 0) > 0)
+
+
+def search(
+    query: str,
+    radius_miles: float = 10,
+    kind: str = "all",
+    self_referral_online: bool = False,
+    ipt: bool = False,
+    limit: int = 50,
+    mode: str = "any",
+    online_lookup: bool = False,
+) -> SearchResponse:
+    _check_options(radius_miles, kind, mode, limit)
+    location = postcodes.lookup(query, online=online_lookup)
+    data = dataset()
+    notices = _notices(location, kind, data)
+
+    keep = np.ones(len(data.records), dtype=bool)
+    if kind != "all":
+        keep &= data.kind == kind
+    if not nhs_available(location):
+        keep &= data.kind != "nhs"
+    if self_referral_online:
+        keep &= data.online_referral
+    if ipt:
+        keep &= data.ipt
+    if mode == "online":
+        keep &= data.works_online
+    elif mode == "in_person":
+        keep &= data.works_in_person
+
+    if location.has_coordinates:
+        distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
+    else:
+        distances = np.full(len(data.records), np.nan)
+    near = keep & (distances <= radius_miles)  # NaN compares False: no location, not near
+    # Practitioners (and national services) who work online are an option wherever you live, so
+    # they are shown beyond the radius too, after everything nearby, and labelled as online.
+    online_elsewhere = keep & ~near & data.works_online
+    order_near = np.flatnonzero(near)[np.argsort(distances[near], kind="stable")]
+    elsewhere = np.flatnonzero(online_elsewhere)
+    order_elsewhere = elsewhere[np.argsort(np.nan_to_num(distances[elsewhere], nan=np.inf), kind="stable")]
+    chosen = np.concatenate([order_near, order_elsewhere])[:limit]
+
+    results = []
+    for i in chosen:
+        distance = distances[i]
+        record = dict(data.records[i])
+        record["distance_miles"] = None if np.isnan(distance) else round(float(distance), 2)
+        record["within_radius"] = bool(near[i])
+        record["online_option"] = bool(online_elsewhere[i])
+        results.append(record)
+    if not results:
+        notices.append(
+            f"Nothing matched within {radius_miles:g} miles. Try a wider radius, fewer filters, "
+            "or services that work online."
+        )
+    return SearchResponse(location, results, notices, float(radius_miles))
+
+
+def _notices(location: Location, kind: str, data: Dataset) -> list[str]:
+    notices = []
+    if location.terminated:
+        notices.append(f"{location.postcode} is no longer in use; results are for where it was.")
+    if not location.has_coordinates:
+        notices.append(
+            f"We don't have a map position for {location.postcode}, so we can't list services by "
+            "distance. Options that work online are shown."
+        )
+    elif location.approximate:
+        area = {"sector": "postcode sector", "outcode": "postcode district", "place": "town"}.get(
+            location.precision, location.precision
+        )
+        notices.append(
+            f"Approximate location: we used the centre of the {area} {location.postcode}, "
+            "so distances are approximate."
+        )
+    if kind in ("all", "nhs"):
+        if location.country != "England" and not nhs_available(location):
+            notices.append(
+                f"NHS Talking Therapies is for people in England; {location.postcode} is in "
+                f"{location.country}. Your GP is the first step there; private and online options are shown."
+            )
+        elif location.mixed_country:
+            notices.append(
+                f"{location.postcode} is on a border: NHS Talking Therapies in England is for people "
+                "who live or are registered with a GP in England."
+            )
+    if kind in ("all", "private") and data.count("private") == 0:
+        notices.append(
+            "We don't hold any private IPT practitioners yet: no register export has been imported. "
+            "You can check a named therapist on the 'Check a therapist' page."
+        )
+    return notices

@@ -1,0 +1,64 @@
+"""Writes to data/ are atomic: the old files or the new ones, never a mixture or a torn file."""
+
+import json
+import os
+
+import pytest
+
+from finder import store
+
+
+def test_publish_replaces_files_together(tmp_path):
+    store.publish({"a.json": b"1", "b.json": b"1"}, directory=tmp_path)
+    store.publish({"a.json": b"2", "b.json": b"2"}, directory=tmp_path)
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes() == b"2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+
+
+def test_failed_validation_leaves_old_files_byte_identical(tmp_path):
+    store.publish({"a.json": b"old"}, directory=tmp_path)
+
+    def reject(temps):
+        raise ValueError("bad data")
+
+    with pytest.raises(ValueError):
+        store.publish({"a.json": b"new"}, validate=reject, directory=tmp_path)
+    assert (tmp_path / "a.json").read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_crash_after_commit_point_is_rolled_forward(tmp_path, monkeypatch):
+    store.publish({"a.json": b"old", "b.json": b"old"}, directory=tmp_path)
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def crash_on_second_data_rename(src, dst):
+        # the journal's own rename is the first call; die after renaming one data file
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_on_second_data_rename)
+    with pytest.raises(SystemExit):
+        store.publish({"a.json": b"new", "b.json": b"new"}, directory=tmp_path)
+    monkeypatch.setattr(os, "replace", real_replace)
+    # Half renamed on disk; the next reader or writer finishes the job from the journal.
+    store.recover(tmp_path)
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes() == b"new"
+    assert not (tmp_path / store.JOURNAL_NAME).exists()
+
+
+def test_crash_before_commit_point_keeps_old_files(tmp_path):
+    store.publish({"a.json": b"old"}, directory=tmp_path)
+    (tmp_path / f"{store.TMP_PREFIX}a.json.xyz").write_bytes(b"half-written")
+    store.recover(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+    assert (tmp_path / "a.json").read_bytes() == b"old"
+
+
+def test_manifest_entries_are_replaced_per_source(tmp_path):
+    store.publish({"manifest.json": store.update_manifest("x", {"n": 1}, tmp_path)}, directory=tmp_path)
+    store.publish({"manifest.json": store.update_manifest("y", {"n": 2}, tmp_path)}, directory=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest == {"sources": {"x": {"n": 1}, "y": {"n": 2}}}
