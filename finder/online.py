@@ -17,7 +17,7 @@ import requests
 from finder import PROJECT_NAME, PROJECT_URL
 from finder.postcodes import GSS_COUNTRY, Location
 
-POSTCODES_IO = os.environ.get("FINDER_POSTCODES_IO_URL", "https://api.postcodes.io")
+POSTCODES_IO = "https://api.postcodes.io"
 USER_AGENT = f"{PROJECT_NAME} (+{PROJECT_URL})"
 TIMEOUT_SECONDS = 5
 
@@ -27,15 +27,16 @@ COUNTRY_NAMES = set(GSS_COUNTRY.values())
 @functools.lru_cache(maxsize=1024)
 def postcodes_io(postcode: str) -> Location | None:
     """Look a full postcode up on postcodes.io; None when it is unknown or the service is down."""
+    base = os.environ.get("FINDER_POSTCODES_IO_URL", POSTCODES_IO)  # tests point it at 127.0.0.1
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     quoted = requests.utils.quote(postcode)
     try:
-        reply = session.get(f"{POSTCODES_IO}/postcodes/{quoted}", timeout=TIMEOUT_SECONDS)
+        reply = session.get(f"{base}/postcodes/{quoted}", timeout=TIMEOUT_SECONDS)
         if reply.status_code == 200:
             result = reply.json()["result"]
             return _location(postcode, result, terminated=False)
-        reply = session.get(f"{POSTCODES_IO}/terminated_postcodes/{quoted}", timeout=TIMEOUT_SECONDS)
+        reply = session.get(f"{base}/terminated_postcodes/{quoted}", timeout=TIMEOUT_SECONDS)
         if reply.status_code == 200:
             return _location(postcode, reply.json()["result"], terminated=True)
     except (requests.RequestException, ValueError, KeyError, TypeError):

@@ -309,6 +309,8 @@ def lookup(query: object, *, online: bool = False) -> Location:
 
             found = online_lookup.postcodes_io(parsed.text)
             if found is not None:
+                if found.country == "Unknown" and parsed.outcode in t.outcodes:
+                    found = _with(found, country=t.outcodes[parsed.outcode]["country"])
                 return found
     found = _centroid_location(original, parsed, t)
     if found is not None:
