@@ -1,11 +1,54 @@
-from finder.errors import FinderError
+"""`python -m finder check NAME [--reg NUMBER] [--offline] [--json]`."""
 
-HELP = "(being built)"
+import json
+
+HELP = (
+    "Check a named therapist: IPT UK accreditation plus a current core registration (HCPC, BACP live; "
+    "links to check UKCP, CBT Register UK and NCPS by hand)."
+)
+
+_LABELS = {
+    "current": "current",
+    "current_with_conditions": "current, with conditions",
+    "lapsed_or_removed": "lapsed or removed",
+    "not_found": "not found",
+    "ambiguous": "ambiguous",
+    "check_failed": "check failed",
+    "manual_check": "check by hand",
+}
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("name", metavar="NAME", help='the therapist\'s name, e.g. "Dr Jane Smith MBACP"')
+    parser.add_argument(
+        "--reg",
+        metavar="NUMBER",
+        default=None,
+        help="a registration number: HCPC like PYL012345, or a BACP/UKCP/BABCP number",
+    )
+    parser.add_argument("--offline", action="store_true", help="use only local data; no live register checks")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args) -> int:
-    raise FinderError("'check' is not built yet")
+    from finder import live
+
+    result = live.check_therapist(args.name, args.reg, offline=args.offline)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    number = f" ({result.registration_number})" if result.registration_number else ""
+    print(f"{result.name}{number}, checked {result.checked_at}")
+    for register in result.registers:
+        level = f" [{register.level}]" if register.level else ""
+        listed = f" as {register.name_on_register!r}" if register.name_on_register else ""
+        print(f"- {register.register}: {_LABELS[register.status]}{level}{listed}")
+        if register.note:
+            print(f"    {register.note}")
+        for candidate in register.candidates:
+            where = f", {candidate['location']}" if candidate.get("location") else ""
+            num = f" {candidate['registration_number']}" if candidate.get("registration_number") else ""
+            print(f"    candidate: {candidate['name']}{num}{where}")
+        print(f"    {register.url}")
+    print(result.overall.verdict)
+    return 0

@@ -1,0 +1,662 @@
+"""Is this therapist an accredited IPT practitioner? One answer gathered from several registers.
+
+IPT UK lists who is accredited in Interpersonal Psychotherapy, but it is not itself an accredited
+register of the Professional Standards Authority; the core professional registration lives on HCPC,
+BACP, UKCP, CBT Register UK (BABCP) or NCPS. So the overall verdict is "IPT accredited" only when
+IPT UK lists the person AND at least one core register shows them currently registered.
+
+Each register yields a `RegisterResult` whose status is one of `STATUSES`. The rules that keep the
+answer honest:
+- a network error, a timeout or a page whose layout changed is `check_failed`, never `not_found`;
+- `not_found` always says "not found on X as of DATE" and carries the link to look again;
+- a fuzzy name match alone is never `current` (it is `ambiguous`, with the candidates listed);
+- a registration number whose register name differs from the name asked about is `ambiguous`;
+- several entries with the same name are `ambiguous`, with every candidate listed.
+
+This module holds the rules only. The live lookups are injected as `Checker` callables by the
+composition root (`finder.live`), so nothing here imports a scraper or touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+
+from finder import names
+from finder.errors import FinderError
+
+CURRENT = "current"
+CURRENT_WITH_CONDITIONS = "current_with_conditions"
+LAPSED_OR_REMOVED = "lapsed_or_removed"
+NOT_FOUND = "not_found"
+AMBIGUOUS = "ambiguous"
+CHECK_FAILED = "check_failed"
+MANUAL_CHECK = "manual_check"
+STATUSES = (
+    CURRENT,
+    CURRENT_WITH_CONDITIONS,
+    LAPSED_OR_REMOVED,
+    NOT_FOUND,
+    AMBIGUOUS,
+    CHECK_FAILED,
+    MANUAL_CHECK,
+)
+# Statuses that count as holding a registration (conditions of practice still allow practice).
+REGISTERED_STATUSES = frozenset({CURRENT, CURRENT_WITH_CONDITIONS})
+
+# How a result was obtained.
+METHOD_LIVE_NUMBER = "live: registration number lookup"
+METHOD_LIVE_NAME = "live: name search"
+METHOD_LOCAL = "local data"
+METHOD_MANUAL = "manual: search by hand at the link"
+
+# How sure a result is about the identity of the person.
+CONFIDENCE_HIGH = "high"  # exact name and the registration number asked about
+CONFIDENCE_MEDIUM = "medium"  # exact name, one entry, no number to confirm it
+CONFIDENCE_LOW = "low"  # a similar name only, or a number whose name differs
+CONFIDENCE_NONE = "none"  # nothing was compared (failed, manual, not found)
+
+IPT_UK = "IPT UK"
+HCPC = "HCPC"
+BACP = "BACP"
+UKCP = "UKCP"
+BABCP = "CBT Register UK (BABCP)"
+NCPS = "NCPS"
+CORE_REGISTERS = (HCPC, BACP, UKCP, BABCP, NCPS)
+ALL_REGISTERS = (IPT_UK, *CORE_REGISTERS)
+
+# HCPC numbers are the profession's letters then up to six digits ("PYL012345"). These are the
+# profession codes of the HCPC register; practitioner psychologists (PYL) and arts therapists (AS)
+# are the ones who most often train in IPT.
+HCPC_PREFIXES = (
+    "AS",
+    "BS",
+    "CH",
+    "CS",
+    "DT",
+    "HAD",
+    "OT",
+    "ODP",
+    "OR",
+    "PA",
+    "PH",
+    "PYL",
+    "PO",
+    "RA",
+    "SL",
+)
+HCPC_NUMBER_RE = re.compile(r"^(" + "|".join(sorted(HCPC_PREFIXES, key=len, reverse=True)) + r")(\d{1,6})$")
+# BACP membership numbers and UKCP/BABCP numbers are digits; NCPS numbers look like NCS14-01401.
+DIGITS_NUMBER_RE = re.compile(r"^\d{3,9}$")
+NCPS_NUMBER_RE = re.compile(r"^NCS\d{2}-\d{5}$")
+MAX_NUMBER_LENGTH = 20
+_MARKUP_RE = re.compile(r"[<>{}\[\]\\|`$;=]|&#|&[a-z]+;|://", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+
+
+@dataclass(frozen=True)
+class RegistrationNumber:
+    text: str  # normalised: upper case, no spaces
+    kind: str  # "hcpc" | "digits" | "ncps"
+    prefix: str = ""  # HCPC profession code
+
+
+def parse_registration_number(number: object) -> RegistrationNumber | None:
+    """Validate a registration number's shape; None for no number. Raises FinderError."""
+    if number is None:
+        return None
+    if not isinstance(number, str):
+        raise FinderError("The registration number must be text, like PYL012345.")
+    text = re.sub(r"[\s]+", "", number).upper()
+    if not text:
+        return None
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise FinderError("That registration number is too long; numbers look like PYL012345 or 383010.")
+    if m := HCPC_NUMBER_RE.match(text):
+        return RegistrationNumber(text, "hcpc", m[1])
+    if DIGITS_NUMBER_RE.match(text):
+        return RegistrationNumber(text, "digits")
+    if NCPS_NUMBER_RE.match(text):
+        return RegistrationNumber(text, "ncps")
+    shown = text if len(text) <= 20 else text[:19] + "…"
+    if re.match(r"^[A-Z]+\d+$", text):
+        raise FinderError(
+            f"'{shown}' is not an HCPC registration number: HCPC numbers are a profession code "
+            f"({', '.join(HCPC_PREFIXES)}) and up to six digits, like PYL012345."
+        )
+    raise FinderError(
+        f"'{shown}' doesn't look like a registration number: use an HCPC number like PYL012345, "
+        "a BACP, UKCP or BABCP membership number (digits), or an NCPS number like NCS14-01401."
+    )
+
+
+def validate_name(name: object) -> names.ParsedName:
+    """The therapist's name as typed, parsed; raises FinderError with a one-line message."""
+    if not isinstance(name, str) or not name.strip():
+        raise FinderError('Please give the therapist\'s name, like "Jane Smith".')
+    if len(name) > names.MAX_NAME_LENGTH:
+        raise FinderError(f"That name is too long (at most {names.MAX_NAME_LENGTH} characters).")
+    if any(ord(ch) < 32 for ch in name) or _MARKUP_RE.search(name):
+        raise FinderError("Please type just the therapist's name, without markup or links.")
+    try:
+        parsed = names.parse_name(name)
+    except ValueError:
+        raise FinderError(
+            "That has no name left once titles and letters (Dr, MBACP, PhD...) are removed."
+        ) from None
+    if not parsed.first or not any(ch.isalpha() for ch in parsed.surname):
+        raise FinderError('Please give the therapist\'s first name and surname, like "Jane Smith".')
+    return parsed
+
+
+@dataclass(frozen=True)
+class CheckQuery:
+    """What a checker is asked: the name as typed, parsed, and the registration number if any."""
+
+    name: str
+    parsed: names.ParsedName
+    registration_number: RegistrationNumber | None
+    checked_at: str  # ISO 8601 UTC, the moment of this check
+
+    @property
+    def date(self) -> str:
+        return self.checked_at[:10]
+
+
+# ---------------------------------------------------------------------------------------------
+# Register entries and results
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One entry as a register shows it (parsed from its page or from local data)."""
+
+    name: str
+    registration_number: str | None = None
+    status_text: str | None = None  # the register's own words: "Registered", "Suspended"...
+    level: str | None = None  # "MBACP (Accred)", "Level B", "Practitioner psychologist"...
+    location: str | None = None
+    url: str | None = None  # the entry's own page, when it has one
+    last_verified: str | None = None  # for local data: when the entry was last checked at source
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    register: str
+    status: str
+    url: str
+    checked_at: str
+    method: str
+    confidence: str = CONFIDENCE_NONE
+    level: str | None = None
+    registration_number: str | None = None
+    name_on_register: str | None = None
+    candidates: tuple[Mapping[str, object], ...] = ()
+    note: str = ""
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        if not self.url.startswith("https://") and not self.url.startswith("http://"):
+            raise ValueError(f"register links must be http(s): {self.url!r}")
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["candidates"] = [dict(c) for c in self.candidates]
+        return {
+            key: data[key]
+            for key in (
+                "register",
+                "status",
+                "level",
+                "registration_number",
+                "name_on_register",
+                "url",
+                "checked_at",
+                "method",
+                "confidence",
+                "candidates",
+                "note",
+            )
+        }
+
+
+@dataclass(frozen=True)
+class Overall:
+    ipt_accredited: bool
+    verdict: str
+    missing: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"ipt_accredited": self.ipt_accredited, "verdict": self.verdict, "missing": list(self.missing)}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    registration_number: str | None
+    registers: tuple[RegisterResult, ...]
+    overall: Overall
+    checked_at: str = ""
+
+    def result_for(self, register: str) -> RegisterResult | None:
+        return next((r for r in self.registers if r.register == register), None)
+
+    def to_json(self) -> dict:
+        return {
+            "query": {"name": self.name, "registration_number": self.registration_number},
+            "registers": [r.to_json() for r in self.registers],
+            "overall": self.overall.to_json(),
+        }
+
+
+Checker = Callable[[CheckQuery], RegisterResult]
+
+
+def status_from_text(text: str | None) -> str | None:
+    """A register's own status words mapped onto our statuses; None when the words are unknown
+    (an unknown status is a changed page, not a verdict)."""
+    if not text:
+        return None
+    t = names.fold(text)
+    if re.search(
+        r"\b(not registered|suspend|struck|strike|removed|lapsed|expired|deregistered"
+        r"|de registered|withdrawn|erased|resigned|voluntar|ceased|revoked)",
+        t,
+    ):
+        return LAPSED_OR_REMOVED
+    if re.search(r"\b(condition|caution|restrict|interim order)", t):
+        return CURRENT_WITH_CONDITIONS
+    if re.search(r"\b(registered|current|active|accredited|member)\b", t):
+        return CURRENT
+    return None
+
+
+def not_found_note(register: str, date: str) -> str:
+    return f"Not found on {register} as of {date}."
+
+
+def failed_result(
+    register: str,
+    query: CheckQuery,
+    url: str,
+    reason: str,
+    method: str,
+    registration_number: str | None = None,
+) -> RegisterResult:
+    """A check that could not be completed: never read as 'not on the register'."""
+    return RegisterResult(
+        register,
+        CHECK_FAILED,
+        url,
+        query.checked_at,
+        method,
+        registration_number=registration_number,
+        note=f"Could not check {register} as of {query.date} ({reason}); this is not a 'not found'. "
+        "Try again later or search by hand at the link.",
+    )
+
+
+def manual_result(register: str, query: CheckQuery, url: str, why: str) -> RegisterResult:
+    return RegisterResult(
+        register,
+        MANUAL_CHECK,
+        url,
+        query.checked_at,
+        METHOD_MANUAL,
+        note=f"{why} Search by hand at the link.",
+    )
+
+
+def _candidate(entry: RegisterEntry, match: names.NameMatch | None = None) -> dict:
+    row = {
+        "name": entry.name,
+        "registration_number": entry.registration_number,
+        "status": entry.status_text,
+        "level": entry.level,
+        "location": entry.location,
+    }
+    if entry.url:
+        row["url"] = entry.url
+    if match is not None:
+        row["score"] = match.score
+    return row
+
+
+def _same_number(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and re.sub(r"\s", "", a).upper() == re.sub(r"\s", "", b).upper()
+
+
+def judge_number_lookup(
+    register: str,
+    query: CheckQuery,
+    entries: Sequence[RegisterEntry],
+    *,
+    url: str,
+    default_status_text: str | None = None,
+) -> RegisterResult:
+    """The result of looking a registration number up (HCPC): `entries` is what the register showed
+    for that number, empty when it said it has none."""
+    number = query.registration_number.text if query.registration_number else None
+    if not entries:
+        return RegisterResult(
+            register,
+            NOT_FOUND,
+            url,
+            query.checked_at,
+            METHOD_LIVE_NUMBER,
+            registration_number=number,
+            note=f"{not_found_note(register, query.date)} No entry has the number {number}; check the "
+            "number and the profession.",
+        )
+    entry = entries[0]
+    match = names.compare(query.parsed, names.parse_name(entry.name)) if _parses(entry.name) else None
+    status = status_from_text(entry.status_text or default_status_text)
+    common = dict(
+        registration_number=entry.registration_number or number,
+        name_on_register=entry.name,
+        level=entry.level,
+        url=entry.url or url,
+        checked_at=query.checked_at,
+        method=METHOD_LIVE_NUMBER,
+    )
+    if status is None:
+        return RegisterResult(
+            register,
+            CHECK_FAILED,
+            **common,
+            note=f"{register} showed a status we don't recognise ({entry.status_text!r}); "
+            "read it at the link.",
+        )
+    if match is None or not match.exact:
+        return RegisterResult(
+            register,
+            AMBIGUOUS,
+            confidence=CONFIDENCE_LOW,
+            candidates=(_candidate(entry, match),),
+            **common,
+            note=f"{number} is registered to {entry.name!r}, which is not exactly "
+            f"{query.parsed.display!r}: check the number, or a change of name, at the link.",
+        )
+    return RegisterResult(
+        register,
+        status,
+        confidence=CONFIDENCE_HIGH,
+        **common,
+        note=_status_note(register, status, entry, query.date),
+    )
+
+
+def _status_note(register: str, status: str, entry: RegisterEntry, date: str) -> str:
+    said = f" ({entry.status_text})" if entry.status_text else ""
+    when = f"as last verified on {entry.last_verified}" if entry.last_verified else f"as of {date}"
+    if register == IPT_UK:
+        # IPT UK is a membership body's directory, not a statutory or accredited register.
+        level = f" at {entry.level}" if entry.level else ""
+        return f"Listed in IPT UK's directory{level} {when}."
+    if status == CURRENT:
+        return f"On the {register} register{said} {when}."
+    if status == CURRENT_WITH_CONDITIONS:
+        return f"On the {register} register with conditions or a caution{said} {when}: read them at the link."
+    return f"Listed by {register} but not currently registered{said} {when}."
+
+
+def _parses(name: str) -> bool:
+    try:
+        names.parse_name(name)
+    except ValueError:
+        return False
+    return True
+
+
+def judge_name_search(
+    register: str,
+    query: CheckQuery,
+    entries: Sequence[RegisterEntry],
+    *,
+    url: str,
+    method: str = METHOD_LIVE_NAME,
+    default_status_text: str | None = None,
+) -> RegisterResult:
+    """The result of searching a register by name (BACP, IPT UK): `entries` is every entry the
+    search showed. Registers that only list current members pass `default_status_text`."""
+    number = query.registration_number.text if query.registration_number else None
+    index = names.NameIndex([e.name for e in entries])
+    matches = index.matches(query.parsed)
+    exact = [(entries[i], m) for i, m in matches if m.exact]
+    close = [(entries[i], m) for i, m in matches if not m.exact]
+    if any(m.whole_surname for _, m in exact):
+        # "Jane Smith-Jones" listed in full outranks a "Jane Smith" who shares one part: the
+        # part-only entries stay visible as candidates.
+        close = [(e, m) for e, m in exact if not m.whole_surname] + close
+        exact = [(e, m) for e, m in exact if m.whole_surname]
+    if number:
+        numbered = [(e, m) for e, m in exact if _same_number(e.registration_number, number)]
+        if numbered:
+            exact = numbered
+        else:
+            # A number given but carried by a different name: the number does not confirm anyone.
+            others = [e for e in entries if _same_number(e.registration_number, number)]
+            if others:
+                entry = others[0]
+                return RegisterResult(
+                    register,
+                    AMBIGUOUS,
+                    url,
+                    query.checked_at,
+                    method,
+                    CONFIDENCE_LOW,
+                    entry.level,
+                    entry.registration_number,
+                    entry.name,
+                    candidates=tuple(_candidate(e) for e in others)
+                    + tuple(_candidate(e, m) for e, m in exact),
+                    note=f"The number {number} belongs to {entry.name!r} on {register}, not to "
+                    f"{query.parsed.display!r}.",
+                )
+    if len(exact) == 1:
+        entry, _match = exact[0]
+        status = status_from_text(entry.status_text or default_status_text)
+        confident = (
+            CONFIDENCE_HIGH
+            if number and _same_number(entry.registration_number, number)
+            else CONFIDENCE_MEDIUM
+        )
+        if status is None:
+            return RegisterResult(
+                register,
+                CHECK_FAILED,
+                entry.url or url,
+                query.checked_at,
+                method,
+                CONFIDENCE_NONE,
+                entry.level,
+                entry.registration_number,
+                entry.name,
+                note=f"{register} showed a status we don't recognise ({entry.status_text!r}).",
+            )
+        return RegisterResult(
+            register,
+            status,
+            entry.url or url,
+            query.checked_at,
+            method,
+            confident,
+            entry.level,
+            entry.registration_number,
+            entry.name,
+            candidates=tuple(_candidate(e, m) for e, m in close),
+            note=_status_note(register, status, entry, query.date),
+        )
+    if len(exact) > 1:
+        return RegisterResult(
+            register,
+            AMBIGUOUS,
+            url,
+            query.checked_at,
+            method,
+            CONFIDENCE_LOW,
+            candidates=tuple(_candidate(e, m) for e, m in exact + close),
+            note=f"{len(exact)} entries on {register} match the name {query.parsed.display} ("
+            + ", ".join(e.name for e, _ in exact)
+            + "): give a registration number, or compare the candidates' locations at the link.",
+        )
+    if close:
+        return RegisterResult(
+            register,
+            AMBIGUOUS,
+            url,
+            query.checked_at,
+            method,
+            CONFIDENCE_LOW,
+            candidates=tuple(_candidate(e, m) for e, m in close),
+            note=f"No entry on {register} is exactly {query.parsed.display}; similar names are listed "
+            "as candidates (a similar name alone is not a match).",
+        )
+    return RegisterResult(
+        register,
+        NOT_FOUND,
+        url,
+        query.checked_at,
+        method,
+        registration_number=number,
+        note=not_found_note(register, query.date),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The local IPT UK data
+
+
+def ipt_entries_from_records(records: Iterable[Mapping[str, object]]) -> list[RegisterEntry]:
+    """Practitioner records (data/practitioners.json) as IPT UK entries: each record holds the IPT
+    UK level exactly as IPT UK lists it."""
+    entries = []
+    for record in records:
+        level = record.get("ipt_level")
+        if not level:
+            continue
+        numbers = [r.get("number") for r in record.get("registrations") or () if isinstance(r, Mapping)]
+        entries.append(
+            RegisterEntry(
+                name=str(record.get("name", "")),
+                registration_number=", ".join(n for n in numbers if n) or None,
+                status_text="Accredited",  # the IPT UK directory lists accredited members only
+                level=str(level),
+                location=record.get("town") or record.get("outcode"),
+                url=record.get("source")
+                if str(record.get("source", "")).startswith(("https://", "http://"))
+                else None,
+                last_verified=str(record.get("last_verified") or "") or None,
+            )
+        )
+    return entries
+
+
+def local_ipt_check(
+    records: Sequence[Mapping[str, object]], query: CheckQuery, *, url: str
+) -> RegisterResult:
+    """IPT UK accreditation from the local practitioner table. With no table imported there is
+    nothing to compare, so the answer is a manual check, never 'not found'."""
+    entries = ipt_entries_from_records(records)
+    if not entries:
+        return manual_result(
+            IPT_UK,
+            query,
+            url,
+            "No IPT UK directory data has been imported here (`python -m finder import practitioners`).",
+        )
+    result = judge_name_search(IPT_UK, query, entries, url=url, method=METHOD_LOCAL)
+    if result.status == NOT_FOUND:
+        verified = sorted(str(r.get("last_verified", "")) for r in records if r.get("last_verified"))
+        as_of = verified[-1] if verified else query.date
+        result = replace(
+            result,
+            note=f"Not found on {IPT_UK} in the local copy of its directory (as of "
+            f"{as_of}); it may be newer than ours, so check at the link.",
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict
+
+
+def overall_verdict(results: Sequence[RegisterResult]) -> Overall:
+    """'IPT accredited' only when IPT UK lists the person and a core register shows them current."""
+    by_register = {r.register: r for r in results}
+    ipt = by_register.get(IPT_UK)
+    ipt_ok = ipt is not None and ipt.status in REGISTERED_STATUSES
+    core = [r for r in results if r.register in CORE_REGISTERS]
+    core_ok = [r for r in core if r.status in REGISTERED_STATUSES]
+    if ipt_ok and core_ok:
+        level = f" ({ipt.level})" if ipt.level else ""
+        regs = ", ".join(
+            r.register + (" with conditions" if r.status == CURRENT_WITH_CONDITIONS else "") for r in core_ok
+        )
+        return Overall(True, f"IPT accredited: listed by IPT UK{level} and currently registered with {regs}.")
+    missing: list[str] = []
+    short: list[str] = []
+    if not ipt_ok:
+        missing.append(f"IPT UK accreditation ({_why(ipt) if ipt else 'not checked'})")
+        short.append("IPT UK accreditation")
+    if not core_ok:
+        detail = "; ".join(f"{r.register}: {_why(r)}" for r in core) or "none checked"
+        missing.append(f"a current core registration ({detail})")
+        short.append("a current core registration (" + ", ".join(CORE_REGISTERS) + ")")
+    return Overall(
+        False, "Not confirmed as IPT accredited: missing " + " and ".join(short) + ".", tuple(missing)
+    )
+
+
+def _why(result: RegisterResult) -> str:
+    return {
+        CURRENT: "current",
+        CURRENT_WITH_CONDITIONS: "current with conditions",
+        LAPSED_OR_REMOVED: "lapsed or removed",
+        NOT_FOUND: "not found",
+        AMBIGUOUS: "ambiguous: more than one possible entry or a name that differs",
+        CHECK_FAILED: "the check failed",
+        MANUAL_CHECK: "needs a check by hand",
+    }[result.status]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def check_therapist(
+    name: str,
+    registration_number: str | None,
+    checkers: Sequence[tuple[str, Checker]],
+    *,
+    links: Mapping[str, str],
+    checked_at: str | None = None,
+) -> CheckResult:
+    """Run every register's checker and combine them. Input is validated first (FinderError).
+    A checker that raises is reported as `check_failed` for its register, never as not found;
+    `links` gives each register's page to search by hand, shown with such a failure."""
+    parsed = validate_name(name)
+    number = parse_registration_number(registration_number)
+    query = CheckQuery(" ".join(name.split()), parsed, number, checked_at or now_iso())
+    results = []
+    for register, checker in checkers:
+        try:
+            result = checker(query)
+        except Exception as error:  # a broken checker must not turn into a verdict
+            url = links[register]
+            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            result = failed_result(register, query, url, reason, METHOD_LIVE_NAME)
+        results.append(result)
+    return CheckResult(
+        query.name,
+        number.text if number else None,
+        tuple(results),
+        overall_verdict(results),
+        query.checked_at,
+    )

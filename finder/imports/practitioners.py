@@ -1,0 +1,132 @@
+"""`python -m finder import practitioners PATH`: a register export of IPT practitioners (CSV).
+
+The CSV's header must be exactly the template's columns (docs/practitioners_template.csv), in any
+order; a missing or unknown column stops the import before any row is read. Every row is checked
+and every bad field reported by row and field; one bad row stops the whole import, so data/ is
+replaced completely or not at all. Rows that share a registration number are one practitioner and
+are merged. The imported table replaces data/practitioners.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from finder import practitioners
+from finder.errors import FinderError, SourceFormatError
+
+COLUMNS = (
+    "name",
+    "ipt_level",
+    "registrations",
+    "town",
+    "outcode",
+    "works_in_person",
+    "works_online",
+    "works_by_phone",
+    "website",
+    "email",
+    "phone",
+    "source",
+    "last_verified",
+)
+REQUIRED = ("name", "ipt_level", "town", "outcode", "source", "last_verified")
+MAX_BYTES = 20_000_000
+MAX_ROWS = 100_000
+MAX_ERRORS_SHOWN = 3
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) for each data row; raises SourceFormatError for an unreadable file or a
+    header that is not the template's."""
+    path = Path(path)
+    if not path.is_file():
+        raise FinderError(f"{path}: no such file")
+    if path.stat().st_size > MAX_BYTES:
+        raise SourceFormatError(
+            f"{path.name}: larger than {MAX_BYTES // 1_000_000} MB; is this the right file?"
+        )
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SourceFormatError(f"{path.name} is empty; start from docs/practitioners_template.csv")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceFormatError(f"{path.name} is not UTF-8 text; save the CSV as UTF-8") from None
+    if "\x00" in text:
+        raise SourceFormatError(f"{path.name} is not a CSV file (it contains binary data)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise SourceFormatError(f"{path.name} has no header row") from None
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        parts = []
+        if missing:
+            parts.append("missing column(s) " + ", ".join(missing))
+        if unknown:
+            parts.append("unknown column(s) " + ", ".join(repr(u[:30]) for u in unknown[:5]))
+        if len(set(header)) != len(header):
+            parts.append("a column appears twice")
+        raise SourceFormatError(
+            f"{path.name}: header is not the practitioners template: "
+            + "; ".join(parts)
+            + " (see docs/practitioners_template.csv)"
+        )
+    rows = []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                raise SourceFormatError(
+                    f"{path.name} row {line}: {len(values)} fields, expected {len(header)}"
+                )
+            rows.append((line, dict(zip(header, values, strict=True))))
+            if len(rows) > MAX_ROWS:
+                raise SourceFormatError(f"{path.name}: more than {MAX_ROWS} rows")
+    except csv.Error as error:
+        raise SourceFormatError(f"{path.name} row {reader.line_num}: not valid CSV ({error})") from None
+    if not rows:
+        raise SourceFormatError(f"{path.name} has a header but no practitioner rows")
+    return rows
+
+
+def build_records(path: Path) -> tuple[list[dict], int]:
+    """Validated, merged records from the CSV; raises FinderError naming row and field."""
+    errors: list[str] = []
+    records = []
+    name = Path(path).name
+    for line, row in read_rows(path):
+        try:
+            records.append(practitioners.build_record(row))
+        except practitioners.RecordError as error:
+            errors.append(f"row {line}, field {error.field}: {error.detail}")
+    if errors:
+        more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
+        raise FinderError(
+            f"{name}: " + "; ".join(errors[:MAX_ERRORS_SHOWN]) + more + "; nothing was imported"
+        )
+    return practitioners.merge_duplicates(records)
+
+
+def cli_import_practitioners(path) -> list[str]:
+    records, merged = build_records(Path(path))
+    practitioners.publish_practitioners(records, {"source": Path(path).name, "imported_at": _today()})
+    lines = [f"practitioners: {len(records)} record(s) imported from {Path(path).name}"]
+    if merged:
+        lines.append(f"merged {merged} duplicate row(s) that share a registration number")
+    located = sum(1 for r in records if r["lat"] is not None)
+    lines.append(f"located {located} of {len(records)} by outcode centre (never a home address)")
+    return lines
+
+
+def _today() -> str:
+    from datetime import date
+
+    return date.today().isoformat()

@@ -1,0 +1,119 @@
+"""HCPC "Check the Register": one registrant's detail page, looked up by registration number.
+
+GET https://www.hcpc-uk.org/check-the-register/professional-registration-detail/?query=NUMBER&profession=PREFIX
+answers HTTP 200 whatever happens, so the outcome is read from the body: a block of labelled rows
+(Name, Registration number, Profession, Status, Period, Location...) and a "Data valid on" line for
+a registrant, or the sentence "No results returned for NUMBER" when the number is unknown (also
+when the profession code does not match the number). Anything else is a changed page: ParseError.
+robots.txt disallows the surname search (register-results), not this detail page, so this module
+only ever looks numbers up.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+
+from finder.accreditation import RegisterEntry, RegistrationNumber
+from finder.errors import ParseError
+
+DETAIL_URL = "https://www.hcpc-uk.org/check-the-register/professional-registration-detail/"
+SEARCH_PAGE = "https://www.hcpc-uk.org/check-the-register/"
+NO_RESULTS_RE = re.compile(r"No results returned for", re.IGNORECASE)
+
+# Row labels as HCPC words them, folded to our field names.
+_LABELS = {
+    "name": "name",
+    "registrant name": "name",
+    "registration number": "number",
+    "registration no": "number",
+    "status": "status",
+    "registration status": "status",
+    "profession": "profession",
+    "period": "period",
+    "registered period": "period",
+    "current registration period": "period",
+    "location": "location",
+    "modality": "modality",
+    "modalities": "modality",
+    "domain": "modality",
+}
+
+
+def detail_params(number: RegistrationNumber) -> dict[str, str]:
+    return {"query": number.text, "profession": number.prefix}
+
+
+def detail_link(number: RegistrationNumber, url: str = DETAIL_URL) -> str:
+    return f"{url}?query={number.text}&profession={number.prefix}"
+
+
+def _label(text: str) -> str | None:
+    key = re.sub(r"[^a-z ]", "", text.lower().replace(":", " ")).strip()
+    key = re.sub(r"\s+", " ", key)
+    return _LABELS.get(key)
+
+
+def _rows(soup: BeautifulSoup) -> dict[str, str]:
+    """Label/value pairs from table rows (th or td label, td value) and definition lists."""
+    fields: dict[str, str] = {}
+    for row in soup.find_all("tr"):
+        cells = row.find_all(["th", "td"])
+        if len(cells) >= 2:
+            label = _label(cells[0].get_text(" ", strip=True))
+            if label and label not in fields:
+                fields[label] = " ".join(cells[1].get_text(" ", strip=True).split())
+    for term in soup.find_all("dt"):
+        value = term.find_next_sibling("dd")
+        label = _label(term.get_text(" ", strip=True))
+        if value is not None and label and label not in fields:
+            fields[label] = " ".join(value.get_text(" ", strip=True).split())
+    return fields
+
+
+def parse_detail(html: str, number: str) -> list[RegisterEntry]:
+    """The registrant shown on a detail page: one entry, or none when HCPC says it has no result.
+    Raises ParseError for a page that is neither (a changed layout, an error page)."""
+    if not html or not html.strip():
+        raise ParseError("HCPC returned an empty page for a registration lookup")
+    soup = BeautifulSoup(html, "lxml")
+    text = " ".join(soup.get_text(" ").split())
+    fields = _rows(soup)
+    if "name" in fields and ("status" in fields or "number" in fields):
+        period = fields.get("period")
+        level = fields.get("profession") or None
+        if fields.get("modality"):
+            level = f"{level}: {fields['modality']}" if level else fields["modality"]
+        status = fields.get("status")
+        if status and period:
+            status = f"{status} ({period})"
+        return [
+            RegisterEntry(
+                name=fields["name"],
+                registration_number=fields.get("number") or number,
+                status_text=status,
+                level=level,
+                location=fields.get("location") or None,
+            )
+        ]
+    if NO_RESULTS_RE.search(text):
+        return []
+    raise ParseError(
+        "HCPC's registration detail page has changed: it shows neither a registrant (Name, Status "
+        "rows) nor 'No results returned'"
+    )
+
+
+def data_valid_on(html: str) -> str | None:
+    """The 'Data valid on' timestamp HCPC prints under a result, as written."""
+    m = re.search(r"Data valid on:?\s*([0-9][0-9/:. -]+[0-9])", BeautifulSoup(html, "lxml").get_text(" "))
+    return m[1].strip() if m else None
+
+
+def lookup(fetch, number: RegistrationNumber, *, url: str = DETAIL_URL) -> list[RegisterEntry]:
+    """Fetch and parse the detail page for `number` (FetchError and ParseError propagate)."""
+    response = fetch(url, params=detail_params(number))
+    if response.status == 404:
+        raise ParseError("HCPC's registration detail page is missing (HTTP 404): the site has changed")
+    return parse_detail(response.text, number.text)

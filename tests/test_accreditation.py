@@ -1,0 +1,385 @@
+"""The accreditation check: statuses, the overall verdict, bad input, and the CLI."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from finder import accreditation as acc
+from finder.errors import FinderError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2026-11-25T12:00:00Z"
+LINKS = {r: "https://example.org/search" for r in acc.ALL_REGISTERS}
+
+
+def query(name="Dr Jane A. Smith-Jones MBACP", number=None):
+    return acc.CheckQuery(name, acc.validate_name(name), acc.parse_registration_number(number), NOW)
+
+
+def entry(name, number=None, status="Registered", level=None, location=None):
+    return acc.RegisterEntry(name, number, status, level, location)
+
+
+def fixed(register, status, **kw):
+    return lambda q: acc.RegisterResult(register, status, "https://example.org/r", q.checked_at, "test", **kw)
+
+
+def run(checkers, name="Jane Smith", number=None):
+    return acc.check_therapist(name, number, checkers, links=LINKS, checked_at=NOW)
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "x" * 500,
+        "<script>alert(1)</script>",
+        "Jane\x00Smith",
+        "https://evil.example/",
+        "Dr PhD MBACP",
+        "Smith",
+        None,
+        42,
+    ],
+)
+def test_bad_names_are_refused_with_one_line(bad):
+    with pytest.raises(FinderError) as error:
+        acc.validate_name(bad)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("bad", ["XYZ123", "PYL", "PYL1234567", "12", "PYL-12-34", "<b>1</b>", "9" * 40])
+def test_malformed_registration_numbers_are_refused(bad):
+    with pytest.raises(FinderError):
+        acc.parse_registration_number(bad)
+
+
+def test_registration_numbers_are_normalised():
+    number = acc.parse_registration_number(" pyl 012345 ")
+    assert (number.text, number.kind, number.prefix) == ("PYL012345", "hcpc", "PYL")
+    assert acc.parse_registration_number("300001").kind == "digits"
+    assert acc.parse_registration_number("NCS14-01401").kind == "ncps"
+    assert acc.parse_registration_number(None) is None
+
+
+# --- number lookups (HCPC) -------------------------------------------------------------------------
+
+
+def test_number_lookup_with_matching_name_is_current_with_high_confidence():
+    result = acc.judge_number_lookup(
+        "HCPC",
+        query(number="PYL012345"),
+        [entry("Jane Smith-Jones", "PYL012345")],
+        url="https://example.org/d",
+    )
+    assert (result.status, result.confidence) == (acc.CURRENT, acc.CONFIDENCE_HIGH)
+    assert result.name_on_register == "Jane Smith-Jones"
+
+
+def test_number_registered_to_another_name_is_ambiguous_not_current():
+    result = acc.judge_number_lookup(
+        "HCPC", query(number="PYL012345"), [entry("Robert Brown", "PYL012345")], url="https://example.org/d"
+    )
+    assert result.status == acc.AMBIGUOUS
+    assert result.candidates[0]["name"] == "Robert Brown"
+
+
+def test_number_lookup_with_only_a_similar_name_is_never_current():
+    result = acc.judge_number_lookup(
+        "HCPC",
+        query("Janet Smith-Jones", "PYL012345"),
+        [entry("Jane Smith-Jones", "PYL012345")],
+        url="https://example.org/d",
+    )
+    assert result.status == acc.AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    "words,status",
+    [
+        ("Lapsed", acc.LAPSED_OR_REMOVED),
+        ("Struck off", acc.LAPSED_OR_REMOVED),
+        ("Suspended", acc.LAPSED_OR_REMOVED),
+        ("Not registered", acc.LAPSED_OR_REMOVED),
+        ("Registered - conditions of practice apply", acc.CURRENT_WITH_CONDITIONS),
+        ("Registered (01/07/2025 to 30/06/2027)", acc.CURRENT),
+    ],
+)
+def test_register_status_words(words, status):
+    result = acc.judge_number_lookup(
+        "HCPC",
+        query(number="PYL012345"),
+        [entry("Jane Smith-Jones", "PYL012345", words)],
+        url="https://example.org/d",
+    )
+    assert result.status == status
+
+
+def test_unknown_status_words_are_a_failed_check_not_a_verdict():
+    result = acc.judge_number_lookup(
+        "HCPC",
+        query(number="PYL012345"),
+        [entry("Jane Smith-Jones", "PYL012345", "Pending review")],
+        url="https://x.org/",
+    )
+    assert result.status == acc.CHECK_FAILED
+
+
+def test_not_found_says_where_and_when_with_a_link():
+    result = acc.judge_number_lookup("HCPC", query(number="PYL099999"), [], url="https://example.org/d")
+    assert result.status == acc.NOT_FOUND
+    assert "Not found on HCPC as of 2026-11-25" in result.note
+    assert result.url.startswith("https://")
+
+
+# --- name searches (BACP, IPT UK) ------------------------------------------------------------------
+
+
+def test_one_exact_name_is_current_with_medium_confidence():
+    result = acc.judge_name_search(
+        "BACP",
+        query(),
+        [entry("Jane Smith-Jones", "300001", level="MBACP (Accred)"), entry("Robert Brown", "300009")],
+        url="https://x.org/",
+    )
+    assert (result.status, result.confidence, result.level) == (
+        acc.CURRENT,
+        acc.CONFIDENCE_MEDIUM,
+        "MBACP (Accred)",
+    )
+
+
+def test_several_people_with_the_name_are_ambiguous_with_every_candidate():
+    entries = [entry("Jane Smith", "300002"), entry("Jane Smith", "300003"), entry("Janet Smith", "300004")]
+    result = acc.judge_name_search("BACP", query("Jane Smith"), entries, url="https://x.org/")
+    assert result.status == acc.AMBIGUOUS
+    assert {c["registration_number"] for c in result.candidates} == {"300002", "300003", "300004"}
+
+
+def test_a_number_picks_the_right_one_of_several():
+    entries = [entry("Jane Smith", "300002"), entry("Jane Smith", "300003")]
+    result = acc.judge_name_search("BACP", query("Jane Smith", "300003"), entries, url="https://x.org/")
+    assert (result.status, result.registration_number, result.confidence) == (acc.CURRENT, "300003", "high")
+
+
+def test_a_number_held_by_someone_else_is_ambiguous():
+    entries = [entry("Jane Smith", "300002"), entry("Robert Brown", "300009")]
+    result = acc.judge_name_search("BACP", query("Jane Smith", "300009"), entries, url="https://x.org/")
+    assert result.status == acc.AMBIGUOUS
+    assert "Robert Brown" in result.note
+
+
+def test_only_similar_names_are_ambiguous_never_current():
+    result = acc.judge_name_search(
+        "BACP", query("Jane Smith"), [entry("Janet Smith", "300004")], url="https://x.org/"
+    )
+    assert result.status == acc.AMBIGUOUS
+
+
+def test_no_match_is_not_found():
+    result = acc.judge_name_search("BACP", query("Jane Smith"), [entry("Robert Brown")], url="https://x.org/")
+    assert result.status == acc.NOT_FOUND and "as of 2026-11-25" in result.note
+
+
+# --- local IPT UK data ---------------------------------------------------------------------------
+
+
+RECORD = {
+    "name": "Jane Smith-Jones",
+    "ipt_level": "Level B IPT Practitioner",
+    "town": "Leeds",
+    "registrations": [{"register": "HCPC", "number": "PYL012345"}],
+    "source": "export.csv",
+    "last_verified": "2026-11-01",
+}
+
+
+def test_local_ipt_data_finds_a_listed_practitioner_with_level():
+    result = acc.local_ipt_check([RECORD], query(), url="https://x.org/")
+    assert (result.status, result.level, result.method) == (
+        acc.CURRENT,
+        "Level B IPT Practitioner",
+        acc.METHOD_LOCAL,
+    )
+    assert "last verified on 2026-11-01" in result.note  # the date of our copy, not today's
+
+
+def test_without_local_ipt_data_the_answer_is_a_manual_check_not_not_found():
+    result = acc.local_ipt_check([], query(), url="https://www.iptuk.net/find-a-therapist.html")
+    assert result.status == acc.MANUAL_CHECK
+
+
+def test_local_not_found_gives_the_date_of_our_copy():
+    result = acc.local_ipt_check([RECORD], query("Robert Brown"), url="https://x.org/")
+    assert result.status == acc.NOT_FOUND and "2026-11-01" in result.note
+
+
+# --- the overall verdict ---------------------------------------------------------------------------
+
+
+def test_accredited_only_with_ipt_uk_and_a_current_core_register():
+    result = run(
+        [("IPT UK", fixed("IPT UK", acc.CURRENT, level="Level B")), ("HCPC", fixed("HCPC", acc.CURRENT))]
+    )
+    assert result.overall.ipt_accredited
+    assert "Level B" in result.overall.verdict and "HCPC" in result.overall.verdict
+
+
+def test_ipt_uk_alone_is_not_accredited_and_says_what_is_missing():
+    result = run(
+        [
+            ("IPT UK", fixed("IPT UK", acc.CURRENT)),
+            ("HCPC", fixed("HCPC", acc.LAPSED_OR_REMOVED)),
+            ("BACP", fixed("BACP", acc.CHECK_FAILED)),
+        ]
+    )
+    assert not result.overall.ipt_accredited
+    assert len(result.overall.missing) == 1
+    assert "HCPC: lapsed or removed" in result.overall.missing[0]
+    assert "BACP: the check failed" in result.overall.missing[0]
+
+
+def test_core_registration_alone_is_not_accredited():
+    result = run([("IPT UK", fixed("IPT UK", acc.AMBIGUOUS)), ("BACP", fixed("BACP", acc.CURRENT))])
+    assert not result.overall.ipt_accredited
+    assert result.overall.missing[0].startswith("IPT UK accreditation")
+
+
+def test_a_checker_that_crashes_is_check_failed_never_not_found():
+    def broken(q):
+        raise RuntimeError("boom")
+
+    result = run([("IPT UK", fixed("IPT UK", acc.CURRENT)), ("HCPC", broken)])
+    hcpc = result.result_for("HCPC")
+    assert hcpc.status == acc.CHECK_FAILED and hcpc.url.startswith("https://")
+    assert not result.overall.ipt_accredited
+
+
+def test_json_shape_is_the_contract():
+    data = run([("HCPC", fixed("HCPC", acc.NOT_FOUND))], number="PYL012345").to_json()
+    assert data["query"] == {"name": "Jane Smith", "registration_number": "PYL012345"}
+    assert set(data["registers"][0]) == {
+        "register",
+        "status",
+        "level",
+        "registration_number",
+        "name_on_register",
+        "url",
+        "checked_at",
+        "method",
+        "confidence",
+        "candidates",
+        "note",
+    }
+    assert set(data["overall"]) == {"ipt_accredited", "verdict", "missing"}
+    json.dumps(data)
+
+
+# --- the CLI -----------------------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(*args, env_extra=None, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy",)}
+    env["FINDER_CACHE_DIR"] = str(tmp_path / "cache")
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "finder", "check", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _assert_no_network_answer(data):
+    hcpc = next(r for r in data["registers"] if r["register"] == "HCPC")
+    assert hcpc["status"] == "check_failed"
+    assert hcpc["url"].startswith("https://www.hcpc-uk.org/") and "PYL012345" in hcpc["url"]
+    assert hcpc["checked_at"].startswith("20") and hcpc["registration_number"] == "PYL012345"
+    assert all(
+        r["status"] not in ("current", "current_with_conditions", "not_found") for r in data["registers"]
+    )
+    assert all(r["url"].startswith("https://") for r in data["registers"])
+    assert data["overall"]["ipt_accredited"] is False
+
+
+def test_no_network_in_process_cli(monkeypatch, capsys):
+    """The real Fetcher with every request sent to a proxy on a closed loopback port."""
+    from finder import live
+    from finder.cli import main
+    from scrapers.http import Fetcher
+
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+
+    def closed_port_fetcher():
+        fetcher = Fetcher(min_interval=0.0, timeout=2.0, retries=0, backoff=0.0, cache_path=None)
+        fetcher.session.proxies = {"http": proxy, "https": proxy}  # no request can leave this machine
+        return fetcher
+
+    monkeypatch.setattr(live, "default_fetcher", closed_port_fetcher)
+    code = main(["check", "Dr Jane A. Smith-Jones MBACP", "--reg", "PYL012345", "--json"])
+    assert code == 0
+    _assert_no_network_answer(json.loads(capsys.readouterr().out))
+
+
+def test_no_network_gives_check_failed_with_link_and_never_current(tmp_path):
+    """End to end in a subprocess with the default fetcher: the environment's proxy settings send
+    every request to a closed loopback port, as on a machine with no network."""
+    import requests
+
+    from scrapers.http import Fetcher
+
+    if not (requests.Session().trust_env and Fetcher().session.trust_env):
+        pytest.skip("the fetcher ignores proxy settings, so this test could reach the real sites")
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    env = {
+        k: proxy for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+    }
+    done = _cli(
+        "Dr Jane A. Smith-Jones MBACP", "--reg", "PYL012345", "--json", env_extra=env, tmp_path=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    _assert_no_network_answer(json.loads(done.stdout))
+    # The HTTP cache lives where FINDER_CACHE_DIR says, never in data/.
+    assert (tmp_path / "cache").is_dir()
+    assert not any("cache" in p.name for p in (ROOT / "data").iterdir())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [""],
+        ["<img src=x onerror=alert(1)>"],
+        ["x" * 5000],
+        ["Jane Smith", "--reg", "ABC123"],
+        ["Jane Smith", "--reg", "PYL12345678"],
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(args, tmp_path):
+    done = _cli(*args, "--offline", tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_cli_offline_gives_links_and_explains_empty_data(tmp_path):
+    done = _cli("Jane Smith", "--offline", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "IPT UK: check by hand" in done.stdout
+    assert "import practitioners" in done.stdout
+    assert "Not confirmed as IPT accredited" in done.stdout
