@@ -1,11 +1,37 @@
+import sys
+from pathlib import Path
+
 from finder.errors import FinderError
 
-HELP = "(being built)"
+HELP = "Export the NHS service directory as Open Referral UK (HSDS 3.0) JSON or CSV."
 
 
 def add_arguments(parser):
-    pass
+    from finder.export import FORMATS
+
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="openreferral",
+        help="openreferral: HSDS 3.0 JSON tables; csv: one row per service",
+    )
+    parser.add_argument("out", type=Path, metavar="OUT", help="file to write, or - for standard output")
 
 
 def run(args) -> int:
-    raise FinderError("'export' is not built yet")
+    from finder import export, services
+
+    records = services.load_services()
+    if not records:
+        raise FinderError("data/services.json is empty or missing: run `python -m finder build` first")
+    text = export.export_text(args.format, records)
+    if str(args.out) == "-":
+        sys.stdout.write(text)
+        return 0
+    if args.out.is_dir():
+        raise FinderError(f"{args.out} is a directory; give a file name")
+    if not args.out.parent.exists():
+        raise FinderError(f"{args.out.parent}: no such directory")
+    args.out.write_text(text, encoding="utf-8")
+    print(f"Wrote {len(records)} services as {args.format} to {args.out}")
+    return 0

@@ -1,0 +1,235 @@
+"""Export the NHS service directory for reuse by other directories.
+
+- `openreferral`: Open Referral UK / HSDS 3.0 JSON, as the tables `organization`, `service`,
+  `location`, `service_at_location` and `phone`, linked by ids. HSDS ids are UUIDs: they are
+  derived from the NHS organisation code (uuid5), so the same service keeps the same ids in
+  every export. How to refer yourself goes in `service.application_process`.
+- `csv`: one row per service with the facts a person needs (contacts, eligibility, IPT, outcomes).
+
+Only http(s) links are exported (the directory holds no others) and CSV cells that a spreadsheet
+would run as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable
+
+from finder import services as services_module
+from finder.textrules import is_http_url
+
+FORMATS = ("openreferral", "csv")
+HSDS_VERSION = "3.0"
+ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/nhs-talking-therapies-ipt-finder")
+
+
+def _uuid(kind: str, code: str) -> str:
+    return str(uuid.uuid5(ID_NAMESPACE, f"{kind}/{code}"))
+
+
+def application_process(record: dict) -> str:
+    """How to refer yourself, in words, from what the sources show (nothing guessed)."""
+    parts = []
+    if record.get("self_referral_url"):
+        parts.append(f"Refer yourself online: {record['self_referral_url']}")
+    if record.get("self_referral_phone"):
+        parts.append(f"Refer yourself by phone: {record['self_referral_phone']}")
+    if not parts:
+        parts.append("Self-referral route not confirmed by our sources; ask your GP or contact the service.")
+    if record.get("min_age_text"):
+        parts.append(f"Minimum age: {record['min_age_text']}.")
+    if record.get("catchment"):
+        parts.append(f"Who can use it: {record['catchment']}.")
+    return " ".join(parts)
+
+
+def _description(record: dict) -> str:
+    bits = [f"NHS Talking Therapies service run by {record['provider']}."]
+    if record.get("offers_ipt") is True and record.get("ipt_evidence"):
+        bits.append(f"Interpersonal Therapy (IPT): {record['ipt_evidence']}.")
+    outcomes = record.get("outcomes")
+    if outcomes and outcomes.get("recovery_pct") is not None:
+        bits.append(f"NHS England {outcomes['period']}: {outcomes['recovery_pct']:g}% recovery.")
+    return " ".join(bits)
+
+
+def openreferral_document(records: Iterable[dict]) -> dict:
+    organizations, services, locations, links, phones = [], [], [], [], []
+    for record in records:
+        code = record["id"]
+        org_id, service_id = _uuid("organization", code), _uuid("service", code)
+        organizations.append(
+            {
+                "id": org_id,
+                "name": record["provider"],
+                "description": f"NHS organisation {code} ({record['source']}).",
+                "website": record["website"] if is_http_url(record.get("website")) else None,
+                "email": record.get("email"),
+                "identifiers": [
+                    {
+                        "id": _uuid("identifier", code),
+                        "identifier_scheme": "ODS",
+                        "identifier_type": "NHS organisation code",
+                        "identifier": code,
+                    }
+                ],
+            }
+        )
+        services.append(
+            {
+                "id": service_id,
+                "organization_id": org_id,
+                "name": record["name"],
+                # The public name as seen on the service's pages (may carry the gatherer's remarks).
+                "alternate_name": record.get("service_name"),
+                "description": _description(record),
+                "url": record["website"] if is_http_url(record.get("website")) else None,
+                "email": record.get("email"),
+                "status": "active",
+                "application_process": application_process(record),
+                "minimum_age": record.get("min_age"),
+                "last_modified": record["last_verified"],
+            }
+        )
+        if record.get("lat") is not None:
+            location_id = _uuid("location", code)
+            locations.append(
+                {
+                    "id": location_id,
+                    "location_type": "physical",
+                    "name": f"{record['provider']} (headquarters)",
+                    "description": record["location_note"],
+                    "latitude": record["lat"],
+                    "longitude": record["lon"],
+                    "addresses": [
+                        {
+                            "id": _uuid("address", code),
+                            "location_id": location_id,
+                            "address_1": record.get("address") or "",
+                            "city": record.get("town") or "",
+                            "postal_code": record.get("postcode") or "",
+                            "country": "GB",
+                            "state_province": "",
+                            "address_type": "physical",
+                        }
+                    ],
+                }
+            )
+            links.append(
+                {
+                    "id": _uuid("service_at_location", code),
+                    "service_id": service_id,
+                    "location_id": location_id,
+                }
+            )
+        numbers = []
+        if record.get("phone"):
+            numbers.append(record["phone"])
+        if record.get("self_referral_phone") and record["self_referral_phone"] not in numbers:
+            numbers.append(record["self_referral_phone"])
+        for number in numbers:
+            phones.append(
+                {
+                    "id": _uuid("phone", f"{code}/{number}"),
+                    "service_id": service_id,
+                    "number": number,
+                    "type": "voice",
+                    "description": "self-referral"
+                    if number == record.get("self_referral_phone")
+                    else "contact",
+                }
+            )
+    return {
+        "hsds_version": HSDS_VERSION,
+        "profile": "https://openreferraluk.org",
+        "organization": organizations,
+        "service": services,
+        "location": locations,
+        "service_at_location": links,
+        "phone": phones,
+    }
+
+
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "service_name",
+    "postcode",
+    "town",
+    "lat",
+    "lon",
+    "location_precision",
+    "icb_name",
+    "phone",
+    "email",
+    "website",
+    "self_referral",
+    "self_referral_url",
+    "self_referral_phone",
+    "min_age_text",
+    "catchment",
+    "offers_ipt",
+    "ipt_evidence",
+    "offers_dit",
+    "outcomes_period",
+    "referrals",
+    "recovery_pct",
+    "reliable_improvement_pct",
+    "within_6_weeks_pct",
+    "within_18_weeks_pct",
+    "ipt_courses",
+    "ipt_recovery_pct",
+    "source",
+    "last_verified",
+)
+_OUTCOME_COLUMNS = {
+    "outcomes_period": "period",
+    "referrals": "referrals",
+    "recovery_pct": "recovery_pct",
+    "reliable_improvement_pct": "reliable_improvement_pct",
+    "within_6_weeks_pct": "within_6_weeks_pct",
+    "within_18_weeks_pct": "within_18_weeks_pct",
+    "ipt_courses": "ipt_courses",
+    "ipt_recovery_pct": "ipt_recovery_pct",
+}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    if text[:1] in ("=", "+", "-", "@") and not text.lstrip("-").replace(".", "").isdigit():
+        return "'" + text
+    return text
+
+
+def csv_text(records: Iterable[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for record in records:
+        outcomes = record.get("outcomes") or {}
+        row = []
+        for column in CSV_COLUMNS:
+            value = (
+                outcomes.get(_OUTCOME_COLUMNS[column]) if column in _OUTCOME_COLUMNS else record.get(column)
+            )
+            row.append(_cell(value))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def export_text(fmt: str, records: list[dict] | None = None) -> str:
+    import json
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    records = services_module.load_services() if records is None else records
+    if fmt == "csv":
+        return csv_text(records)
+    return json.dumps(openreferral_document(records), indent=1, ensure_ascii=False) + "\n"

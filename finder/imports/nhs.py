@@ -1,0 +1,1015 @@
+"""Import the NHS Talking Therapies sources and (re)derive the service directory `data/services.json`.
+
+Three importers, each storing its normalised source table in `data/` and re-deriving
+`services.json` in the same atomic publish (with the manifest), so the directory never describes
+sources that are not there:
+
+- `nhs-providers`: the ODS list of organisations delivering NHS Talking Therapies
+  (-> `nhs_providers.json`). Inactive organisations are stored with their status but kept out of
+  the directory, and reported.
+- `nhs-outcomes`: NHS England annual "main measures" or "therapy-based outcomes", CSV or the
+  published zip; the layout is detected from the header (-> `nhs_outcomes.json`, one section per
+  year, so importing 2023-24 and then 2024-25 keeps both).
+- `service-links`: websites, self-referral routes, age limits and IPT mentions seen on public
+  pages (-> `service_links.json`). Dates unknown: recorded as "seen", never as "verified".
+
+Headers are checked against the known layouts: a missing or renamed column is refused with a
+`SourceFormatError` naming it, before anything is written. In the statistics `*` (suppressed, small
+numbers) and `NULL` (not applicable) are missing values, never zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from finder import store
+from finder.errors import FinderError, SourceFormatError
+from finder.services import (
+    LINKS_FILE,
+    LOCATION_NOTE,
+    OUTCOMES_FILE,
+    PROVIDERS_FILE,
+    SCHEMA_VERSION,
+    SERVICES_FILE,
+    services_document,
+    validate_services,
+)
+from finder.textrules import (
+    all_uk_phones,
+    minimum_age,
+    national_or_online,
+    safe_url,
+    therapy_mentions,
+)
+
+# --- Known layouts ----------------------------------------------------------------------------
+
+PROVIDER_COLUMNS = (
+    "org_code",
+    "org_name",
+    "status",
+    "start_date",
+    "end_date",
+    "postcode",
+    "town",
+    "icb_code",
+    "icb_name",
+    "region_code",
+    "region_name",
+)
+PROVIDER_STATUSES = ("Active", "Inactive")
+
+MAIN_REQUIRED = (
+    "OrgType",
+    "OrgCode",
+    "OrgName",
+    "VariableType",
+    "VariableA",
+    "VariableB",
+    "Count_ReferralsReceived",
+    "Count_FinishedCourseTreatment",
+    "Count_Improvement",
+    "Percentage_Improvement",
+    "Count_ReliableRecovery",
+    "Percentage_ReliableRecovery",
+    "Count_Recovery",
+    "Percentage_Recovery",
+)
+MAIN_KNOWN_EXTRA = (
+    "Count_AtCaseness",
+    "Count_NotAtCaseness",
+    "Count_Deterioration",
+    "Percentage_Deterioration",
+    "Count_NoReliableChange",
+    "Percentage_NoReliableChange",
+)
+THERAPY_REQUIRED = (
+    "OrganisationType",
+    "OrganisationCode",
+    "OrganisationName",
+    "Diagnosis",
+    "TherapyType",
+    "Count_CoursesOfTherapy",
+    "Count_TherRecovery",
+    "Percentage_TherRecovery",
+    "Percentage_TherRelRecovery",
+    "Percentage_TherImprovement",
+)
+THERAPY_KNOWN_EXTRA = (
+    "Count_TotalFinishingCourseTreatment",
+    "Count_NotCaseness",
+    "Count_TherRelRecovery",
+    "Count_TherImprovement",
+    "Count_TherDeterioration",
+    "Percentage_TherDeterioration",
+    "Count_TherNoChange",
+    "Percentage_TherNoChange",
+)
+LINK_COLUMNS = (
+    "org_code",
+    "org_name",
+    "service_name",
+    "website",
+    "self_referral_url",
+    "self_referral_phone",
+    "min_age",
+    "offers_ipt",
+    "catchment",
+    "evidence_urls",
+    "notes",
+)
+
+MISSING_MARKERS = frozenset({"*", "NULL", ""})  # suppressed, not applicable, empty: never zero
+MAIN_ORG_TYPES = ("Provider", "ICB", "England")
+THERAPY_ORG_TYPES = ("Provider", "England")
+# NHS England's therapy names. DIT is recorded under brief psychodynamic psychotherapy, a
+# different therapy from IPT: the two are kept apart.
+IPT_THERAPY = "interpersonal psycho therapy (ipt)"
+DIT_THERAPY = "brief psychodynamic psychotherapy"
+# The waiting-time measure for starting treatment, and its bands.
+ACCESS_WAIT = "Accessing services"
+BAND_6_WEEKS = "<6 weeks"
+BAND_18_WEEKS = "<18 weeks"
+BAND_MEAN = "Mean wait"
+
+PROVIDERS_SOURCE_NAME = "nhs-providers"
+OUTCOMES_SOURCE_NAME = "nhs-outcomes"
+LINKS_SOURCE_NAME = "service-links"
+SERVICES_SOURCE_NAME = "services"
+ODS_DESCRIPTION = "NHS Organisation Data Service"
+LINKS_SEEN_NOTE = "seen on public pages, date unknown"
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+# --- Reading CSV or zip -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    name: str  # file (or zip member) name, for messages and provenance
+    header: tuple[str, ...]
+    rows: list[dict[str, str]]
+
+
+def _decode(blob: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return blob.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SourceFormatError(f"{name}: neither UTF-8 nor Windows-1252 text, not a CSV")
+
+
+def _parse_csv(text: str, name: str) -> SourceTable:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise SourceFormatError(f"{name}: empty file (no header)")
+    header = tuple(h.strip() for h in reader.fieldnames)
+    rows = []
+    for row in reader:
+        if None in row:
+            raise SourceFormatError(f"{name}: line {reader.line_num} has more cells than the header")
+        rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
+    return SourceTable(name, header, rows)
+
+
+def read_tables(path: Path) -> list[SourceTable]:
+    """The CSV tables in `path`: the file itself, or every CSV inside a zip."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceFormatError(f"{path}: no such file" + (" (it is a directory)" if path.is_dir() else ""))
+    try:
+        return _read_tables(path)
+    except (OSError, zipfile.BadZipFile, csv.Error) as error:
+        raise SourceFormatError(f"{path}: cannot be read ({error.__class__.__name__}: {error})") from None
+
+
+def _read_tables(path: Path) -> list[SourceTable]:
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(n for n in archive.namelist() if n.lower().endswith(".csv"))
+            if not members:
+                raise SourceFormatError(f"{path.name}: a zip with no CSV file inside")
+            return [_parse_csv(_decode(archive.read(m), m), f"{path.name}:{m}") for m in members]
+    return [_parse_csv(_decode(path.read_bytes(), path.name), path.name)]
+
+
+def check_header(
+    header: Iterable[str], required: Iterable[str], known_extra: Iterable[str], name: str, layout: str
+) -> list[str]:
+    """Refuse a header that lacks a required column (naming the missing and unexpected ones);
+    return the unexpected columns of an otherwise complete header (ignored, and reported)."""
+    header = list(header)
+    required = list(required)
+    missing = [c for c in required if c not in header]
+    unexpected = [c for c in header if c not in required and c not in set(known_extra)]
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if missing or duplicated:
+        parts = [f"{name}: the {layout} header has changed"]
+        if missing:
+            parts.append(f"missing columns: {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected columns: {', '.join(unexpected)}")
+        if duplicated:
+            parts.append(f"duplicated columns: {', '.join(duplicated)}")
+        raise SourceFormatError("; ".join(parts) + ". Nothing was imported; data/ is unchanged.")
+    return unexpected
+
+
+def _number(value: str, name: str, column: str, line: int) -> float | None:
+    """A published count or percentage; `*` and `NULL` are missing, never zero."""
+    if value in MISSING_MARKERS:
+        return None
+    try:
+        number = float(value.replace(",", ""))
+    except ValueError:
+        raise SourceFormatError(
+            f"{name}: row {line}, column {column} holds {value!r}, not a number, '*' or 'NULL'"
+        ) from None
+    return number
+
+
+def _count(value: str, name: str, column: str, line: int) -> int | None:
+    number = _number(value, name, column, line)
+    return None if number is None else round(number)
+
+
+def _pct(value: str, name: str, column: str, line: int) -> float | None:
+    number = _number(value, name, column, line)
+    if number is not None and not 0 <= number <= 100:
+        raise SourceFormatError(f"{name}: row {line}, column {column} holds {value!r}, not a percentage")
+    return number
+
+
+_PERIOD_IN_NAME = re.compile(r"(20\d\d)[-_ ]?(\d\d)(?!\d)")
+
+
+def period_from_name(name: str) -> str:
+    """The financial year in a file name: annual_main_2024-25.csv -> "2024-25"."""
+    for match in _PERIOD_IN_NAME.finditer(Path(name).name):
+        start, end = int(match.group(1)), int(match.group(2))
+        if (start + 1) % 100 == end:
+            return f"{start}-{end:02d}"
+    raise SourceFormatError(
+        f"{name}: cannot tell the reporting year from the file name; name it like "
+        "annual_main_2024-25.csv or therapy_based_outcomes_2024-25.csv"
+    )
+
+
+def _period_for(table: SourceTable, path: Path) -> str:
+    """The year from the CSV's own name, else from the zip that holds it."""
+    try:
+        return period_from_name(table.name.split(":", 1)[-1])
+    except SourceFormatError:
+        return period_from_name(path.name)
+
+
+# --- The stored source tables -----------------------------------------------------------------
+
+
+def _load(name: str, directory: Path | None) -> dict | None:
+    return store.read_json(name, directory, default=None)
+
+
+def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> bytes:
+    manifest = store.read_json("manifest.json", directory, default={}) or {}
+    sources = dict(manifest.get("sources", {}))
+    for source, info in entries.items():
+        sources[source] = dict(info)
+    return store.json_bytes({"sources": dict(sorted(sources.items()))})
+
+
+def _publish(
+    source_file: str,
+    source_doc: dict,
+    source_entry: tuple[str, dict],
+    providers: dict | None,
+    outcomes: dict | None,
+    links: dict | None,
+    directory: Path | None,
+) -> list[str]:
+    """Publish one source table with the re-derived services.json and the manifest, atomically.
+    Returns report lines about the derived directory."""
+    files = {source_file: store.json_bytes(source_doc)}
+    entries = {source_entry[0]: source_entry[1]}
+    lines: list[str] = []
+    if providers is not None:
+        records, derive_lines = derive_services(providers, outcomes, links)
+        validate_services(records)  # the declared schema, before anything is written
+        files[SERVICES_FILE] = store.json_bytes(services_document(records))
+        located = sum(1 for r in records if r["lat"] is not None)
+        entries[SERVICES_SOURCE_NAME] = {
+            "records": len(records),
+            "with_coordinates": located,
+            "offers_ipt_true": sum(1 for r in records if r["offers_ipt"] is True),
+            "derived_from": [
+                n
+                for n, d in ((PROVIDERS_FILE, providers), (OUTCOMES_FILE, outcomes), (LINKS_FILE, links))
+                if d is not None
+            ],
+            "derived_at": _today(),
+        }
+        lines += derive_lines
+    else:
+        lines.append("services.json not rebuilt yet: import nhs-providers to build the directory")
+    files["manifest.json"] = _manifest_bytes(entries, directory)
+
+    def validate(temps: Mapping[str, Path]) -> None:
+        for name, temp in temps.items():
+            if name.endswith(".json"):
+                json.loads(temp.read_text(encoding="utf-8"))  # a torn write never replaces data
+
+    store.publish(files, validate=validate, directory=directory)
+    return lines
+
+
+# --- nhs-providers ----------------------------------------------------------------------------
+
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def import_providers(path: Path, *, directory: Path | None = None) -> list[str]:
+    tables = read_tables(path)
+    if len(tables) != 1:
+        raise SourceFormatError(f"{Path(path).name}: expected one CSV of providers, found {len(tables)}")
+    table = tables[0]
+    ignored = check_header(table.header, PROVIDER_COLUMNS, (), table.name, "ODS providers")
+    records = []
+    seen = set()
+    for line, row in enumerate(table.rows, start=2):
+        code = row["org_code"].upper()
+        if not re.fullmatch(r"[A-Z0-9]{3,6}", code):
+            raise SourceFormatError(f"{table.name}: row {line}: {row['org_code']!r} is not an ODS code")
+        if code in seen:
+            raise SourceFormatError(f"{table.name}: row {line}: organisation {code} appears twice")
+        seen.add(code)
+        if row["status"] not in PROVIDER_STATUSES:
+            raise SourceFormatError(
+                f"{table.name}: row {line}: status {row['status']!r} is not one of {PROVIDER_STATUSES}"
+            )
+        postcode = " ".join(row["postcode"].upper().split())
+        if postcode and not _POSTCODE.match(postcode):
+            raise SourceFormatError(f"{table.name}: row {line}: {row['postcode']!r} is not a postcode")
+        for key in ("start_date", "end_date"):
+            if row[key] and not _DATE.match(row[key]):
+                raise SourceFormatError(f"{table.name}: row {line}: {key} {row[key]!r} is not an ISO date")
+        records.append(
+            {key: (row[key] or None) for key in PROVIDER_COLUMNS}
+            | {
+                "org_code": code,
+                "postcode": postcode or None,
+            }
+        )
+    if not records:
+        raise SourceFormatError(f"{table.name}: no providers in the file")
+    imported_at = _today()
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "source": table.name,
+        "source_description": ODS_DESCRIPTION,
+        "imported_at": imported_at,
+        "records": sorted(records, key=lambda r: r["org_code"]),
+    }
+    active = [r for r in records if r["status"] == "Active"]
+    inactive = [r for r in records if r["status"] != "Active"]
+    lines = [f"Imported {len(records)} organisations from {table.name}: {len(active)} active"]
+    if inactive:
+        lines.append(
+            f"  {len(inactive)} inactive kept out of the directory: "
+            + ", ".join(
+                f"{r['org_code']} {r['org_name']}" + (f" (closed {r['end_date']})" if r["end_date"] else "")
+                for r in inactive
+            )
+        )
+    if ignored:
+        lines.append(f"  ignored columns: {', '.join(ignored)}")
+    entry = {
+        "source": table.name,
+        "description": ODS_DESCRIPTION,
+        "imported_at": imported_at,
+        "organisations": len(records),
+        "active": len(active),
+        "licence": "Open Government Licence v3.0",
+    }
+    lines += _publish(
+        PROVIDERS_FILE,
+        document,
+        (PROVIDERS_SOURCE_NAME, entry),
+        document,
+        _load(OUTCOMES_FILE, directory),
+        _load(LINKS_FILE, directory),
+        directory,
+    )
+    return lines
+
+
+# --- nhs-outcomes -----------------------------------------------------------------------------
+
+
+def _layout(table: SourceTable) -> str:
+    header = set(table.header)
+    if "VariableType" in header or "OrgType" in header:
+        return "main"
+    if "TherapyType" in header or "OrganisationType" in header:
+        return "therapy"
+    raise SourceFormatError(
+        f"{table.name}: not an NHS Talking Therapies annual file: expected the main measures "
+        f"({', '.join(MAIN_REQUIRED[:6])}, ...) or the therapy-based outcomes "
+        f"({', '.join(THERAPY_REQUIRED[:5])}, ...); header is {', '.join(table.header[:8])}"
+    )
+
+
+def parse_main(table: SourceTable) -> tuple[dict, list[str]]:
+    """The main measures: per organisation (providers, ICBs, England) the totals and the share of
+    finished courses that started treatment within 6 and 18 weeks."""
+    ignored = check_header(table.header, MAIN_REQUIRED, MAIN_KNOWN_EXTRA, table.name, "annual main measures")
+    totals: dict[tuple[str, str], dict] = {}
+    bands: dict[tuple[str, str], dict[str, float | None]] = {}
+    duplicates: list[str] = []
+    name = table.name
+    for line, row in enumerate(table.rows, start=2):
+        org_type = row["OrgType"]
+        if org_type not in MAIN_ORG_TYPES:
+            raise SourceFormatError(
+                f"{name}: row {line}: OrgType {org_type!r} is not one of {MAIN_ORG_TYPES}"
+            )
+        key = (org_type, row["OrgCode"].upper())
+        if row["VariableType"] == "Total":
+            total = {
+                "name": row["OrgName"],
+                "referrals": _count(row["Count_ReferralsReceived"], name, "Count_ReferralsReceived", line),
+                "finished_treatment": _count(
+                    row["Count_FinishedCourseTreatment"], name, "Count_FinishedCourseTreatment", line
+                ),
+                "recovery_pct": _pct(row["Percentage_Recovery"], name, "Percentage_Recovery", line),
+                "reliable_improvement_pct": _pct(
+                    row["Percentage_Improvement"], name, "Percentage_Improvement", line
+                ),
+                "reliable_recovery_pct": _pct(
+                    row["Percentage_ReliableRecovery"], name, "Percentage_ReliableRecovery", line
+                ),
+            }
+            if key in totals:
+                # One code published twice under two names with the same figures (2023-24:
+                # TAF90 "KINGSTON DRUG & ALCOHOL SERVICE" and "KINGSTON SMS") is one
+                # organisation; different figures for one code cannot be told apart.
+                if {k: v for k, v in totals[key].items() if k != "name"} != {
+                    k: v for k, v in total.items() if k != "name"
+                }:
+                    raise SourceFormatError(
+                        f"{name}: row {line}: a second Total row for {key[1]} with different figures"
+                    )
+                duplicates.append(f"{key[1]} ({totals[key]['name']} / {total['name']})")
+                continue
+            totals[key] = total
+        elif row["VariableType"] == "Waiting Time":
+            if row["VariableA"] == ACCESS_WAIT:
+                count = _number(
+                    row["Count_FinishedCourseTreatment"], name, "Count_FinishedCourseTreatment", line
+                )
+                known = bands.setdefault(key, {})
+                if row["VariableB"] in known and known[row["VariableB"]] != count:
+                    raise SourceFormatError(
+                        f"{name}: row {line}: two different '{row['VariableB']}' figures for {key[1]}"
+                    )
+                known[row["VariableB"]] = count
+        else:
+            raise SourceFormatError(
+                f"{name}: row {line}: VariableType {row['VariableType']!r} is not Total or Waiting Time"
+            )
+    if ("England", "ALL") not in totals:
+        raise SourceFormatError(f"{name}: no England Total row (OrgType England, OrgCode All)")
+    organisations: dict[str, dict[str, dict]] = {"Provider": {}, "ICB": {}, "England": {}}
+    for key, total in totals.items():
+        waits = bands.get(key, {})
+        finished = total["finished_treatment"]
+
+        def share(band: str, waits=waits, finished=finished) -> float | None:
+            # Share of finished courses that waited less than the band to start treatment:
+            # the band's count over the Total row's finished courses (England 2024-25:
+            # 614,104 / 670,419 = 91.6% within 6 weeks). Suppressed counts stay missing.
+            count = waits.get(band)
+            if count is None or not finished:
+                return None
+            return round(100.0 * count / finished, 1)
+
+        mean = waits.get(BAND_MEAN)
+        organisations[key[0]][key[1]] = {
+            **total,
+            "within_6_weeks_pct": share(BAND_6_WEEKS),
+            "within_18_weeks_pct": share(BAND_18_WEEKS),
+            "mean_wait_days": round(mean, 1) if mean is not None else None,
+        }
+    section = {
+        "england": organisations["England"]["ALL"],
+        "icbs": dict(sorted(organisations["ICB"].items())),
+        "providers": dict(sorted(organisations["Provider"].items())),
+    }
+    lines = [f"  main measures: {len(section['providers'])} providers, {len(section['icbs'])} ICBs, England"]
+    if duplicates:
+        lines.append(
+            f"  the same figures published twice under two names, kept once: {', '.join(duplicates)}"
+        )
+    if ignored:
+        lines.append(f"  ignored columns: {', '.join(ignored)}")
+    return section, lines
+
+
+def _therapy_figures(row: dict, name: str, line: int) -> dict:
+    return {
+        "courses": _count(row["Count_CoursesOfTherapy"], name, "Count_CoursesOfTherapy", line),
+        "recovery_pct": _pct(row["Percentage_TherRecovery"], name, "Percentage_TherRecovery", line),
+        "improvement_pct": _pct(row["Percentage_TherImprovement"], name, "Percentage_TherImprovement", line),
+        "reliable_recovery_pct": _pct(
+            row["Percentage_TherRelRecovery"], name, "Percentage_TherRelRecovery", line
+        ),
+    }
+
+
+def parse_therapy(table: SourceTable) -> tuple[dict, list[str]]:
+    """Therapy-based outcomes: England by therapy type, and IPT and DIT (brief psychodynamic
+    psychotherapy) per provider. Only Diagnosis 'Total' rows are used."""
+    ignored = check_header(
+        table.header, THERAPY_REQUIRED, THERAPY_KNOWN_EXTRA, table.name, "therapy-based outcomes"
+    )
+    name = table.name
+    england: list[dict] = []
+    providers: dict[str, dict] = {}
+    therapies_seen = set()
+    for line, row in enumerate(table.rows, start=2):
+        org_type = row["OrganisationType"]
+        if org_type not in THERAPY_ORG_TYPES:
+            raise SourceFormatError(
+                f"{name}: row {line}: OrganisationType {org_type!r} is not one of {THERAPY_ORG_TYPES}"
+            )
+        if row["Diagnosis"] != "Total":
+            continue
+        therapy = " ".join(row["TherapyType"].split())
+        therapies_seen.add(therapy.lower())
+        figures = _therapy_figures(row, name, line)
+        if org_type == "England":
+            england.append({"therapy_type": therapy, **figures})
+            continue
+        kind = {IPT_THERAPY: "ipt", DIT_THERAPY: "dit"}.get(therapy.lower())
+        if kind:
+            entry = providers.setdefault(row["OrganisationCode"].upper(), {"name": row["OrganisationName"]})
+            entry[kind] = figures
+    if not england:
+        raise SourceFormatError(f"{name}: no England rows with Diagnosis 'Total'")
+    for wanted in (IPT_THERAPY, DIT_THERAPY):
+        if wanted not in therapies_seen:
+            raise SourceFormatError(
+                f"{name}: no '{wanted}' therapy rows; the therapy names may have changed "
+                f"(found: {', '.join(sorted(therapies_seen)[:6])}...)"
+            )
+    section = {
+        "england": sorted(england, key=lambda r: r["therapy_type"]),
+        "providers": dict(sorted(providers.items())),
+    }
+    ipt_positive = sum(1 for p in providers.values() if (p.get("ipt") or {}).get("courses"))
+    lines = [f"  therapy-based outcomes: {len(providers)} providers, {ipt_positive} with IPT courses > 0"]
+    if ignored:
+        lines.append(f"  ignored columns: {', '.join(ignored)}")
+    return section, lines
+
+
+def import_outcomes(path: Path, *, directory: Path | None = None) -> list[str]:
+    path = Path(path)
+    tables = read_tables(path)
+    existing = _load(OUTCOMES_FILE, directory) or {}
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "main": dict(existing.get("main", {})),
+        "therapy": dict(existing.get("therapy", {})),
+    }
+    imported_at = _today()
+    lines = []
+    for table in tables:
+        layout = _layout(table)
+        period = _period_for(table, path)
+        section, section_lines = (parse_main if layout == "main" else parse_therapy)(table)
+        section = {"source": table.name, "imported_at": imported_at, **section}
+        document[layout][period] = section
+        lines.append(
+            f"Imported NHS England {period} {'main measures' if layout == 'main' else 'therapy-based outcomes'} "
+            f"from {table.name}"
+        )
+        lines += section_lines
+    document["main"] = dict(sorted(document["main"].items()))
+    document["therapy"] = dict(sorted(document["therapy"].items()))
+    providers = _load(PROVIDERS_FILE, directory)
+    if providers:
+        active = {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
+        for kind in ("main", "therapy"):
+            for period, section in document[kind].items():
+                outside = sorted(set(section["providers"]) - active)
+                if outside and any(section["source"] == t.name for t in tables):
+                    lines.append(
+                        f"  {period}: figures for {len(outside)} organisations not in the directory "
+                        f"(inactive or not listed), kept out: {', '.join(outside)}"
+                    )
+    entry = {
+        "source": ", ".join(sorted({s["source"] for k in ("main", "therapy") for s in document[k].values()})),
+        "description": "NHS England, NHS Talking Therapies for anxiety and depression, annual reports",
+        "imported_at": imported_at,
+        "main_periods": list(document["main"]),
+        "therapy_periods": list(document["therapy"]),
+        "licence": "Open Government Licence v3.0",
+    }
+    lines += _publish(
+        OUTCOMES_FILE,
+        document,
+        (OUTCOMES_SOURCE_NAME, entry),
+        providers,
+        document,
+        _load(LINKS_FILE, directory),
+        directory,
+    )
+    return lines
+
+
+# --- service-links ----------------------------------------------------------------------------
+
+
+def import_service_links(path: Path, *, directory: Path | None = None) -> list[str]:
+    tables = read_tables(path)
+    if len(tables) != 1:
+        raise SourceFormatError(f"{Path(path).name}: expected one CSV of service links, found {len(tables)}")
+    table = tables[0]
+    ignored = check_header(table.header, LINK_COLUMNS, (), table.name, "service links")
+    records = []
+    rejected_urls: list[str] = []
+    seen = set()
+    for line, row in enumerate(table.rows, start=2):
+        code = row["org_code"].upper()
+        if not code:
+            raise SourceFormatError(f"{table.name}: row {line} has no org_code")
+        if code in seen:
+            raise SourceFormatError(f"{table.name}: row {line}: organisation {code} appears twice")
+        seen.add(code)
+
+        def url(value: str, code: str = code) -> str | None:
+            if not value:
+                return None
+            safe = safe_url(value)
+            if safe is None:
+                rejected_urls.append(f"{code}: {value[:60]}")
+            return safe
+
+        evidence = [u for u in (url(part.strip()) for part in row["evidence_urls"].split("|")) if u]
+        offers = row["offers_ipt"].strip().lower()
+        if offers not in ("", "yes", "no"):
+            raise SourceFormatError(
+                f"{table.name}: row {line}: offers_ipt {row['offers_ipt']!r} is not yes, no or empty"
+            )
+        min_age = row["min_age"]
+        if min_age and not re.fullmatch(r"\d{1,2}", min_age):
+            raise SourceFormatError(f"{table.name}: row {line}: min_age {min_age!r} is not a whole number")
+        records.append(
+            {
+                "org_code": code,
+                "org_name": row["org_name"] or None,
+                "service_name": row["service_name"] or None,
+                "website": url(row["website"]),
+                "self_referral_url": url(row["self_referral_url"]),
+                "self_referral_phone_text": row["self_referral_phone"] or None,
+                "self_referral_phones": all_uk_phones(row["self_referral_phone"]),
+                "min_age": int(min_age) if min_age else None,
+                "offers_ipt": {"yes": True, "no": False}.get(offers),
+                "catchment": row["catchment"] or None,
+                "evidence_urls": evidence,
+                "notes": row["notes"] or None,
+            }
+        )
+    imported_at = _today()
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "source": table.name,
+        "seen": LINKS_SEEN_NOTE,
+        "imported_at": imported_at,
+        "records": sorted(records, key=lambda r: r["org_code"]),
+    }
+    lines = [f"Imported {len(records)} service-link rows from {table.name} ({LINKS_SEEN_NOTE})"]
+    lines.append(
+        f"  {sum(1 for r in records if r['self_referral_url'])} online self-referral links, "
+        f"{sum(1 for r in records if r['self_referral_phones'])} self-referral phone numbers, "
+        f"{sum(1 for r in records if r['offers_ipt'])} IPT mentions"
+    )
+    if rejected_urls:
+        lines.append(f"  {len(rejected_urls)} non-http(s) links refused: {'; '.join(rejected_urls)}")
+    if ignored:
+        lines.append(f"  ignored columns: {', '.join(ignored)}")
+    providers = _load(PROVIDERS_FILE, directory)
+    if providers:
+        active = {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
+        outside = sorted(seen - active)
+        if outside:
+            lines.append(
+                f"  {len(outside)} rows for organisations not in the directory, kept out: {', '.join(outside)}"
+            )
+    entry = {"source": table.name, "imported_at": imported_at, "rows": len(records), "note": LINKS_SEEN_NOTE}
+    lines += _publish(
+        LINKS_FILE,
+        document,
+        (LINKS_SOURCE_NAME, entry),
+        providers,
+        _load(OUTCOMES_FILE, directory),
+        document,
+        directory,
+    )
+    return lines
+
+
+# --- Deriving the directory ---------------------------------------------------------------------
+
+
+def _locate(postcode: str | None) -> tuple[float | None, float | None, str | None]:
+    """Coordinates of a headquarters postcode from the embedded postcode tables."""
+    if not postcode:
+        return None, None, None
+    from finder import postcodes
+
+    try:
+        location = postcodes.lookup(postcode)
+    except FinderError:
+        return None, None, None
+    if not location.has_coordinates or location.precision not in ("postcode", "sector", "outcode"):
+        return None, None, None
+    return round(float(location.lat), 6), round(float(location.lon), 6), location.precision
+
+
+def _fmt_pct(value: float | None) -> str:
+    return f"{value:g}%" if value is not None else "suppressed"
+
+
+def _provider_outcomes(code: str, outcomes: dict | None) -> dict[str, dict]:
+    """Every period's outcome figures for one provider (main measures joined with IPT/DIT)."""
+    if not outcomes:
+        return {}
+    main = outcomes.get("main", {})
+    therapy = outcomes.get("therapy", {})
+    by_period = {}
+    for period in sorted(set(main) | set(therapy)):
+        figures = main.get(period, {}).get("providers", {}).get(code)
+        therapies = therapy.get(period, {}).get("providers", {}).get(code)
+        if figures is None and therapies is None:
+            continue
+        figures = figures or {}
+        ipt = (therapies or {}).get("ipt") or {}
+        dit = (therapies or {}).get("dit") or {}
+        sources = []
+        if code in main.get(period, {}).get("providers", {}):
+            sources.append(main[period]["source"])
+        if therapies:
+            sources.append(therapy[period]["source"])
+        by_period[period] = {
+            "period": period,
+            "referrals": figures.get("referrals"),
+            "finished_treatment": figures.get("finished_treatment"),
+            "recovery_pct": figures.get("recovery_pct"),
+            "reliable_improvement_pct": figures.get("reliable_improvement_pct"),
+            "reliable_recovery_pct": figures.get("reliable_recovery_pct"),
+            "within_6_weeks_pct": figures.get("within_6_weeks_pct"),
+            "within_18_weeks_pct": figures.get("within_18_weeks_pct"),
+            "mean_wait_days": figures.get("mean_wait_days"),
+            "ipt_courses": ipt.get("courses"),
+            "ipt_recovery_pct": ipt.get("recovery_pct"),
+            "dit_courses": dit.get("courses"),
+            "dit_recovery_pct": dit.get("recovery_pct"),
+            "source": ", ".join(sources),
+        }
+    return by_period
+
+
+def _therapy_rows(code: str, outcomes: dict | None) -> tuple[str, dict] | None:
+    """The latest period in which NHS England published therapy figures for this provider."""
+    therapy = (outcomes or {}).get("therapy", {})
+    for period in sorted(therapy, reverse=True):
+        row = therapy[period]["providers"].get(code)
+        if row is not None:
+            return period, {
+                **row,
+                "source": therapy[period]["source"],
+                "imported_at": therapy[period].get("imported_at"),
+            }
+    return None
+
+
+def _ipt_and_dit(code: str, outcomes: dict | None, link: dict | None) -> dict:
+    """offers_ipt: true when the latest published year shows IPT courses > 0 or a public page
+    mentions IPT; false only when the latest year published 0 courses and nothing says yes;
+    null otherwise (including suppressed). DIT the same way, from brief psychodynamic
+    psychotherapy (where NHS England records DIT) and DIT mentions."""
+    offers_ipt = offers_dit = None
+    ipt_evidence: list[str] = []
+    dit_evidence: list[str] = []
+    sources: list[str] = []
+    verified = None
+    latest = _therapy_rows(code, outcomes)
+    if latest:
+        period, row = latest
+        ipt = row.get("ipt") or {}
+        dit = row.get("dit") or {}
+        if ipt.get("courses") is not None:
+            offers_ipt = ipt["courses"] > 0
+            if ipt["courses"] > 0:
+                ipt_evidence.append(
+                    f"NHS England {period}: {ipt['courses']:,} courses of IPT, "
+                    f"{_fmt_pct(ipt.get('recovery_pct'))} recovery"
+                )
+            else:
+                ipt_evidence.append(f"NHS England {period}: no courses of IPT published")
+            sources.append(row["source"])
+            verified = row.get("imported_at")
+        if dit.get("courses") is not None:
+            offers_dit = dit["courses"] > 0
+            dit_evidence.append(
+                f"NHS England {period}: {dit['courses']:,} courses of brief psychodynamic psychotherapy "
+                "(the category where DIT is recorded)"
+                if dit["courses"] > 0
+                else f"NHS England {period}: no courses of brief psychodynamic psychotherapy published"
+            )
+    if link:
+        where = (
+            link["evidence_urls"][0] if link["evidence_urls"] else (link["website"] or "service_links.csv")
+        )
+        notes_text = " ".join(filter(None, (link.get("notes"), link.get("catchment"))))
+        mentions = therapy_mentions(notes_text)
+        if link["offers_ipt"] is True:
+            offers_ipt = True
+            ipt_evidence.append(f"IPT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
+            sources.append("service_links.csv")
+        if mentions.dit:
+            offers_dit = True
+            dit_evidence.append(f"DIT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
+    return {
+        "offers_ipt": offers_ipt,
+        "ipt_evidence": "; ".join(ipt_evidence) if offers_ipt is not None else None,
+        "offers_dit": offers_dit,
+        "dit_evidence": "; ".join(dit_evidence) if offers_dit is not None else None,
+        "ipt_sources": sources,
+        "ipt_verified": verified,
+    }
+
+
+def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, link: dict | None) -> dict:
+    """One directory record from the joined sources (nothing invented: a missing fact is null)."""
+    code = provider["org_code"]
+    ods_verified = providers_doc["imported_at"]
+    ods_source = f"{providers_doc['source']} ({ODS_DESCRIPTION})"
+    lat, lon, precision = _locate(provider["postcode"])
+    by_period = _provider_outcomes(code, outcomes)
+    latest_outcomes = by_period[max(by_period)] if by_period else None
+    therapy = _ipt_and_dit(code, outcomes, link)
+    provenance: dict[str, dict] = {
+        "location": {
+            "source": ods_source,
+            "last_verified": ods_verified,
+            "note": "headquarters postcode located with OS Code-Point Open",
+        },
+    }
+    phone = website = referral_url = referral_phone = catchment_text = service_name = links_note = None
+    min_age = None
+    min_age_text = None
+    works_online_evidence = None
+    if link:
+        website = link["website"]
+        referral_url = link["self_referral_url"]
+        referral_phone = link["self_referral_phones"][0] if link["self_referral_phones"] else None
+        phone = referral_phone
+        catchment_text = link["catchment"]
+        service_name = link["service_name"]
+        notes = [link["notes"]] if link["notes"] else []
+        if len(link["self_referral_phones"]) > 1:
+            notes.append(f"phone numbers as published: {link['self_referral_phone_text']}")
+        links_note = "; ".join(notes) or None
+        min_age = link["min_age"]
+        if min_age is not None:
+            # A months part ("17 years 9 months") is only in the wording, not the age column.
+            stated = minimum_age(" ".join(filter(None, (link["catchment"], link["notes"]))))
+            min_age_text = (
+                stated.label() if stated and stated.years == min_age and stated.months else str(min_age)
+            )
+        works_online_evidence = national_or_online(" ".join(filter(None, (link["catchment"], link["notes"]))))
+        if any((website, referral_url, referral_phone, catchment_text, min_age is not None)):
+            provenance["contacts"] = {
+                "source": "service_links.csv",
+                "last_verified": None,
+                "note": LINKS_SEEN_NOTE,
+                "evidence_urls": link["evidence_urls"],
+            }
+    if latest_outcomes:
+        provenance["outcomes"] = {
+            "source": latest_outcomes["source"],
+            "last_verified": (outcomes or {})
+            .get("main", {})
+            .get(latest_outcomes["period"], {})
+            .get("imported_at"),
+            "note": f"NHS England annual figures for {latest_outcomes['period']}",
+        }
+    if therapy["offers_ipt"] is not None or therapy["offers_dit"] is not None:
+        provenance["ipt"] = {
+            "source": ", ".join(dict.fromkeys(therapy["ipt_sources"])) or "service_links.csv",
+            "last_verified": therapy["ipt_verified"],
+        }
+        if link and "service_links.csv" in therapy["ipt_sources"]:
+            provenance["ipt"]["note"] = f"public-page mentions are {LINKS_SEEN_NOTE}"
+    self_referral = "online" if referral_url else ("phone" if referral_phone else "unknown")
+    return {
+        "id": code,
+        "kind": "nhs",
+        "name": provider["org_name"],
+        "provider": provider["org_name"],
+        "service_name": service_name,
+        "address": None,
+        "postcode": provider["postcode"],
+        "town": provider["town"],
+        "lat": lat,
+        "lon": lon,
+        "location_precision": precision,
+        "location_note": LOCATION_NOTE,
+        "icb_code": provider["icb_code"],
+        "icb_name": provider["icb_name"],
+        "region_name": provider["region_name"],
+        "status": provider["status"],
+        "phone": phone,
+        "email": None,
+        "website": website,
+        "self_referral": self_referral,
+        "self_referral_url": referral_url,
+        "self_referral_phone": referral_phone,
+        "min_age": min_age,
+        "min_age_text": min_age_text,
+        "catchment": catchment_text,
+        "areas_covered": [],
+        "offers_ipt": therapy["offers_ipt"],
+        "ipt_evidence": therapy["ipt_evidence"],
+        "offers_dit": therapy["offers_dit"],
+        "dit_evidence": therapy["dit_evidence"],
+        "outcomes": latest_outcomes,
+        "outcomes_by_period": by_period,
+        "links_note": links_note,
+        "source": ods_source,
+        "last_verified": ods_verified,
+        "provenance": provenance,
+        # NHS Talking Therapies are local services seen in person unless a source says the
+        # service is national or delivered online.
+        "works_online": works_online_evidence is not None,
+        "works_online_evidence": works_online_evidence,
+        "works_in_person": True,
+    }
+
+
+def derive_services(
+    providers: dict, outcomes: dict | None, links: dict | None
+) -> tuple[list[dict], list[str]]:
+    """Every active provider as a service record, joined by organisation code."""
+    links_by_code = {r["org_code"]: r for r in (links or {}).get("records", [])}
+    records = []
+    for provider in providers["records"]:
+        if provider["status"] != "Active":
+            continue
+        records.append(build_service(provider, providers, outcomes, links_by_code.get(provider["org_code"])))
+    records.sort(key=lambda r: r["id"])
+    located = sum(1 for r in records if r["lat"] is not None)
+    lines = [
+        f"Directory: {len(records)} active services, {located} located by headquarters postcode"
+        + (f", {len(records) - located} without coordinates" if located < len(records) else ""),
+        f"  outcomes for {sum(1 for r in records if r['outcomes'])}; "
+        f"IPT yes {sum(1 for r in records if r['offers_ipt'] is True)}, "
+        f"no {sum(1 for r in records if r['offers_ipt'] is False)}, "
+        f"unknown {sum(1 for r in records if r['offers_ipt'] is None)}; "
+        f"self-referral online {sum(1 for r in records if r['self_referral'] == 'online')}, "
+        f"phone {sum(1 for r in records if r['self_referral'] == 'phone')}",
+    ]
+    missing = [r["id"] for r in records if r["lat"] is None]
+    if missing:
+        lines.append(f"  not located (postcode not found): {', '.join(missing)}")
+    return records, lines
+
+
+# --- CLI entry points (the importer table in finder/commands/imports.py) -------------------------
+
+
+def cli_import_providers(path: Path) -> list[str]:
+    return import_providers(path)
+
+
+def cli_import_outcomes(path: Path) -> list[str]:
+    return import_outcomes(path)
+
+
+def cli_import_service_links(path: Path) -> list[str]:
+    return import_service_links(path)

@@ -1,0 +1,76 @@
+"""Export of the NHS directory as Open Referral UK (HSDS 3.0) JSON and CSV."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from finder import cli, export
+from finder.imports import nhs
+
+
+@pytest.fixture
+def directory(data_copy, fixtures):
+    stats = fixtures / "nhs_stats"
+    nhs.import_providers(stats / "ods_providers.csv")
+    nhs.import_outcomes(stats / "annual_main_2024-25.csv")
+    nhs.import_outcomes(stats / "therapy_based_outcomes_2024-25.csv")
+    nhs.import_service_links(stats / "service_links.csv")
+    return data_copy
+
+
+def test_openreferral_tables_link_up(directory, tmp_path, capsys):
+    out = tmp_path / "directory.json"
+    assert cli.main(["export", "--format", "openreferral", str(out)]) == 0
+    assert "Wrote 8 services" in capsys.readouterr().out
+    document = json.loads(out.read_text())
+    assert document["hsds_version"] == "3.0"
+    organizations = {o["id"]: o for o in document["organization"]}
+    services = {s["id"]: s for s in document["service"]}
+    locations = {loc["id"]: loc for loc in document["location"]}
+    assert len(services) == 8 and len(organizations) == 8
+    for service in services.values():
+        assert service["organization_id"] in organizations and service["status"] == "active"
+    for link in document["service_at_location"]:
+        assert link["service_id"] in services and link["location_id"] in locations
+    for phone in document["phone"]:
+        assert phone["service_id"] in services
+    wallsend = next(s for s in services.values() if s["name"] == "Wallsend Health Centre")
+    assert "https://gateway.mayden.co.uk/referral-v2/" in wallsend["application_process"]
+    assert "0191 295 2775" in wallsend["application_process"]
+    assert "17 years 9 months" in wallsend["application_process"]
+    assert "105 courses of IPT" in wallsend["description"]
+    location = next(loc for loc in locations.values() if loc["addresses"][0]["postal_code"] == "NE28 7PD")
+    assert location["latitude"] == pytest.approx(54.996, abs=0.01)
+    assert "clinics elsewhere" in location["description"]
+    unknown = next(
+        s for s in services.values() if s["name"] == "African and Caribbean Mental Health Services"
+    )
+    assert "not confirmed" in unknown["application_process"]  # nothing invented
+
+
+def test_ids_are_stable_between_exports(directory):
+    first = export.export_text("openreferral")
+    second = export.export_text("openreferral")
+    assert first == second
+
+
+def test_csv_export(directory, tmp_path):
+    out = tmp_path / "directory.csv"
+    assert cli.main(["export", "--format", "csv", str(out)]) == 0
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(out.read_text()))}
+    assert rows["RTF61"]["recovery_pct"] == "57.0" and rows["RTF61"]["outcomes_period"] == "2024-25"
+    assert rows["RTF61"]["offers_ipt"] == "yes" and rows["8HX13"]["offers_ipt"] == ""
+
+
+def test_csv_neutralises_formulas():
+    text = export.csv_text([{"id": "X1", "name": '=HYPERLINK("http://evil")', "outcomes": None}])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["name"].startswith("'=")
+
+
+def test_export_without_directory_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FINDER_DATA_DIR", str(tmp_path / "empty"))
+    assert cli.main(["export", "--format", "csv", str(tmp_path / "x.csv")]) == 2
+    assert "python -m finder build" in capsys.readouterr().err
