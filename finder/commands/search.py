@@ -49,10 +49,12 @@ def run(args) -> int:
     for notice in response.notices:
         print(f"note: {notice}")
     for result in response.results:
-        distance = "online" if result["distance_miles"] is None else f"{result['distance_miles']:.1f} mi"
+        distance = "" if result["distance_miles"] is None else f"{result['distance_miles']:.1f} mi"
+        if result["online_option"]:
+            distance = f"online {distance}".strip()
         ipt = {True: "IPT: yes", False: "IPT: no", None: "IPT: unknown"}[result["offers_ipt"]]
-        print(f"{distance:>9}  {result['name']}  [{result['kind']}; {ipt}]")
+        print(f"{distance:>16}  {result['name']}  [{result['kind']}; {ipt}]")
         for label, key in (("refer online", "self_referral_url"), ("phone", "phone"), ("website", "website")):
             if result.get(key):
-                print(f"           {label}: {result[key]}")
+                print(f"{'':18}{label}: {result[key]}")
     return 0
