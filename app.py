@@ -1,0 +1,656 @@
+"""The finder's web app: find NHS Talking Therapies and IPT practitioners, check a therapist.
+
+Thin by design: each page reads its widgets, makes one call into `finder`, and renders what comes
+back. Words and links are made by `finder.presentation`; urgent-help numbers live only in
+`finder.urgent_help`. Imported or scraped text is escaped before it reaches Markdown and never
+rendered as HTML; only http(s) URLs become links. Searches are not logged and nothing is tracked.
+
+Run with `streamlit run app.py`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import streamlit as st
+
+from finder import PROJECT_URL, about_ipt, store, urgent_help
+from finder import presentation as fmt
+from finder.errors import FinderError, PostcodeError
+
+RADIUS_CHOICES = (1, 2, 5, 10, 20, 50, 100)
+DEFAULT_RADIUS = 10
+KIND_LABELS = {"all": "NHS and private", "nhs": "NHS only", "private": "Private only"}
+MODE_LABELS = {"any": "Online or in person", "online": "Online", "in_person": "In person"}
+RESULT_LIMIT = 50
+RESULTS_SHOWN = 20  # drawn at first; "Show all" draws the rest of RESULT_LIMIT
+# Set to 1 to check registers without any network access (demos, tests, a machine offline): the
+# check page then answers from local data and gives a link to search each register by hand.
+OFFLINE_CHECKS_ENV = "FINDER_OFFLINE_CHECKS"
+REPORT_URL = f"{PROJECT_URL}/issues/new"
+
+ACCENT = "#1d70b8"  # NHS-style blue for services on the map
+HERE = "#d4351c"  # red for the search point
+
+
+def _module(name: str) -> ModuleType | None:
+    """A finder module the app needs, or None if it is not installed in this build."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _unavailable(what: str) -> None:
+    st.warning(f"{what} is not available in this version of the finder yet. Please try again later.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+def urgent_help_box() -> None:
+    """Shown at the top of every page: talking therapies are not a crisis service."""
+    with st.container(border=True, key="urgent_help"):
+        st.markdown(f"**{urgent_help.NOT_A_CRISIS_SERVICE}**")
+        lines = []
+        for line in urgent_help.CRISIS_LINES:
+            link = urgent_help.tel_link(line)
+            how = f"[{line.how}]({link})" if link and link.startswith("tel:") else line.how
+            lines.append(f"- **{how}** {line.when}.")
+        st.markdown("\n".join(lines))
+        st.caption(f"These numbers were last checked on {urgent_help.CHECKED_ON}.")
+
+
+def nation_route_box(country: str) -> None:
+    route = urgent_help.nation_route(country)
+    if route is None:
+        return
+    with st.container(border=True, key="nation_route"):
+        st.markdown(f"### If you live in {fmt.md_escape(route.country)}")
+        st.markdown(fmt.md_escape(route.summary))
+        lines = []
+        for line in route.helplines:
+            link = urgent_help.tel_link(line)
+            how = f"[{line.how}]({link})" if link and link.startswith("tel:") else line.how
+            lines.append(f"- **{how}** {line.when}.")
+        if lines:
+            st.markdown("\n".join(lines))
+
+
+def _data_stamp() -> tuple:
+    """Changes whenever a file in data/ is replaced, so cached data is reloaded after a refresh."""
+    directory = store.data_dir()
+    try:
+        files = sorted((p.name, p.stat().st_mtime_ns) for p in directory.iterdir() if p.is_file())
+        return (str(directory), *files)
+    except OSError:
+        return (str(directory),)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _warm_data(stamp: tuple) -> bool:
+    """Load the postcode tables and records once per data version (finder keeps them in memory
+    and notices replaced files itself; this makes the first search of a session fast)."""
+    search = _module("finder.search")
+    try:
+        if search is not None:
+            search.dataset()
+        from finder import postcodes
+
+        postcodes.tables()
+    except FinderError:
+        return False
+    return True
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _england(stamp: tuple) -> dict | None:
+    services = _module("finder.services")
+    if services is None:
+        return None
+    try:
+        return services.england_outcomes()
+    except (FinderError, ValueError, KeyError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Find help
+
+
+def _search_from_params() -> dict:
+    """The search described by the address bar (a shared link), with unknown values defaulted."""
+    params = st.query_params
+    try:
+        radius = int(float(params.get("r", DEFAULT_RADIUS)))
+    except ValueError:
+        radius = DEFAULT_RADIUS
+    if radius not in RADIUS_CHOICES:
+        radius = min(RADIUS_CHOICES, key=lambda choice: abs(choice - radius))
+    kind, mode = params.get("kind", "all"), params.get("mode", "any")
+    return {
+        "q": params.get("q", "")[:100].strip(),
+        "r": radius,
+        "kind": kind if kind in KIND_LABELS else "all",
+        "online": params.get("online") == "1",
+        "ipt": params.get("ipt") == "1",
+        "mode": mode if mode in MODE_LABELS else "any",
+    }
+
+
+def _seed_search_widgets() -> None:
+    """Fill the search form: from the address bar when a session starts (so a shared link works),
+    and from the last search when coming back from another page (Streamlit forgets the widgets
+    of a page that is not shown)."""
+    if "fh_query" in st.session_state:
+        return
+    if not st.session_state.get("fh_started"):
+        st.session_state.fh_started = True
+        search = _search_from_params()
+        st.session_state.fh_committed = search if search["q"] else None
+    search = st.session_state.get("fh_committed") or {
+        "q": "",
+        "r": DEFAULT_RADIUS,
+        "kind": "all",
+        "online": False,
+        "ipt": False,
+        "mode": "any",
+    }
+    for key, value in search.items():
+        st.session_state[_WIDGET_KEYS[key]] = value
+
+
+_WIDGET_KEYS = {
+    "q": "fh_query",
+    "r": "fh_radius",
+    "kind": "fh_kind",
+    "online": "fh_online",
+    "ipt": "fh_ipt",
+    "mode": "fh_mode",
+}
+
+
+def _current_search() -> dict:
+    return {
+        "q": st.session_state.fh_query.strip(),
+        "r": st.session_state.fh_radius,
+        "kind": st.session_state.fh_kind,
+        "online": st.session_state.fh_online,
+        "ipt": st.session_state.fh_ipt,
+        "mode": st.session_state.fh_mode,
+    }
+
+
+def _write_search_params(search: dict) -> None:
+    """Put the search in the address bar (defaults left out, so links stay short)."""
+    params = {"q": search["q"]}
+    if search["r"] != DEFAULT_RADIUS:
+        params["r"] = str(search["r"])
+    if search["kind"] != "all":
+        params["kind"] = search["kind"]
+    if search["online"]:
+        params["online"] = "1"
+    if search["ipt"]:
+        params["ipt"] = "1"
+    if search["mode"] != "any":
+        params["mode"] = search["mode"]
+    st.query_params.from_dict(params)
+
+
+def find_help_page() -> None:
+    st.title("Find talking therapy near you")
+    st.markdown(
+        "Type your postcode to find your local **NHS Talking Therapies** service (free, and you can "
+        "usually refer yourself) and private **Interpersonal Therapy (IPT)** practitioners."
+    )
+    _seed_search_widgets()
+    with st.form("find_help_form", enter_to_submit=True, border=True):
+        st.text_input(
+            "Postcode or town",
+            key="fh_query",
+            max_chars=100,
+            placeholder="For example SW1A 1AA or Leeds",
+            autocomplete="postal-code",
+            help="A full postcode gives the most accurate distances.",
+        )
+        st.select_slider("How far can you travel? (miles)", options=RADIUS_CHOICES, key="fh_radius")
+        st.radio(
+            "Show", options=list(KIND_LABELS), format_func=KIND_LABELS.get, key="fh_kind", horizontal=True
+        )
+        left, right = st.columns(2)
+        with left:
+            st.checkbox("I can refer myself online", key="fh_online")
+        with right:
+            st.checkbox("Delivers IPT", key="fh_ipt")
+        st.radio(
+            "Private therapists: online or in person",
+            options=list(MODE_LABELS),
+            format_func=MODE_LABELS.get,
+            key="fh_mode",
+            horizontal=True,
+        )
+        submitted = st.form_submit_button("Search", type="primary", key="fh_search")
+    if submitted:
+        search = _current_search()
+        st.session_state.fh_committed = search if search["q"] else None
+        if not search["q"]:
+            st.query_params.clear()
+            st.error("Please type a postcode (like SW1A 1AA) or a town.", icon=":material/error:")
+            return
+    committed = st.session_state.get("fh_committed")
+    if committed:
+        _write_search_params(committed)  # also after coming back from another page
+        show_results(committed)
+
+
+def show_results(search: dict) -> None:
+    finder_search = _module("finder.search")
+    if finder_search is None:
+        _unavailable("Searching")
+        return
+    _warm_data(_data_stamp())
+    try:
+        response = finder_search.search(
+            search["q"],
+            radius_miles=search["r"],
+            kind=search["kind"],
+            self_referral_online=search["online"],
+            ipt=search["ipt"],
+            limit=RESULT_LIMIT,
+            mode=search["mode"],
+        )
+    except PostcodeError as error:
+        st.error(fmt.md_escape(str(error)), icon=":material/error:")
+        return
+    except FinderError as error:
+        st.error(f"Sorry, the search could not run: {fmt.md_escape(str(error))}", icon=":material/error:")
+        return
+
+    where = response.query
+    place = fmt.md_escape(where.postcode or search["q"])
+    country = f" ({fmt.md_escape(where.country)})" if where.country and where.country != "Unknown" else ""
+    st.markdown(f"## Results near {place}{country}")
+    if where.country and where.country != "England":
+        nation_route_box(where.country)
+    for notice in response.notices:
+        st.info(fmt.md_escape(notice), icon=":material/info:")
+
+    results = response.results
+    if not results:
+        if response.notices:
+            return
+        st.markdown(
+            "**No services matched.** Try a wider distance, fewer filters, or choose "
+            "**Online** to include therapists who work by video or phone."
+        )
+        return
+    count = len(results)
+    shown = (
+        f"The nearest {count} results"
+        if count >= RESULT_LIMIT
+        else f"{count} {'result' if count == 1 else 'results'}"
+    )
+    st.markdown(f"{shown}, nearest first. Distances are in a straight line, not by road.")
+    england = _england(_data_stamp())
+    # The nearest few first: a long list is slow to draw and hard to take in; the rest are one
+    # click away (and all of them are in the CSV).
+    visible = results if st.session_state.get("fh_show_all") == search else results[:RESULTS_SHOWN]
+    for record in visible:
+        result_card(record, england)
+    if len(visible) < count and st.button(f"Show all {count} results", key="fh_more"):
+        st.session_state.fh_show_all = search
+        st.rerun()
+    show_map(where, visible)
+    st.download_button(
+        "Download these results (CSV)",
+        data=fmt.results_csv(results),
+        file_name="talking-therapy-results.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="fh_csv",
+    )
+    st.caption("To share this search, copy the address from your browser's address bar.")
+
+
+def result_card(record: dict, england: dict | None) -> None:
+    card = fmt.result_card(record, england, nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER)
+    with st.container(border=True):
+        st.markdown(f"### {card.title}")
+        if card.run_by:
+            st.caption(card.run_by)
+        st.markdown(card.summary)
+        if card.referral_url:
+            st.link_button(
+                "Refer yourself online",
+                card.referral_url,
+                type="primary",
+                icon=":material/open_in_new:",
+                key=f"refer_{record.get('id')}",
+            )
+        elif card.referral_hint:
+            st.markdown(card.referral_hint)
+        for lines in (card.contacts, card.details, card.outcomes):
+            if lines:
+                st.markdown("  \n".join(lines))
+        st.caption(card.verified)
+        if card.provenance:
+            with st.expander("Where this information comes from"):
+                st.markdown("\n".join(f"- {line}" for line in card.provenance))
+
+
+def show_map(where, results: list[dict]) -> None:
+    import pandas as pd
+
+    points = [
+        {"lat": r["lat"], "lon": r["lon"], "color": ACCENT, "size": 120}
+        for r in results
+        if r.get("lat") is not None and r.get("lon") is not None
+    ]
+    if where.has_coordinates:
+        points.append({"lat": where.lat, "lon": where.lon, "color": HERE, "size": 200})
+    if not points:
+        return
+    st.markdown("### Map")
+    st.caption("Red: your search point. Blue: services and practitioners in the list above.")
+    st.map(
+        pd.DataFrame(points),
+        latitude="lat",
+        longitude="lon",
+        color="color",
+        size="size",
+        height=380,
+        alt=f"Map of {len(points) - (1 if where.has_coordinates else 0)} results around your search point",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Check a therapist
+
+
+def _offline_checks() -> bool:
+    return os.environ.get(OFFLINE_CHECKS_ENV, "") not in ("", "0")
+
+
+def check_page() -> None:
+    st.title("Check a therapist")
+    st.markdown(
+        "Check that a therapist is on the professional registers they say they belong to, and "
+        "whether they are accredited for Interpersonal Therapy (IPT). We ask each register's own "
+        "public search and show when we checked."
+    )
+    with st.form("check_form", enter_to_submit=True):
+        name = st.text_input("Therapist's name", key="ck_name", max_chars=100)
+        number = st.text_input("Registration number (optional)", key="ck_number", max_chars=40)
+        submitted = st.form_submit_button("Check", type="primary", key="ck_submit")
+    if submitted:
+        live = _module("finder.live")
+        if live is None:
+            _unavailable("Checking registers")
+            return
+        with st.spinner("Asking the registers..."):
+            try:
+                result = live.check_therapist(name, number.strip() or None, offline=_offline_checks())
+            except FinderError as error:
+                st.error(fmt.md_escape(str(error)), icon=":material/error:")
+                st.session_state.ck_result = None
+                return
+        st.session_state.ck_result = result.to_json()
+    result = st.session_state.get("ck_result")
+    if result:
+        show_check(result)
+
+
+def show_check(result: dict) -> None:
+    overall = result.get("overall") or {}
+    verdict = fmt.md_escape(overall.get("verdict") or "")
+    if overall.get("ipt_accredited"):
+        st.success(verdict or "Accredited for IPT.", icon=":material/verified:")
+    elif verdict:
+        st.info(verdict, icon=":material/info:")
+    missing = [fmt.md_escape(m) for m in overall.get("missing") or []]
+    if missing:
+        st.markdown("Still to check: " + ", ".join(missing))
+
+    rows = []
+    for register in result.get("registers") or []:
+        words = fmt.status_words(register.get("status", ""))
+        url = register.get("url")
+        rows.append(
+            {
+                "Register": fmt.md_escape(register.get("register")),
+                "Status": f"{words.icon} {fmt.md_escape(words.words)}",
+                "Level": fmt.md_escape(register.get("level")) or "–",
+                "Number": fmt.md_escape(register.get("registration_number")) or "–",
+                "Name on register": fmt.md_escape(register.get("name_on_register")) or "–",
+                "Checked": fmt.md_escape(fmt.checked_text(register.get("checked_at"))) or "–",
+                "Link": fmt.md_link("open the register", url) if fmt.safe_url(url) else "–",
+            }
+        )
+    if not rows:
+        return
+    st.markdown("## Registers")
+    for row, register in zip(rows, result.get("registers") or [], strict=True):
+        words = fmt.status_words(register.get("status", ""))
+        show = {"success": st.success, "warning": st.warning, "error": st.error}.get(words.tone, st.info)
+        with st.container(border=True):
+            st.markdown(f"### {row['Register']}")
+            show(fmt.md_escape(words.words), icon=words.icon)
+            st.table(
+                {key: [value] for key, value in row.items() if key not in ("Register", "Status")},
+                hide_index=True,
+            )
+            note = register.get("note")
+            if note:
+                st.caption(fmt.md_escape(note))
+            candidates = register.get("candidates") or []
+            if candidates:
+                st.markdown(
+                    "Possible matches: " + "; ".join(fmt.md_escape(_candidate(c)) for c in candidates)
+                )
+
+
+def _candidate(candidate: object) -> str:
+    if isinstance(candidate, dict):
+        parts = [candidate.get("name"), candidate.get("registration_number"), candidate.get("location")]
+        return ", ".join(str(p) for p in parts if p)
+    return str(candidate)
+
+
+# ---------------------------------------------------------------------------------------------
+# About IPT
+
+
+def about_ipt_page() -> None:
+    st.title(about_ipt.TITLE)
+    st.markdown("## What it is")
+    st.markdown(about_ipt.WHAT_IT_IS)
+    st.markdown("## Who it helps")
+    st.markdown(about_ipt.WHO_IT_HELPS)
+    st.markdown("## How IPT compares in NHS Talking Therapies")
+    services = _module("finder.services")
+    rows = services.therapy_outcomes() if services is not None else []
+    period, chart = about_ipt.chart_rows(rows)
+    if not chart:
+        st.info("The outcomes by therapy type have not been imported yet.", icon=":material/info:")
+    else:
+        st.markdown(about_ipt.CHART_INTRO)
+        summary = about_ipt.ipt_summary(period, chart)
+        if summary:
+            st.markdown(f"**{fmt.md_escape(summary)}**")
+        therapy_chart(period, chart)
+        sources = sorted({str(r["source"]) for r in chart if r.get("source")})
+        source_text = "; ".join(fmt.md_escape(s) for s in sources) or "NHS England"
+        st.caption(
+            f"Source: NHS England, NHS Talking Therapies annual reports, therapy-based outcomes "
+            f"{fmt.md_escape(period)} ({source_text}). Open Government Licence v3.0."
+        )
+    st.markdown("## How to get IPT")
+    st.markdown(about_ipt.HOW_TO_GET_IT)
+
+
+def therapy_chart(period: str, rows: list[dict]) -> None:
+    import altair as alt
+    import pandas as pd
+
+    long = pd.DataFrame(
+        [
+            {
+                "Therapy": r["therapy_type"],
+                "Measure": measure,
+                "Percent": r[key],
+                "Courses": r["courses"],
+                "IPT": r["is_ipt"],
+            }
+            for r in rows
+            for measure, key in (("Recovery", "recovery_pct"), ("Reliable improvement", "improvement_pct"))
+            if r[key] is not None
+        ]
+    )
+    order = [r["therapy_type"] for r in rows]
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Therapy:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+            yOffset=alt.YOffset("Measure:N"),
+            x=alt.X("Percent:Q", title="% of people finishing a course", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("Measure:N", legend=alt.Legend(orient="bottom", title=None)),
+            opacity=alt.condition(alt.datum.IPT, alt.value(1.0), alt.value(0.55)),
+            tooltip=["Therapy", "Measure", "Percent", "Courses"],
+        )
+        .properties(height=max(240, 34 * len(rows)))
+    )
+    st.altair_chart(
+        chart,
+        width="stretch",
+        alt=f"Bar chart of recovery and reliable improvement by therapy type, England {period}",
+    )
+    with st.expander("The same figures as a table"):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Therapy": r["therapy_type"],
+                        "Courses": r["courses"],
+                        "Recovery %": r["recovery_pct"],
+                        "Reliable improvement %": r["improvement_pct"],
+                    }
+                    for r in rows
+                ]
+            ),
+            hide_index=True,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# About the data
+
+
+def about_data_page() -> None:
+    st.title("About the data")
+    st.markdown(
+        "The finder is built from public, openly licensed data. NHS services come from NHS England "
+        "and the NHS Organisation Data Service; outcomes from NHS England's published statistics; "
+        "postcodes from Ordnance Survey Code-Point Open. Each entry shows when it was last verified "
+        "and links to where it came from."
+    )
+    finder_search = _module("finder.search")
+    info: dict = {}
+    if finder_search is not None:
+        try:
+            info = finder_search.dataset_info()
+        except FinderError as error:
+            st.error(fmt.md_escape(str(error)), icon=":material/error:")
+    if not info:
+        info = {"manifest": store.read_json("manifest.json", default={}) or {}}
+    counts = []
+    if "nhs_services" in info:
+        counts.append(f"{info['nhs_services']:,} NHS Talking Therapies services")
+    if "private_practitioners" in info:
+        counts.append(f"{info['private_practitioners']:,} private practitioners")
+    if counts:
+        st.markdown("The finder holds " + " and ".join(counts) + ".")
+
+    sources = (info.get("manifest") or {}).get("sources") or {}
+    st.markdown("## Sources")
+    if not sources:
+        st.info("No sources have been imported yet.", icon=":material/info:")
+    for name, entry in sources.items():
+        with st.container(border=True):
+            st.markdown(f"### {fmt.md_escape(fmt.source_title(name))}")
+            st.table(_source_rows(entry), hide_index=True, hide_header=True)
+
+    st.markdown("## Something wrong?")
+    st.markdown(
+        "If an entry is wrong or out of date (a closed service, a changed phone number, a "
+        f"therapist's details), please {fmt.md_link('report it on our issue tracker', REPORT_URL)} "
+        "with the name of the entry and what should change. Please do not include anything about "
+        "your own health."
+    )
+    st.markdown("## Privacy")
+    st.markdown(
+        "The finder does not record what you search for and uses no analytics, tracking or "
+        "advertising cookies. Your search is kept only in your browser's address bar, so you can share it."
+    )
+
+
+def _source_rows(entry: dict) -> list[dict]:
+    rows = []
+    refreshed = entry.get("refreshed_at") or entry.get("imported_at")
+    labels = (("source", "What"), ("licence", "Licence"))
+    for key, label in labels:
+        if entry.get(key):
+            value = entry[key]
+            text = fmt.md_link(value, value) if fmt.safe_url(value) else fmt.md_escape(value)
+            rows.append({"": label, " ": text})
+    if refreshed:
+        rows.append({"": "Last refreshed", " ": fmt.md_escape(refreshed)})
+    counts = entry.get("counts")
+    if isinstance(counts, dict):
+        numbers = {k: v for k, v in counts.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    else:
+        numbers = {k: v for k, v in entry.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    if numbers:
+        rows.append(
+            {
+                "": "Counts",
+                " ": fmt.md_escape(", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in numbers.items())),
+            }
+        )
+    attribution = entry.get("attribution")
+    if attribution:
+        if isinstance(attribution, list | tuple):
+            attribution = "; ".join(str(a) for a in attribution)
+        rows.append({"": "Attribution", " ": fmt.md_escape(attribution)})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Navigation
+
+PAGES = {
+    "find": (find_help_page, "Find help", ":material/search:", "find-help"),
+    "check": (check_page, "Check a therapist", ":material/badge:", "check"),
+    "ipt": (about_ipt_page, "About IPT", ":material/forum:", "about-ipt"),
+    "data": (about_data_page, "About the data", ":material/dataset:", "about-data"),
+}
+
+
+def main(default: str = "find") -> None:
+    """Build the navigation and run the chosen page. `default` is the page shown at the root
+    address; tests use it to open each page through the same navigation."""
+    st.set_page_config(page_title="Talking therapy finder", page_icon=":material/support:", layout="centered")
+    pages = [
+        st.Page(function, title=title, icon=icon, url_path=url_path, default=(key == default))
+        for key, (function, title, icon, url_path) in PAGES.items()
+    ]
+    page = st.navigation(pages, position="top")
+    urgent_help_box()
+    page.run()
+
+
+if __name__ == "__main__":
+    main()

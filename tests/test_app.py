@@ -1,0 +1,432 @@
+"""The Streamlit app, driven through streamlit.testing.v1.AppTest (no browser, no network).
+
+The records here are test-only (names start with "Test"), written to a temporary data directory
+that shares the embedded postcode tables; their positions come from real postcodes. Nothing here
+writes the committed data/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from finder import store
+from finder.postcodes import lookup
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+
+ENGLAND_2024_25 = {  # NHS England annual report 2024-25, England totals (see the fixture README)
+    "recovery_pct": 50.5,
+    "reliable_improvement_pct": 67.5,
+    "within_6_weeks_pct": 91.6,
+}
+THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
+    ("Interpersonal Psycho therapy (IPT)", 6816, 48.7, 62.1),
+    ("Cognitive Behaviour Therapy (CBT)", 233776, 45.0, 60.7),
+    ("Counselling for Depression", 77602, 47.6, 59.3),
+    ("Couples Therapy for Depression", 2825, 48.6, 43.3),
+    ("Applied relaxation", 80, 50.7, 63.8),
+]
+
+
+def record(id_, kind, pc, **extra):
+    location = lookup(pc)
+    base = {
+        "id": id_,
+        "kind": kind,
+        "name": f"Test {kind} {id_}",
+        "lat": location.lat,
+        "lon": location.lon,
+        "location_precision": "postcode",
+        "offers_ipt": None,
+        "ipt_evidence": None,
+        "self_referral_url": None,
+        "phone": None,
+        "website": None,
+        "email": None,
+        "source": "https://example.org/source",
+        "last_verified": "2026-11-25",
+        "works_online": False,
+        "works_in_person": True,
+    }
+    base.update(extra)
+    return base
+
+
+def build_app_data(directory: Path) -> Path:
+    """Fill `directory` with test records and the real postcode tables (linked, not copied)."""
+    for path in (ROOT / "data").glob("*.parquet"):
+        (directory / path.name).symlink_to(path)
+    services = [
+        record(
+            "N-COV",
+            "nhs",
+            "CV1 1AH",
+            offers_ipt=True,
+            ipt_evidence="test evidence",
+            self_referral_url="https://example.org/refer-cov",
+            phone="024 7600 0000",
+            outcomes={"period": "2024-25", "recovery_pct": 55.0, "within_6_weeks_pct": 80.0},
+        ),
+        record(
+            "N-BHAM", "nhs", "B1 2AY", offers_ipt=False, self_referral_url="https://example.org/refer-bham"
+        ),
+        record("N-LEEDS", "nhs", "LS1 4AP"),
+        record(
+            "N-EVIL",
+            "nhs",
+            "CV2 4DW",
+            name="Test <b>bold</b> [click](javascript:alert(1))",
+            self_referral_url="javascript:alert(1)",
+            website="data:text/html,hi",
+        ),
+    ]
+    practitioners = [
+        record(
+            "P-RUGBY",
+            "private",
+            "CV21 2AA",
+            offers_ipt=True,
+            ipt_evidence="IPT UK",
+            works_online=True,
+            town="Rugby",
+            registrations=[{"register": "HCPC", "number": "PYL012345"}],
+        ),
+        record(
+            "P-ONLINE",
+            "private",
+            "EX1 1AA",
+            offers_ipt=True,
+            ipt_evidence="IPT UK",
+            works_online=True,
+            works_in_person=False,
+        ),
+        record("P-INPERSON", "private", "CV3 5AA", offers_ipt=True, ipt_evidence="IPT UK"),
+    ]
+    outcomes = {
+        "main": {"2024-25": {"england": ENGLAND_2024_25, "source": "annual_main_2024-25.csv"}},
+        "therapy": {
+            "2024-25": {
+                "source": "therapy_based_outcomes_2024-25.csv",
+                "england": [
+                    {"therapy_type": t, "courses": c, "recovery_pct": r, "improvement_pct": i}
+                    for t, c, r, i in THERAPY_2024_25
+                ],
+            }
+        },
+    }
+    manifest = store.read_json("manifest.json", ROOT / "data", default={}) or {}
+    store.publish(
+        {
+            "services.json": store.json_bytes({"schema_version": 1, "records": services}),
+            "practitioners.json": store.json_bytes({"schema_version": 1, "records": practitioners}),
+            "nhs_outcomes.json": store.json_bytes(outcomes),
+            "manifest.json": store.json_bytes(manifest),
+        },
+        directory=directory,
+    )
+    return directory
+
+
+@pytest.fixture(scope="module")
+def app_data(tmp_path_factory):
+    directory = build_app_data(tmp_path_factory.mktemp("appdata"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(store.DATA_DIR_ENV, str(directory))
+        patch.setenv("FINDER_OFFLINE_CHECKS", "1")
+        yield directory
+
+
+def open_page(page="find", **query):
+    if page == "find":
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    else:
+        at = AppTest.from_string(f"import app\napp.main(default={page!r})", default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    return at.run()
+
+
+def search(at, text, **options):
+    at.text_input(key="fh_query").input(text)
+    for key, value in options.items():
+        widget = {"online": at.checkbox, "ipt": at.checkbox}.get(key)
+        if widget is not None:
+            widget(key=f"fh_{key}").check() if value else widget(key=f"fh_{key}").uncheck()
+        elif key in ("kind", "mode"):
+            at.radio(key=f"fh_{key}").set_value(value)
+        elif key == "radius":
+            at.select_slider(key="fh_radius").set_value(value)
+    at.button(key="fh_search").click()
+    return at.run()
+
+
+def result_names(at):
+    return [plain(m.value[4:]) for m in at.markdown if m.value.startswith("### Test")]
+
+
+def distances(at):
+    found = []
+    for m in at.markdown:
+        match = re.search(r"([\d.]+) miles? away \(straight line\)", m.value)
+        if match:
+            found.append(float(match.group(1)))
+    return found
+
+
+def all_text(at):
+    parts = [m.value for m in at.markdown] + [m.value for m in at.caption]
+    for kind in ("info", "warning", "error", "success"):
+        parts += [m.value for m in getattr(at, kind)]
+    return plain("\n".join(parts))
+
+
+def plain(markdown):
+    """What a reader sees of escaped Markdown: the backslashes are not shown."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
+    at = search(open_page(), "CV1 1AH", radius=50)
+    assert not at.exception
+    names = result_names(at)
+    assert names[0] == "Test nhs N-COV"
+    assert "Test nhs N-BHAM" in names and "Test nhs N-LEEDS" not in names  # Leeds is ~100 miles away
+    shown = distances(at)
+    assert len(shown) >= 4 and shown == sorted(shown)
+    refer = [b for b in at.link_button if b.proto.url == "https://example.org/refer-cov"]
+    assert refer and refer[0].value == "Refer yourself online"
+    assert "[024 7600 0000](tel:02476000000)" in all_text(at)
+
+
+def test_a_service_without_a_referral_link_points_to_the_nhs_finder(app_data):
+    text = all_text(search(open_page(), "LS1 4AP", radius=5))
+    assert "We don't hold an online referral link for this service" in text
+    assert "(https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/)" in text
+
+
+def test_private_practitioners_show_town_ways_of_working_and_registrations(app_data):
+    text = all_text(search(open_page(), "CV21 2AA", radius=1))
+    assert "Based in Rugby" in text and "Works in person, online" in text
+    assert "Registered with: HCPC PYL012345" in text
+
+
+def test_a_town_name_works_and_is_said_to_be_approximate(app_data):
+    at = search(open_page(), "Coventry", radius=20)
+    assert not at.exception
+    assert "Test nhs N-COV" in result_names(at)
+    assert "Approximate location" in all_text(at)
+
+
+@pytest.mark.parametrize(
+    ("postcode", "nation", "helpline"),
+    [
+        ("BT1 5GS", "Northern Ireland", "0808 808 8000"),
+        ("CF10 1EP", "Wales", "press 2"),
+        ("JE2 4WE", "Channel Islands", "local emergency services"),
+    ],
+)
+def test_other_nations_get_their_own_route(app_data, postcode, nation, helpline):
+    at = search(open_page(), postcode, radius=10)
+    assert not at.exception
+    text = all_text(at)
+    assert f"If you live in {nation}" in text and helpline in text and "GP" in text
+    assert not [name for name in result_names(at) if "nhs" in name]
+
+
+def test_long_lists_show_the_nearest_first_and_the_rest_on_request(app_data):
+    at = AppTest.from_string("import app\napp.RESULTS_SHOWN = 2\napp.main()", default_timeout=TIMEOUT).run()
+    at = search(at, "CV1 1AH", radius=50)
+    assert result_names(at) == ["Test nhs N-COV", "Test <b>bold</b> [click](javascript:alert(1))"]
+    more = at.button(key="fh_more")
+    assert more.label == "Show all 6 results"
+    more.click()
+    assert len(result_names(at.run())) == 6
+    assert not [b for b in at.button if b.key == "fh_more"]
+
+
+def test_outcomes_are_compared_with_the_england_average(app_data):
+    at = search(open_page(), "CV1 1AH", radius=5)
+    text = all_text(at)
+    assert "Recovery: 55% (higher than the England average of 50.5%)" in text
+    assert (
+        "Started treatment within 6 weeks of referral: 80% (lower than the England average of 91.6%)" in text
+    )
+    assert "2024-25" in text
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"online": True},
+        {"ipt": True},
+        {"kind": "nhs"},
+        {"kind": "private"},
+        {"mode": "online"},
+        {"mode": "in_person"},
+    ],
+    ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()),
+)
+def test_each_filter_narrows_the_list(app_data, option):
+    everything = set(result_names(search(open_page(), "CV1 1AH", radius=50)))
+    narrowed = set(result_names(search(open_page(), "CV1 1AH", radius=50, **option)))
+    assert narrowed and narrowed < everything
+
+
+def test_invalid_postcode_gets_an_inline_message_and_no_traceback(app_data):
+    at = search(open_page(), "CV1 1A1")
+    assert not at.exception
+    assert any("doesn't look like a UK postcode" in e.value for e in at.error)
+    assert result_names(at) == []
+
+
+def test_a_crafted_link_cannot_inject_markup(app_data):
+    at = open_page(q="[x](javascript:alert(1))")
+    assert not at.exception
+    messages = [e.value for e in at.error]
+    # The brackets are escaped, so Markdown shows them as typed instead of making a link.
+    assert messages and all("\\[x\\]" in m and not re.search(r"(?<!\\)\]\(", m) for m in messages)
+
+
+def test_empty_search_asks_for_a_postcode(app_data):
+    at = search(open_page(), "   ")
+    assert not at.exception
+    assert any("Please type a postcode" in e.value for e in at.error)
+
+
+def test_no_results_suggests_a_wider_radius_and_online_options(app_data):
+    at = search(open_page(), "LS1 4AP", radius=1, kind="nhs", ipt=True)
+    text = all_text(at)
+    assert result_names(at) == []
+    assert "wider" in text and "online" in text.lower()
+
+
+def test_scottish_postcode_explains_the_nation_route_and_still_shows_private_options(app_data):
+    at = search(open_page(), "EH1 1YZ", radius=10)
+    assert not at.exception
+    text = all_text(at)
+    assert "If you live in Scotland" in text
+    assert "does not cover Scotland" in text and "GP" in text
+    assert "NHS 24" in text
+    names = result_names(at)
+    assert names and all("private" in name for name in names)  # online practitioners, no NHS service
+
+
+def test_query_parameters_restore_a_search(app_data):
+    at = open_page(q="CV1 1AH", r="50", ipt="1", kind="private")
+    assert at.text_input(key="fh_query").value == "CV1 1AH"
+    assert at.checkbox(key="fh_ipt").value is True
+    assert at.radio(key="fh_kind").value == "private"
+    restored = result_names(at)
+    assert restored and all("private" in name for name in restored)
+    typed = result_names(search(open_page(), "CV1 1AH", radius=50, ipt=True, kind="private"))
+    assert restored == typed
+
+
+def test_a_search_is_written_to_the_address_bar(app_data):
+    at = search(open_page(), "CV1 1AH", radius=20, online=True)
+    assert at.query_params["q"] == "CV1 1AH"
+    assert at.query_params["r"] == "20"
+    assert at.query_params["online"] == "1"
+
+
+def test_unsafe_links_and_markup_from_data_are_not_rendered(app_data):
+    at = search(open_page(), "CV2 4DW", radius=1)
+    assert not any(b.proto.url.startswith(("javascript:", "data:")) for b in at.link_button)
+    evil = [m.value for m in at.markdown if "bold" in m.value]
+    assert evil and all("\\<b\\>" in value and "\\[click\\]" in value for value in evil)
+    assert "javascript:" not in "".join(m.value for m in at.markdown if "](" in m.value)
+
+
+def test_csv_download_is_offered_with_results(app_data):
+    at = search(open_page(), "CV1 1AH", radius=5)
+    buttons = at.get("download_button")
+    assert buttons and "CSV" in buttons[0].proto.label
+
+
+def check(name, number=""):
+    at = open_page("check")
+    at.text_input(key="ck_name").input(name)
+    at.text_input(key="ck_number").input(number)
+    at.button(key="ck_submit").click()
+    return at.run()
+
+
+def test_check_page_says_could_not_check_when_the_registers_cannot_be_reached(app_data, monkeypatch):
+    from scrapers.http import StaticFetcher
+
+    # A fetcher with no pages: every request fails as it would with the network down.
+    monkeypatch.setenv("FINDER_OFFLINE_CHECKS", "0")
+    monkeypatch.setattr("finder.live.default_fetcher", lambda: StaticFetcher({}))
+    at = check("Jane Example")
+    assert not at.exception
+    warnings = [plain(w.value) for w in at.warning]
+    assert any(w.startswith("Could not check") and "not the same as 'not found'" in w for w in warnings)
+    assert "BACP" in all_text(at)
+    links = str([t.proto for t in at.table])
+    assert "https://" in links and "javascript:" not in links
+
+
+def test_check_page_offline_mode_gives_links_to_check_by_hand(app_data):
+    at = check("Jane Example")  # FINDER_OFFLINE_CHECKS=1 in this module
+    assert not at.exception
+    assert "Check by hand" in all_text(at)
+    assert "Could not check" not in all_text(at)
+
+
+def test_check_page_rejects_bad_input_inline(app_data):
+    at = check("<script>")
+    assert not at.exception
+    assert len(at.error) == 1 and not at.table  # one inline message, no register results
+
+
+@pytest.mark.parametrize("page", ["find", "check", "ipt", "data"])
+def test_urgent_help_is_on_every_page(app_data, page):
+    at = open_page(page)
+    assert not at.exception
+    text = all_text(at)
+    assert "not a crisis service" in text
+    for number in ("999", "111", "116 123", "85258"):
+        assert number in text, number
+
+
+def test_about_ipt_shows_how_ipt_compares(app_data):
+    at = open_page("ipt")
+    text = all_text(at)
+    assert "6,816 courses of IPT" in text and "48.7%" in text and "62.1%" in text
+    charts = at.get("vega_lite_chart")
+    assert charts  # the chart is drawn
+    assert "Interpersonal Psycho therapy (IPT)" in str(charts[0].proto)
+    assert "Applied relaxation" not in str(charts[0].proto)  # too few courses to compare
+
+
+def test_about_the_data_lists_sources_licences_and_how_to_report(app_data):
+    at = open_page("data")
+    text = all_text(at)
+    assert "Open Government Licence" in str([t.proto for t in at.table])
+    assert "3 private practitioners" in text and "4 NHS Talking Therapies services" in text
+    assert "report it" in text
+
+
+def test_results_follow_a_data_refresh_without_a_restart(tmp_path, monkeypatch):
+    directory = build_app_data(tmp_path / "data" if (tmp_path / "data").mkdir() is None else tmp_path)
+    monkeypatch.setenv(store.DATA_DIR_ENV, str(directory))
+    at = search(open_page(), "LS1 4AP", radius=5, kind="nhs")
+    assert result_names(at) == ["Test nhs N-LEEDS"]
+    document = store.read_json("services.json", directory)
+    document["records"].append(record("N-LEEDS2", "nhs", "LS2 9JT"))
+    store.publish({"services.json": store.json_bytes(document)}, directory=directory)
+    at.button(key="fh_search").click()
+    assert result_names(at.run()) == ["Test nhs N-LEEDS", "Test nhs N-LEEDS2"]
+
+
+def test_no_usage_statistics_are_sent():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorDetails"] == "none"  # no tracebacks on screen, even by accident

@@ -1,0 +1,281 @@
+"""The app in a real browser: `streamlit run app.py` on 127.0.0.1, driven by headless Chromium.
+
+Needs Debian's chromium at /usr/bin/chromium (Playwright's own browser download is not used).
+Run with `pytest -m browser`. Saves docs/screenshots/search.png and check.png for the README.
+
+The app is served from a temporary data directory with test-only records (see test_app.py), so
+the test does not depend on which services the committed data holds; no page leaves 127.0.0.1
+(register checks run in the app's offline mode, map tiles are not awaited).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env_overrides: dict[str, str], timeout: float = 60.0):
+    """Start `streamlit run app.py` on a free local port; yield its base URL."""
+    port = free_port()
+    env = {**os.environ, **env_overrides}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"streamlit exited: {process.stdout.read().decode(errors='replace')[-2000:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not start in time")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def chromium(tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a new --user-data-dir for every run
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1100, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from test_app import build_app_data
+
+    directory = build_app_data(tmp_path_factory.mktemp("browserdata"))
+    with streamlit_server({"FINDER_DATA_DIR": str(directory), "FINDER_OFFLINE_CHECKS": "1"}) as url:
+        yield url
+
+
+@pytest.fixture
+def page(app_url, tmp_path):
+    with chromium(tmp_path) as context:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+
+
+def focused_is(page, selector: str) -> bool:
+    return page.evaluate(f"document.activeElement === document.querySelector({selector!r})")
+
+
+def tab_to(page, selector: str, limit: int = 60) -> int:
+    """Press Tab until the element matching `selector` has focus; return how many presses."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if focused_is(page, selector):
+            return presses
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def save_screenshot(page, name: str, height: int = 2400) -> None:
+    """The whole page from the top: Streamlit scrolls an inner container, so the window is made
+    tall enough instead of relying on full_page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1100, "height": height})
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+# True once a search's run has finished drawing: the share hint (drawn after the last result) is
+# from this run, and Streamlit has removed every element left over ("stale") from the last run.
+RESULTS_DRAWN = """() => {
+    const fresh = '[data-testid="stElementContainer"]:not([data-stale="true"])';
+    const hint = [...document.querySelectorAll(fresh)].some(e => e.innerText.includes("To share this search"));
+    return hint && !document.querySelector('[data-testid="stElementContainer"][data-stale="true"]');
+}"""
+
+
+def wait_for_results(page) -> None:
+    """Until the whole result list of the latest search is on screen."""
+    page.wait_for_function(RESULTS_DRAWN)
+    assert page.get_by_text("miles away (straight line)").count() >= 1
+
+
+POSTCODE_BOX = 'input[aria-label="Postcode or town"]'
+
+
+def test_search_by_keyboard_shows_results_and_the_self_referral_link(page, app_url):
+    page.goto(app_url)
+    page.locator(POSTCODE_BOX).wait_for()
+    assert page.get_by_text("not a crisis service").count() >= 1
+    assert page.locator('a[href="tel:116123"]').count() == 1  # the urgent-help numbers are dialable
+
+    # Keyboard only: Tab reaches the postcode box, typing and Enter submit the search.
+    tab_to(page, POSTCODE_BOX)
+    page.keyboard.type("CV1 1AH")
+    page.keyboard.press("Enter")
+    wait_for_results(page)
+
+    refer = page.get_by_role("link", name="Refer yourself online").first
+    assert refer.get_attribute("href") == "https://example.org/refer-cov"
+    assert refer.get_attribute("target") == "_blank"
+    assert page.locator('a[href^="javascript:"], a[href^="data:"]').count() == 0
+    assert page.locator("b", has_text="bold").count() == 0  # markup in data is shown as text
+    assert "q=CV1+1AH" in page.url or "q=CV1%201AH" in page.url  # shareable
+
+    # The Search button is reachable by keyboard too.
+    page.locator(POSTCODE_BOX).focus()
+    button = 'button[data-testid="stBaseButton-primaryFormSubmit"]'
+    tab_to(page, button)
+
+
+def test_a_shared_link_restores_the_search(page, app_url):
+    page.goto(f"{app_url}/?q=CV1+1AH&r=50&kind=private")
+    wait_for_results(page)
+    assert page.get_by_text("Test nhs N-COV").count() == 0
+    assert page.get_by_text("Test private P-INPERSON").count() == 1
+
+
+def test_coming_back_from_another_page_keeps_the_search(page, app_url):
+    page.goto(f"{app_url}/?q=CV1+1AH&ipt=1")
+    wait_for_results(page)
+    page.get_by_role("link", name="About IPT").click()
+    page.get_by_role("heading", name="About Interpersonal Therapy (IPT)").wait_for()
+    page.get_by_role("link", name="Find help").click()
+    wait_for_results(page)
+    assert page.locator(POSTCODE_BOX).input_value() == "CV1 1AH"
+    assert page.get_by_role("checkbox", name="Delivers IPT").is_checked()
+    assert "q=CV1" in page.url
+
+
+def test_invalid_postcode_shows_an_inline_message(page, app_url):
+    page.goto(app_url)
+    page.locator(POSTCODE_BOX).fill("CV1 1A1")
+    page.locator(POSTCODE_BOX).press("Enter")
+    page.get_by_text("doesn't look like a UK postcode").wait_for()
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_check_page(page, app_url):
+    page.goto(f"{app_url}/check")
+    box = page.locator('input[aria-label="Therapist\'s name"]')
+    box.wait_for()
+    box.fill("Jane Example")
+    box.press("Enter")
+    page.get_by_text("Check by hand").first.wait_for()
+    assert page.get_by_text("not a crisis service").count() >= 1
+
+
+def real_service_with_referral_link() -> dict | None:
+    """An NHS service in the committed data/ with an online self-referral link."""
+    from finder.search import dataset
+
+    candidates = [
+        record
+        for record in dataset().records
+        if record.get("kind") == "nhs" and record.get("self_referral_url") and record.get("postcode")
+    ]
+    # Prefer a service that offers IPT, so the screenshot shows what the finder is for.
+    candidates.sort(key=lambda record: (record.get("offers_ipt") is not True, record["id"]))
+    return candidates[0] if candidates else None
+
+
+@pytest.fixture(scope="module")
+def real_app_url():
+    """The app on the committed data/ (read only), for screenshots of what visitors see."""
+    with streamlit_server({"FINDER_OFFLINE_CHECKS": "1"}) as url:
+        yield url
+
+
+def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("FINDER_DATA_DIR", raising=False)
+    service = real_service_with_referral_link()
+    if service is None:
+        pytest.skip("the committed data/ holds no NHS service with an online self-referral link yet")
+    with chromium(tmp_path) as context:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(real_app_url)
+        box = page.locator(POSTCODE_BOX)
+        box.fill(service["postcode"])
+        box.press("Enter")
+        wait_for_results(page)
+        hrefs = [
+            a.get_attribute("href") for a in page.get_by_role("link", name="Refer yourself online").all()
+        ]
+        assert service["self_referral_url"] in hrefs
+        save_screenshot(page, "search.png")
+
+        page.goto(f"{real_app_url}/check")
+        name = page.locator('input[aria-label="Therapist\'s name"]')
+        name.fill("Jane Example")
+        name.press("Enter")
+        page.get_by_text("Check by hand").first.wait_for()
+        save_screenshot(page, "check.png")

@@ -1,0 +1,391 @@
+"""The words, links and numbers the app shows (finder.presentation, finder.about_ipt,
+finder.urgent_help), tested without Streamlit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from finder import about_ipt, urgent_help
+from finder import presentation as fmt
+
+
+@pytest.mark.parametrize(
+    ("miles", "expected"),
+    [
+        (2.3, "2.3 miles away (straight line)"),
+        (2.349, "2.3 miles away (straight line)"),
+        (1.0, "1.0 mile away (straight line)"),
+        (0.04, "Less than 0.1 miles away (straight line)"),
+        (12.0, "12.0 miles away (straight line)"),
+    ],
+)
+def test_distance_wording(miles, expected):
+    assert fmt.distance_text(miles) == expected
+
+
+def test_records_without_a_location_are_described_not_given_a_distance():
+    assert fmt.distance_text(None, works_online=True) == "Works online (no local address)"
+    assert fmt.distance_text(None) == "Distance not known"
+    assert fmt.distance_text(float("nan")) == "Distance not known"
+
+
+def test_approximate_locations_are_said_so():
+    assert fmt.location_note("postcode") is None
+    assert fmt.location_note("sector") == "approximate location (postcode sector)"
+    assert fmt.location_note("outcode") == "approximate location (postcode district)"
+
+
+@pytest.mark.parametrize(
+    ("mine", "england", "words"),
+    [
+        (55, 50.5, "higher than"),
+        (45, 50.5, "lower than"),
+        (51.0, 50.5, "about the same as"),
+        (48.6, 50.5, "about the same as"),
+    ],
+)
+def test_outcomes_are_compared_with_england(mine, england, words):
+    assert fmt.compare_to_england(mine, england) == words
+
+
+def test_outcome_lines_name_the_measure_the_average_and_the_period():
+    lines = fmt.outcome_lines(
+        {"period": "2024-25", "recovery_pct": 47.0, "within_6_weeks_pct": None},
+        {"recovery_pct": 50.5, "within_6_weeks_pct": 91.6},
+    )
+    assert lines == [
+        "Recovery: 47% (lower than the England average of 50.5%)",
+        "NHS England figures for 2024-25",
+    ]
+    assert fmt.outcome_lines(None, {"recovery_pct": 50.5}) == []
+    assert fmt.outcome_lines({"period": "2024-25", "recovery_pct": 47.0}, None) == [
+        "Recovery: 47%",
+        "NHS England figures for 2024-25",
+    ]
+
+
+def test_could_not_check_looks_and_reads_differently_from_not_found():
+    failed, missing = fmt.status_words("check_failed"), fmt.status_words("not_found")
+    assert "Could not check" in failed.words and "not the same as 'not found'" in failed.words
+    assert missing.words == "Not found on this register"
+    assert failed.icon != missing.icon and failed.tone != missing.tone
+    every = [
+        "current",
+        "current_with_conditions",
+        "lapsed_or_removed",
+        "not_found",
+        "ambiguous",
+        "check_failed",
+        "manual_check",
+    ]
+    assert len({fmt.status_words(s).words for s in every}) == len(every)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>",
+        "vbscript:x",
+        "ftp://example.org/",
+        "//example.org/path",
+        "/relative",
+        "https://",
+        "https://exa mple.org",
+        "https://example.org/\nx",
+        None,
+        42,
+    ],
+)
+def test_only_http_links_are_links(url):
+    assert fmt.safe_url(url) is None
+    assert "](" not in fmt.md_link("label", url)
+
+
+def test_http_links_are_kept():
+    assert (
+        fmt.safe_url("https://www.cpft.nhs.uk/self-refer-here") == "https://www.cpft.nhs.uk/self-refer-here"
+    )
+    assert fmt.md_link("refer", "https://x.org/a(b)") == "[refer](https://x.org/a%28b%29)"
+
+
+@pytest.mark.parametrize(
+    ("phone", "link"),
+    [
+        ("0300 013 57 27", "tel:03000135727"),
+        ("0191 295 2775", "tel:01912952775"),
+        ("+44 (0)161 123 4567", "tel:+441611234567"),
+        ("01942 764449 ext 12", "tel:01942764449"),
+        ("0808-808-8000", "tel:08088088000"),
+        ("call us", None),
+        ("0300 javascript:1", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_phone_numbers_become_tel_links(phone, link):
+    assert fmt.tel_url(phone) == link
+
+
+def test_tel_links_only_from_digits():
+    assert fmt.md_link("0300", "tel:0300123") == "[0300](tel:0300123)"
+    assert fmt.md_link("x", "tel:0300);alert(1") == "x"
+
+
+def test_markdown_from_data_is_inert():
+    escaped = fmt.md_escape(
+        "<img src=x onerror=alert(1)> [click](javascript:alert(1)) :red[hi] $x$ **b**\nnext"
+    )
+    # Every character Markdown would act on is escaped, so the text shows exactly as typed.
+    assert re.findall(r"(?<!\\)[<>\[\]:$*]", escaped) == []
+    assert escaped.startswith(r"\<img src=x") and r"\[click\]" in escaped
+    assert "\n" not in escaped
+    assert fmt.md_escape(None) == ""
+
+
+def test_csv_has_a_header_and_neutralises_spreadsheet_formulas():
+    data = fmt.results_csv(
+        [
+            {
+                "name": '=HYPERLINK("http://x")',
+                "kind": "nhs",
+                "distance_miles": 2.34,
+                "offers_ipt": True,
+                "phone": "0300 013 57 27",
+                "works_online": False,
+                "outcomes": {"period": "2024-25", "recovery_pct": 47.0},
+            },
+            {"name": "Plain", "kind": "private", "distance_miles": None, "offers_ipt": None},
+        ]
+    )
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Name", "Type", "Distance in miles (straight line)"]
+    assert rows[1][0].startswith("'=")
+    assert rows[1][2] == "2.34" and rows[1][7] == "yes" and rows[1][8] == "no"
+    assert rows[2][2] == "" and rows[2][7] == ""
+    recovery = rows[0].index("Recovery % (NHS England figures)")
+    assert rows[1][recovery] == "47.0" and rows[1][recovery + 2] == "2024-25" and rows[2][recovery] == ""
+
+
+def test_ages_in_words():
+    assert fmt.age_text(16) == "For people aged 16 and over"
+    assert fmt.age_text(None) is None and fmt.age_text("n/a") is None
+
+
+# --- urgent help -------------------------------------------------------------------------------
+
+
+def test_crisis_lines_have_the_reviewed_numbers_and_a_check_date():
+    text = " ".join(f"{h.how} {h.when}" for h in urgent_help.CRISIS_LINES)
+    for words in ("999", "A&E", "111", "mental health option (option 2)", "116 123", "SHOUT to 85258"):
+        assert words in text
+    assert "not a crisis service" in urgent_help.NOT_A_CRISIS_SERVICE
+    assert urgent_help.CHECKED_ON >= "2026-01-01"
+    assert all(h.confirmed_by for h in urgent_help.CRISIS_LINES)
+    assert all(link.startswith("https://") for h in urgent_help.CRISIS_LINES for link in h.confirmed_by)
+
+
+@pytest.mark.parametrize(
+    ("country", "words"),
+    [
+        ("Scotland", "NHS 24 on 111"),
+        ("Wales", "press 2"),
+        ("Northern Ireland", "0808 808 8000"),
+        ("Channel Islands", "local emergency services"),
+        ("Isle of Man", "local emergency services"),
+    ],
+)
+def test_each_nation_outside_england_has_its_own_route(country, words):
+    route = urgent_help.nation_route(country)
+    assert route is not None and "GP" in route.summary
+    text = route.summary + " ".join(h.how for h in route.helplines)
+    assert words in text
+
+
+def test_england_has_no_separate_nation_route():
+    assert urgent_help.nation_route("England") is None
+    assert urgent_help.nation_route(None) is None
+
+
+def test_helpline_links():
+    assert urgent_help.tel_link(urgent_help.SAMARITANS) == "tel:116123"
+    assert urgent_help.tel_link(urgent_help.LIFELINE_NI) == "tel:08088088000"
+    assert urgent_help.tel_link(urgent_help.SHOUT) == "sms:85258"
+
+
+# --- about IPT ---------------------------------------------------------------------------------
+
+THERAPY_ROWS = [  # NHS England therapy-based outcomes, England, Diagnosis Total
+    {
+        "period": "2023-24",
+        "therapy_type": "Interpersonal Psycho therapy (IPT)",
+        "courses": 7000,
+        "recovery_pct": 47.0,
+        "improvement_pct": 60.0,
+    },
+    {
+        "period": "2024-25",
+        "therapy_type": "Applied relaxation",
+        "courses": 80,
+        "recovery_pct": 50.7,
+        "improvement_pct": 63.8,
+    },
+    {
+        "period": "2024-25",
+        "therapy_type": "Applied relaxation",
+        "courses": 80,
+        "recovery_pct": 50.7,
+        "improvement_pct": 63.8,
+    },
+    {
+        "period": "2024-25",
+        "therapy_type": "Cognitive Behaviour Therapy (CBT)",
+        "courses": 233776,
+        "recovery_pct": 45.0,
+        "improvement_pct": 60.7,
+    },
+    {
+        "period": "2024-25",
+        "therapy_type": "Interpersonal Psycho therapy (IPT)",
+        "courses": 6816,
+        "recovery_pct": 48.7,
+        "improvement_pct": 62.1,
+    },
+    {
+        "period": "2024-25",
+        "therapy_type": "Counselling for Depression",
+        "courses": 77602,
+        "recovery_pct": 47.6,
+        "improvement_pct": 59.3,
+    },
+    {
+        "period": "2024-25",
+        "therapy_type": "Mindfulness",
+        "courses": 1007,
+        "recovery_pct": None,
+        "improvement_pct": 29.4,
+    },
+]
+
+
+def test_chart_uses_the_latest_year_and_leaves_out_small_or_missing_rows():
+    period, rows = about_ipt.chart_rows(THERAPY_ROWS)
+    assert period == "2024-25"
+    assert [r["therapy_type"] for r in rows] == [
+        "Interpersonal Psycho therapy (IPT)",
+        "Counselling for Depression",
+        "Cognitive Behaviour Therapy (CBT)",
+    ]
+    assert rows[0]["is_ipt"] and not rows[1]["is_ipt"]
+    assert about_ipt.chart_rows([]) == (None, [])
+
+
+def test_ipt_summary_gives_courses_rates_and_rank():
+    period, rows = about_ipt.chart_rows(THERAPY_ROWS)
+    summary = about_ipt.ipt_summary(period, rows)
+    assert "6,816 courses of IPT" in summary and "48.7%" in summary and "62.1%" in summary
+    assert "1st of the 3 therapy types" in summary
+    assert about_ipt.ipt_summary(period, rows[1:]) is None
+
+
+def test_about_ipt_text_covers_what_who_and_how():
+    assert "depression" in about_ipt.WHAT_IT_IS
+    assert "NHS Talking Therapies" in about_ipt.WHO_IT_HELPS
+    assert "refer yourself" in about_ipt.HOW_TO_GET_IT and "accredited" in about_ipt.HOW_TO_GET_IT
+
+
+def test_provenance_says_where_each_group_of_facts_came_from_and_when():
+    lines = fmt.provenance_lines(
+        {
+            "location": {"source": "ods_providers.csv", "last_verified": "2026-11-25"},
+            "contacts": {
+                "source": "service_links.csv",
+                "last_verified": None,
+                "note": "seen on public pages, date unknown",
+                "evidence_urls": ["https://mind.example/refer", "javascript:alert(1)"],
+            },
+        }
+    )
+    assert lines[0] == "Location: ods\\_providers.csv; checked 2026-11-25"
+    assert "date checked not known" in lines[1]
+    assert "[page 1](https://mind.example/refer)" in lines[1] and "javascript" not in lines[1]
+    assert fmt.provenance_lines(None) == []
+
+
+def test_check_times_are_shown_in_words_people_read():
+    assert fmt.checked_text("2026-11-25T18:35:23Z") == "2026-11-25 18:35 UTC"
+    assert fmt.checked_text("2026-11-25T18:35:23.123+00:00") == "2026-11-25 18:35 UTC"
+    assert fmt.checked_text("2026-11-25") == "2026-11-25"
+    assert fmt.checked_text(None) is None
+
+
+def test_source_names_get_plain_titles():
+    assert fmt.source_title("nhs-outcomes") == "Outcomes and waiting times (NHS England statistics)"
+    assert fmt.source_title("new_source-x") == "New source x"
+
+
+def test_result_card_escapes_record_text_and_keeps_only_safe_links():
+    card = fmt.result_card(
+        {
+            "kind": "nhs",
+            "name": "Trust <b>HQ</b>",
+            "service_name": "Talking [Therapies](javascript:x)",
+            "distance_miles": 2.34,
+            "self_referral_url": "javascript:alert(1)",
+            "website": "data:text/html,x",
+            "phone": "0300 013 57 27",
+            "min_age": 16,
+            "min_age_text": "16",
+            "offers_ipt": None,
+            "location_precision": "sector",
+            "source": "ods_providers.csv",
+            "last_verified": "2026-11-25",
+        },
+        None,
+        nhs_finder_url="https://www.nhs.uk/finder/",
+    )
+    assert card.title == "Talking \\[Therapies\\](javascript\\:x)"
+    assert card.run_by == "Run by Trust \\<b\\>HQ\\</b\\>"
+    assert card.summary == (
+        "NHS Talking Therapies service · 2.3 miles away (straight line) · approximate location (postcode sector)"
+    )
+    assert card.referral_url is None
+    assert "[Find how to refer yourself on the NHS website](https://www.nhs.uk/finder/)" in card.referral_hint
+    assert card.contacts == ("Phone: [0300 013 57 27](tel:03000135727)",)
+    assert "For people aged 16 and over" in card.details
+    assert "IPT: not known. You can ask for it when you refer yourself." in card.details
+    assert card.verified == "Last verified 2026-11-25 (source: ods\\_providers.csv)"
+
+
+def test_result_card_for_a_private_practitioner():
+    card = fmt.result_card(
+        {
+            "kind": "private",
+            "name": "A Therapist",
+            "distance_miles": None,
+            "works_online": True,
+            "works_in_person": False,
+            "works_by_phone": True,
+            "offers_ipt": True,
+            "ipt_evidence": "IPT UK accreditation: Level B IPT Practitioner",
+            "self_referral_url": None,
+            "town": "Leeds",
+            "registrations": [{"register": "HCPC", "number": "PYL012345"}],
+            "source": "https://iptuk.example/directory",
+            "last_verified": "2026-11-25",
+        },
+        None,
+        nhs_finder_url="https://www.nhs.uk/finder/",
+    )
+    assert card.referral_hint is None  # the NHS finder is only suggested for NHS services
+    assert card.summary.startswith("Private practitioner · Works online (no local address)")
+    assert "Works online, by phone" in card.details and "Based in Leeds" in card.details
+    assert any(line.startswith("Registered with: HCPC PYL012345") for line in card.details)
+    assert card.verified == "Last verified 2026-11-25 ([source](https://iptuk.example/directory))"
