@@ -11,16 +11,43 @@ INTERFACE (stable; other modules depend on it):
           cache_path=None, cache_days=7, respect_robots=True).get(url, params=None, headers=None)
   and Fetcher.__call__ = get; Fetcher.stats() -> dict of request counts.
 - StaticFetcher({url: text or (status, text)}) for tests.
+
+Politeness rules of the real `Fetcher` (the issue's "one shared HTTP layer"):
+- a User-Agent naming the project and its repository;
+- robots.txt honoured per host (RFC 9309: a robots.txt answering 4xx allows everything; one that
+  answers 5xx or cannot be reached means "do not crawl this host" for the rest of the run);
+- at most one request per `min_interval` seconds per host (or the robots.txt Crawl-delay, if longer);
+- a timeout on every request; retries with exponential backoff on 429, 5xx and network errors,
+  waiting what `Retry-After` asks (seconds or an HTTP date) unless that is longer than
+  `max_retry_wait`, in which case the page counts as failed for this run;
+- conditional requests: a page that came with an ETag or Last-Modified is stored in a small SQLite
+  cache at `cache_path`, and asked for again with If-None-Match / If-Modified-Since, so an unchanged
+  page is answered 304 and not downloaded again. Entries older than `cache_days` are dropped.
+  Every call still asks the server (a 304 *is* a re-check), so "last verified" stays honest;
+- only http(s) URLs, redirects included; a body shorter than its Content-Length raises FetchError;
+  a 404 is returned as a Response (callers decide what a missing page means), other 4xx raise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import email.utils
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
 from finder import PROJECT_NAME, PROJECT_URL
 
 USER_AGENT = f"{PROJECT_NAME}/0.1 (+{PROJECT_URL}; finds NHS talking therapies and IPT practitioners)"
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
+MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay longer than this is capped, not obeyed for hours
 
 
 @dataclass(frozen=True)
@@ -30,6 +57,13 @@ class Response:
     text: str
     headers: Mapping[str, str] = field(default_factory=dict)
     from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    not_modified: bool
+    size: int
 
 
 class FetchError(Exception):
@@ -53,8 +87,6 @@ class StaticFetcher:
         self.requested: list[str] = []
 
     def __call__(self, url: str, params=None, headers=None) -> Response:
-        from urllib.parse import urlencode
-
         full = f"{url}?{urlencode(params)}" if params else url
         self.requested.append(full)
         for candidate in (full, url):
@@ -65,3 +97,367 @@ class StaticFetcher:
         raise FetchError(full, "no saved page for this URL")
 
     get = __call__
+
+
+def full_url(url: str, params: Mapping[str, object] | None) -> str:
+    if not params:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}"
+
+
+def is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+class ConditionalCache:
+    """ETag / Last-Modified store in SQLite: url -> validators and the last body received.
+
+    Only pages that carry a validator are stored (nothing else could be revalidated); the file
+    lives outside data/ (it is a cache, not published data)."""
+
+    def __init__(self, path: Path, max_age_days: float):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_age = max_age_days * 86400
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        # A cache, not a record: losing the last write in a crash only costs one re-download.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, status INTEGER, etag TEXT, "
+            "last_modified TEXT, headers TEXT, body TEXT, final_url TEXT, stored_at REAL)"
+        )
+        self._db.execute("DELETE FROM pages WHERE stored_at < ?", (time.time() - self.max_age,))
+        self._db.commit()
+
+    def get(self, url: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, etag, last_modified, headers, body, final_url, stored_at FROM pages WHERE url = ?",
+                (url,),
+            ).fetchone()
+        if row is None or row[6] < time.time() - self.max_age:
+            return None
+        status, etag, last_modified, headers, body, final_url, _ = row
+        return {
+            "status": status,
+            "etag": etag,
+            "last_modified": last_modified,
+            "headers": json.loads(headers),
+            "body": body,
+            "final_url": final_url,
+        }
+
+    def put(self, url: str, response: Response) -> None:
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        etag, last_modified = headers.get("etag"), headers.get("last-modified")
+        if not (etag or last_modified) or "no-store" in headers.get("cache-control", ""):
+            return
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    url,
+                    response.status,
+                    etag,
+                    last_modified,
+                    json.dumps(dict(response.headers)),
+                    response.text,
+                    response.url,
+                    time.time(),
+                ),
+            )
+            self._db.commit()
+
+    def touch(self, url: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE pages SET stored_at = ? WHERE url = ?", (time.time(), url))
+            self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class Fetcher:
+    """The polite fetcher every scraper gets in production (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str = USER_AGENT,
+        min_interval: float = 1.0,
+        timeout: float = 15.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        cache_path: str | Path | None = None,
+        cache_days: int = 7,
+        respect_robots: bool = True,
+        max_retry_wait: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        import requests
+
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self.user_agent = user_agent
+        self.min_interval = min_interval
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.respect_robots = respect_robots
+        self.max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._clock = clock
+        self.cache = ConditionalCache(Path(cache_path), cache_days) if cache_path else None
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}  # host -> earliest time of its next request
+        self._host_interval: dict[str, float] = {}
+        self._robots: dict[str, RobotFileParser | str] = {}  # host -> parser, or why it is closed
+        self._stats = dict.fromkeys(
+            (
+                "requests",
+                "robots_requests",
+                "downloads",
+                "not_modified",
+                "cache_hits",
+                "retries",
+                "failures",
+                "robots_disallowed",
+                "bytes",
+            ),
+            0,
+        )
+
+    # -- public -------------------------------------------------------------------------------
+    def get(self, url: str, params=None, headers=None) -> Response:
+        url = full_url(url, params)
+        if not is_http_url(url):
+            raise FetchError(url, "only http(s) URLs are fetched")
+        try:
+            return self._get(url, dict(headers or {}))
+        except FetchError:
+            self._count("failures")
+            raise
+
+    __call__ = get
+
+    def download(self, url: str, destination: str | Path) -> Download:
+        """Save a (binary) file such as a statistics zip to `destination`, politely.
+
+        When `destination` already holds the previous download and the server confirms it is
+        unchanged (304), the file is left as it is and `not_modified` is True."""
+        destination = Path(destination)
+        if not is_http_url(url):
+            raise FetchError(url, "only http(s) URLs are fetched")
+        headers: dict[str, str] = {}
+        cached = self.cache.get(url) if self.cache is not None and destination.exists() else None
+        if cached:
+            if cached["etag"]:
+                headers["If-None-Match"] = cached["etag"]
+            if cached["last_modified"]:
+                headers["If-Modified-Since"] = cached["last_modified"]
+        try:
+            final_url, reply = self._follow(url, headers)
+            if reply.status_code == 304 and cached:
+                self._count("not_modified")
+                self.cache.touch(url)
+                return Download(destination, True, destination.stat().st_size)
+            if reply.status_code != 200:
+                raise FetchError(final_url, f"HTTP {reply.status_code}")
+            body = self._check_complete(final_url, reply)
+        except FetchError:
+            self._count("failures")
+            raise
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".part")
+        partial.write_bytes(body)
+        partial.replace(destination)
+        self._count("downloads")
+        self._count("bytes", len(body))
+        if self.cache is not None:
+            self.cache.put(url, Response(url, 200, "", dict(reply.headers)))
+        return Download(destination, False, len(body))
+
+    def stats(self) -> dict:
+        with self._lock:
+            return dict(self._stats)
+
+    def close(self) -> None:
+        self.session.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _count(self, key: str, amount: int = 1) -> None:
+        with self._lock:
+            self._stats[key] += amount
+
+    def _get(self, url: str, headers: dict) -> Response:
+        requested = url
+        cached = self.cache.get(url) if self.cache is not None else None
+        if cached:
+            if cached["etag"]:
+                headers.setdefault("If-None-Match", cached["etag"])
+            if cached["last_modified"]:
+                headers.setdefault("If-Modified-Since", cached["last_modified"])
+        url, reply = self._follow(url, headers)
+        status = reply.status_code
+        if status == 304 and cached:
+            self._count("not_modified")
+            self._count("cache_hits")
+            self.cache.touch(requested)
+            return Response(cached["final_url"], cached["status"], cached["body"], cached["headers"], True)
+        if status >= 400 and status != 404:
+            attempts = f" after {self.retries + 1} attempts" if status in RETRYABLE_STATUSES else ""
+            raise FetchError(url, f"HTTP {status}{attempts}")
+        body = self._check_complete(url, reply)
+        self._count("downloads")
+        self._count("bytes", len(body))
+        response = Response(reply.url or url, status, reply.text, dict(reply.headers))
+        if status == 200 and self.cache is not None:
+            self.cache.put(requested, response)
+        return response
+
+    def _follow(self, url: str, headers: dict):
+        """GET with redirects followed by hand, so every hop is checked: http(s) only, robots.txt,
+        and the per-host rate limit. Returns the final URL and reply."""
+        requested = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            if self.respect_robots:
+                self._check_robots(url)
+            reply = self._request_with_retries(url, headers)
+            if reply.status_code in (301, 302, 303, 307, 308) and reply.headers.get("Location"):
+                target = urljoin(url, reply.headers["Location"])
+                if not is_http_url(target):
+                    raise FetchError(url, f"redirected to a non-http(s) URL {target[:80]!r}")
+                url = target
+                headers.pop("If-None-Match", None)  # validators belong to the first URL
+                headers.pop("If-Modified-Since", None)
+                continue
+            return url, reply
+        raise FetchError(requested, f"more than {MAX_REDIRECTS} redirects")
+
+    @staticmethod
+    def _check_complete(url: str, reply) -> bytes:
+        """The body, or FetchError when fewer bytes arrived than Content-Length announced."""
+        body = reply.content
+        expected = reply.headers.get("Content-Length")
+        if (
+            expected
+            and expected.isdigit()
+            and not reply.headers.get("Content-Encoding")
+            and len(body) != int(expected)
+        ):
+            raise FetchError(url, f"truncated body: {len(body)} of {expected} bytes")
+        return body
+
+    def _request_with_retries(self, url: str, headers: dict):
+        import requests
+
+        host = urlsplit(url).netloc
+        for attempt in range(self.retries + 1):
+            self._wait_turn(host)
+            wait = self.backoff * (2**attempt)
+            try:
+                self._count("requests")
+                reply = self.session.get(url, headers=headers, timeout=self.timeout, allow_redirects=False)
+                _ = reply.content  # read the body now so a truncated one fails inside the retry loop
+            except requests.Timeout:
+                problem = f"no answer within {self.timeout:g} s"
+            except requests.exceptions.ChunkedEncodingError:
+                problem = "truncated body (connection closed early)"
+            except requests.RequestException as error:
+                problem = f"network error ({type(error).__name__})"
+            else:
+                if reply.status_code not in RETRYABLE_STATUSES:
+                    return reply
+                problem = f"HTTP {reply.status_code}"
+                asked = retry_after_seconds(reply.headers.get("Retry-After"))
+                if asked is not None:
+                    if asked > self.max_retry_wait:
+                        raise FetchError(
+                            url,
+                            f"{problem}; server asked to retry after {asked:.0f} s "
+                            f"(more than {self.max_retry_wait:.0f} s), giving up for this run",
+                        )
+                    wait = max(asked, 0.0)
+                if attempt == self.retries:
+                    return reply
+            if attempt == self.retries:
+                raise FetchError(url, f"{problem} after {self.retries + 1} attempts")
+            self._count("retries")
+            self._sleep(min(wait, self.max_retry_wait))
+        raise AssertionError("unreachable")
+
+    def _wait_turn(self, host: str) -> None:
+        """Reserve the host's next request slot and sleep until it comes."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = slot + self._host_interval.get(host, self.min_interval)
+        if slot > now:
+            self._sleep(slot - now)
+
+    def _check_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            rules = self._robots.get(key)
+        if rules is None:
+            rules = self._load_robots(key)
+            with self._lock:
+                self._robots[key] = rules
+        if isinstance(rules, str):
+            self._count("robots_disallowed")
+            raise RobotsDisallowed(url, rules)
+        if not rules.can_fetch(self.user_agent, url):
+            self._count("robots_disallowed")
+            raise RobotsDisallowed(url, "disallowed by robots.txt")
+
+    def _load_robots(self, base: str) -> RobotFileParser | str:
+        import requests
+
+        robots_url = f"{base}/robots.txt"
+        host = urlsplit(base).netloc
+        self._wait_turn(host)
+        self._count("requests")
+        self._count("robots_requests")
+        try:
+            reply = self.session.get(robots_url, timeout=self.timeout)
+        except requests.RequestException as error:
+            return (
+                f"robots.txt could not be fetched ({type(error).__name__}); not crawling this host this run"
+            )
+        parser = RobotFileParser(robots_url)
+        if reply.status_code >= 500:
+            return f"robots.txt answered HTTP {reply.status_code}; not crawling this host this run"
+        if reply.status_code >= 400:
+            parser.parse([])  # RFC 9309: an unavailable (4xx) robots.txt allows everything
+            return parser
+        parser.parse(reply.text.splitlines())
+        delay = parser.crawl_delay(self.user_agent)
+        if delay:
+            with self._lock:
+                self._host_interval[host] = max(self.min_interval, min(float(delay), MAX_CRAWL_DELAY))
+        return parser

@@ -7,9 +7,11 @@
         server.route("/limited", status=429, headers={"Retry-After": "1"})
         fetch(server.url("/page"))
         server.hits["/page"]  # requests received per path
+        server.body_bytes_by_path["/page"]  # response body bytes sent per path
 
 Routes match on the path without the query string. Conditional requests are answered with 304
-when the route has an `etag` and the client sends a matching If-None-Match.
+when the route has an `etag` and the client sends a matching If-None-Match, or (without an etag)
+a `last_modified` date and the client sends it back in If-Modified-Since.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Route:
     delay: float = 0.0
     responses: list = field(default_factory=list)  # consumed in order, then falls back to status/body
     etag: str | None = None
+    last_modified: str | None = None  # an HTTP date; If-Modified-Since equal to it is answered 304
     content_type: str = "text/html; charset=utf-8"
     truncate_to: int | None = None  # send a Content-Length larger than the body, then close
 
@@ -39,18 +42,22 @@ class LocalServer:
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, int] = defaultdict(int)
         self.body_bytes_sent = 0
+        self.body_bytes_by_path: dict[str, int] = defaultdict(int)
         self.requests: list[tuple[str, dict]] = []
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without this, Nagle's algorithm and the
+            # client's delayed ACK add ~40 ms to every response with a body.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # keep test output quiet
                 pass
 
             def do_GET(self):
-                path = urlsplit(self.path).path
+                path = self._route_path = urlsplit(self.path).path
                 with server._lock:
                     server.hits[path] += 1
                     server.requests.append((self.path, dict(self.headers)))
@@ -69,6 +76,11 @@ class LocalServer:
                 if route.etag:
                     headers = {**headers, "ETag": route.etag}
                     if self.headers.get("If-None-Match") == route.etag:
+                        self._send(304, b"", headers, route.content_type)
+                        return
+                if route.last_modified:
+                    headers = {**headers, "Last-Modified": route.last_modified}
+                    if not route.etag and self.headers.get("If-Modified-Since") == route.last_modified:
                         self._send(304, b"", headers, route.content_type)
                         return
                 data = body.encode("utf-8") if isinstance(body, str) else body
@@ -94,11 +106,14 @@ class LocalServer:
                     self.wfile.write(data)
                     with server._lock:
                         server.body_bytes_sent += len(data)
+                        server.body_bytes_by_path[self._route_path] += len(data)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def route(self, path: str, **kwargs) -> Route:
         route = Route(**kwargs)

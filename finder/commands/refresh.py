@@ -1,11 +1,140 @@
+"""`python -m finder refresh`: re-fetch every source, check it, publish only what passes.
+
+Exit codes: 0 every source fine (updated, unchanged, or skipped as not configured); 1 at least
+one source kept its previous data (the summary line says why); 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
 from finder.errors import FinderError
 
-HELP = "(being built)"
+HELP = "Refresh the data from its sources (each on its own; a failed source keeps its last good data)."
+
+CACHE_ENV = "FINDER_HTTP_CACHE"
+
+
+def _fraction(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1 (0.2 means 20%)")
+    return value
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        dest="sources",
+        help="refresh only this source (repeatable); default: all. "
+        "Names: ods, nhs, service-sites, nhs-statistics, iptuk, postcodes",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="fetch and compare, print what would change, write nothing"
+    )
+    parser.add_argument(
+        "--max-shrink",
+        type=_fraction,
+        default=0.2,
+        metavar="FRACTION",
+        help="keep a source's old data if the refresh would remove more than this share "
+        "of its records (default 0.2 = 20%%)",
+    )
+    parser.add_argument(
+        "--summary-file",
+        type=Path,
+        metavar="PATH",
+        help="also write a commit message summarising the run to PATH",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help=f"do not use the conditional-request cache (default: ${CACHE_ENV} or "
+        "~/.cache/ipt-finder/http.sqlite)",
+    )
+
+
+def cache_path(disabled: bool) -> Path | None:
+    """$FINDER_HTTP_CACHE, else http.sqlite in the project's cache directory ($FINDER_CACHE_DIR,
+    default ~/.cache/ipt-finder, shared with the app's live checks but in a file of its own)."""
+    if disabled:
+        return None
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    directory = os.environ.get("FINDER_CACHE_DIR")
+    return (Path(directory) if directory else Path.home() / ".cache" / "ipt-finder") / "http.sqlite"
+
+
+def make_fetcher(args):
+    """The production fetcher; tests replace this function to point every request at 127.0.0.1."""
+    from scrapers.http import Fetcher
+
+    return Fetcher(cache_path=cache_path(args.no_cache))
+
+
+def select_sources(available, wanted):
+    if not wanted:
+        return list(available)
+    by_name = {source.name: source for source in available}
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        raise FinderError(f"unknown source {', '.join(unknown)}; choose from {', '.join(by_name)}")
+    return [by_name[name] for name in dict.fromkeys(wanted)]
 
 
 def run(args) -> int:
-    raise FinderError("'refresh' is not built yet")
+    from scrapers import refresh
+
+    sources = select_sources(refresh.default_sources(), args.sources)
+    options = refresh.RefreshOptions(dry_run=args.dry_run, max_shrink=args.max_shrink)
+    store_recover()
+    fetcher = make_fetcher(args)
+    progress = refresh.progress_bars()
+    try:
+        reports = refresh.run_refresh(sources, fetcher, options, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+        close = getattr(fetcher, "close", None)
+        if close:
+            close()
+    for report in reports:
+        print(report.line())
+    if args.dry_run and any(r.changes and r.changes.has_changes for r in reports):
+        from finder.changes import render_markdown
+
+        print()
+        print(render_markdown(options.today, reports, dry_run=True), end="")
+    wrote = refresh.write_reports(reports, options)
+    if args.summary_file:
+        args.summary_file.write_text(refresh.commit_message(options.today, reports), encoding="utf-8")
+    stats = fetcher.stats() if hasattr(fetcher, "stats") else {}
+    if stats:
+        print(
+            f"requests: {stats.get('requests', 0)} sent, {stats.get('downloads', 0)} bodies downloaded, "
+            f"{stats.get('not_modified', 0)} unchanged (304), {stats.get('retries', 0)} retries",
+            file=sys.stderr,
+        )
+    if wrote:
+        print(
+            f"change report: {refresh.CHANGES_FILE} and {refresh.REPORT_FILE} in the data directory",
+            file=sys.stderr,
+        )
+    return refresh.exit_code(reports)
+
+
+def store_recover() -> None:
+    """Finish or discard a publish that an earlier, killed refresh left behind."""
+    from finder import store
+
+    store.recover()

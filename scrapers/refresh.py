@@ -1,0 +1,1045 @@
+"""The scheduled refresh: fetch every source again, check it, and publish only what passes.
+
+Each source is a small adapter (`Source`): it fetches and parses with the shared polite fetcher,
+loads the records currently in `data/`, validates, and publishes its files atomically through
+`finder.store.publish`. `run_refresh` runs the adapters one after another, each on its own: a
+failure in one (network, robots.txt, changed layout, empty page, a shrink beyond `max_shrink`) keeps
+that source's last good data, is reported with the reason, and never stops the others.
+
+Exit codes for the CLI (`exit_code`): 0 every source fine (updated, unchanged or skipped because it
+is not configured), 1 at least one source kept its previous data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from finder import store
+from finder.changes import (
+    ChangeSet,
+    SourceReport,
+    carry_last_verified,
+    commit_message,
+    diff_records,
+    prepend_run,
+    render_markdown,
+)
+from finder.errors import FinderError, ParseError, SourceFormatError
+from scrapers.http import FetchError, Response, RobotsDisallowed, is_http_url
+
+Fetch = Callable[..., Response]
+
+CHANGES_FILE = "CHANGES.md"
+REPORT_FILE = "refresh-report.json"
+DEFAULT_MAX_SHRINK = 0.2
+
+# Test-only: when set to a file path, every publish by the refresh writes that file and sleeps
+# between writing its temp files and the commit point, so a test can kill the process mid-write.
+PAUSE_ENV = "FINDER_TEST_PUBLISH_PAUSE"
+
+RECORD_KINDS = ("nhs", "private")
+PRECISIONS = ("postcode", "sector", "outcode", None)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+URL_FIELDS = ("self_referral_url", "website")
+
+
+class ValidationFailed(FinderError):
+    """Fetched records that break the data contract: the source keeps its previous data."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a source holds: its records (dicts with a stable `id`) and its manifest entry.
+
+    `rechecked_ids`: ids whose facts were re-checked in this run (None: all of them); records not
+    in it keep their previous `last_verified`."""
+
+    records: tuple[Mapping, ...]
+    info: Mapping[str, object] = field(default_factory=dict)
+    rechecked_ids: frozenset[str] | None = None
+    files: Mapping[str, bytes] | None = None  # ready-made data files (staged sources)
+    notes: tuple[str, ...] = ()  # what the report should say besides the diff
+
+
+class Source:
+    """One refreshable source. Subclasses set `name` and implement `fetch`, `current`, `files`."""
+
+    name: str = ""
+    description: str = ""
+
+    def skip_reason(self) -> str | None:
+        """Why this source cannot run here (not configured), or None."""
+        return None
+
+    def fetch(self, fetch: Fetch, today: str) -> Candidate:
+        raise NotImplementedError
+
+    def current(self) -> Candidate | None:
+        raise NotImplementedError
+
+    def validate(self, candidate: Candidate) -> None:
+        """Raise ValidationFailed (or any FinderError) when the candidate must not be published."""
+
+    def compare(self, old: Candidate | None, new: Candidate) -> ChangeSet:
+        return diff_records(old.records if old else None, new.records)
+
+    def size(self, candidate: Candidate) -> int:
+        """How many records the candidate holds (0 means an empty result, never published)."""
+        return len(candidate.records)
+
+    def files(self, candidate: Candidate) -> dict[str, bytes]:
+        """Data files (name -> bytes) to publish together, manifest.json included."""
+        raise NotImplementedError
+
+    def check_written(self, temps: Mapping[str, Path]) -> None:
+        """Re-read the written temp files before anything is renamed; raise to abort."""
+        for name, path in temps.items():
+            if name.endswith(".json"):
+                try:
+                    json.loads(path.read_text(encoding="utf-8"))
+                except ValueError as error:
+                    raise ValidationFailed(f"{name} did not read back as JSON: {error}") from error
+
+
+class RecordFileSource(Source):
+    """A source whose data is one `{"schema_version": 1, "records": [...]}` JSON file in data/."""
+
+    file_name: str = ""
+    check_contract: bool = True  # the searchable-record contract (services.json, practitioners.json)
+
+    def current(self) -> Candidate | None:
+        document = store.read_json(self.file_name, default=None)
+        if not document:
+            return None
+        records = document.get("records") if isinstance(document, dict) else None
+        if not isinstance(records, list):
+            raise SourceFormatError(f"data/{self.file_name} has no 'records' list")
+        manifest = store.read_json("manifest.json", default={}) or {}
+        return Candidate(tuple(records), manifest.get("sources", {}).get(self.name, {}))
+
+    def validate(self, candidate: Candidate) -> None:
+        if self.check_contract:
+            problems = contract_problems(candidate.records)
+            if problems:
+                more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+                raise ValidationFailed("; ".join(problems[:3]) + more)
+
+    def files(self, candidate: Candidate) -> dict[str, bytes]:
+        records = sorted((dict(r) for r in candidate.records), key=lambda r: str(r["id"]))
+        return {
+            self.file_name: store.json_bytes({"schema_version": 1, "records": records}),
+            "manifest.json": store.update_manifest(self.name, candidate.info),
+        }
+
+    def check_written(self, temps: Mapping[str, Path]) -> None:
+        super().check_written(temps)
+        if self.file_name not in temps:
+            return
+        document = json.loads(temps[self.file_name].read_text(encoding="utf-8"))
+        if not document.get("records"):
+            raise ValidationFailed(f"{self.file_name} was written without records")
+
+
+def contract_problems(records: Iterable[Mapping]) -> list[str]:
+    """Breaches of the searchable-record contract, one short message each (empty when fine)."""
+    problems = []
+    seen = set()
+    for record in records:
+        record_id = record.get("id")
+        label = f"record {record_id!r}"
+        if not isinstance(record_id, str) or not record_id:
+            problems.append(f"a record has no string id: {str(record)[:80]}")
+            continue
+        if record_id in seen:
+            problems.append(f"{label} appears twice")
+        seen.add(record_id)
+        if record.get("kind") not in RECORD_KINDS:
+            problems.append(f"{label}: kind {record.get('kind')!r} is not nhs/private")
+        if not isinstance(record.get("name"), str) or not record["name"].strip():
+            problems.append(f"{label}: no name")
+        for axis, limit in (("lat", 90), ("lon", 180)):
+            value = record.get(axis)
+            if value is not None and (not isinstance(value, int | float) or abs(value) > limit):
+                problems.append(f"{label}: {axis} {value!r} is not a coordinate")
+        if record.get("location_precision") not in PRECISIONS:
+            problems.append(f"{label}: location_precision {record.get('location_precision')!r}")
+        for key in URL_FIELDS:
+            value = record.get(key)
+            if value is not None and not is_http_url(str(value)):
+                problems.append(f"{label}: {key} {str(value)[:60]!r} is not an http(s) link")
+        if not record.get("source"):
+            problems.append(f"{label}: no source")
+        if not ISO_DATE.match(str(record.get("last_verified", ""))):
+            problems.append(f"{label}: last_verified {record.get('last_verified')!r} is not an ISO date")
+        for key in ("works_online", "works_in_person"):
+            if not isinstance(record.get(key), bool):
+                problems.append(f"{label}: {key} is not true/false")
+    return problems
+
+
+# -- running ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshOptions:
+    dry_run: bool = False
+    max_shrink: float = DEFAULT_MAX_SHRINK
+    today: str = field(default_factory=lambda: datetime.now(UTC).date().isoformat())  # as the importers date
+
+
+class CountingFetch:
+    """Wraps a fetcher to count one source's requests and move its progress bar."""
+
+    def __init__(self, fetch: Fetch, on_request: Callable[[], None] | None = None):
+        self._fetch = fetch
+        self._on_request = on_request
+        self.counts = {"pages": 0, "unchanged_304": 0, "failed": 0}
+
+    def __call__(self, url: str, params=None, headers=None) -> Response:
+        try:
+            response = self._fetch(url, params=params, headers=headers)
+        except FetchError:
+            self.counts["failed"] += 1
+            raise
+        finally:
+            if self._on_request:
+                self._on_request()
+        self.counts["pages"] += 1
+        if response.from_cache:
+            self.counts["unchanged_304"] += 1
+        return response
+
+    get = __call__
+
+    def download(self, url: str, destination: Path):
+        try:
+            result = self._fetch.download(url, destination)
+        except FetchError:
+            self.counts["failed"] += 1
+            raise
+        self.counts["pages"] += 1
+        if result.not_modified:
+            self.counts["unchanged_304"] += 1
+        return result
+
+
+def why_failed(error: BaseException) -> str:
+    if isinstance(error, RobotsDisallowed):
+        return f"robots.txt: {error.reason} ({error.url})"
+    if isinstance(error, FetchError):
+        return f"fetch failed: {error.url}: {error.reason}"
+    if isinstance(error, ParseError):
+        return f"page layout changed: {error}"
+    if isinstance(error, SourceFormatError):
+        return f"source format changed: {error}"
+    if isinstance(error, ValidationFailed):
+        return f"failed validation: {error}"
+    if isinstance(error, FinderError):
+        return str(error)
+    return f"unexpected error {type(error).__name__}: {error}"
+
+
+def refresh_source(
+    source: Source, fetch: Fetch, options: RefreshOptions, on_request: Callable[[], None] | None = None
+) -> SourceReport:
+    """Run one source end to end; never raises for a source-level problem."""
+    skip = source.skip_reason()
+    if skip:
+        return SourceReport(source.name, "skipped", skip)
+    counting = CountingFetch(fetch, on_request)
+
+    def kept(reason: str, changes: ChangeSet | None = None) -> SourceReport:
+        return SourceReport(source.name, "kept", reason, changes, counting.counts)
+
+    try:
+        old = source.current()
+    except (FinderError, ValueError, OSError) as error:
+        # Unreadable current data: refresh anyway (the new data replaces it), but say so.
+        old, note = None, f"current data unreadable ({error}); "
+    else:
+        note = ""
+    try:
+        new = source.fetch(counting, options.today)
+    except Exception as error:
+        return kept(why_failed(error))
+    if not source.size(new):
+        before = source.size(old) if old else 0
+        return kept(f"empty result (0 records); the previous {before} records are kept")
+    if new.rechecked_ids is not None:
+        records = carry_last_verified(old.records if old else None, new.records, new.rechecked_ids)
+        new = replace(new, records=tuple(records))
+    try:
+        source.validate(new)
+        changes = source.compare(old, new)
+    except Exception as error:
+        return kept(why_failed(error))
+    if new.notes:
+        changes = replace(changes, notes=changes.notes + tuple(new.notes))
+    if changes.shrink > options.max_shrink:
+        return kept(
+            f"would remove {changes.shrink:.0%} of records ({changes.before_count} -> {changes.after_count}), "
+            f"more than --max-shrink {options.max_shrink:.0%}",
+            changes,
+        )
+    nothing_to_write = new.files is not None and not new.files  # staged files identical to data/
+    if nothing_to_write or (not changes.has_changes and not changes.reverified):
+        return SourceReport(source.name, "unchanged", note.rstrip("; "), changes, counting.counts)
+    if options.dry_run:
+        return SourceReport(source.name, "dry-run", note.rstrip("; "), changes, counting.counts)
+    try:
+        publish_files(new.files if new.files is not None else source.files(new), source.check_written)
+    except Exception as error:
+        return kept(f"publish failed, nothing replaced: {why_failed(error)}", changes)
+    reason = note + ("" if changes.has_changes else f"{changes.reverified} re-checked, no fact changed")
+    return SourceReport(source.name, "updated", reason.rstrip("; "), changes, counting.counts)
+
+
+def publish_files(files: Mapping[str, bytes], check: Callable[[Mapping[str, Path]], None]) -> None:
+    def validate(temps: Mapping[str, Path]) -> None:
+        check(temps)
+        pause_marker = os.environ.get(PAUSE_ENV)
+        if pause_marker:  # test-only: hold the temp files unrenamed so a test can kill us here
+            Path(pause_marker).write_text(",".join(sorted(temps)))
+            time.sleep(float(os.environ.get(PAUSE_ENV + "_SECONDS", "30")))
+
+    store.publish(dict(files), validate=validate)
+
+
+def run_refresh(
+    sources: Sequence[Source],
+    fetch: Fetch,
+    options: RefreshOptions,
+    progress: Callable[[str], Callable[[], None] | None] | None = None,
+) -> list[SourceReport]:
+    """Refresh each source on its own, in order. `progress(name)` may return a per-request tick."""
+    reports = []
+    for source in sources:
+        tick = progress(source.name) if progress else None
+        reports.append(refresh_source(source, fetch, options, tick))
+    return reports
+
+
+def exit_code(reports: Iterable[SourceReport]) -> int:
+    return 1 if any(r.status == "kept" for r in reports) else 0
+
+
+def write_reports(reports: Sequence[SourceReport], options: RefreshOptions) -> bool:
+    """Add this run to data/CHANGES.md and write data/refresh-report.json, atomically together.
+
+    Only when some source published something: a run that changed nothing leaves data/ untouched,
+    so the scheduled job has nothing to commit."""
+    if options.dry_run or not any(r.status == "updated" for r in reports):
+        return False
+    existing_path = store.data_dir() / CHANGES_FILE
+    existing = existing_path.read_text(encoding="utf-8") if existing_path.exists() else None
+    files = {
+        CHANGES_FILE: prepend_run(existing, render_markdown(options.today, reports)).encode("utf-8"),
+        REPORT_FILE: store.json_bytes(report_json(reports, options)),
+    }
+    publish_files(files, lambda temps: None)
+    return True
+
+
+def report_json(reports: Sequence[SourceReport], options: RefreshOptions) -> dict:
+    return {
+        "run_date": options.today,
+        "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "dry_run": options.dry_run,
+        "max_shrink": options.max_shrink,
+        "exit_code": exit_code(reports),
+        "commit_message": commit_message(options.today, reports),
+        "sources": [r.to_json() for r in reports],
+    }
+
+
+# -- test and benchmark helpers -------------------------------------------------------------------
+
+
+class RedirectAll:
+    """Send every request to one base URL (scheme and host replaced, path kept).
+
+    For tests and benchmarks only: it points all real adapters at a 127.0.0.1 server so that no
+    traffic leaves the machine."""
+
+    def __init__(self, fetch: Fetch, base_url: str):
+        self._fetch = fetch
+        base = urlsplit(base_url)
+        self._scheme, self._netloc = base.scheme, base.netloc
+
+    def _rewrite(self, url: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit((self._scheme, self._netloc, parts.path, parts.query, ""))
+
+    def __call__(self, url: str, params=None, headers=None) -> Response:
+        response = self._fetch(self._rewrite(url), params=params, headers=headers)
+        # Answer as the real host would, so scrapers resolve links and cite sources as in production.
+        served = urlsplit(response.url)
+        if served.netloc == self._netloc:
+            original = urlsplit(url)
+            response = replace(response, url=urlunsplit((original.scheme, original.netloc, *served[2:])))
+        return response
+
+    get = __call__
+
+    def download(self, url: str, destination: Path):
+        return self._fetch.download(self._rewrite(url), destination)
+
+    def stats(self) -> dict:
+        return self._fetch.stats()
+
+    def close(self) -> None:
+        self._fetch.close()
+
+
+class ProgressBars:
+    """Progress for run_refresh on a terminal: one tqdm bar per source, counting its requests."""
+
+    def __init__(self):
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._bar = None
+
+    def __call__(self, name: str) -> Callable[[], None]:
+        self.close()
+        bar = self._tqdm(desc=f"{name:<14}", unit="req", leave=False, file=sys.stderr)
+        self._bar = bar
+        return lambda: bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progress_bars(enabled: bool | None = None) -> ProgressBars | None:
+    """Progress bars when standard error is a terminal; None (quiet) under cron, CI or a pipe."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    return ProgressBars() if enabled else None
+
+
+# -- the real sources -----------------------------------------------------------------------------
+#
+# The NHS sources (ODS, the directory, service websites, the annual statistics) feed one derived
+# file, data/services.json, built by finder.imports.nhs from its stored source tables. Their
+# adapters run the project's own importers against a staging copy of those files, so every rule
+# of the importers (header checks, http(s)-only links, the declared service schema) applies, and
+# then compare the staged services.json with the published one before anything is replaced.
+
+NHS_TABLES = (
+    "nhs_providers.json",
+    "nhs_outcomes.json",
+    "service_links.json",
+    "services.json",
+    "manifest.json",
+)
+SERVICES_FILE = "services.json"
+MIN_SHARE_READ = 0.5  # below this share of pages read, a source counts as failed, not partly refreshed
+
+
+def _copy_into(stage: Path, names: Iterable[str]) -> None:
+    import shutil
+
+    source_dir = store.data_dir()
+    for name in names:
+        if (source_dir / name).exists():
+            shutil.copyfile(source_dir / name, stage / name)
+
+
+def _changed_files(stage: Path, names: Iterable[str]) -> dict[str, bytes]:
+    source_dir = store.data_dir()
+    changed = {}
+    for name in names:
+        staged = stage / name
+        if not staged.exists():
+            continue
+        content = staged.read_bytes()
+        current = source_dir / name
+        if not current.exists() or current.read_bytes() != content:
+            changed[name] = content
+    return changed
+
+
+def _records_of(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return list(document.get("records", [])) if isinstance(document, dict) else []
+
+
+def _host(url: str | None) -> str:
+    host = urlsplit(url or "").netloc.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _name_key(name: str | None) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", (name or "").lower()).split())
+
+
+class StagedNhsSource(RecordFileSource):
+    """An NHS source refreshed through finder.imports.nhs on a staging copy of the NHS tables."""
+
+    file_name = SERVICES_FILE
+    requires = "nhs_providers.json"
+
+    def skip_reason(self) -> str | None:
+        if self.requires and not (store.data_dir() / self.requires).exists():
+            return (
+                f"no {self.requires} in the data directory yet (run `python -m finder import nhs-providers`)"
+            )
+        return None
+
+    def stage(self, fetch: Fetch, today: str, stage: Path) -> list[str]:
+        """Fetch, and run the importers into `stage`; return notes for the report."""
+        raise NotImplementedError
+
+    def fetch(self, fetch: Fetch, today: str) -> Candidate:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="finder-refresh-") as tmp:
+            stage = Path(tmp)
+            _copy_into(stage, NHS_TABLES)
+            notes = self.stage(fetch, today, stage)
+            records = _records_of(stage / SERVICES_FILE)
+            files = _changed_files(stage, NHS_TABLES)
+        manifest = json.loads(files["manifest.json"]) if "manifest.json" in files else {}
+        return Candidate(
+            tuple(records), manifest.get("sources", {}).get(self.name, {}), None, files, tuple(notes)
+        )
+
+    def validate(self, candidate: Candidate) -> None:
+        from finder.services import validate_services
+
+        validate_services([dict(r) for r in candidate.records])
+        super().validate(candidate)
+
+
+def _providers_csv(records: Iterable[Mapping], path: Path) -> Path:
+    import csv
+
+    from finder.imports.nhs import PROVIDER_COLUMNS
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=PROVIDER_COLUMNS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow({key: record.get(key) or "" for key in PROVIDER_COLUMNS})
+    return path
+
+
+def _links_csv(records: Iterable[Mapping], path: Path) -> Path:
+    """service_links.json rows back in the CSV layout `import service-links` reads."""
+    import csv
+
+    from finder.imports.nhs import LINK_COLUMNS
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LINK_COLUMNS)
+        writer.writeheader()
+        for r in records:
+            offers = {True: "yes", False: "no"}.get(r.get("offers_ipt"), "")
+            writer.writerow(
+                {
+                    "org_code": r["org_code"],
+                    "org_name": r.get("org_name") or "",
+                    "service_name": r.get("service_name") or "",
+                    "website": r.get("website") or "",
+                    "self_referral_url": r.get("self_referral_url") or "",
+                    "self_referral_phone": r.get("self_referral_phone_text") or "",
+                    "min_age": "" if r.get("min_age") is None else str(r["min_age"]),
+                    "offers_ipt": offers,
+                    "catchment": r.get("catchment") or "",
+                    "evidence_urls": " | ".join(r.get("evidence_urls") or []),
+                    "notes": r.get("notes") or "",
+                }
+            )
+    return path
+
+
+def _read_enough(done: int, failures: list[BaseException], what: str) -> None:
+    """Fail the source, as the first failure did (a layout change or a fetch problem), when fewer
+    than MIN_SHARE_READ of its pages could be read."""
+    total = done + len(failures)
+    if failures and (total == 0 or done / total < MIN_SHARE_READ):
+        first = failures[0]
+        summary = f"only {done} of {total} {what} read; first failure: {getattr(first, 'reason', first)}"
+        if isinstance(first, ParseError):
+            raise ParseError(summary)
+        raise FetchError(getattr(first, "url", what), summary)
+
+
+class OdsSource(StagedNhsSource):
+    """Status, dates and headquarters address of every provider from the ODS ORD API (no key)."""
+
+    name = "ods"
+    description = "NHS Organisation Data Service (ORD API): status, dates, headquarters postcode"
+
+    def stage(self, fetch, today, stage):
+        from finder.imports.nhs import import_providers
+        from scrapers import ods
+
+        providers = json.loads((stage / "nhs_providers.json").read_text(encoding="utf-8"))["records"]
+        updated, failures, notes, done, rechecked = [], [], [], 0, set()
+        for row in providers:
+            try:
+                found = ods.scrape(fetch, [row["org_code"]])[row["org_code"]]
+            except (FetchError, ParseError) as error:
+                failures.append(error)
+                updated.append(row)  # not re-checked: as it was
+                continue
+            if found is None:
+                # A code ODS no longer knows is kept as it was and reported; many of them at once
+                # means the API moved, not that the NHS closed its services.
+                failures.append(
+                    FetchError(ods.ORD_URL.format(code=row["org_code"]), "ODS does not know this code")
+                )
+                notes.append(f"{row['org_code']}: ODS does not know this code any more (kept as it was)")
+                updated.append(row)
+                continue
+            done += 1
+            rechecked.add(row["org_code"])
+            fresh = dict(row, status=found.status, end_date=found.end_date or None)
+            if found.start_date:
+                fresh["start_date"] = found.start_date
+            if found.postcode:
+                fresh["postcode"] = " ".join(found.postcode.upper().split())
+            # ODS writes names and towns in capitals: only a real change (not case) replaces ours.
+            for key, value in (("org_name", found.name), ("town", found.town)):
+                if value and value.casefold() != (row.get(key) or "").casefold():
+                    fresh[key] = value
+            updated.append(fresh)
+        _read_enough(done, failures, "ODS organisations")
+        if failures:
+            notes.append(f"{len(failures)} organisations could not be re-checked (kept as they were)")
+        import_providers(_providers_csv(updated, stage / "ods_ord_api.csv"), directory=stage)
+        if failures:
+            _keep_location_dates(stage, rechecked)
+        return notes
+
+
+def _keep_location_dates(stage: Path, rechecked: set[str]) -> None:
+    """The importer dates every organisation's ODS facts with the import day; a service whose
+    organisation could not be looked up this time keeps the date it was last verified."""
+    from finder.services import services_document
+
+    previous = {r["id"]: r for r in _records_of(store.data_dir() / SERVICES_FILE)}
+    records = _records_of(stage / SERVICES_FILE)
+    for record in records:
+        old = previous.get(record["id"])
+        if old is None or record["id"] in rechecked:
+            continue
+        record["last_verified"] = old["last_verified"]
+        old_location = (old.get("provenance") or {}).get("location")
+        if old_location and "location" in (record.get("provenance") or {}):
+            record["provenance"]["location"]["last_verified"] = old_location.get("last_verified")
+    (stage / SERVICES_FILE).write_bytes(store.json_bytes(services_document(records)))
+
+
+class ServiceSitesSource(StagedNhsSource):
+    """Each service's own website: self-referral link, phone, minimum age, catchment, IPT mention."""
+
+    name = "service-sites"
+    description = "services' own websites (self-referral link, phone, age, catchment, IPT)"
+    requires = "service_links.json"
+
+    def stage(self, fetch, today, stage):
+        from finder.imports.nhs import import_service_links
+        from scrapers import service_sites
+
+        links = json.loads((stage / "service_links.json").read_text(encoding="utf-8"))["records"]
+        updated, failures, notes, done = [], [], [], 0
+        for row in links:
+            if not row.get("website"):
+                updated.append(row)
+                continue
+            try:
+                found = service_sites.scrape(fetch, row["website"])
+            except (FetchError, ParseError) as error:
+                failures.append(error)
+                updated.append(row)
+                continue
+            done += 1
+            fresh = dict(row)
+            # A fact the site no longer shows is kept (a restyled page is not proof it went away);
+            # a fact it shows differently replaces ours and appears in the change report.
+            if found.self_referral_url:
+                fresh["self_referral_url"] = found.self_referral_url
+            if found.phone and found.phone not in (row.get("self_referral_phones") or []):
+                fresh["self_referral_phone_text"] = found.phone
+            if found.min_age is not None:
+                fresh["min_age"] = found.min_age
+            if found.catchment:
+                fresh["catchment"] = found.catchment
+            if found.offers_ipt is not None:
+                fresh["offers_ipt"] = found.offers_ipt
+            evidence = list(row.get("evidence_urls") or [])
+            evidence += [u for u in dict.fromkeys(found.evidence.values()) if u not in evidence]
+            fresh["evidence_urls"] = evidence
+            updated.append(fresh)
+        _read_enough(done, failures, "service websites")
+        if failures:
+            notes.append(
+                f"{len(failures)} service websites could not be read (their links kept as they were): "
+                + "; ".join(why_failed(f) for f in failures[:3])
+            )
+        import_service_links(_links_csv(updated, stage / "service_links.csv"), directory=stage)
+        return notes
+
+
+class NhsDirectorySource(StagedNhsSource):
+    """The NHS service directory: the Service Search API when NHS_API_KEY is set, else nhs.uk."""
+
+    name = "nhs"
+    description = "NHS service directory (Service Search API with NHS_API_KEY, else nhs.uk pages)"
+    requires = "service_links.json"
+
+    def stage(self, fetch, today, stage):
+        from finder.imports.nhs import import_service_links
+
+        providers = json.loads((stage / "nhs_providers.json").read_text(encoding="utf-8"))["records"]
+        links = json.loads((stage / "service_links.json").read_text(encoding="utf-8"))["records"]
+        if os.environ.get("NHS_API_KEY", "").strip():
+            from scrapers import nhs_api
+
+            listings, notes = nhs_api.scrape(fetch), ["read from the NHS Service Search API"]
+        else:
+            listings, notes = self._from_nhsuk(fetch, providers)
+        by_code = {r["org_code"]: dict(r) for r in links}
+        matched = 0
+        for listing in listings:
+            code = self._match(listing, providers, by_code)
+            if code is None:
+                continue
+            matched += 1
+            row = by_code.setdefault(code, {"org_code": code, "evidence_urls": []})
+            if listing.website:
+                row["website"] = listing.website
+            if listing.self_referral_url:
+                row["self_referral_url"] = listing.self_referral_url
+            if listing.phone and listing.phone not in (row.get("self_referral_phones") or []):
+                row["self_referral_phone_text"] = listing.phone
+            if listing.source and listing.source not in row.setdefault("evidence_urls", []):
+                row["evidence_urls"] = [*row["evidence_urls"], listing.source]
+        if listings and not matched:
+            raise ParseError(f"none of the {len(listings)} directory listings matched a known provider")
+        notes.append(f"{matched} of {len(listings)} listings matched a provider")
+        import_service_links(
+            _links_csv(sorted(by_code.values(), key=lambda r: r["org_code"]), stage / "service_links.csv"),
+            directory=stage,
+        )
+        return notes
+
+    @staticmethod
+    def _from_nhsuk(fetch, providers):
+        """Search nhs.uk around each active provider's headquarters postcode."""
+        from scrapers import nhsuk
+
+        locations = sorted(
+            {p["postcode"] for p in providers if p.get("status") == "Active" and p.get("postcode")}
+        )
+        # Results pages only; each service's own nhs.uk page is then read once, not once per
+        # search that lists it (neighbouring searches overlap a lot).
+        by_key, failures, page_failures = {}, [], []
+        for location in locations:
+            try:
+                found = nhsuk.scrape(fetch, location, follow_pages=False)
+            except (FetchError, ParseError) as error:
+                failures.append(error)
+                continue
+            for listing in found:
+                by_key.setdefault(listing.page_url or (listing.name, listing.website), listing)
+        listings = []
+        for listing in by_key.values():
+            missing = not (listing.phone and listing.self_referral_url)
+            if missing and listing.page_url and urlsplit(listing.page_url).netloc in nhsuk.NHS_HOSTS:
+                try:
+                    page = nhsuk.parse_service_page(fetch(listing.page_url).text, listing.page_url)
+                except (FetchError, ParseError) as error:
+                    page_failures.append(error)
+                else:
+                    listing = replace(
+                        listing,
+                        phone=listing.phone or page.phone,
+                        email=listing.email or page.email,
+                        website=listing.website or page.website,
+                        self_referral_url=listing.self_referral_url or page.self_referral_url,
+                        source=listing.page_url,
+                    )
+            listings.append(listing)
+        _read_enough(len(locations) - len(failures), failures, "nhs.uk searches")
+        notes = ["read from nhs.uk search pages (no NHS_API_KEY)"]
+        if failures:
+            notes.append(f"{len(failures)} of {len(locations)} nhs.uk searches failed")
+        if page_failures:
+            notes.append(
+                f"{len(page_failures)} nhs.uk service pages could not be read (results-page details used)"
+            )
+        return listings, notes
+
+    @staticmethod
+    def _match(listing, providers, links_by_code) -> str | None:
+        codes = {p["org_code"] for p in providers if p.get("status") == "Active"}
+        code = getattr(listing, "code", None)
+        if code in codes:
+            return code
+        host = _host(listing.website)
+        key = _name_key(listing.name)
+        for row in links_by_code.values():
+            if row["org_code"] in codes and host and _host(row.get("website")) == host:
+                return row["org_code"]
+        for row in links_by_code.values():
+            if (
+                row["org_code"] in codes
+                and key
+                and key in (_name_key(row.get("service_name")), _name_key(row.get("org_name")))
+            ):
+                return row["org_code"]
+        for provider in providers:
+            if provider["org_code"] in codes and key and key == _name_key(provider.get("org_name")):
+                return provider["org_code"]
+        return None
+
+
+ANNUAL_REPORTS_URL = (
+    "https://digital.nhs.uk/data-and-information/publications/statistical/"
+    "nhs-talking-therapies-for-anxiety-and-depression-annual-reports"
+)
+STATS_URLS_ENV = "FINDER_NHS_STATS_URLS"
+
+
+def expected_periods(today: str, known: Iterable[str]) -> list[str]:
+    """Financial years (e.g. "2024-25") that have ended by `today` and are newer than all `known`."""
+    day = date.fromisoformat(today)
+    last_end = day.year if day.month >= 4 else day.year - 1  # a year ends on 31 March
+    latest_known = max((int(p[:4]) for p in known), default=last_end - 2)
+    return [f"{start}-{(start + 1) % 100:02d}" for start in range(latest_known + 1, last_end)]
+
+
+def publication_files(html: str, page_url: str) -> list[str]:
+    """Links to CSV or zip files on an NHS England publication page."""
+    from urllib.parse import urljoin
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    files = []
+    for link in soup.find_all("a", href=True):
+        url = urljoin(page_url, link["href"])
+        if is_http_url(url) and urlsplit(url).path.lower().endswith((".csv", ".zip")) and url not in files:
+            files.append(url)
+    return files
+
+
+class NhsStatisticsSource(StagedNhsSource):
+    """NHS England's annual NHS Talking Therapies reports: a new year's files when published."""
+
+    name = "nhs-statistics"
+    description = "NHS England annual reports (main measures, therapy-based outcomes)"
+
+    def stage(self, fetch, today, stage):
+        from finder.imports.nhs import import_outcomes
+
+        notes: list[str] = []
+        configured = os.environ.get(STATS_URLS_ENV, "").split()
+        if configured:
+            files = configured
+        else:
+            outcomes = store.read_json("nhs_outcomes.json", stage, default={}) or {}
+            known = set(outcomes.get("main", {})) | set(outcomes.get("therapy", {}))
+            files = []
+            for period in expected_periods(today, known):
+                page = fetch(f"{ANNUAL_REPORTS_URL}/{period}")
+                if page.status == 404:
+                    notes.append(f"{period} annual report not published yet")
+                    continue
+                found = publication_files(page.text, page.url)
+                if not found:
+                    raise ParseError(
+                        f"{page.url}: the {period} publication page links no CSV or zip file; "
+                        "the page layout may have changed"
+                    )
+                files += found
+            if not files:
+                notes.append("no new annual report to import")
+                return notes
+        imported, refused = 0, []
+        for number, url in enumerate(files):
+            name = Path(urlsplit(url).path).name or f"file-{number}"
+            target = stage / "downloads" / name
+            fetch.download(url, target)
+            try:
+                import_outcomes(target, directory=stage)
+            except SourceFormatError as error:
+                refused.append(f"{name}: {error}")
+                continue
+            imported += 1
+        if not imported:
+            raise SourceFormatError(
+                "no downloaded file is in a known statistics layout: " + "; ".join(refused[:3])
+            )
+        notes.append(f"imported {imported} statistics file(s)")
+        if refused:
+            notes.append(f"{len(refused)} other file(s) not in the statistics layouts were ignored")
+        return notes
+
+
+class IptukSource(RecordFileSource):
+    """IPT UK's Find a Therapist directory -> the IPT UK records of data/practitioners.json.
+
+    Records from other sources (a register export imported by hand) are left as they are."""
+
+    name = "iptuk"
+    description = "IPT UK Find a Therapist directory (accredited IPT practitioners)"
+    file_name = "practitioners.json"
+
+    @staticmethod
+    def _owned(record: Mapping) -> bool:
+        from scrapers import iptuk
+
+        return _host(str(record.get("source", ""))) == _host(iptuk.DIRECTORY_URL)
+
+    def current(self) -> Candidate | None:
+        held = super().current()
+        if held is None:
+            return None
+        return Candidate(tuple(r for r in held.records if self._owned(r)), held.info)
+
+    def fetch(self, fetch, today):
+        from finder import practitioners
+        from scrapers import iptuk
+
+        listings = iptuk.scrape(fetch)
+        records, refused = [], []
+        for listing in listings:
+            try:
+                records.append(practitioners.build_record(listing.to_record_fields(last_verified=today)))
+            except FinderError as error:
+                refused.append(f"{listing.name}: {error}")
+        records, merged = practitioners.merge_duplicates(records)
+        notes = []
+        if refused:
+            notes.append(f"{len(refused)} listings could not be used: " + "; ".join(refused[:3]))
+        if merged:
+            notes.append(f"{merged} duplicate listings merged")
+        return Candidate(
+            tuple(records), {"source": iptuk.DIRECTORY_URL, "fetched": today}, None, None, tuple(notes)
+        )
+
+    def validate(self, candidate: Candidate) -> None:
+        from finder import practitioners
+
+        for record in candidate.records:
+            practitioners.validate_record(record)
+        super().validate(candidate)
+
+    def files(self, candidate: Candidate) -> dict[str, bytes]:
+        from finder import practitioners
+
+        held = store.read_json(self.file_name, default=None) or {}
+        others = [r for r in held.get("records", []) if not self._owned(r)]
+        records = [*others, *candidate.records]
+        manifest_entry = {**candidate.info, "records": len(records), "iptuk_records": len(candidate.records)}
+        return {
+            self.file_name: practitioners.practitioners_bytes(records),
+            "manifest.json": store.update_manifest(practitioners.MANIFEST_SOURCE, manifest_entry),
+        }
+
+
+POSTCODES_ENV = "FINDER_POSTCODES_SOURCE"
+POSTCODE_FILES = (
+    "postcodes.parquet",
+    "postcode_sectors.parquet",
+    "postcode_outcodes.parquet",
+    "manifest.json",
+)
+
+
+class PostcodesSource(Source):
+    """A newer OS Code-Point Open or ONS postcode directory, by URL or path in FINDER_POSTCODES_SOURCE."""
+
+    name = "postcodes"
+    description = "OS Code-Point Open / ONSPD release (URL or path in FINDER_POSTCODES_SOURCE)"
+
+    def skip_reason(self) -> str | None:
+        if not os.environ.get(POSTCODES_ENV, "").strip():
+            return (
+                f"no newer release given (set {POSTCODES_ENV} to a Code-Point Open or ONSPD zip URL or path)"
+            )
+        return None
+
+    def current(self) -> Candidate | None:
+        path = store.data_dir() / "postcodes.parquet"
+        if not path.exists():
+            return None
+        return Candidate((), {"keys": _postcode_keys(path)})
+
+    def fetch(self, fetch, today):
+        import tempfile
+
+        from finder.imports.postcodes import import_postcodes
+
+        given = os.environ[POSTCODES_ENV].strip()
+        with tempfile.TemporaryDirectory(prefix="finder-postcodes-") as tmp:
+            stage = Path(tmp)
+            _copy_into(stage, ("manifest.json",))
+            if is_http_url(given):
+                path = stage / (Path(urlsplit(given).path).name or "postcodes.zip")
+                fetch.download(given, path)
+            else:
+                path = Path(given)
+            report = import_postcodes(path, directory=stage)
+            keys = _postcode_keys(stage / "postcodes.parquet")
+            files = _changed_files(stage, POSTCODE_FILES)
+        return Candidate((), {"keys": keys, "source": report.source}, None, files, tuple(report.lines()))
+
+    def size(self, candidate: Candidate) -> int:
+        return len(candidate.info["keys"])
+
+    def compare(self, old, new) -> ChangeSet:
+        import numpy as np
+
+        new_keys = new.info["keys"]
+        old_keys = old.info["keys"] if old else np.array([], dtype=np.int64)
+        added = int(np.setdiff1d(new_keys, old_keys, assume_unique=True).size)
+        removed = int(np.setdiff1d(old_keys, new_keys, assume_unique=True).size)
+        # Counted, not listed: a release adds and retires thousands of postcodes.
+        return ChangeSet(
+            len(old_keys),
+            len(new_keys),
+            reverified=0 if (added or removed) else len(new_keys),
+            unlisted_added=added,
+            unlisted_removed=removed,
+        )
+
+    def validate(self, candidate: Candidate) -> None:
+        if not len(candidate.info["keys"]):
+            raise ValidationFailed("the new postcode table is empty")
+
+
+def _postcode_keys(path: Path):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["key"]).column("key").to_numpy()
+
+
+def default_sources() -> list[Source]:
+    """Every source `python -m finder refresh` knows, in the order they run (ODS first: the
+    directory is built on its organisations)."""
+    return [
+        OdsSource(),
+        NhsDirectorySource(),
+        ServiceSitesSource(),
+        NhsStatisticsSource(),
+        IptukSource(),
+        PostcodesSource(),
+    ]

@@ -1,0 +1,270 @@
+"""The shared polite HTTP layer, against the 127.0.0.1 test server only."""
+
+import email.utils
+import zipfile
+
+import pytest
+
+from finder import PROJECT_URL
+from scrapers.http import USER_AGENT, Fetcher, FetchError, RobotsDisallowed, retry_after_seconds
+
+
+class FakeTime:
+    """A clock that only moves when the fetcher sleeps, so waits are checked without timing."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def make(tmp_path=None, **kwargs):
+    fake = FakeTime()
+    options = {
+        "min_interval": 0.0,
+        "retries": 2,
+        "backoff": 1.0,
+        "timeout": 5.0,
+        "sleep": fake.sleep,
+        "clock": fake.clock,
+    }
+    if tmp_path is not None:
+        options["cache_path"] = tmp_path / "cache" / "http.sqlite"
+    options.update(kwargs)
+    return Fetcher(**options), fake
+
+
+def test_user_agent_names_the_project_and_its_repository(local_server):
+    local_server.route("/page", body="<p>hello</p>")
+    fetcher, _ = make()
+    assert fetcher(local_server.url("/page")).text == "<p>hello</p>"
+    sent = next(headers for path, headers in local_server.requests if path == "/page")
+    assert sent["User-Agent"] == USER_AGENT
+    assert PROJECT_URL in USER_AGENT and "ipt-finder" in USER_AGENT
+
+
+def test_robots_txt_disallowed_path_is_not_requested(local_server):
+    local_server.route("/robots.txt", body="User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    local_server.route("/private/list", body="secret")
+    local_server.route("/public", body="open")
+    fetcher, _ = make()
+    with pytest.raises(RobotsDisallowed, match=r"disallowed by robots\.txt"):
+        fetcher(local_server.url("/private/list"))
+    assert fetcher(local_server.url("/public")).text == "open"
+    assert local_server.hits["/private/list"] == 0
+    assert local_server.hits["/robots.txt"] == 1  # once per host per run
+    assert fetcher.stats()["robots_disallowed"] == 1
+
+
+def test_robots_txt_rules_for_our_agent_apply(local_server):
+    local_server.route("/robots.txt", body="User-agent: ipt-finder\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
+    local_server.route("/page", body="x")
+    fetcher, _ = make()
+    with pytest.raises(RobotsDisallowed):
+        fetcher(local_server.url("/page"))
+
+
+def test_missing_robots_txt_allows_everything(local_server):
+    local_server.route("/page", body="ok")  # /robots.txt answers 404
+    fetcher, _ = make()
+    assert fetcher(local_server.url("/page")).status == 200
+
+
+def test_robots_txt_server_error_means_do_not_crawl_this_run(local_server):
+    local_server.route("/robots.txt", status=503, body="down")
+    local_server.route("/page", body="ok")
+    fetcher, _ = make()
+    with pytest.raises(RobotsDisallowed, match=r"robots\.txt answered HTTP 503"):
+        fetcher(local_server.url("/page"))
+    with pytest.raises(RobotsDisallowed):
+        fetcher(local_server.url("/page"))
+    assert local_server.hits["/page"] == 0
+    assert local_server.hits["/robots.txt"] == 1
+
+
+def test_server_errors_are_retried_with_exponential_backoff(local_server):
+    local_server.route("/flaky", body="fine", responses=[(500, "oops"), (502, "oops")])
+    fetcher, fake = make(retries=3, backoff=0.5)
+    assert fetcher(local_server.url("/flaky")).text == "fine"
+    assert local_server.hits["/flaky"] == 3
+    assert fake.sleeps == [0.5, 1.0]
+    assert fetcher.stats()["retries"] == 2
+
+
+def test_persistent_server_error_raises_after_the_retries(local_server):
+    local_server.route("/broken", status=500, body="oops")
+    fetcher, _ = make(retries=2)
+    with pytest.raises(FetchError, match="HTTP 500 after 3 attempts"):
+        fetcher(local_server.url("/broken"))
+    assert local_server.hits["/broken"] == 3
+
+
+def test_429_waits_as_long_as_retry_after_asks(local_server):
+    local_server.route("/limited", body="ok", responses=[(429, "slow down", {"Retry-After": "7"})])
+    fetcher, fake = make(backoff=0.1)
+    assert fetcher(local_server.url("/limited")).text == "ok"
+    assert fake.sleeps == [7.0]
+
+
+def test_retry_after_longer_than_the_cap_gives_up_without_hammering(local_server):
+    local_server.route("/limited", status=429, body="later", headers={"Retry-After": "3600"})
+    fetcher, fake = make(max_retry_wait=60)
+    with pytest.raises(FetchError, match="retry after 3600 s"):
+        fetcher(local_server.url("/limited"))
+    assert local_server.hits["/limited"] == 1
+    assert fake.sleeps == []
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    now = 1_700_000_000.0
+    assert retry_after_seconds("120", now) == 120.0
+    assert retry_after_seconds(email.utils.formatdate(now + 90, usegmt=True), now) == pytest.approx(90, abs=1)
+    assert retry_after_seconds(email.utils.formatdate(now - 90, usegmt=True), now) == 0.0
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
+
+
+def test_response_slower_than_the_timeout_fails(local_server):
+    local_server.route("/slow", body="late", delay=1.5)
+    fetcher, _ = make(timeout=0.3, retries=0)
+    with pytest.raises(FetchError, match=r"no answer within 0\.3 s"):
+        fetcher(local_server.url("/slow"))
+
+
+def test_truncated_body_is_an_error_not_a_short_page(local_server):
+    local_server.route("/cut", body="<html><body>" + "x" * 5000 + "</body></html>", truncate_to=100)
+    fetcher, _ = make(retries=1)
+    with pytest.raises(FetchError, match="truncated"):
+        fetcher(local_server.url("/cut"))
+
+
+def test_404_is_returned_for_the_caller_but_403_raises(local_server):
+    local_server.route("/forbidden", status=403, body="no")
+    fetcher, _ = make()
+    assert fetcher(local_server.url("/gone")).status == 404
+    with pytest.raises(FetchError, match="HTTP 403"):
+        fetcher(local_server.url("/forbidden"))
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://example.org/x", "data:,hi"]
+)
+def test_only_http_urls_are_fetched(url):
+    fetcher, _ = make()
+    with pytest.raises(FetchError, match="only http"):
+        fetcher(url)
+    assert fetcher.stats()["requests"] == 0
+
+
+def test_redirect_to_a_non_http_scheme_is_refused(local_server):
+    local_server.route("/jump", status=302, headers={"Location": "javascript:alert(1)"})
+    fetcher, _ = make()
+    with pytest.raises(FetchError, match="non-http"):
+        fetcher(local_server.url("/jump"))
+
+
+def test_redirects_are_followed_and_checked_against_robots(local_server):
+    local_server.route("/robots.txt", body="User-agent: *\nDisallow: /hidden\n")
+    local_server.route("/old", status=301, headers={"Location": "/new"})
+    local_server.route("/new", body="moved here")
+    local_server.route("/sneaky", status=302, headers={"Location": "/hidden"})
+    fetcher, _ = make()
+    response = fetcher(local_server.url("/old"))
+    assert (response.text, response.url) == ("moved here", local_server.url("/new"))
+    with pytest.raises(RobotsDisallowed):
+        fetcher(local_server.url("/sneaky"))
+    assert local_server.hits["/hidden"] == 0
+
+
+def test_at_most_one_request_per_interval_per_host(local_server):
+    local_server.route("/a", body="a")
+    fetcher, fake = make(min_interval=1.0)
+    for _ in range(3):
+        fetcher(local_server.url("/a"))
+    # robots.txt, then three pages: each waits for the host's next one-second slot.
+    assert fake.sleeps == [1.0, 1.0, 1.0]
+    assert fake.now == 1003.0
+
+
+def test_robots_crawl_delay_slows_the_host_down(local_server):
+    local_server.route("/robots.txt", body="User-agent: *\nCrawl-delay: 4\n")
+    local_server.route("/a", body="a")
+    fetcher, fake = make(min_interval=1.0)
+    fetcher(local_server.url("/a"))
+    fetcher(local_server.url("/a"))
+    assert fake.sleeps == [1.0, 4.0]
+
+
+def test_unchanged_page_is_not_downloaded_again_with_an_etag(local_server, tmp_path):
+    body = "<html>" + "service details " * 200 + "</html>"
+    local_server.route("/page", body=body, etag='"v1"')
+    first, _ = make(tmp_path)
+    assert first(local_server.url("/page")).from_cache is False
+    first.close()
+    sent_after_first = local_server.body_bytes_by_path["/page"]
+
+    second, _ = make(tmp_path)  # a later run: same cache file, new process state
+    again = second(local_server.url("/page"))
+    assert again.text == body and again.from_cache is True
+    assert local_server.body_bytes_by_path["/page"] == sent_after_first == len(body)  # 304: no body sent
+    last = [headers for path, headers in local_server.requests if path == "/page"][-1]
+    assert last["If-None-Match"] == '"v1"'
+    stats = second.stats()
+    assert (stats["downloads"], stats["not_modified"], stats["cache_hits"]) == (0, 1, 1)
+
+
+def test_changed_page_is_downloaded_again(local_server, tmp_path):
+    local_server.route("/page", body="old phone", etag='"v1"')
+    fetcher, _ = make(tmp_path)
+    fetcher(local_server.url("/page"))
+    local_server.route("/page", body="new phone", etag='"v2"')
+    response = fetcher(local_server.url("/page"))
+    assert (response.text, response.from_cache) == ("new phone", False)
+
+
+def test_last_modified_is_used_when_there_is_no_etag(local_server, tmp_path):
+    stamp = "Wed, 21 Oct 2026 07:28:00 GMT"
+    local_server.route("/page", body="content", last_modified=stamp)
+    fetcher, _ = make(tmp_path)
+    fetcher(local_server.url("/page"))
+    second = fetcher(local_server.url("/page"))
+    assert second.from_cache and second.text == "content"
+    last = [headers for path, headers in local_server.requests if path == "/page"][-1]
+    assert last["If-Modified-Since"] == stamp
+
+
+def test_download_saves_binary_files_and_revalidates(local_server, tmp_path):
+    archive = tmp_path / "src.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("stats.csv", "OrgCode,Count\nRXX,5\n")
+    local_server.route("/stats.zip", body=archive.read_bytes(), etag='"z1"', content_type="application/zip")
+    fetcher, _ = make(tmp_path)
+    target = tmp_path / "downloads" / "stats.zip"
+    first = fetcher.download(local_server.url("/stats.zip"), target)
+    assert not first.not_modified and zipfile.ZipFile(target).read("stats.csv").startswith(b"OrgCode")
+    second = fetcher.download(local_server.url("/stats.zip"), target)
+    assert second.not_modified and target.read_bytes() == archive.read_bytes()
+
+
+def test_truncated_download_leaves_the_previous_file(local_server, tmp_path):
+    target = tmp_path / "stats.zip"
+    target.write_bytes(b"previous good file")
+    local_server.route("/stats.zip", body=b"PK" + b"x" * 5000, truncate_to=50, content_type="application/zip")
+    fetcher, _ = make(tmp_path, retries=0)
+    with pytest.raises(FetchError, match="truncated"):
+        fetcher.download(local_server.url("/stats.zip"), target)
+    assert target.read_bytes() == b"previous good file"
+
+
+def test_download_follows_redirects_to_the_file(local_server, tmp_path):
+    local_server.route("/latest.csv", status=302, headers={"Location": "/files/2024-25/main.csv"})
+    local_server.route("/files/2024-25/main.csv", body=b"OrgType,OrgCode\n", content_type="text/csv")
+    fetcher, _ = make(tmp_path)
+    saved = fetcher.download(local_server.url("/latest.csv"), tmp_path / "main.csv")
+    assert saved.path.read_bytes() == b"OrgType,OrgCode\n"

@@ -1,0 +1,358 @@
+"""The refresh job against a synthetic directory site on 127.0.0.1: publishing, change reports,
+"last verified", and the faults that must keep a source's last good data."""
+
+import json
+import sys
+
+import pytest
+
+from finder import cli
+from finder.changes import diff_records
+from scrapers.http import Fetcher
+from scrapers.refresh import (
+    CHANGES_FILE,
+    REPORT_FILE,
+    RefreshOptions,
+    Source,
+    exit_code,
+    run_refresh,
+    write_reports,
+)
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "fixtures" / "refresh"))
+import clinic_site
+from clinic_site import ClinicSource, clinic
+
+DAY1, DAY2 = "2026-12-01", "2026-12-08"
+
+
+def make_fetcher(tmp_path, **kwargs):
+    options = {
+        "min_interval": 0.0,
+        "retries": 1,
+        "backoff": 0.01,
+        "timeout": 0.5,
+        "max_retry_wait": 5,
+        "cache_path": tmp_path / "cache" / "http.sqlite",
+    }
+    options.update(kwargs)
+    return Fetcher(**options)
+
+
+def snapshot(directory):
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def records(directory, name="clinics.json"):
+    return {r["id"]: r for r in json.loads((directory / name).read_text())["records"]}
+
+
+def refresh(sources, tmp_path, today, **kwargs):
+    fetch_options = kwargs.pop("fetch_options", {})
+    fetcher = make_fetcher(tmp_path, **fetch_options)
+    options = RefreshOptions(today=today, **kwargs)
+    reports = run_refresh(sources, fetcher, options)
+    write_reports(reports, options)
+    fetcher.close()
+    return {r.name: r for r in reports}, fetcher.stats()
+
+
+def test_first_refresh_publishes_contract_records_and_a_report(data_copy, local_server, tmp_path):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 6)])
+    manifest_before = json.loads((data_copy / "manifest.json").read_text())
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+
+    assert reports["clinics"].status == "updated"
+    document = json.loads((data_copy / "clinics.json").read_text())
+    assert document["schema_version"] == 1
+    assert [r["id"] for r in document["records"]] == [f"clinic-00{n}" for n in range(1, 6)]
+    first = document["records"][0]
+    assert (first["phone"], first["last_verified"], first["source"]) == (
+        "020 7946 0001",
+        DAY1,
+        "https://clinics.example.org/clinics/clinic-001",
+    )
+    manifest = json.loads((data_copy / "manifest.json").read_text())["sources"]
+    assert manifest["clinics"]["records"] == 5
+    assert manifest["postcodes"] == manifest_before["sources"]["postcodes"]  # other entries untouched
+    changes = (data_copy / CHANGES_FILE).read_text()
+    assert f"## Refresh {DAY1}" in changes and "clinics: updated: 5 records, +5 added" in changes
+    assert json.loads((data_copy / REPORT_FILE).read_text())["exit_code"] == 0
+
+
+def test_second_refresh_with_nothing_changed_downloads_no_pages_and_writes_nothing(
+    data_copy, local_server, tmp_path
+):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 6)])
+    refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+    before = snapshot(data_copy)
+
+    reports, stats = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+
+    assert reports["clinics"].status == "unchanged"
+    assert snapshot(data_copy) == before
+    assert stats["downloads"] == 0 and stats["not_modified"] == 6
+
+
+def test_changed_phone_and_link_are_reported_with_before_and_after(data_copy, local_server, tmp_path):
+    clinics = [clinic(n) for n in range(1, 6)]
+    clinic_site.serve(local_server, clinics)
+    refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+    clinics[1] = {**clinics[1], "phone": "020 7946 0999", "self_referral_url": "https://example.org/new-form"}
+    clinic_site.serve(local_server, clinics)
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY2)
+
+    report = reports["clinics"]
+    assert report.status == "updated"
+    (change,) = report.changes.changed
+    assert change.id == "clinic-002"
+    assert {(f.field, f.before, f.after) for f in change.fields} == {
+        ("phone", "020 7946 0002", "020 7946 0999"),
+        ("self_referral_url", "https://example.org/clinic-002/refer", "https://example.org/new-form"),
+    }
+    text = (data_copy / CHANGES_FILE).read_text()
+    assert "| clinic-002 | `Test Clinic 002` | phone | `020 7946 0002` | `020 7946 0999` |" in text
+    assert text.index(f"## Refresh {DAY2}") < text.index(f"## Refresh {DAY1}")  # newest first
+    saved = json.loads((data_copy / REPORT_FILE).read_text())
+    assert saved["sources"][0]["changes"]["changed"][0]["fields"][0] == {
+        "field": "phone",
+        "before": "020 7946 0002",
+        "after": "020 7946 0999",
+    }
+    assert "Data refresh 2026-12-08: 1 source(s) updated" in saved["commit_message"]
+    # Every page was re-checked (most by a 304), so every record's date moves on.
+    assert {r["last_verified"] for r in records(data_copy).values()} == {DAY2}
+
+
+def test_a_record_whose_page_could_not_be_rechecked_keeps_its_old_date(data_copy, local_server, tmp_path):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 6)])
+    refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+    local_server.route("/clinics/clinic-003", status=500, body="oops")
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY2)
+
+    assert reports["clinics"].status == "updated"
+    dates = {record_id: r["last_verified"] for record_id, r in records(data_copy).items()}
+    assert dates.pop("clinic-003") == DAY1
+    assert set(dates.values()) == {DAY2}
+
+
+FAULTS = {
+    "server errors": ({"status": 500, "body": "Internal Server Error"}, "HTTP 500 after 2 attempts"),
+    "429 with a long Retry-After": (
+        {"status": 429, "body": "", "headers": {"Retry-After": "3600"}},
+        "retry after 3600 s",
+    ),
+    "slower than the timeout": ({"delay": 1.2}, "no answer within 0.5 s"),
+    "truncated HTML": ({"truncate_to": 60}, "truncated"),
+    "changed layout": (
+        {"body": "<html><body><div class='cards'><a href='/other/clinic-001'>One</a></div></body></html>"},
+        "page layout changed: clinic index: no 'Clinics' heading",
+    ),
+    "empty results page": (
+        {"body": clinic_site.index_html([])},
+        "empty result (0 records); the previous 4 records are kept",
+    ),
+    "robots.txt disallows the path": (None, "robots.txt: disallowed by robots.txt"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failing_source_keeps_its_data_and_the_others_still_refresh(
+    fault, data_copy, local_server, tmp_path
+):
+    good = [clinic(n) for n in range(1, 6)]
+    other = [clinic(n) for n in range(101, 105)]
+    clinic_site.serve(local_server, good)
+    clinic_site.serve(local_server, other, prefix="/other")
+    sources = [
+        ClinicSource(local_server.url("")),
+        ClinicSource(local_server.url(""), name="other", file_name="other.json", path="/other"),
+    ]
+    refresh(sources, tmp_path, DAY1)
+    other_before = (data_copy / "other.json").read_bytes()
+
+    route, reason = FAULTS[fault]
+    if route is None:
+        local_server.route("/robots.txt", body="User-agent: *\nDisallow: /other\n")
+    else:
+        full = {"body": clinic_site.index_html(other), **route}
+        local_server.route("/other", **full)
+    good[0] = {**good[0], "phone": "020 7946 0500"}
+    clinic_site.serve(local_server, good)
+
+    reports, _ = refresh(sources, tmp_path, DAY2)
+
+    assert reports["clinics"].status == "updated"
+    assert records(data_copy)["clinic-001"]["phone"] == "020 7946 0500"
+    assert reports["other"].status == "kept"
+    assert reason in reports["other"].reason
+    assert (data_copy / "other.json").read_bytes() == other_before
+    assert exit_code(reports.values()) == 1
+    text = (data_copy / CHANGES_FILE).read_text()
+    assert "### other: previous data kept" in text and reason in text
+
+
+def test_429_with_a_short_retry_after_is_waited_out(data_copy, local_server, tmp_path):
+    waits = []
+    clinic_site.serve(
+        local_server, [clinic(n) for n in range(1, 4)], responses=[(429, "busy", {"Retry-After": "2"})]
+    )
+
+    reports, _ = refresh(
+        [ClinicSource(local_server.url(""))], tmp_path, DAY1, fetch_options={"sleep": waits.append}
+    )
+
+    assert reports["clinics"].status == "updated"
+    assert waits == [2.0]
+    assert local_server.hits["/clinics"] == 2
+
+
+def test_a_shrink_beyond_the_limit_keeps_the_data_unless_allowed(data_copy, local_server, tmp_path):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 11)])
+    refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+    before = (data_copy / "clinics.json").read_bytes()
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 8)])
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY2)
+    assert reports["clinics"].status == "kept"
+    assert reports["clinics"].reason == "would remove 30% of records (10 -> 7), more than --max-shrink 20%"
+    assert (data_copy / "clinics.json").read_bytes() == before
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY2, max_shrink=0.5)
+    assert reports["clinics"].status == "updated"
+    assert sorted(records(data_copy)) == [f"clinic-{n:03d}" for n in range(1, 8)]
+    assert "- clinic-010: Test Clinic 010" in (data_copy / CHANGES_FILE).read_text()
+
+
+def test_records_that_break_the_contract_are_not_published(data_copy, local_server, tmp_path):
+    bad = [clinic(1), {**clinic(2), "website": "javascript:alert(1)"}]
+    clinic_site.serve(local_server, bad)
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+
+    assert reports["clinics"].status == "kept"
+    assert "failed validation: record 'clinic-002': website 'javascript:alert(1)' is not an http(s) link" in (
+        reports["clinics"].reason
+    )
+    assert not (data_copy / "clinics.json").exists()
+
+
+def test_dry_run_writes_nothing(data_copy, local_server, tmp_path):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 4)])
+    before = snapshot(data_copy)
+
+    reports, _ = refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1, dry_run=True)
+
+    assert reports["clinics"].status == "dry-run"
+    assert len(reports["clinics"].changes.added) == 3
+    assert snapshot(data_copy) == before
+
+
+class BrokenSource(Source):
+    name = "broken"
+
+    def current(self):
+        return None
+
+    def fetch(self, fetch, today):
+        return {}["a bug"]
+
+
+def test_a_bug_in_one_source_does_not_stop_the_others(data_copy, local_server, tmp_path):
+    clinic_site.serve(local_server, [clinic(1)])
+    reports, _ = refresh([BrokenSource(), ClinicSource(local_server.url(""))], tmp_path, DAY1)
+    assert reports["broken"].status == "kept"
+    assert reports["broken"].reason == "unexpected error KeyError: 'a bug'"
+    assert reports["clinics"].status == "updated"
+
+
+def test_diff_ignores_bookkeeping_dates_but_counts_them_as_rechecked():
+    old = [{"id": "a", "name": "A", "phone": "1", "last_verified": DAY1}]
+    new = [{"id": "a", "name": "A", "phone": "1", "last_verified": DAY2}]
+    changes = diff_records(old, new)
+    assert not changes.has_changes and changes.reverified == 1
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_sources(local_server, tmp_path, monkeypatch):
+    """`python -m finder refresh` with its sources and fetcher pointed at the local server."""
+    from finder.commands import refresh as command
+    from scrapers import refresh as module
+
+    sources = [
+        ClinicSource(local_server.url("")),
+        ClinicSource(local_server.url(""), name="other", file_name="other.json", path="/other"),
+    ]
+    monkeypatch.setattr(module, "default_sources", lambda: sources)
+    monkeypatch.setattr(command, "make_fetcher", lambda args: make_fetcher(tmp_path))
+    return sources
+
+
+def test_cli_exit_codes_and_one_line_per_source(data_copy, local_server, cli_sources, capsys):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 4)])
+    clinic_site.serve(local_server, [clinic(n) for n in range(101, 104)], prefix="/other")
+    assert cli.main(["refresh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "clinics: updated: 3 records, +3 added, -0 removed, ~0 changed",
+        "other: updated: 3 records, +3 added, -0 removed, ~0 changed",
+    ]
+
+    local_server.route("/other", status=503, body="down")
+    assert cli.main(["refresh"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "clinics: unchanged: 3 records, +0 added, -0 removed, ~0 changed",
+        f"other: KEPT previous data: fetch failed: {local_server.url('/other')}: HTTP 503 after 2 attempts",
+    ]
+    assert "\r" not in captured.err  # no progress bars when not on a terminal
+
+
+def test_cli_source_selection_and_summary_file(data_copy, local_server, cli_sources, capsys, tmp_path):
+    clinic_site.serve(local_server, [clinic(1)])
+    summary = tmp_path / "message.txt"
+    assert cli.main(["refresh", "--source", "clinics", "--summary-file", str(summary)]) == 0
+    assert capsys.readouterr().out.startswith("clinics: updated")
+    assert not (data_copy / "other.json").exists()
+    assert summary.read_text().splitlines()[0].endswith("1 source(s) updated")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["refresh", "--source", "nope"], "unknown source nope; choose from clinics, other"),
+        (["refresh", "--max-shrink", "1.5"], "not between 0 and 1"),
+        (["refresh", "--max-shrink", "lots"], "is not a number"),
+    ],
+)
+def test_cli_bad_usage_exits_2_with_one_line(argv, message, data_copy, cli_sources, capsys):
+    before = snapshot(data_copy)
+    with pytest.raises(SystemExit) as stopped:
+        code = cli.main(argv)
+        raise SystemExit(code)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert snapshot(data_copy) == before
+
+
+def test_cli_dry_run_prints_what_would_change_and_writes_nothing(
+    data_copy, local_server, cli_sources, capsys
+):
+    clinic_site.serve(local_server, [clinic(n) for n in range(1, 3)])
+    before = snapshot(data_copy)
+    assert cli.main(["refresh", "--dry-run", "--source", "clinics"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("clinics: would update: 2 records, +2 added")
+    assert "(dry run: nothing written)" in out and "- clinic-002: Test Clinic 002" in out
+    assert snapshot(data_copy) == before

@@ -1,0 +1,56 @@
+"""With no network, `python -m finder refresh` fails loudly and changes nothing: exit 1, one line
+per source saying why, data/ byte-identical."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RUNNER = FIXTURES / "refresh" / "run_offline.py"
+SOURCES = ("ods", "nhs", "service-sites", "nhs-statistics", "iptuk", "postcodes")
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the block ends: nothing listens there
+
+
+def snapshot(directory):
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def test_no_network_exits_1_with_a_line_per_source_and_leaves_data_untouched(data_copy, tmp_path):
+    from finder.imports import nhs
+
+    stats = FIXTURES / "nhs_stats"  # a directory to refresh, built by the project's importers
+    nhs.import_providers(stats / "ods_providers.csv")
+    nhs.import_service_links(stats / "service_links.csv")
+    before = snapshot(data_copy)
+    env = {
+        **os.environ,
+        "FINDER_DATA_DIR": str(data_copy),
+        "HOME": str(tmp_path),
+        "FINDER_POSTCODES_SOURCE": "https://example.org/codepo_gb.zip",
+    }
+    env.pop("NHS_API_KEY", None)
+    env.pop("FINDER_NHS_STATS_URLS", None)
+
+    done = subprocess.run(
+        [sys.executable, str(RUNNER), f"http://127.0.0.1:{closed_port()}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == list(SOURCES)
+    for line in lines:  # e.g. "iptuk: KEPT previous data: robots.txt: robots.txt could not be fetched ..."
+        assert ": KEPT previous data: " in line
+        assert "robots.txt could not be fetched (ConnectionError); not crawling this host this run" in line
+    assert "Traceback" not in done.stderr
+    assert snapshot(data_copy) == before
