@@ -6,7 +6,12 @@ import argparse
 import importlib
 import sys
 
+from finder import store
 from finder.errors import FinderError
+
+# Commands that write data/: each holds the writer lock for its whole run, so a read of the
+# manifest and the publish that follows can't interleave with another writer.
+WRITING_COMMANDS = frozenset({"import", "build", "refresh"})
 
 # Command name -> module in finder.commands. Each module owns its arguments and behaviour.
 COMMANDS = {
@@ -42,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):
+            with store.writer_lock():
+                return int(args.run(args) or 0)
         return int(args.run(args) or 0)
     except FinderError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -34,7 +34,8 @@ def default_fetcher():
 
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    return Fetcher(cache_path=directory / HTTP_CACHE_FILE, cache_days=CACHE_DAYS)
+    # A person is waiting: one retry and a 10 s timeout, not the refresh job's patience.
+    return Fetcher(cache_path=directory / HTTP_CACHE_FILE, cache_days=CACHE_DAYS, retries=1, timeout=10.0)
 
 
 def _reason(error: Exception) -> str:

@@ -239,6 +239,7 @@ def tables() -> PostcodeTables:
     if _tables is not None and now - _checked_at < RELOAD_CHECK_SECONDS and _tables_stamp[0] == _data_env():
         return _tables
     path = store.data_dir() / POSTCODES_FILE
+    store.recover_if_needed(path.parent)
     try:
         stamp = (_data_env(), path.stat().st_mtime_ns)
     except FileNotFoundError:

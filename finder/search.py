@@ -103,6 +103,7 @@ def dataset() -> Dataset:
     """The records of data/, loaded once and reloaded when a data file changes."""
     global _dataset, _dataset_stamp
     directory = store.data_dir()
+    store.recover_if_needed(directory)
     stamp = (
         str(directory),
         *tuple(

@@ -9,10 +9,14 @@ is always either as it was or fully updated, never half-written.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 JOURNAL_NAME = ".publish-journal.json"
@@ -48,6 +52,60 @@ def _write_temp(directory: Path, final_name: str, content: bytes) -> Path:
         handle.flush()
         os.fsync(handle.fileno())
     return Path(tmp)
+
+
+_process_lock = threading.RLock()
+_held: dict[str, tuple[int, int]] = {}  # directory -> (fd, depth): the lock is re-entrant per process
+
+
+@contextlib.contextmanager
+def writer_lock(directory: Path | None = None) -> Iterator[None]:
+    """Exclusive right to write the data directory, across processes (an flock on the directory
+    itself, so no lock file appears in data/) and re-entrant within one process.
+
+    publish() takes it for each write; commands that read the manifest or a table and then
+    publish (imports, build, refresh) hold it for their whole run, so two writers can never
+    interleave and lose each other's update.
+    """
+    directory = directory or data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    key = str(directory.resolve())
+    with _process_lock:
+        if key in _held:
+            fd, depth = _held[key]
+            _held[key] = (fd, depth + 1)
+        else:
+            fd = os.open(directory, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"waiting for another import or refresh to finish writing {directory} ...",
+                    file=sys.stderr,
+                )
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            _held[key] = (fd, 1)
+    try:
+        yield
+    finally:
+        with _process_lock:
+            fd, depth = _held[key]
+            if depth == 1:
+                del _held[key]
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+            else:
+                _held[key] = (fd, depth - 1)
+
+
+def recover_if_needed(directory: Path | None = None) -> None:
+    """For readers: finish an interrupted publish if one is pending and we may write; a read-only
+    deployment simply reads what is there (the next writer rolls the journal forward)."""
+    directory = directory or data_dir()
+    if (directory / JOURNAL_NAME).exists():
+        with contextlib.suppress(OSError):
+            with writer_lock(directory):
+                recover(directory)
 
 
 def recover(directory: Path | None = None) -> None:
@@ -92,25 +150,25 @@ def publish(
     failure the temp files are removed and the previous files stay byte-identical.
     """
     directory = directory or data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    recover(directory)
-    temps: dict[str, Path] = {}
-    try:
-        for name, content in files.items():
-            if "/" in name or name.startswith("."):
-                raise ValueError(f"not a data file name: {name!r}")
-            temps[name] = _write_temp(directory, name, content)
-        if validate is not None:
-            validate(temps)
-        renames = [[tmp.name, name] for name, tmp in temps.items()]
-        journal_tmp = _write_temp(directory, JOURNAL_NAME, json.dumps({"renames": renames}).encode())
-        os.replace(journal_tmp, directory / JOURNAL_NAME)  # the commit point
-        _fsync_dir(directory)
-    except BaseException:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    recover(directory)
+    with writer_lock(directory):
+        recover(directory)
+        temps: dict[str, Path] = {}
+        try:
+            for name, content in files.items():
+                if "/" in name or name.startswith("."):
+                    raise ValueError(f"not a data file name: {name!r}")
+                temps[name] = _write_temp(directory, name, content)
+            if validate is not None:
+                validate(temps)
+            renames = [[tmp.name, name] for name, tmp in temps.items()]
+            journal_tmp = _write_temp(directory, JOURNAL_NAME, json.dumps({"renames": renames}).encode())
+            os.replace(journal_tmp, directory / JOURNAL_NAME)  # the commit point
+            _fsync_dir(directory)
+        except BaseException:
+            for tmp in temps.values():
+                tmp.unlink(missing_ok=True)
+            raise
+        recover(directory)
 
 
 def json_bytes(obj: object) -> bytes:

@@ -62,3 +62,44 @@ def test_manifest_entries_are_replaced_per_source(tmp_path):
     store.publish({"manifest.json": store.update_manifest("y", {"n": 2}, tmp_path)}, directory=tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest == {"sources": {"x": {"n": 1}, "y": {"n": 2}}}
+
+
+def test_readers_finish_an_interrupted_publish(data_copy, monkeypatch):
+    """A publish killed between renames is rolled forward by the next search, not left half-done."""
+    from finder import search
+
+    real_replace = os.replace
+    calls = {"n": 0}
+    new_services = store.json_bytes({"schema_version": 1, "records": []})
+
+    def crash_after_journal(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the journal is committed; no data file renamed yet
+            raise SystemExit("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_after_journal)
+    with pytest.raises(SystemExit):
+        store.publish(
+            {"services.json": new_services, "practitioners.json": new_services}, directory=data_copy
+        )
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (data_copy / store.JOURNAL_NAME).exists()
+    search.search("CV1 1AH", radius_miles=5)
+    assert not (data_copy / store.JOURNAL_NAME).exists()
+    assert (data_copy / "services.json").read_bytes() == new_services
+
+
+def test_writer_lock_is_exclusive_across_processes_and_reentrant(tmp_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+        "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
+        "except BlockingIOError:\n    print('held')\n"
+    )
+    with store.writer_lock(tmp_path), store.writer_lock(tmp_path):
+        inside = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True)
+    after = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True)
+    assert (inside.stdout.strip(), after.stdout.strip()) == ("held", "free")
