@@ -25,31 +25,13 @@ from pathlib import Path
 from finder import postcodes, store
 from finder.accreditation import parse_registration_number
 from finder.errors import FinderError, PostcodeError
+from finder.records import RECORD_KEYS, is_http_url
 
 FILE_NAME = "practitioners.json"
 MANIFEST_SOURCE = "practitioners"
 SCHEMA_VERSION = 1
 KIND = "private"
 
-# The shared searchable-record contract (finder/search.py and the app rely on these keys).
-RECORD_KEYS = (
-    "id",
-    "kind",
-    "name",
-    "lat",
-    "lon",
-    "location_precision",
-    "offers_ipt",
-    "ipt_evidence",
-    "self_referral_url",
-    "phone",
-    "website",
-    "email",
-    "source",
-    "last_verified",
-    "works_online",
-    "works_in_person",
-)
 PRACTITIONER_KEYS = (
     "ipt_level",
     "ipt_supervisor",
@@ -106,7 +88,7 @@ def http_url(value: str | None, field: str) -> str | None:
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
-    if not re.match(r"^https?://[^\s/<>\"']+\.[^\s<>\"']+$", text, re.IGNORECASE):
+    if not is_http_url(text):
         raise RecordError(field, f"{_short(text)!r} is not an http(s) web address")
     return text
 

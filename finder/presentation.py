@@ -13,7 +13,8 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from finder.records import safe_url
 
 # ---------------------------------------------------------------------------------------------
 # Safe text and links
@@ -30,23 +31,6 @@ def md_escape(text: object) -> str:
         return ""
     flat = " ".join(str(text).split())
     return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
-def safe_url(url: object) -> str | None:
-    """The URL if it is a plain http(s) link with a host, else None (javascript:, data:, tel:,
-    relative paths and anything with spaces or control characters are never made into links)."""
-    if not isinstance(url, str):
-        return None
-    url = url.strip()
-    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
 
 
 def tel_url(phone: object) -> str | None:

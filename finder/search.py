@@ -19,6 +19,7 @@ from finder import postcodes, store
 from finder.errors import FinderError
 from finder.geo import haversine_miles
 from finder.postcodes import Location
+from finder.records import RECORD_KEYS
 
 SERVICES_FILE = "services.json"
 PRACTITIONERS_FILE = "practitioners.json"
@@ -26,26 +27,6 @@ KINDS = ("all", "nhs", "private")
 MODES = ("any", "online", "in_person")
 MAX_RADIUS_MILES = 1000.0
 MAX_LIMIT = 100_000
-
-# The keys every searchable record carries (the data contract of data/*.json).
-RECORD_KEYS = (
-    "id",
-    "kind",
-    "name",
-    "lat",
-    "lon",
-    "location_precision",
-    "offers_ipt",
-    "ipt_evidence",
-    "self_referral_url",
-    "phone",
-    "website",
-    "email",
-    "source",
-    "last_verified",
-    "works_online",
-    "works_in_person",
-)
 
 
 @dataclass

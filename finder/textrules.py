@@ -11,24 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# --- URLs -------------------------------------------------------------------------------------
-
-
-def is_http_url(url: object) -> bool:
-    """Only http(s) links with a host are ever stored or shown (never javascript:, data:, mailto:)."""
-    if not isinstance(url, str):
-        return False
-    text = url.strip()
-    if not text or any(ch in text for ch in "\r\n\t "):
-        return False
-    parts = urlsplit(text)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and "." in parts.netloc
-
-
-def safe_url(url: object) -> str | None:
-    """The URL stripped of surrounding space if it is http(s), else None."""
-    return url.strip() if is_http_url(url) else None
-
+# The link rule lives with the record contract (finder.records); the parsers import it from here.
+from finder.records import is_http_url, safe_url  # noqa: F401
 
 # --- Minimum age ------------------------------------------------------------------------------
 

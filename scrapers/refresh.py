@@ -34,7 +34,8 @@ from finder.changes import (
     render_markdown,
 )
 from finder.errors import FinderError, ParseError, SourceFormatError
-from scrapers.http import FetchError, Response, RobotsDisallowed, is_http_url
+from finder.records import is_http_url
+from scrapers.http import FetchError, Response, RobotsDisallowed
 
 Fetch = Callable[..., Response]
 
