@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
+from sample_records import record
 from streamlit.testing.v1 import AppTest
 
 from finder import store
-from finder.postcodes import lookup
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -32,30 +32,6 @@ THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
     ("Couples Therapy for Depression", 2825, 48.6, 43.3),
     ("Applied relaxation", 80, 50.7, 63.8),
 ]
-
-
-def record(id_, kind, pc, **extra):
-    location = lookup(pc)
-    base = {
-        "id": id_,
-        "kind": kind,
-        "name": f"Test {kind} {id_}",
-        "lat": location.lat,
-        "lon": location.lon,
-        "location_precision": "postcode",
-        "offers_ipt": None,
-        "ipt_evidence": None,
-        "self_referral_url": None,
-        "phone": None,
-        "website": None,
-        "email": None,
-        "source": "https://example.org/source",
-        "last_verified": "2026-11-25",
-        "works_online": False,
-        "works_in_person": True,
-    }
-    base.update(extra)
-    return base
 
 
 def build_app_data(directory: Path) -> Path:

@@ -11,37 +11,13 @@ from pathlib import Path
 
 import pytest
 from geopy.distance import geodesic
+from sample_records import record
 
 from finder import store
 from finder.errors import FinderError
-from finder.postcodes import lookup
 from finder.search import search
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def record(id_, kind, pc, **extra):
-    location = lookup(pc)
-    base = {
-        "id": id_,
-        "kind": kind,
-        "name": f"Test {kind} {id_}",
-        "lat": location.lat,
-        "lon": location.lon,
-        "location_precision": "postcode",
-        "offers_ipt": None,
-        "ipt_evidence": None,
-        "self_referral_url": None,
-        "phone": None,
-        "website": None,
-        "email": None,
-        "source": "test",
-        "last_verified": "2026-11-25",
-        "works_online": False,
-        "works_in_person": True,
-    }
-    base.update(extra)
-    return base
 
 
 def write(directory, services=(), practitioners=()):
