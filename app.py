@@ -10,14 +10,13 @@ Run with `streamlit run app.py`.
 
 from __future__ import annotations
 
-import importlib
 import os
-from types import ModuleType
 
 import streamlit as st
 
-from finder import PROJECT_URL, about_ipt, store, urgent_help
+from finder import PROJECT_URL, about_ipt, live, postcodes, services, store, urgent_help
 from finder import presentation as fmt
+from finder import search as finder_search
 from finder.errors import FinderError, PostcodeError
 
 RADIUS_CHOICES = (1, 2, 5, 10, 20, 50, 100)
@@ -33,18 +32,6 @@ REPORT_URL = f"{PROJECT_URL}/issues/new"
 
 ACCENT = "#1d70b8"  # NHS-style blue for services on the map
 HERE = "#d4351c"  # red for the search point
-
-
-def _module(name: str) -> ModuleType | None:
-    """A finder module the app needs, or None if it is not installed in this build."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def _unavailable(what: str) -> None:
-    st.warning(f"{what} is not available in this version of the finder yet. Please try again later.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,12 +81,8 @@ def _data_stamp() -> tuple:
 def _warm_data(stamp: tuple) -> bool:
     """Load the postcode tables and records once per data version (finder keeps them in memory
     and notices replaced files itself; this makes the first search of a session fast)."""
-    search = _module("finder.search")
     try:
-        if search is not None:
-            search.dataset()
-        from finder import postcodes
-
+        finder_search.dataset()
         postcodes.tables()
     except FinderError:
         return False
@@ -108,9 +91,6 @@ def _warm_data(stamp: tuple) -> bool:
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def _england(stamp: tuple) -> dict | None:
-    services = _module("finder.services")
-    if services is None:
-        return None
     try:
         return services.england_outcomes()
     except (FinderError, ValueError, KeyError):
@@ -247,10 +227,6 @@ def find_help_page() -> None:
 
 
 def show_results(search: dict) -> None:
-    finder_search = _module("finder.search")
-    if finder_search is None:
-        _unavailable("Searching")
-        return
     _warm_data(_data_stamp())
     try:
         response = finder_search.search(
@@ -386,10 +362,6 @@ def check_page() -> None:
         number = st.text_input("Registration number (optional)", key="ck_number", max_chars=40)
         submitted = st.form_submit_button("Check", type="primary", key="ck_submit")
     if submitted:
-        live = _module("finder.live")
-        if live is None:
-            _unavailable("Checking registers")
-            return
         with st.spinner("Asking the registers..."):
             try:
                 result = live.check_therapist(name, number.strip() or None, offline=_offline_checks())
@@ -470,8 +442,7 @@ def about_ipt_page() -> None:
     st.markdown("## Who it helps")
     st.markdown(about_ipt.WHO_IT_HELPS)
     st.markdown("## How IPT compares in NHS Talking Therapies")
-    services = _module("finder.services")
-    rows = services.therapy_outcomes() if services is not None else []
+    rows = services.therapy_outcomes()
     period, chart = about_ipt.chart_rows(rows)
     if not chart:
         st.info("The outcomes by therapy type have not been imported yet.", icon=":material/info:")
@@ -557,13 +528,11 @@ def about_data_page() -> None:
         "postcodes from Ordnance Survey Code-Point Open. Each entry shows when it was last verified "
         "and links to where it came from."
     )
-    finder_search = _module("finder.search")
     info: dict = {}
-    if finder_search is not None:
-        try:
-            info = finder_search.dataset_info()
-        except FinderError as error:
-            st.error(fmt.md_escape(str(error)), icon=":material/error:")
+    try:
+        info = finder_search.dataset_info()
+    except FinderError as error:
+        st.error(fmt.md_escape(str(error)), icon=":material/error:")
     if not info:
         info = {"manifest": store.read_json("manifest.json", default={}) or {}}
     counts = []
