@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -178,13 +179,19 @@ def parse_query(query: object) -> ParsedQuery:
             return ParsedQuery("sector", f"{m[1]} {m[2]}", m[1])
     # Anything with a digit that is not one of the shapes above is a mistyped postcode; letters
     # and spaces only are read as a place name.
-    if any(ch.isdigit() for ch in compact) or not re.fullmatch(r"[A-Za-z][A-Za-z .,'&()-]*", text):
+    if any(ch.isdigit() for ch in compact) or not _looks_like_place(text):
         raise PostcodeError(
             f"'{_shorten(text)}' doesn't look like a UK postcode. "
             "A postcode looks like SW1A 1AA, LS1 4AP or M1 1AE; you can also type a town.",
             "wrong_shape",
         )
     return ParsedQuery("place", text)
+
+
+def _looks_like_place(text: str) -> bool:
+    # Letters of any alphabet (Welsh and Gaelic names carry accents: Ynys Môn, Glasgow's Partick)
+    # and the punctuation place names use.
+    return text[0].isalpha() and all(ch.isalpha() or ch in " .,'’&()-" for ch in text)
 
 
 def _shorten(text: str, limit: int = 30) -> str:
@@ -362,7 +369,10 @@ def _centroid_location(
 
 
 def place_key(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower())
+    """Town names compared without case, accents, spaces or punctuation ("Kings Lynn" finds
+    "King's Lynn", "ynys mon" finds "Ynys Môn")."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]", "", folded.lower())
 
 
 def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query: str) -> Location:

@@ -203,6 +203,16 @@ def test_towns_resolve_offline_to_the_largest_place_of_that_name():
     assert haversine_miles(ls1.lat, ls1.lon, [leeds.lat], [leeds.lon])[0] < 10
 
 
+@pytest.mark.parametrize("typed", ["kings lynn", "KING'S LYNN", "King’s Lynn", "  kings   lynn "])
+def test_town_names_ignore_case_spacing_and_punctuation(typed):
+    assert lookup(typed).postcode == "King's Lynn"
+
+
+def test_accented_place_names_are_read_as_places_not_bad_postcodes():
+    assert parse_query("Ynys Môn").kind == "place"
+    assert postcodes.place_key("Ynys Môn") == postcodes.place_key("ynys mon")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40))
 def test_arbitrary_text_only_raises_the_documented_error(text):
