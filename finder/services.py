@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from finder import store
 from finder.errors import FinderError
@@ -146,13 +147,15 @@ def validate_service(record: Mapping) -> None:
         raise RecordError(f"{where}: self_referral must be one of {SELF_REFERRAL_KINDS}")
     if record["self_referral"] == "online" and not record["self_referral_url"]:
         raise RecordError(f"{where}: self_referral 'online' needs self_referral_url")
+    if record["self_referral"] == "phone" and not record["self_referral_phone"]:
+        raise RecordError(f"{where}: self_referral 'phone' needs self_referral_phone")
     if record["location_precision"] not in LOCATION_PRECISIONS:
         raise RecordError(f"{where}: bad location_precision {record['location_precision']!r}")
     if (record["lat"] is None) != (record["lon"] is None):
         raise RecordError(f"{where}: lat and lon must both be set or both be null")
     for key in ("website", "self_referral_url"):
-        if record[key] is not None and not is_http_url(record[key]):
-            raise RecordError(f"{where}: {key} is not an http(s) URL: {record[key]!r}")
+        if record[key] is not None and (not is_http_url(record[key]) or urlsplit(record[key]).username):
+            raise RecordError(f"{where}: {key} is not a plain http(s) URL: {record[key]!r}")
     if record["offers_ipt"] is True and not record["ipt_evidence"]:
         raise RecordError(f"{where}: offers_ipt is true without ipt_evidence")
     if record["offers_dit"] is True and not record["dit_evidence"]:

@@ -21,6 +21,11 @@ _NUM = r"(1[0-9]|2[0-5])"
 # "years and months" form is tried before the plain "N years" form.
 _AGE_PATTERNS = (
     re.compile(rf"\b{_NUM}\s*years?\s*(?:and\s*)?(\d{{1,2}})\s*months?\b", re.I),
+    # "over 17.5 years": seventeen and a half, i.e. 17 years 6 months (never plain 17).
+    re.compile(
+        rf"\b(?:over|aged|age)\s+(?:the\s+age\s+of\s+)?{_NUM}\.(5)\b|\b{_NUM}\.(5)(?=\s*(?:years?\b|\+))",
+        re.I,
+    ),
     re.compile(
         rf"\baged\s+{_NUM}\s*(?:\+|and\s+(?:over|above|older|upwards)|or\s+(?:over|above|older))", re.I
     ),
@@ -55,8 +60,11 @@ def minimum_age(text: str) -> MinimumAge | None:
     found: list[tuple[int, int, MinimumAge]] = []
     for pattern in _AGE_PATTERNS:
         for match in pattern.finditer(text):
-            years = int(match.group(1))
-            months = int(match.group(2)) if (match.lastindex or 0) >= 2 else 0
+            if ".5" in match.group(0):  # a half year: 17.5 is 17 years 6 months
+                years, months = int(next(g for g in match.groups() if g and g != "5")), 6
+            else:
+                years = int(match.group(1))
+                months = int(match.group(2)) if (match.lastindex or 0) >= 2 else 0
             if months < 12:
                 # Earliest mention wins (services state their main rule first); at the same place
                 # the more precise "years and months" reading wins.
@@ -162,13 +170,30 @@ def national_or_online(text: str) -> str | None:
 # --- Self-referral links ----------------------------------------------------------------------
 
 # Online self-referral platforms used by NHS Talking Therapies services (the target alone is
-# enough to recognise the form, whatever the link text says).
+# enough to recognise the form, whatever the link text says). Matched on the link's own host and
+# path, so a link that merely mentions a platform (in its query) or the platform company's own
+# website (https://limbic.ai/blog) is not taken for a form.
 REFERRAL_PLATFORMS = (
     "gateway.mayden.co.uk/referral",
     "iaptportal.co.uk",
     "limbic.ai",
     "ieso.co.uk/self-refer",
 )
+_PLATFORM_MARKETING_HOSTS = frozenset({"limbic.ai", "www.limbic.ai"})
+
+
+def _is_referral_platform(href: str) -> bool:
+    parts = urlsplit(href)
+    host = (parts.hostname or "").lower()
+    if host in _PLATFORM_MARKETING_HOSTS:
+        return False
+    for platform in REFERRAL_PLATFORMS:
+        domain, _, path = platform.partition("/")
+        if (host == domain or host.endswith("." + domain)) and parts.path.lower().startswith(f"/{path}"):
+            return True
+    return False
+
+
 _SELF_REFERRAL_TEXT = re.compile(
     r"\brefer\s+(?:your\s*self|yourself|myself)\b|\bself[\s\-]*refer(?:ral|ring)?\b|\bmake\s+a\s+self[\s\-]*referral\b",
     re.I,
@@ -183,8 +208,7 @@ def self_referral_link(link_text: str, href: str) -> str | None:
     self-referral even when they mention referral, and only http(s) targets count."""
     if not is_http_url(href):
         return None
-    target = href.lower()
-    if any(platform in target for platform in REFERRAL_PLATFORMS):
+    if _is_referral_platform(href):
         return "platform"
     text = " ".join((link_text or "").split())
     if _PROFESSIONAL.search(text):
@@ -249,14 +273,18 @@ _OTHER_SERVICE_CONTEXT = re.compile(
 )
 
 
+def introduces_other_line(before: str) -> bool:
+    """Whether the words just before a number introduce a crisis or other-service line. Only the
+    sentence the number is in counts, not context from an earlier sentence."""
+    sentence = re.split(r"[.!?]\s", (before or "")[-80:])[-1]
+    return bool(_OTHER_SERVICE_CONTEXT.search(sentence))
+
+
 def service_phones(text: str) -> list[str]:
     """UK numbers in a text that are not introduced as a crisis or other-service line."""
     found: list[str] = []
     for match in _PHONE_CANDIDATE.finditer(text or ""):
-        before = text[max(0, match.start() - 80) : match.start()]
-        # Only the sentence the number is in: context from an earlier sentence does not count.
-        before = re.split(r"[.!?]\s", before)[-1]
-        if _OTHER_SERVICE_CONTEXT.search(before):
+        if introduces_other_line(text[: match.start()]):
             continue
         number = normalise_uk_phone(match.group(0))
         if number and number not in found:
@@ -284,3 +312,57 @@ def mailto_address(href: str) -> str | None:
 
 def is_email(text: str) -> bool:
     return bool(text and _EMAIL.match(text.strip()))
+
+
+# --- Caveats recorded with facts seen on public pages ----------------------------------------
+
+# Whoever gathered a fact from public pages notes when the page does not tie it to the
+# organisation ("linked ... by location (inferred)", "provider not named", "Everyturn link ... not
+# confirmed", a service name marked "uncertain"). Such facts are kept, with the caveat, but never
+# presented as the organisation's own way to refer yourself.
+_ATTRIBUTION_CAVEAT = re.compile(
+    r"\binferred\b|\binference\b|\buncertain\b|\bunverified\b|\bunconfirmed\b"
+    r"|\bprovider\b[^;.]{0,40}?\bnot\s+(?:named|stated|confirmed)\b"
+    r"|\blink\b[^;.]{0,40}?\bnot\s+confirmed\b",
+    re.I,
+)
+# A number described as something other than a line for referring yourself.
+_NOT_A_REFERRAL_LINE = re.compile(
+    r"\bgeneral\b(?!\s+practi)|\benquir|\bprofessionals?\b|\bprofessionals?'|\bhealth[\s\-]professional"
+    r"|\breferrers?\b|\badmin\b|\bswitchboard\b|\bduty\s+line\b|(?-i:\bSPA\b)"
+    r"|\bnot\s+(?:explicitly\s+)?(?:labell?ed|confirmed|stated)\s+(?:as\s+)?(?:an?\s+)?self[\s\-]*referral",
+    re.I,
+)
+_REFER_YOURSELF = re.compile(r"\bself[\s\-]*refer|\brefer\s+(?:your|them|him|her)sel(?:f|ves)\b", re.I)
+_CLAUSE_BREAK = re.compile(r";|(?<=[.!?])\s+")
+
+
+def attribution_caveat(*texts: str | None) -> str | None:
+    """The words saying that public-page facts are tied to this organisation only by inference
+    (or are uncertain), or None."""
+    for text in texts:
+        for clause in _CLAUSE_BREAK.split(text or ""):
+            if _ATTRIBUTION_CAVEAT.search(clause):
+                return " ".join(clause.split()).rstrip(".")
+    return None
+
+
+def numbers_not_for_self_referral(notes: str | None) -> dict[str, str]:
+    """Numbers the notes describe as a general, enquiries or professionals' line (or "not labelled
+    self-referral") and nowhere plainly as a way to refer yourself: number -> the words saying so.
+
+    Read clause by clause: "0800 073 2200 is general enquiries/day supervisor line; ... refer
+    yourself to Let's Talk by calling 0800 073 2200" keeps the number as a self-referral line,
+    "0300 330 1354 is the charity's general local-rate number" does not."""
+    caveated: dict[str, str] = {}
+    plainly_self_referral: set[str] = set()
+    for clause in _CLAUSE_BREAK.split(notes or ""):
+        numbers = all_uk_phones(clause)
+        if not numbers:
+            continue
+        if _NOT_A_REFERRAL_LINE.search(clause):
+            for number in numbers:
+                caveated.setdefault(number, " ".join(clause.split()).rstrip("."))
+        elif _REFER_YOURSELF.search(clause):
+            plainly_self_referral.update(numbers)
+    return {number: words for number, words in caveated.items() if number not in plainly_self_referral}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 
 from finder.errors import FinderError, ParseError
@@ -111,6 +112,21 @@ def _area_codes(items: list) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
+_HREF = re.compile(r"""https?://[^\s"'<>]+""", re.I)
+
+
+def _link(value: str | None) -> str | None:
+    """A metric's link: the plain URL, or the first http(s) link inside its HTML text (metric 9464
+    is published with display type HtmlText)."""
+    if not value:
+        return None
+    safe = safe_url(value)
+    if safe is None:
+        match = _HREF.search(value)
+        safe = safe_url(match.group(0).replace("&amp;", "&")) if match else None
+    return safe
+
+
 def _offers_talking_therapies(org: dict, where: str) -> bool:
     services = _as_list(org.get("Services"), "Services", where)
     if not services:
@@ -131,48 +147,60 @@ def parse_organisations(text: str, source: str = API_URL) -> tuple[list[ApiServi
     services = []
     for index, org in enumerate(data["value"]):
         where = f"{source} value[{index}]"
-        if not isinstance(org, dict) or not org.get("OrganisationName"):
-            raise ParseError(f"{where}: an organisation without OrganisationName")
-        # Version 3 always carries ODSCode; the documented version 1 example has none, so a
-        # missing code is kept as None (such a service cannot be joined to the directory).
-        code = org.get("ODSCode") or org.get("OrganisationCode")
-        if org.get("OrganisationTypeId") == TRUST_HQ or not _offers_talking_therapies(org, where):
-            continue
-        contacts = _contacts(_as_list(org.get("Contacts"), "Contacts", where))
-        metrics = _metrics(_as_list(org.get("Metrics"), "Metrics", where))
-        for service in _as_list(org.get("Services"), "Services", where):
-            if isinstance(service, dict) and service.get("ServiceCode") == TALKING_THERAPIES:
-                for kind, value in _contacts(_as_list(service.get("Contacts"), "Contacts", where)).items():
-                    contacts.setdefault(kind, value)
-                for key, value in _metrics(_as_list(service.get("Metrics"), "Metrics", where)).items():
-                    metrics.setdefault(key, value)
-        email = metrics.get(METRIC_EMAIL) or contacts.get("Email")
-        address = ", ".join(
-            str(org[k]).strip()
-            for k in ("Address1", "Address2", "Address3", "City")
-            if org.get(k) and str(org[k]).strip()
-        )
-        lat, lon = org.get("Latitude"), org.get("Longitude")
-        services.append(
-            ApiService(
-                code=str(code).upper() if code else None,
-                name=org["OrganisationName"].strip(),
-                organisation_type=org.get("OrganisationTypeId") or org.get("OrganisationType"),
-                postcode=org.get("Postcode"),
-                address=address or None,
-                lat=float(lat) if isinstance(lat, (int, float)) else None,
-                lon=float(lon) if isinstance(lon, (int, float)) else None,
-                phone=normalise_uk_phone(metrics.get(METRIC_PHONE) or contacts.get("Telephone") or ""),
-                phone_extension=metrics.get(METRIC_EXTENSION),
-                email=email if email and is_email(email) else None,
-                website=safe_url(contacts.get("Website")),
-                self_referral_url=safe_url(metrics.get(METRIC_URL)),
-                areas_covered=_area_codes(_as_list(org.get("RelatedIAPTCCGs"), "RelatedIAPTCCGs", where)),
-                source=source,
-            )
-        )
+        try:
+            service = _parse_organisation(org, where, source)
+        except (AttributeError, TypeError, ValueError) as error:
+            # A field of an unexpected type: the answer's layout changed. Say so, never a traceback.
+            raise ParseError(
+                f"{where}: unexpected shape ({error.__class__.__name__}: {error}); "
+                "the API layout may have changed"
+            ) from None
+        if service is not None:
+            services.append(service)
     total = data.get("@odata.count")
     return services, int(total) if isinstance(total, int) else None
+
+
+def _parse_organisation(org, where: str, source: str) -> ApiService | None:
+    name = org.get("OrganisationName") if isinstance(org, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise ParseError(f"{where}: an organisation without OrganisationName")
+    # Version 3 always carries ODSCode; the documented version 1 example has none, so a
+    # missing code is kept as None (such a service cannot be joined to the directory).
+    code = org.get("ODSCode") or org.get("OrganisationCode")
+    if org.get("OrganisationTypeId") == TRUST_HQ or not _offers_talking_therapies(org, where):
+        return None
+    contacts = _contacts(_as_list(org.get("Contacts"), "Contacts", where))
+    metrics = _metrics(_as_list(org.get("Metrics"), "Metrics", where))
+    for service in _as_list(org.get("Services"), "Services", where):
+        if isinstance(service, dict) and service.get("ServiceCode") == TALKING_THERAPIES:
+            for kind, value in _contacts(_as_list(service.get("Contacts"), "Contacts", where)).items():
+                contacts.setdefault(kind, value)
+            for key, value in _metrics(_as_list(service.get("Metrics"), "Metrics", where)).items():
+                metrics.setdefault(key, value)
+    email = metrics.get(METRIC_EMAIL) or contacts.get("Email")
+    address = ", ".join(
+        str(org[k]).strip()
+        for k in ("Address1", "Address2", "Address3", "City")
+        if org.get(k) and str(org[k]).strip()
+    )
+    lat, lon = org.get("Latitude"), org.get("Longitude")
+    return ApiService(
+        code=str(code).upper() if code else None,
+        name=name.strip(),
+        organisation_type=org.get("OrganisationTypeId") or org.get("OrganisationType"),
+        postcode=org.get("Postcode"),
+        address=address or None,
+        lat=float(lat) if isinstance(lat, (int, float)) else None,
+        lon=float(lon) if isinstance(lon, (int, float)) else None,
+        phone=normalise_uk_phone(metrics.get(METRIC_PHONE) or contacts.get("Telephone") or ""),
+        phone_extension=metrics.get(METRIC_EXTENSION),
+        email=email if email and is_email(email) else None,
+        website=safe_url(contacts.get("Website")),
+        self_referral_url=_link(metrics.get(METRIC_URL)),
+        areas_covered=_area_codes(_as_list(org.get("RelatedIAPTCCGs"), "RelatedIAPTCCGs", where)),
+        source=source,
+    )
 
 
 def scrape(fetch, key: str | None = None, page_size: int = PAGE_SIZE) -> list[ApiService]:

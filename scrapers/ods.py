@@ -63,6 +63,17 @@ def parse_organisation(text: str, source: str = "ORD API") -> OdsOrganisation | 
         ) from None
     if status not in ("Active", "Inactive"):
         raise ParseError(f"{source}: unknown ORD status {status!r}")
+    try:
+        return _organisation(org, code, name, status, source)
+    except (AttributeError, TypeError, ValueError) as error:
+        # A field of an unexpected type: the layout changed. Say so, never a traceback.
+        raise ParseError(
+            f"{source}: unexpected shape ({error.__class__.__name__}: {error}); "
+            "the ORD API layout may have changed"
+        ) from None
+
+
+def _organisation(org: dict, code: str, name: str, status: str, source: str) -> OdsOrganisation:
     location = ((org.get("GeoLoc") or {}).get("Location")) or {}
     lines = tuple(location[k] for k in ("AddrLn1", "AddrLn2", "AddrLn3") if location.get(k))
     # The operational dates say when the organisation actually ran services.

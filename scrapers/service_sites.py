@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 from finder.errors import ParseError
 from finder.textrules import (
     catchment,
+    introduces_other_line,
     mailto_address,
     minimum_age,
     safe_url,
@@ -89,7 +90,10 @@ def parse_service_page(html: str, url: str) -> SitePage:
         link_text = " ".join(link.get_text(" ").split())
         number = tel_href_number(href)
         if number:
-            phones.append(number)
+            # "If you are in crisis, call our Crisis Line on <a href=tel:...>": not this service.
+            before = " ".join(reversed(link.find_all_previous(string=True, limit=8)))
+            if not introduces_other_line(" ".join(f"{before} {link_text}".split())):
+                phones.append(number)
             continue
         address = mailto_address(href)
         if address:

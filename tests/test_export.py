@@ -36,9 +36,19 @@ def test_openreferral_tables_link_up(directory, tmp_path, capsys):
         assert link["service_id"] in services and link["location_id"] in locations
     for phone in document["phone"]:
         assert phone["service_id"] in services
+    hwhct = next(s for s in services.values() if s["name"].startswith("Herefordshire and Worcestershire"))
+    assert (
+        "Refer yourself online: https://www.talkingtherapies.hwhct.nhs.uk/selfreferral"
+        in (hwhct["application_process"])
+    )
+    assert "Refer yourself by phone: 0300 013 5727" in hwhct["application_process"]
     wallsend = next(s for s in services.values() if s["name"] == "Wallsend Health Centre")
-    assert "https://gateway.mayden.co.uk/referral-v2/" in wallsend["application_process"]
-    assert "0191 295 2775" in wallsend["application_process"]
+    # Its pages are tied to it only by inference: the number is a contact, not a referral route.
+    assert "not confirmed" in wallsend["application_process"]
+    assert "0191 295 2775" not in wallsend["application_process"]
+    assert {"number": "0191 295 2775", "description": "contact"}.items() <= next(
+        p for p in document["phone"] if p["service_id"] == wallsend["id"]
+    ).items()
     assert "17 years 9 months" in wallsend["application_process"]
     assert "105 courses of IPT" in wallsend["description"]
     location = next(loc for loc in locations.values() if loc["addresses"][0]["postal_code"] == "NE28 7PD")
@@ -74,3 +84,10 @@ def test_export_without_directory_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FINDER_DATA_DIR", str(tmp_path / "empty"))
     assert cli.main(["export", "--format", "csv", str(tmp_path / "x.csv")]) == 2
     assert "python -m finder build" in capsys.readouterr().err
+
+
+def test_export_to_an_unwritable_place_is_one_line(directory, tmp_path, capsys):
+    out = tmp_path / ("x" * 300 + ".csv")  # a name longer than the file system allows
+    assert cli.main(["export", "--format", "csv", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot be written" in err and "\n" not in err

@@ -120,3 +120,138 @@ def test_manifest_describes_the_nhs_sources():
     assert sources["services"]["records"] == 220
     assert sources["nhs-outcomes"]["main_periods"] == ["2023-24", "2024-25"]
     assert sources["service-links"]["note"] == "seen on public pages, date unknown"
+
+
+# --- Audit of every fact against the shared source files (skipped where they are absent) -----
+
+SHARED_NHS = DATA.parent.parent / "shared" / "data" / "nhs"
+needs_shared = pytest.mark.skipif(not SHARED_NHS.is_dir(), reason="the shared source files are not here")
+
+
+def _shared_rows(name):
+    import csv
+
+    with open(SHARED_NHS / name, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _cell(value):
+    return None if value in ("*", "NULL", "") else float(value)
+
+
+def _digits(text):
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+@needs_shared
+def test_every_contact_fact_traces_to_that_organisations_row(records):
+    ods = {r["org_code"]: r for r in _shared_rows("ods_providers.csv")}
+    links = {r["org_code"]: r for r in _shared_rows("service_links.csv")}
+    for code, record in records.items():
+        organisation = ods[code]
+        assert (record["name"], record["postcode"], record["town"]) == (
+            organisation["org_name"],
+            organisation["postcode"],
+            organisation["town"],
+        ), code
+        row = links.get(code, {})
+        assert record["email"] is None, code  # no source gives an email address
+        for key in ("phone", "self_referral_phone"):
+            if record[key]:
+                assert _digits(record[key]) in _digits(row.get("self_referral_phone")), (code, key)
+        for key in ("website", "self_referral_url"):
+            if record[key]:
+                assert record[key] == row.get(key, "").strip(), (code, key)
+        if record["min_age"] is not None:
+            assert str(record["min_age"]) == row.get("min_age"), code
+        if record["catchment"]:
+            assert record["catchment"] == row.get("catchment"), code
+        if record["service_name"]:
+            assert record["service_name"] == row.get("service_name"), code
+            assert "uncertain" not in record["service_name"].lower(), code
+        if record["offers_ipt"] is True and "public pages" in record["ipt_evidence"]:
+            assert row.get("offers_ipt") == "yes", code
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("AKR01", "0300 330 1354 is the charity's general local-rate number"),
+        ("RNUDT", "the general service contact number (FAQ), not explicitly labelled self-referral"),
+        ("RV5CG", "0203 228 2194 is health-professional line"),
+        ("RTF61", "linked to North Tyneside Talking Therapies by location (inferred)"),
+        ("RMY", "self-refer online or 0300 123 1503 (provider not named)"),
+        ("NDC17", "provider at that time not named"),
+    ],
+)
+def test_qualified_facts_are_not_shown_as_the_self_referral_route(records, code, why):
+    record = records[code]
+    assert record["self_referral"] == "unknown", code
+    assert record["self_referral_url"] is None and record["self_referral_phone"] is None
+    assert why in record["provenance"]["contacts"]["note"]
+
+
+@needs_shared
+def test_every_outcome_equals_the_published_cell(records):
+    for period in ("2023-24", "2024-25"):
+        totals, bands, therapies = {}, {}, {}
+        for row in _shared_rows(f"annual_main_{period}.csv"):
+            if row["OrgType"] != "Provider":
+                continue
+            if row["VariableType"] == "Total":
+                totals[row["OrgCode"]] = row
+            elif row["VariableA"] == "Accessing services":
+                bands.setdefault(row["OrgCode"], {})[row["VariableB"]] = row["Count_FinishedCourseTreatment"]
+        for row in _shared_rows(f"therapy_based_outcomes_{period}.csv"):
+            if row["OrganisationType"] == "Provider" and row["Diagnosis"] == "Total":
+                therapies.setdefault(row["OrganisationCode"], {})[row["TherapyType"]] = row
+        checked = 0
+        for code, record in records.items():
+            outcomes = record["outcomes_by_period"].get(period)
+            if code not in totals and code not in therapies:
+                assert outcomes is None, (code, period)
+                continue
+            assert outcomes is not None, (code, period)
+            total = totals.get(code)
+            if total:
+                for key, column in (
+                    ("referrals", "Count_ReferralsReceived"),
+                    ("finished_treatment", "Count_FinishedCourseTreatment"),
+                    ("recovery_pct", "Percentage_Recovery"),
+                    ("reliable_improvement_pct", "Percentage_Improvement"),
+                    ("reliable_recovery_pct", "Percentage_ReliableRecovery"),
+                ):
+                    assert outcomes[key] == _cell(total[column]), (code, period, key)
+                finished = _cell(total["Count_FinishedCourseTreatment"])
+                for key, band in (("within_6_weeks_pct", "<6 weeks"), ("within_18_weeks_pct", "<18 weeks")):
+                    count = _cell(bands.get(code, {}).get(band, "*"))
+                    expected = round(100 * count / finished, 1) if count is not None and finished else None
+                    assert outcomes[key] == expected, (code, period, key)
+            for prefix, therapy in (
+                ("ipt", "Interpersonal Psycho therapy (IPT)"),
+                ("dit", "Brief psychodynamic psychotherapy"),
+            ):
+                row = therapies.get(code, {}).get(therapy)
+                for key, column in (
+                    ("courses", "Count_CoursesOfTherapy"),
+                    ("recovery_pct", "Percentage_TherRecovery"),
+                ):
+                    expected = _cell(row[column]) if row else None
+                    assert outcomes[f"{prefix}_{key}"] == expected, (code, period, prefix, key)
+            checked += 1
+        assert checked >= 140, period
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"self_referral": "phone", "self_referral_phone": None}, "needs self_referral_phone"),
+        ({"website": "https://mertonupliftreferrals@swlstg.nhs.uk/merton-gpprofessionals"}, "plain http"),
+        ({"offers_ipt": True, "ipt_evidence": None}, "without ipt_evidence"),
+    ],
+)
+def test_schema_refuses_a_record_that_would_mislead(records, changes, message):
+    record = dict(records["R1A"], **changes)
+    with pytest.raises(services.RecordError, match=message):
+        services.validate_service(record)

@@ -150,14 +150,18 @@ def test_published_zero_ipt_courses_means_no(data_copy, stats, tmp_path):
 def test_service_links_fields_are_marked_as_seen(data_copy, stats):
     _import_all(stats)
     records = _records(data_copy)
-    wallsend = records["RTF61"]
-    assert wallsend["self_referral"] == "online"
-    assert wallsend["self_referral_url"].startswith("https://gateway.mayden.co.uk/referral")
-    assert wallsend["phone"] == "0191 295 2775"
-    assert wallsend["min_age"] == 17 and wallsend["min_age_text"] == "17 years 9 months"
-    contacts = wallsend["provenance"]["contacts"]
+    first_step = records["RX40C"]
+    assert first_step["self_referral"] == "online"
+    assert first_step["self_referral_url"].startswith("https://gateway.mayden.co.uk/referral")
+    contacts = first_step["provenance"]["contacts"]
     assert contacts["note"] == "seen on public pages, date unknown" and contacts["last_verified"] is None
     assert all(url.startswith("https://") for url in contacts["evidence_urls"])
+    hwhct = records["R1A"]
+    assert hwhct["self_referral"] == "online" and hwhct["self_referral_phone"] == "0300 013 5727"
+    assert hwhct["self_referral_url"] == "https://www.talkingtherapies.hwhct.nhs.uk/selfreferral"
+    wallsend = records["RTF61"]
+    assert wallsend["phone"] == "0191 295 2775"
+    assert wallsend["min_age"] == 17 and wallsend["min_age_text"] == "17 years 9 months"
     assert records["R1A"]["catchment"].startswith("over 16 and registered with a GP in Herefordshire")
     # Sign Health's BSL service covers anywhere in England: it is marked as working online.
     assert records["AM7"]["works_online"] is True and records["R1A"]["works_online"] is False
@@ -253,3 +257,81 @@ def test_build_command_rebuilds_from_a_shared_directory(data_copy, stats, tmp_pa
 def test_build_with_a_missing_shared_directory_is_one_line(data_copy, tmp_path, capsys):
     assert cli.main(["build", "--shared", str(tmp_path / "nowhere"), "--skip-postcodes"]) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+def _with_caveat_rows(stats, tmp_path):
+    """The fixture providers and links plus the real rows whose notes qualify their facts."""
+    merged = {}
+    for name in ("ods_providers.csv", "service_links.csv"):
+        base = (stats / name).read_text(encoding="utf-8")
+        extra = (stats / "caveats" / name).read_text(encoding="utf-8").split("\n", 1)[1]
+        merged[name] = tmp_path / name
+        merged[name].write_text(base.rstrip("\n") + "\n" + extra, encoding="utf-8")
+    nhs.import_providers(merged["ods_providers.csv"])
+    return nhs.import_service_links(merged["service_links.csv"])
+
+
+def test_general_and_professional_numbers_are_not_the_self_referral_route(data_copy, stats, tmp_path):
+    lines = _with_caveat_rows(stats, tmp_path)
+    records = _records(data_copy)
+    # "0300 330 1354 is the charity's general local-rate number."
+    women = records["AKR01"]
+    assert women["phone"] == "0300 330 1354"  # still the organisation's number
+    assert women["self_referral"] == "unknown" and women["self_referral_phone"] is None
+    assert "general local-rate number" in women["provenance"]["contacts"]["note"]
+    # "01865 901 222 is the general service contact number (FAQ), not explicitly labelled self-referral"
+    oxford = records["RNUDT"]
+    assert oxford["phone"] == "01865 901222"
+    assert oxford["self_referral"] == "unknown" and oxford["self_referral_phone"] is None
+    # "0800 073 2200 is general enquiries/day supervisor line; GHC depression page: refer yourself
+    # to Let's Talk by calling 0800 073 2200": a page plainly gives it for referring yourself.
+    gloucestershire = records["RTQ"]
+    assert gloucestershire["self_referral"] == "phone"
+    assert gloucestershire["self_referral_phone"] == "0800 073 2200"
+    report = "\n".join(lines)
+    assert "not shown as the way to refer yourself" in report and "AKR01" in report
+
+
+def test_inferred_link_is_not_presented_as_the_self_referral_route(data_copy, stats):
+    _import_all(stats)
+    wallsend = _records(data_copy)["RTF61"]
+    # "Wallsend Health Centre site; linked to North Tyneside Talking Therapies by location (inferred)."
+    assert wallsend["self_referral"] == "unknown"
+    assert wallsend["self_referral_url"] is None and wallsend["self_referral_phone"] is None
+    note = wallsend["provenance"]["contacts"]["note"]
+    assert "only by inference" in note and "by location (inferred)" in note
+    assert "not shown as its way to refer yourself" in note
+
+
+def test_uncertain_service_name_is_not_shown_as_the_name(data_copy, stats, tmp_path):
+    _with_caveat_rows(stats, tmp_path)
+    records = _records(data_copy)
+    # service_links.csv: "Forward Thinking Birmingham (0-25 mental health service) - uncertain"
+    assert records["ALR02"]["service_name"] is None
+    assert records["ALR02"]["name"] == "BMHC-FTB"
+
+
+def test_half_year_age_is_kept(data_copy, stats, tmp_path):
+    _with_caveat_rows(stats, tmp_path)
+    islington = _records(data_copy)["TAF87"]  # "adults over 17.5 years (no upper limit)"
+    assert islington["min_age"] == 17 and islington["min_age_text"] == "17 years 6 months"
+
+
+def test_link_with_a_user_name_before_the_host_is_refused(data_copy, stats, tmp_path):
+    lines = _with_caveat_rows(stats, tmp_path)
+    merton = _records(data_copy)["RQYMI"]
+    # "https://mertonupliftreferrals@swlstg.nhs.uk/merton-gpprofessionals": a mangled address.
+    assert merton["website"] is None
+    assert any("RQYMI" in line and "links refused" in line for line in lines)
+
+
+def test_build_without_service_links_says_the_old_links_are_kept(data_copy, stats, tmp_path, capsys):
+    shared = tmp_path / "shared"
+    (shared / "nhs").mkdir(parents=True)
+    (shared / "postcodes" / "outcode_towns").mkdir(parents=True)
+    for path in stats.glob("*.csv"):
+        if path.name != "service_links.csv":
+            shutil.copy(path, shared / "nhs" / path.name)
+    shutil.copy(stats / "towns" / "outcodes_towns.csv", shared / "postcodes" / "outcode_towns")
+    assert cli.main(["build", "--shared", str(shared), "--skip-postcodes"]) == 0
+    assert "service_links.csv absent: kept data/service_links.json as it was" in capsys.readouterr().out

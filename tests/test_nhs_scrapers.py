@@ -79,6 +79,36 @@ def test_api_changed_layout_raises(fixtures):
         nhs_api.parse_organisations(read(fixtures, "nhs_api/changed_layout.json"))
 
 
+def _one_organisation(fixtures, **changes):
+    body = json.loads(read(fixtures, "nhs_api/talking_therapies_search_v3.json"))
+    org = next(o for o in body["value"] if o.get("ODSCode") == "RTF61")
+    return json.dumps(dict(body, value=[dict(org, **changes)]))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"OrganisationName": 12345},  # a name that is not text
+        {"Metrics": [{"MetricID": "IAPT URL", "Value": "https://example.nhs.uk/refer"}]},  # id not a number
+    ],
+)
+def test_api_field_of_another_type_is_a_parse_error_not_a_crash(fixtures, changes):
+    with pytest.raises(ParseError, match="value\\[0\\]"):
+        nhs_api.parse_organisations(_one_organisation(fixtures, **changes))
+
+
+def test_api_self_referral_link_published_as_html_text(fixtures):
+    # Metric 9464 ("IAPT URL") has display type HtmlText: the link may come inside an anchor.
+    html = '<a href="https://gateway.mayden.co.uk/referral-v2/abc?x=1&amp;y=2">Refer yourself</a>'
+    text = _one_organisation(fixtures, Metrics=[{"MetricID": 9464, "Value": html}], Services=[])
+    (service,), _ = nhs_api.parse_organisations(text)
+    assert service.self_referral_url == "https://gateway.mayden.co.uk/referral-v2/abc?x=1&y=2"
+    unsafe = _one_organisation(
+        fixtures, Metrics=[{"MetricID": 9464, "Value": '<a href="javascript:go()">Refer</a>'}], Services=[]
+    )
+    assert nhs_api.parse_organisations(unsafe)[0][0].self_referral_url is None
+
+
 def test_api_scrape_sends_the_key_header_and_pages(fixtures, monkeypatch):
     body = json.loads(read(fixtures, "nhs_api/talking_therapies_search_v3.json"))
     first = dict(body, value=body["value"][:2])
@@ -122,6 +152,13 @@ def test_ods_scrape_unknown_code_is_none(fixtures):
     )
     found = ods.scrape(fetch, ["97T", "XXX"])
     assert found["97T"].name == "SOUTH EAST - H&J COMMISSIONING HUB" and found["XXX"] is None
+
+
+def test_ods_field_of_another_type_is_a_parse_error_not_a_crash(fixtures):
+    answer = json.loads(read(fixtures, "ods/97T.json"))
+    answer["Organisation"]["GeoLoc"] = {"Location": "C/O NHS ENGLAND, LEEDS"}  # text, not an object
+    with pytest.raises(ParseError, match="layout may have changed"):
+        ods.parse_organisation(json.dumps(answer))
 
 
 def test_ods_changed_layout_raises(fixtures):
@@ -192,6 +229,12 @@ def test_service_site_self_referral_age_and_catchment(fixtures):
     assert found.evidence["self_referral_url"] == f"{base}/selfreferral"
     assert found.offers_ipt is None  # the pages say nothing about IPT: unknown, not "no"
     assert f"{base}/professionals" not in fetch.requested  # pages for professionals are not followed
+
+
+def test_service_site_crisis_line_link_is_not_the_service_phone(fixtures):
+    url = "https://www.talkingtherapies.hwhct.nhs.uk/contact"
+    page = service_sites.parse_service_page(read(fixtures, "service_sites/crisis_box_first.html"), url)
+    assert page.phones == ("0300 013 5727",)
 
 
 def test_service_site_ipt_and_dit(fixtures):

@@ -84,6 +84,10 @@ def test_lowercase_ipt_inside_words_is_not_ipt():
         ("Information for GPs: referral form", "https://example.nhs.uk/self-referral", None),
         ("Refer yourself", "javascript:openForm()", None),
         ("About us", "https://example.nhs.uk/about", None),
+        # The platform company's own site, or a link that only mentions a platform, is not a form.
+        ("Powered by Limbic", "https://limbic.ai/blog/class-ii-a", None),
+        ("Share", "https://social.example/share?u=https://gateway.mayden.co.uk/referral-v2/e2d1", None),
+        ("Log in", "https://gateway.mayden.co.uk/login", None),
     ],
 )
 def test_self_referral_links(text, href, kind):
@@ -136,3 +140,84 @@ def test_national_or_online_services():
     assert textrules.national_or_online("Deaf BSL users aged over 18 living anywhere in England")
     assert textrules.national_or_online("Ieso Digital Health (UK) Ltd provides online CBT under contracts")
     assert textrules.national_or_online("registered with a GP in Nottingham and Nottinghamshire") is None
+
+
+@pytest.mark.parametrize(
+    ("phrase", "label"),
+    [
+        ("adults over 17.5 years (no upper limit)", "17 years 6 months"),  # iCope Camden and Islington
+        (
+            "Islington IAPT is part of ... per NCL ICB page; age over 17.5; Formerly iCope Islington",
+            "17 years 6 months",
+        ),
+        ("the clinic is 17.5 miles from Leeds", None),
+    ],
+)
+def test_half_year_minimum_age(phrase, label):
+    age = textrules.minimum_age(phrase)
+    assert (age.label() if age else None) == label
+
+
+# The notes recorded with service_links.csv rows (copied from the shared file).
+AKR01_NOTES = (
+    "FAQ: self-referral into nearly all programmes incl. therapeutic services via online form (URL not "
+    "seen); offers CBT, counselling, couple therapy, high intensity therapy. 0300 330 1354 is the "
+    "charity's general local-rate number. 'ELTT' meaning not confirmed"
+)
+RTQ_NOTES = (
+    "Gloucestershire Health and Care NHS FT IAPT service 'Let's Talk'; many patients self-refer "
+    "(self-referral URL not seen). 0800 073 2200 is general enquiries/day supervisor line; GHC depression "
+    "page: refer yourself to Let's Talk by calling 0800 073 2200 or via self-referral form (form URL not "
+    "seen); GHC also calls it 'Gloucestershire Talking Therapies'"
+)
+RV5CG_NOTES = (
+    "Service page: adults 18+, 17-year-olds case by case; third-party penroseportal (checked Jan 2024) says "
+    "16+ and lists IPT and DIT. 0203 228 2194 is health-professional line; SLaM page (c.2020): Southwark "
+    "IAPT self-referral phone 020 3228 2194 (same number given as health-professionals line on Southwark page)"
+)
+RV5CK_NOTES = (
+    "GP page says patients can self-refer on the website (self-referral page URL not seen); SLaM page "
+    "(c.2020): Lambeth IAPT self-referral phone 020 3228 6747"
+)
+
+
+def test_numbers_the_notes_call_general_or_professional_lines():
+    assert set(textrules.numbers_not_for_self_referral(AKR01_NOTES)) == {"0300 330 1354"}
+    # Another page plainly says to refer yourself on it: kept as a self-referral line.
+    assert textrules.numbers_not_for_self_referral(RTQ_NOTES) == {}
+    # Called a professionals' line, and only mentioned as self-referral in the same breath.
+    assert set(textrules.numbers_not_for_self_referral(RV5CG_NOTES)) == {"020 3228 2194"}
+    assert textrules.numbers_not_for_self_referral(RV5CK_NOTES) == {}
+    assert textrules.numbers_not_for_self_referral(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("service_name", "notes", "caveat"),
+    [
+        (
+            "North Tyneside Talking Therapies (Northumbria Healthcare NHS FT)",
+            "Wallsend Health Centre site; linked to North Tyneside Talking Therapies by location (inferred). "
+            "Age limit is 17 years 9 months.",
+            "linked to North Tyneside Talking Therapies by location (inferred)",
+        ),
+        (
+            "Haringey Talking Therapies (Whittington Health) - uncertain",
+            "",
+            "Haringey Talking Therapies (Whittington Health) - uncertain",
+        ),
+        (
+            "NHS Wirral Talking Therapies",
+            "Feb 2019 Wirral Life magazine (Wirral CCG message): self-refer, no GP referral needed, call 0151 "
+            "649 1859. Phone/age may be outdated; provider at that time not named. Everyturn link (NDC code) "
+            "not confirmed",
+            "provider at that time not named",
+        ),
+        (
+            "Herefordshire and Worcestershire Talking Therapies",
+            "Formerly 'Healthy Minds' (old page gave Herefordshire 01432 220507). Current page says over 16",
+            None,
+        ),
+    ],
+)
+def test_attribution_caveats_from_real_notes(service_name, notes, caveat):
+    assert textrules.attribution_caveat(service_name, notes) == caveat

@@ -66,6 +66,14 @@ def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple
         steps.append((f"outcomes {path.name}", lambda path=path: nhs.import_outcomes(path)))
     if (shared / LINKS_CSV).exists():
         steps.append(("service links", lambda: nhs.import_service_links(shared / LINKS_CSV)))
+    elif (store.data_dir() / "service_links.json").exists():
+        # Say so: the directory keeps the links of an earlier import, not of this source directory.
+        steps.append(
+            (
+                "service links",
+                lambda: [f"{shared / LINKS_CSV} absent: kept data/service_links.json as it was"],
+            )
+        )
     steps.append(("practitioners", _ensure_practitioners))
     timings = []
     for name, step in steps:

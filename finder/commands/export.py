@@ -28,10 +28,13 @@ def run(args) -> int:
     if str(args.out) == "-":
         sys.stdout.write(text)
         return 0
-    if args.out.is_dir():
-        raise FinderError(f"{args.out} is a directory; give a file name")
-    if not args.out.parent.exists():
-        raise FinderError(f"{args.out.parent}: no such directory")
-    args.out.write_text(text, encoding="utf-8")
+    try:
+        if args.out.is_dir():
+            raise FinderError(f"{args.out} is a directory; give a file name")
+        if not args.out.parent.exists():
+            raise FinderError(f"{args.out.parent}: no such directory")
+        args.out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise FinderError(f"{args.out}: cannot be written ({error.strerror or error})") from None
     print(f"Wrote {len(records)} services as {args.format} to {args.out}")
     return 0

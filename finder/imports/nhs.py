@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from finder import store
 from finder.errors import FinderError, SourceFormatError
@@ -44,8 +45,10 @@ from finder.services import (
 )
 from finder.textrules import (
     all_uk_phones,
+    attribution_caveat,
     minimum_age,
     national_or_online,
+    numbers_not_for_self_referral,
     safe_url,
     therapy_mentions,
 )
@@ -664,6 +667,9 @@ def import_service_links(path: Path, *, directory: Path | None = None) -> list[s
             if not value:
                 return None
             safe = safe_url(value)
+            if safe is not None and urlsplit(safe).username is not None:
+                # "https://name@host/...": a mangled address, and the shape of a phishing link.
+                safe = None
             if safe is None:
                 rejected_urls.append(f"{code}: {value[:60]}")
             return safe
@@ -708,7 +714,10 @@ def import_service_links(path: Path, *, directory: Path | None = None) -> list[s
         f"{sum(1 for r in records if r['offers_ipt'])} IPT mentions"
     )
     if rejected_urls:
-        lines.append(f"  {len(rejected_urls)} non-http(s) links refused: {'; '.join(rejected_urls)}")
+        lines.append(
+            f"  {len(rejected_urls)} non-http(s) links refused (a user name before the host counts): "
+            + "; ".join(rejected_urls)
+        )
     if ignored:
         lines.append(f"  ignored columns: {', '.join(ignored)}")
     providers = _load(PROVIDERS_FILE, directory)
@@ -847,6 +856,9 @@ def _ipt_and_dit(code: str, outcomes: dict | None, link: dict | None) -> dict:
         )
         notes_text = " ".join(filter(None, (link.get("notes"), link.get("catchment"))))
         mentions = therapy_mentions(notes_text)
+        caveat = attribution_caveat(link.get("service_name"), link.get("notes"))
+        if caveat:
+            where += f" (tied to this organisation only by inference: {caveat})"
         if link["offers_ipt"] is True:
             offers_ipt = True
             ipt_evidence.append(f"IPT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
@@ -886,11 +898,18 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
     works_online_evidence = None
     if link:
         website = link["website"]
-        referral_url = link["self_referral_url"]
-        referral_phone = link["self_referral_phones"][0] if link["self_referral_phones"] else None
-        phone = referral_phone
+        phones = link["self_referral_phones"]
+        phone = phones[0] if phones else None
+        # The notes may say the pages are tied to this organisation only by inference, or that a
+        # number is a general or professionals' line: such facts are kept, with the caveat, but
+        # never presented as the organisation's way to refer yourself.
+        caveat = attribution_caveat(link["service_name"], link["notes"])
+        other_lines = numbers_not_for_self_referral(link["notes"])
+        if not caveat:
+            referral_url = link["self_referral_url"]
+            referral_phone = next((p for p in phones if p not in other_lines), None)
         catchment_text = link["catchment"]
-        service_name = link["service_name"]
+        service_name = None if attribution_caveat(link["service_name"]) else link["service_name"]
         notes = [link["notes"]] if link["notes"] else []
         if len(link["self_referral_phones"]) > 1:
             notes.append(f"phone numbers as published: {link['self_referral_phone_text']}")
@@ -903,11 +922,25 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
                 stated.label() if stated and stated.years == min_age and stated.months else str(min_age)
             )
         works_online_evidence = national_or_online(" ".join(filter(None, (link["catchment"], link["notes"]))))
-        if any((website, referral_url, referral_phone, catchment_text, min_age is not None)):
+        if any((website, referral_url, phone, catchment_text, service_name, min_age is not None)):
+            caveats = [LINKS_SEEN_NOTE]
+            if caveat:
+                held_back = link["self_referral_url"] or phones
+                caveats.append(
+                    f"tied to this organisation only by inference ({caveat})"
+                    + (", so not shown as its way to refer yourself" if held_back else "")
+                )
+            caveats += [
+                f"{number} is not given as a self-referral line ({words})"
+                for number, words in other_lines.items()
+                if number in phones
+            ]
+            if len(phones) > 1:  # e.g. one number per borough: the first is not everyone's
+                caveats.append(f"numbers as published: {link['self_referral_phone_text']}")
             provenance["contacts"] = {
                 "source": "service_links.csv",
                 "last_verified": None,
-                "note": LINKS_SEEN_NOTE,
+                "note": "; ".join(caveats),
                 "evidence_urls": link["evidence_urls"],
             }
     if latest_outcomes:
@@ -994,6 +1027,21 @@ def derive_services(
         f"self-referral online {sum(1 for r in records if r['self_referral'] == 'online')}, "
         f"phone {sum(1 for r in records if r['self_referral'] == 'phone')}",
     ]
+    held_back = [
+        r["id"]
+        for r in records
+        if (link := links_by_code.get(r["id"]))
+        and (
+            (link["self_referral_url"] and not r["self_referral_url"])
+            or (link["self_referral_phones"] and not r["self_referral_phone"])
+        )
+    ]
+    if held_back:
+        lines.append(
+            "  self-referral details not shown as the way to refer yourself (the notes tie them to the "
+            f"organisation only by inference, or call the number a general or professionals' line): "
+            f"{', '.join(held_back)}"
+        )
     missing = [r["id"] for r in records if r["lat"] is None]
     if missing:
         lines.append(f"  not located (postcode not found): {', '.join(missing)}")
