@@ -28,7 +28,7 @@ RECORD_KEYS = (
 
 def is_http_url(url: object) -> bool:
     """Only plain http(s) links with a host are ever stored or shown: never javascript:, data:,
-    mailto:, relative paths, or anything with spaces or control characters."""
+    mailto:, relative paths, a user name before the host, or spaces or control characters."""
     if not isinstance(url, str):
         return False
     text = url.strip()
@@ -39,7 +39,8 @@ def is_http_url(url: object) -> bool:
         host = parts.hostname
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(host)
+    # A user name before the host ("https://nhs.uk@evil.example/") hides where a link really goes.
+    return parts.scheme.lower() in ("http", "https") and bool(host) and "@" not in parts.netloc
 
 
 def safe_url(url: object) -> str | None:
