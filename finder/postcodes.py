@@ -95,13 +95,19 @@ def encode_keys(compacts: np.ndarray) -> np.ndarray:
     return values @ weights
 
 
-def decode_key(key: int) -> str:
+def decode_compact(key: int) -> str:
+    """The characters an integer key encodes, without padding (a postcode, sector or outcode)."""
     chars = []
     for _ in range(_WIDTH):
         key, value = divmod(key, _BASE)
         if value:
             chars.append(_ALPHABET[value - 1])
-    compact = "".join(reversed(chars))
+    return "".join(reversed(chars))
+
+
+def decode_key(key: int) -> str:
+    """The full postcode an integer key encodes, written with its space."""
+    compact = decode_compact(key)
     return f"{compact[:-3]} {compact[-3:]}"
 
 

@@ -33,10 +33,12 @@ from finder.postcodes import (
     COUNTRIES,
     GSS_COUNTRY,
     MISSING_E6,
+    NATION_BY_AREA,
     OUTCODES_FILE,
     PLACES_FILE,
     POSTCODES_FILE,
     SECTORS_FILE,
+    decode_compact,
     encode_keys,
     place_key,
 )
@@ -221,17 +223,30 @@ def _check_shapes(postcodes: pd.Series, label: str) -> None:
         )
 
 
+def _column_matches(name: str, prefix: str) -> bool:
+    """ONS names a column by its prefix, optionally with a vintage year and `cd` (ctry, ctry25cd)."""
+    return re.fullmatch(rf"{prefix}(\d*cd|\d*)", name.lower()) is not None
+
+
 def find_column(header: list[str], prefixes: tuple[str, ...]) -> str | None:
-    lowered = {h.lower(): h for h in header}
     for prefix in prefixes:
-        for low, original in lowered.items():
-            if low == prefix or (low.startswith(prefix) and re.fullmatch(rf"{prefix}\d*cd|{prefix}\d*", low)):
-                return original
+        for name in header:
+            if _column_matches(name, prefix):
+                return name
     return None
 
 
+_ONS_PREFIXES = tuple(p for group in (*ONS_COLUMNS.values(), *ONS_OPTIONAL.values()) for p in group)
+
+
 def _read_ons(handle, path: Path) -> pd.DataFrame:
-    raw = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    # A full ONSPD has 50+ columns and 2.7M rows: read only the ones used.
+    raw = pd.read_csv(
+        handle,
+        dtype=str,
+        keep_default_na=False,
+        usecols=lambda name: any(_column_matches(name, p) for p in _ONS_PREFIXES),
+    )
     header = list(raw.columns)
     columns = {}
     for logical, prefixes in ONS_COLUMNS.items():
@@ -251,9 +266,7 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
     country = raw[columns["country"]].map(GSS_COUNTRY)
     # Some terminated rows carry no country: infer the nation from the postcode area, else Unknown.
     area_letters = postcodes.str.extract(r"^([A-Z]+)")[0]
-    by_area = area_letters.map(
-        {"BT": "Northern Ireland", "JE": "Channel Islands", "GY": "Channel Islands", "IM": "Isle of Man"}
-    )
+    by_area = area_letters.map(NATION_BY_AREA)
     country = country.fillna(by_area).fillna("Unknown")
     nhs_area = raw[area].replace({"": None}) if area else None
     return pd.DataFrame(
@@ -271,36 +284,55 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
 def publish_postcode_frame(
     frame: pd.DataFrame, source: str, *, directory: Path | None = None
 ) -> ImportReport:
+    """Sort, key and publish the postcode table with its sector and outcode centroids.
+
+    Works on numpy arrays keyed by integer postcode keys rather than on string columns: the
+    1.7M-row Code-Point import stays well under a gigabyte.
+    """
     if frame.empty:
         raise SourceFormatError(f"{source}: no postcodes in the file")
-    frame = frame.drop_duplicates("postcode", keep="first")
-    compact = frame["postcode"].str.replace(" ", "", regex=False).to_numpy(dtype="S7")
-    keys = encode_keys(compact)
-    order = np.argsort(keys, kind="stable")
-    frame = frame.iloc[order].reset_index(drop=True)
-    keys = keys[order]
-    has_location = frame["lat"].notna().to_numpy()
-    lat_e6 = np.where(has_location, np.round(frame["lat"].fillna(0) * 1e6), MISSING_E6).astype(np.int32)
-    lon_e6 = np.where(has_location, np.round(frame["lon"].fillna(0) * 1e6), MISSING_E6).astype(np.int32)
-    country_index = frame["country"].map({c: i for i, c in enumerate(COUNTRIES)}).fillna(0).astype(np.int8)
+    compact = np.char.replace(frame["postcode"].to_numpy(dtype="S8"), b" ", b"").astype("S7")
+    all_keys = encode_keys(compact)
+    # Sorted unique keys; a postcode listed twice keeps its first row.
+    keys, first_rows = np.unique(all_keys, return_index=True)
+    lat = frame["lat"].to_numpy(dtype=np.float64)[first_rows]
+    lon = frame["lon"].to_numpy(dtype=np.float64)[first_rows]
+    country = (
+        frame["country"]
+        .map({c: i for i, c in enumerate(COUNTRIES)})
+        .fillna(0)
+        .to_numpy(dtype=np.int8)[first_rows]
+    )
+    terminated = frame["terminated"].to_numpy(dtype=bool)[first_rows]
+    nhs_area = frame["nhs_area"].to_numpy(dtype=object)[first_rows]
+    compact = compact[first_rows]
+    del frame, all_keys
+
+    has_location = ~np.isnan(lat)
+    lat_e6 = np.where(has_location, np.round(np.nan_to_num(lat) * 1e6), MISSING_E6).astype(np.int32)
+    lon_e6 = np.where(has_location, np.round(np.nan_to_num(lon) * 1e6), MISSING_E6).astype(np.int32)
+    if pd.isna(nhs_area).all():  # Code-Point has no NHS areas
+        area_column = pa.nulls(len(keys), pa.string()).dictionary_encode()
+    else:
+        area_column = pa.array(np.where(pd.isna(nhs_area), None, nhs_area), pa.string()).dictionary_encode()
     imported_at = datetime.now(UTC).strftime("%Y-%m-%d")
     table = pa.table(
         {
             "key": pa.array(keys, pa.int64()),
             "lat_e6": pa.array(lat_e6, pa.int32()),
             "lon_e6": pa.array(lon_e6, pa.int32()),
-            "country": pa.array(country_index.to_numpy(), pa.int8()),
-            "terminated": pa.array(frame["terminated"].to_numpy(dtype=bool)),
-            "nhs_area": pa.array(
-                frame["nhs_area"].where(frame["nhs_area"].notna(), None).tolist(), pa.string()
-            ).dictionary_encode(),
+            "country": pa.array(country, pa.int8()),
+            "terminated": pa.array(terminated),
+            "nhs_area": area_column,
         }
     ).replace_schema_metadata({"source": source, "imported_at": imported_at})
-    live = frame[~frame["terminated"] & frame["lat"].notna()].copy()
-    live["outcode"] = live["postcode"].str.split(" ").str[0]
-    live["sector"] = live["postcode"].str[:-2]
-    sectors = _centroid_table(live, "sector")
-    outcodes = _centroid_table(live, "outcode")
+
+    # Centroids come from live postcodes with a location only.
+    live = ~terminated & has_location
+    codes = np.frombuffer(compact[live].tobytes(), dtype=np.uint8).reshape(-1, 7)
+    live_lat, live_lon, live_country = lat[live], lon[live], country[live]
+    sectors = _centroid_table(_prefix_keys(codes, drop=2), live_lat, live_lon, live_country, "sector")
+    outcodes = _centroid_table(_prefix_keys(codes, drop=3), live_lat, live_lon, live_country, "outcode")
     files = {
         POSTCODES_FILE: _parquet_bytes(table),
         SECTORS_FILE: _parquet_bytes(pa.Table.from_pandas(sectors, preserve_index=False)),
@@ -308,9 +340,9 @@ def publish_postcode_frame(
     }
     report = ImportReport(
         source,
-        len(frame),
+        len(keys),
         int(has_location.sum()),
-        int(frame["terminated"].sum()),
+        int(terminated.sum()),
         len(sectors),
         len(outcodes),
     )
@@ -334,28 +366,46 @@ def publish_postcode_frame(
 
     def validate(temps):
         check = pq.read_table(temps[POSTCODES_FILE])
-        if check.num_rows != len(frame) or not np.all(np.diff(check.column("key").to_numpy()) > 0):
+        if check.num_rows != len(keys) or not np.all(np.diff(check.column("key").to_numpy()) > 0):
             raise SourceFormatError("postcode table failed validation after writing; nothing replaced")
 
     store.publish(files, validate=validate, directory=directory)
     return report
 
 
-def _centroid_table(live: pd.DataFrame, key: str) -> pd.DataFrame:
+def _prefix_keys(codes: np.ndarray, drop: int) -> np.ndarray:
+    """Keys of each postcode's first characters, without its last `drop` characters (3 gives the
+    outcode, 2 the sector), from the (n, 7) byte matrix of compact postcodes."""
+    lengths = (codes != 0).sum(axis=1)
+    keep = np.arange(codes.shape[1]) < (lengths - drop)[:, None]
+    return encode_keys(np.where(keep, codes, 0).astype(np.uint8).view("S7").ravel())
+
+
+def _centroid_table(
+    group_keys: np.ndarray, lat: np.ndarray, lon: np.ndarray, country: np.ndarray, label: str
+) -> pd.DataFrame:
     """Mean position of a sector's or outcode's live postcodes, its majority country, the share of
     its postcodes in England and whether it straddles a border (25 outcodes do)."""
-    grouped = live.groupby(key)
-    table = pd.DataFrame(
+    unique, group = np.unique(group_keys, return_inverse=True)
+    n_groups = len(unique)
+    counts = np.bincount(group, minlength=n_groups)
+    by_country = np.bincount(group * len(COUNTRIES) + country, minlength=n_groups * len(COUNTRIES))
+    by_country = by_country.reshape(n_groups, len(COUNTRIES))
+    england = COUNTRIES.index("England")
+    names = [decode_compact(int(k)) for k in unique]
+    if label == "sector":
+        names = [f"{n[:-1]} {n[-1]}" for n in names]
+    return pd.DataFrame(
         {
-            "lat": grouped["lat"].mean().round(6),
-            "lon": grouped["lon"].mean().round(6),
-            "postcodes": grouped.size(),
-            "share_england": grouped["country"].apply(lambda c: float((c == "England").mean())).round(4),
-            "country": grouped["country"].agg(lambda c: c.value_counts().index[0]),
-            "mixed_country": grouped["country"].nunique() > 1,
+            label: names,
+            "lat": np.round(np.bincount(group, weights=lat, minlength=n_groups) / counts, 6),
+            "lon": np.round(np.bincount(group, weights=lon, minlength=n_groups) / counts, 6),
+            "postcodes": counts,
+            "share_england": np.round(by_country[:, england] / counts, 4),
+            "country": [COUNTRIES[i] for i in by_country.argmax(axis=1)],
+            "mixed_country": (by_country > 0).sum(axis=1) > 1,
         }
     )
-    return table.reset_index()
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
