@@ -10,7 +10,9 @@ Run with `streamlit run app.py`.
 
 from __future__ import annotations
 
+import logging
 import os
+import traceback
 
 import streamlit as st
 
@@ -32,6 +34,11 @@ REPORT_URL = f"{PROJECT_URL}/issues/new"
 
 ACCENT = "#1d70b8"  # NHS-style blue for services on the map
 HERE = "#d4351c"  # red for the search point
+# finder.search's notice for a postcode outside England begins with this; the app's nation box
+# says the same with that nation's own route, so the notice is not shown twice.
+NATION_NOTICE_START = "NHS Talking Therapies is for people in England;"
+
+_log = logging.getLogger(__name__)  # errors only: never what anyone searched for
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,13 +49,18 @@ def urgent_help_box() -> None:
     """Shown at the top of every page: talking therapies are not a crisis service."""
     with st.container(border=True, key="urgent_help"):
         st.markdown(f"**{urgent_help.NOT_A_CRISIS_SERVICE}**")
-        lines = []
-        for line in urgent_help.CRISIS_LINES:
-            link = urgent_help.tel_link(line)
-            how = f"[{line.how}]({link})" if link and link.startswith("tel:") else line.how
-            lines.append(f"- **{how}** {line.when}.")
-        st.markdown("\n".join(lines))
+        st.markdown(_helpline_list(urgent_help.CRISIS_LINES))
         st.caption(f"These numbers were last checked on {urgent_help.CHECKED_ON}.")
+
+
+def _helpline_list(helplines) -> str:
+    """A Markdown list of helplines; numbers to call are tel: links (text services stay text)."""
+    lines = []
+    for line in helplines:
+        link = urgent_help.tel_link(line)
+        how = f"[{line.how}]({link})" if link and link.startswith("tel:") else line.how
+        lines.append(f"- **{how}** {line.when}.")
+    return "\n".join(lines)
 
 
 def nation_route_box(country: str) -> None:
@@ -56,15 +68,10 @@ def nation_route_box(country: str) -> None:
     if route is None:
         return
     with st.container(border=True, key="nation_route"):
-        st.markdown(f"### If you live in {fmt.md_escape(route.country)}")
+        st.markdown(f"### If you live in {fmt.md_escape(route.place)}")
         st.markdown(fmt.md_escape(route.summary))
-        lines = []
-        for line in route.helplines:
-            link = urgent_help.tel_link(line)
-            how = f"[{line.how}]({link})" if link and link.startswith("tel:") else line.how
-            lines.append(f"- **{how}** {line.when}.")
-        if lines:
-            st.markdown("\n".join(lines))
+        if route.helplines:
+            st.markdown(_helpline_list(route.helplines))
 
 
 def _data_stamp() -> tuple:
@@ -90,11 +97,18 @@ def _warm_data(stamp: tuple) -> bool:
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def _england(stamp: tuple) -> dict | None:
+def _england(stamp: tuple) -> dict[str, dict]:
+    """England's figures by period, so each service is compared with England in the same year.
+    (finder.services.england_outcomes gives the latest period only.)"""
     try:
-        return services.england_outcomes()
-    except (FinderError, ValueError, KeyError):
-        return None
+        main = (store.read_json(services.OUTCOMES_FILE, default=None) or {}).get("main") or {}
+        return {
+            str(period): {**entry["england"], "period": str(period)}
+            for period, entry in main.items()
+            if isinstance(entry, dict) and isinstance(entry.get("england"), dict)
+        }
+    except (FinderError, ValueError, AttributeError):
+        return {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +120,7 @@ def _search_from_params() -> dict:
     params = st.query_params
     try:
         radius = int(float(params.get("r", DEFAULT_RADIUS)))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan", "inf"
         radius = DEFAULT_RADIUS
     if radius not in RADIUS_CHOICES:
         radius = min(RADIUS_CHOICES, key=lambda choice: abs(choice - radius))
@@ -202,7 +216,12 @@ def find_help_page() -> None:
         )
         left, right = st.columns(2)
         with left:
-            st.checkbox("I can refer myself online", key="fh_online")
+            st.checkbox(
+                "I can refer myself online",
+                key="fh_online",
+                help="Only services whose online referral form we hold a link to. Most NHS Talking "
+                "Therapies services take self-referrals; ask the service if it is not listed.",
+            )
         with right:
             st.checkbox("Delivers IPT", key="fh_ipt")
         st.radio(
@@ -238,31 +257,50 @@ def show_results(search: dict) -> None:
             limit=RESULT_LIMIT,
             mode=search["mode"],
         )
-    except PostcodeError as error:
-        st.error(fmt.md_escape(str(error)), icon=":material/error:")
-        return
     except FinderError as error:
-        st.error(f"Sorry, the search could not run: {fmt.md_escape(str(error))}", icon=":material/error:")
+        if isinstance(error, PostcodeError) and error.reason != "no_data":
+            st.error(fmt.md_escape(str(error)), icon=":material/error:")  # what to change in the query
+            return
+        # The data could not be read: the operator's problem (logged for them), not the visitor's.
+        _log.error("search failed: %s", error)
+        st.error(
+            f"Sorry, the search is not working just now. Please try again later, or {_nhs_website_link()}.",
+            icon=":material/error:",
+        )
         return
 
     where = response.query
     place = fmt.md_escape(where.postcode or search["q"])
     country = f" ({fmt.md_escape(where.country)})" if where.country and where.country != "Unknown" else ""
     st.markdown(f"## Results near {place}{country}")
-    if where.country and where.country != "England":
+    notices = response.notices
+    if where.country and where.country != "England" and urgent_help.nation_route(where.country):
         nation_route_box(where.country)
-    for notice in response.notices:
+        notices = [n for n in notices if not n.startswith(NATION_NOTICE_START)]
+    for notice in notices:
         st.info(fmt.md_escape(notice), icon=":material/info:")
 
     results = response.results
+    nhs_here = search["kind"] != "private" and finder_search.nhs_available(where)
+    nhs_website = _nhs_website_link()
     if not results:
-        if response.notices:
-            return
-        st.markdown(
-            "**No services matched.** Try a wider distance, fewer filters, or choose "
-            "**Online** to include therapists who work by video or phone."
-        )
+        if not notices:
+            st.markdown(
+                "**No services matched.** Try a wider distance, fewer filters, or choose "
+                "**Online** to include therapists who work by video or phone."
+            )
+        if nhs_here:
+            st.markdown(f"You can also {nhs_website}.")
         return
+    # (Without a map position the search has already said that it lists online options.)
+    if where.has_coordinates and not any(r.get("within_radius") for r in results):
+        miles = "mile" if search["r"] == 1 else "miles"
+        st.info(
+            f"Nothing within {search['r']} {miles} matched. The options below work online, so you can "
+            "use them from where you are. Choose a longer distance to see more"
+            + (f", or {nhs_website}." if nhs_here else "."),
+            icon=":material/info:",
+        )
     count = len(results)
     shown = (
         f"The nearest {count} results"
@@ -270,12 +308,12 @@ def show_results(search: dict) -> None:
         else f"{count} {'result' if count == 1 else 'results'}"
     )
     st.markdown(f"{shown}, nearest first. Distances are in a straight line, not by road.")
-    england = _england(_data_stamp())
+    england_by_period = _england(_data_stamp())
     # The nearest few first: a long list is slow to draw and hard to take in; the rest are one
     # click away (and all of them are in the CSV).
     visible = results if st.session_state.get("fh_show_all") == search else results[:RESULTS_SHOWN]
     for record in visible:
-        result_card(record, england)
+        result_card(record, fmt.england_for(record, england_by_period))
     if len(visible) < count and st.button(f"Show all {count} results", key="fh_more"):
         st.session_state.fh_show_all = search
         st.rerun()
@@ -289,6 +327,13 @@ def show_results(search: dict) -> None:
         key="fh_csv",
     )
     st.caption("To share this search, copy the address from your browser's address bar.")
+
+
+def _nhs_website_link() -> str:
+    return fmt.md_link(
+        "find your local NHS Talking Therapies service on the NHS website",
+        urgent_help.NHS_TALKING_THERAPIES_FINDER,
+    )
 
 
 def result_card(record: dict, england: dict | None) -> None:
@@ -386,34 +431,28 @@ def show_check(result: dict) -> None:
     if missing:
         st.markdown("Still to check: " + ", ".join(missing))
 
-    rows = []
-    for register in result.get("registers") or []:
-        words = fmt.status_words(register.get("status", ""))
-        url = register.get("url")
-        rows.append(
-            {
-                "Register": fmt.md_escape(register.get("register")),
-                "Status": f"{words.icon} {fmt.md_escape(words.words)}",
-                "Level": fmt.md_escape(register.get("level")) or "–",
-                "Number": fmt.md_escape(register.get("registration_number")) or "–",
-                "Name on register": fmt.md_escape(register.get("name_on_register")) or "–",
-                "Checked": fmt.md_escape(fmt.checked_text(register.get("checked_at"))) or "–",
-                "Link": fmt.md_link("open the register", url) if fmt.safe_url(url) else "–",
-            }
-        )
-    if not rows:
+    registers = result.get("registers") or []
+    if not registers:
         return
     st.markdown("## Registers")
-    for row, register in zip(rows, result.get("registers") or [], strict=True):
-        words = fmt.status_words(register.get("status", ""))
+    for register in registers:
+        status = register.get("status", "")
+        words = fmt.status_words(status)
         show = {"success": st.success, "warning": st.warning, "error": st.error}.get(words.tone, st.info)
+        url = register.get("url")
+        checked = fmt.md_escape(fmt.checked_text(register.get("checked_at"))) or "–"
+        row = {
+            "Level": fmt.md_escape(register.get("level")) or "–",
+            "Number": fmt.md_escape(register.get("registration_number")) or "–",
+            "Name on register": fmt.md_escape(register.get("name_on_register")) or "–",
+            # A register left to be checked by hand was not checked here at all.
+            "Checked": "not checked here" if status == "manual_check" else checked,
+            "Link": fmt.md_link("open the register", url) if fmt.safe_url(url) else "–",
+        }
         with st.container(border=True):
-            st.markdown(f"### {row['Register']}")
+            st.markdown(f"### {fmt.md_escape(register.get('register'))}")
             show(fmt.md_escape(words.words), icon=words.icon)
-            st.table(
-                {key: [value] for key, value in row.items() if key not in ("Register", "Status")},
-                hide_index=True,
-            )
+            st.table({key: [value] for key, value in row.items()}, hide_index=True)
             note = register.get("note")
             if note:
                 st.caption(fmt.md_escape(note))
@@ -442,10 +481,14 @@ def about_ipt_page() -> None:
     st.markdown("## Who it helps")
     st.markdown(about_ipt.WHO_IT_HELPS)
     st.markdown("## How IPT compares in NHS Talking Therapies")
-    rows = services.therapy_outcomes()
-    period, chart = about_ipt.chart_rows(rows)
+    try:
+        period, chart = about_ipt.chart_rows(services.therapy_outcomes())
+        missing = "The outcomes by therapy type have not been imported yet."
+    except (FinderError, ValueError, KeyError, TypeError, AttributeError):
+        period, chart = None, []
+        missing = "The outcomes by therapy type could not be read just now."
     if not chart:
-        st.info("The outcomes by therapy type have not been imported yet.", icon=":material/info:")
+        st.info(missing, icon=":material/info:")
     else:
         st.markdown(about_ipt.CHART_INTRO)
         summary = about_ipt.ipt_summary(period, chart)
@@ -618,7 +661,18 @@ def main(default: str = "find") -> None:
     ]
     page = st.navigation(pages, position="top")
     urgent_help_box()
-    page.run()
+    try:
+        page.run()
+    except Exception as error:  # never Streamlit's error page: a calm message and the way on
+        # The stack only: the message could hold what someone typed, which is never logged.
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        _log.error("page %r failed with %s\n%s", page.title, type(error).__name__, stack)
+        st.error(
+            "Sorry, something went wrong on our side and this page could not be shown. Please try "
+            "again in a moment. If you need to talk to someone now, use the numbers at the top of "
+            "this page.",
+            icon=":material/error:",
+        )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ only picks and shapes them for the chart, so the shaping is tested without Strea
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
+
+from finder.presentation import as_number
 
 TITLE = "About Interpersonal Therapy (IPT)"
 
@@ -55,16 +56,6 @@ IPT_THERAPY_TYPE = "Interpersonal Psycho therapy (IPT)"
 MIN_COURSES = 500
 
 
-def _number(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def is_ipt(therapy_type: str) -> bool:
     return "(ipt)" in therapy_type.lower() or therapy_type.lower().startswith("interpersonal")
 
@@ -81,9 +72,9 @@ def chart_rows(rows: Iterable[Mapping], *, min_courses: int = MIN_COURSES) -> tu
     for row in rows:
         if str(row["period"]) != period or row["therapy_type"] in seen:
             continue
-        courses = _number(row.get("courses"))
-        recovery = _number(row.get("recovery_pct"))
-        improvement = _number(row.get("improvement_pct"))
+        courses = as_number(row.get("courses"))
+        recovery = as_number(row.get("recovery_pct"))
+        improvement = as_number(row.get("improvement_pct"))
         if courses is None or courses < min_courses or recovery is None:
             continue
         seen[row["therapy_type"]] = {

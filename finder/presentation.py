@@ -20,17 +20,24 @@ from finder.records import safe_url
 # Safe text and links
 
 
-# Characters that Markdown (and Streamlit's extensions: :color[...], :material/icon:, $maths$)
-# would treat as syntax. Escaping them with a backslash makes any imported text display as typed.
+# Characters that Markdown (and Streamlit's extensions: :color[...], $maths$) would treat as
+# syntax. Escaping them with a backslash makes imported text display as typed. (Checked in
+# Chromium: a ":material/name:" icon code still shows as an icon, which is harmless.)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~:$!])")
+# A line that starts like a list item ("1. ", "12) ", "- ", "+ ") or is a heading underline or
+# a rule ("===", "---"); "2.3 miles" and "-5" are left alone.
+_MD_LEADING = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+])(?=\s|$)|^([-=])(?=[-=\s]*$)")
 
 
 def md_escape(text: object) -> str:
-    """Text made safe to put inside st.markdown: no links, HTML, emphasis or directives, one line."""
+    """Text made safe to put inside st.markdown: no markup links, HTML, emphasis, lists or
+    colour directives, one line. (A bare http(s) address or an e-mail address in the text is
+    still made clickable by Streamlit's Markdown, showing its own address.)"""
     if text is None:
         return ""
     flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    escaped = _MD_SPECIAL.sub(r"\\\1", flat)
+    return _MD_LEADING.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3] or m[4]}", escaped, count=1)
 
 
 def tel_url(phone: object) -> str | None:
@@ -139,7 +146,8 @@ def provenance_lines(provenance: Mapping | None, *, max_links: int = 3) -> list[
 # Outcomes against the England average
 
 
-def _number(value: object) -> float | None:
+def as_number(value: object) -> float | None:
+    """A published figure as a float; None when it is missing, not a number, NaN or a bool."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -155,7 +163,7 @@ def compare_to_england(value: object, england: object, *, margin: float = 2.0) -
     Differences within `margin` percentage points are called 'about the same': single-year
     provider figures move by a point or two on chance alone, and the published numbers are rounded.
     """
-    mine, average = _number(value), _number(england)
+    mine, average = as_number(value), as_number(england)
     if mine is None or average is None:
         return None
     if mine >= average + margin:
@@ -167,21 +175,32 @@ def compare_to_england(value: object, england: object, *, margin: float = 2.0) -
 
 def outcome_line(label: str, value: object, england: object) -> str | None:
     """'Recovery: 47% (England average 50.5%, about the same)' or None when not published."""
-    mine = _number(value)
+    mine = as_number(value)
     if mine is None:
         return None
-    average = _number(england)
+    average = as_number(england)
     if average is None:
         return f"{label}: {mine:g}%"
     comparison = compare_to_england(mine, average)
     return f"{label}: {mine:g}% ({comparison} the England average of {average:g}%)"
 
 
+def england_for(record: Mapping, england_by_period: Mapping | None) -> Mapping | None:
+    """England's figures for the same year as the record's own outcomes, or None."""
+    outcomes = record.get("outcomes")
+    if not isinstance(outcomes, Mapping) or not england_by_period:
+        return None
+    return england_by_period.get(outcomes.get("period"))
+
+
 def outcome_lines(outcomes: Mapping | None, england: Mapping | None) -> list[str]:
-    """The two measures people ask about: recovery, and starting treatment within 6 weeks."""
+    """The two measures people ask about: recovery, and starting treatment within 6 weeks,
+    compared with England's figures when those are for the same period."""
     if not outcomes:
         return []
     england = england or {}
+    if england.get("period") and outcomes.get("period") and england["period"] != outcomes["period"]:
+        england = {}  # a service's figures are only compared with England's for the same year
     lines = [
         outcome_line("Recovery", outcomes.get("recovery_pct"), england.get("recovery_pct")),
         outcome_line(
@@ -425,6 +444,9 @@ CSV_COLUMNS = (
 )
 
 
+_CSV_LINKS = ("self_referral_url", "website")
+
+
 def _csv_cell(value: object) -> str:
     if value is None:
         return ""
@@ -451,5 +473,11 @@ def results_csv(results: Iterable[Mapping]) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([title for _, title in CSV_COLUMNS])
     for record in results:
-        writer.writerow([_csv_cell(_field(record, key)) for key, _ in CSV_COLUMNS])
+        row = []
+        for key, _ in CSV_COLUMNS:
+            value = _field(record, key)
+            if key in _CSV_LINKS:
+                value = safe_url(value)  # only http(s) links, as on the page
+            row.append(_csv_cell(value))
+        writer.writerow(row)
     return ("\ufeff" + out.getvalue()).encode("utf-8")

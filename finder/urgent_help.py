@@ -79,7 +79,8 @@ CRISIS_LINES: tuple[Helpline, ...] = (EMERGENCY, NHS_111_ENGLAND, SAMARITANS, SH
 class NationRoute:
     """Where someone outside England goes instead of NHS Talking Therapies (England-only)."""
 
-    country: str
+    country: str  # as finder.postcodes names it
+    place: str  # as people say it in a sentence: "the Isle of Man"
     summary: str
     helplines: tuple[Helpline, ...]
 
@@ -118,38 +119,22 @@ LIFELINE_NI = Helpline(
 )
 
 _NOT_ENGLAND = (
-    "NHS Talking Therapies is an NHS England service, so it does not cover {country}. "
-    "Your GP is the first step for NHS talking therapy where you live."
+    "NHS Talking Therapies is an NHS England service, so it does not cover {place}. "
+    "Your GP is the first step to talking therapy from the health service where you live."
 )
+_EMERGENCY_LOCAL = " In an emergency, call 999 or your local emergency services."
+
+
+def _route(country: str, place: str, helplines: tuple[Helpline, ...], extra: str = "") -> NationRoute:
+    return NationRoute(country, place, _NOT_ENGLAND.format(place=place) + extra, helplines)
+
 
 NATION_ROUTES: dict[str, NationRoute] = {
-    "Scotland": NationRoute(
-        "Scotland",
-        _NOT_ENGLAND.format(country="Scotland"),
-        (NHS_24_SCOTLAND, SAMARITANS, SHOUT),
-    ),
-    "Wales": NationRoute(
-        "Wales",
-        _NOT_ENGLAND.format(country="Wales"),
-        (NHS_111_WALES, SAMARITANS, SHOUT),
-    ),
-    "Northern Ireland": NationRoute(
-        "Northern Ireland",
-        _NOT_ENGLAND.format(country="Northern Ireland"),
-        (LIFELINE_NI, SAMARITANS, SHOUT),
-    ),
-    "Channel Islands": NationRoute(
-        "Channel Islands",
-        _NOT_ENGLAND.format(country="the Channel Islands")
-        + " In an emergency, call 999 or your local emergency services.",
-        (),
-    ),
-    "Isle of Man": NationRoute(
-        "Isle of Man",
-        _NOT_ENGLAND.format(country="the Isle of Man")
-        + " In an emergency, call 999 or your local emergency services.",
-        (),
-    ),
+    "Scotland": _route("Scotland", "Scotland", (NHS_24_SCOTLAND, SAMARITANS, SHOUT)),
+    "Wales": _route("Wales", "Wales", (NHS_111_WALES, SAMARITANS, SHOUT)),
+    "Northern Ireland": _route("Northern Ireland", "Northern Ireland", (LIFELINE_NI, SAMARITANS, SHOUT)),
+    "Channel Islands": _route("Channel Islands", "the Channel Islands", (), _EMERGENCY_LOCAL),
+    "Isle of Man": _route("Isle of Man", "the Isle of Man", (), _EMERGENCY_LOCAL),
 }
 
 

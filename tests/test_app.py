@@ -15,6 +15,7 @@ from sample_records import record
 from streamlit.testing.v1 import AppTest
 
 from finder import store
+from finder.errors import FinderError, PostcodeError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -24,6 +25,11 @@ ENGLAND_2024_25 = {  # NHS England annual report 2024-25, England totals (see th
     "recovery_pct": 50.5,
     "reliable_improvement_pct": 67.5,
     "within_6_weeks_pct": 91.6,
+}
+ENGLAND_2023_24 = {  # the same for 2023-24 (data/nhs_outcomes.json)
+    "recovery_pct": 50.1,
+    "reliable_improvement_pct": 66.8,
+    "within_6_weeks_pct": 90.5,
 }
 THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
     ("Interpersonal Psycho therapy (IPT)", 6816, 48.7, 62.1),
@@ -52,7 +58,12 @@ def build_app_data(directory: Path) -> Path:
         record(
             "N-BHAM", "nhs", "B1 2AY", offers_ipt=False, self_referral_url="https://example.org/refer-bham"
         ),
-        record("N-LEEDS", "nhs", "LS1 4AP"),
+        record(
+            "N-LEEDS",
+            "nhs",
+            "LS1 4AP",
+            outcomes={"period": "2023-24", "recovery_pct": 51.0, "within_6_weeks_pct": 58.3},
+        ),
         record(
             "N-EVIL",
             "nhs",
@@ -85,7 +96,10 @@ def build_app_data(directory: Path) -> Path:
         record("P-INPERSON", "private", "CV3 5AA", offers_ipt=True, ipt_evidence="IPT UK"),
     ]
     outcomes = {
-        "main": {"2024-25": {"england": ENGLAND_2024_25, "source": "annual_main_2024-25.csv"}},
+        "main": {
+            "2023-24": {"england": ENGLAND_2023_24, "source": "annual_main_2023-24.csv"},
+            "2024-25": {"england": ENGLAND_2024_25, "source": "annual_main_2024-25.csv"},
+        },
         "therapy": {
             "2024-25": {
                 "source": "therapy_based_outcomes_2024-25.csv",
@@ -203,7 +217,7 @@ def test_a_town_name_works_and_is_said_to_be_approximate(app_data):
     [
         ("BT1 5GS", "Northern Ireland", "0808 808 8000"),
         ("CF10 1EP", "Wales", "press 2"),
-        ("JE2 4WE", "Channel Islands", "local emergency services"),
+        ("JE2 4WE", "the Channel Islands", "local emergency services"),
     ],
 )
 def test_other_nations_get_their_own_route(app_data, postcode, nation, helpline):
@@ -318,6 +332,79 @@ def test_unsafe_links_and_markup_from_data_are_not_rendered(app_data):
     assert "javascript:" not in "".join(m.value for m in at.markdown if "](" in m.value)
 
 
+def test_outcomes_from_an_earlier_year_are_compared_with_that_year_in_england(app_data):
+    text = all_text(search(open_page(), "LS1 4AP", radius=1))
+    assert "within 6 weeks of referral: 58.3% (lower than the England average of 90.5%)" in text
+    assert "NHS England figures for 2023-24" in text and "91.6%" not in text
+
+
+@pytest.mark.parametrize("radius", ["inf", "-inf", "1e400", "nan", "many"])
+def test_a_mangled_radius_in_a_shared_link_still_searches(app_data, radius):
+    at = open_page(q="CV1 1AH", r=radius)
+    assert not at.exception
+    assert "Test nhs N-COV" in result_names(at)
+
+
+def test_the_nation_route_is_said_once(app_data):
+    text = all_text(search(open_page(), "EH1 1YZ", radius=10))
+    assert text.count("does not cover Scotland") == 1
+    assert "is for people in England" not in text  # the search's own notice would repeat it
+
+
+def test_island_routes_read_naturally(app_data):
+    text = all_text(search(open_page(), "IM1 1AA", radius=10))
+    assert "If you live in the Isle of Man" in text and "does not cover the Isle of Man" in text
+
+
+def test_nothing_within_the_distance_says_so_and_offers_next_steps(app_data):
+    # Newcastle: nothing within 5 miles; only the practitioners who work online are listed.
+    at = search(open_page(), "NE1 7RU", radius=5)
+    names = result_names(at)
+    assert names and all("private" in name for name in names)
+    text = all_text(at)
+    assert "Nothing within 5 miles" in text and "longer distance" in text
+    assert "find-an-NHS-talking-therapies-service" in text
+
+
+def test_an_unexpected_failure_shows_a_calm_message_not_an_error_page(app_data, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("finder.search.search", broken)
+    at = search(open_page(), "CV1 1AH")
+    assert not at.exception
+    assert any("Sorry, something went wrong" in e.value for e in at.error)
+    assert "boom" not in all_text(at)
+    assert "116 123" in all_text(at)  # urgent help is still there
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        FinderError("data/services.json is damaged (x); rebuild it with `python -m finder build`"),
+        PostcodeError(
+            "The postcode tables are missing from data/; build them with "
+            "`python -m finder import postcodes PATH`.",
+            "no_data",
+        ),
+    ],
+    ids=["damaged-records", "no-postcode-tables"],
+)
+def test_data_that_cannot_be_read_gives_the_visitor_a_way_on_not_operator_instructions(
+    app_data, monkeypatch, failure
+):
+    def broken(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr("finder.search.search", broken)
+    at = search(open_page(), "CV1 1AH")
+    assert not at.exception
+    messages = [e.value for e in at.error]
+    assert len(messages) == 1 and "python -m" not in messages[0] and "data/" not in messages[0]
+    assert "not working just now" in messages[0]
+    assert "find-an-NHS-talking-therapies-service" in messages[0]
+
+
 def test_csv_download_is_offered_with_results(app_data):
     at = search(open_page(), "CV1 1AH", radius=5)
     buttons = at.get("download_button")
@@ -354,6 +441,13 @@ def test_check_page_offline_mode_gives_links_to_check_by_hand(app_data):
     assert "Could not check" not in all_text(at)
 
 
+def test_a_register_left_to_check_by_hand_is_not_shown_as_checked(app_data):
+    at = check("Jane Example")  # offline: every register is left to be checked by hand
+    tables = str([t.proto for t in at.table])
+    assert "not checked here" in tables
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", tables)
+
+
 def test_check_page_rejects_bad_input_inline(app_data):
     at = check("<script>")
     assert not at.exception
@@ -378,6 +472,17 @@ def test_about_ipt_shows_how_ipt_compares(app_data):
     assert charts  # the chart is drawn
     assert "Interpersonal Psycho therapy (IPT)" in str(charts[0].proto)
     assert "Applied relaxation" not in str(charts[0].proto)  # too few courses to compare
+
+
+def test_about_ipt_still_explains_ipt_when_the_outcomes_cannot_be_read(app_data, monkeypatch):
+    def damaged():
+        raise ValueError("Expecting value: line 1 column 1 (char 0)")
+
+    monkeypatch.setattr("finder.services.therapy_outcomes", damaged)
+    at = open_page("ipt")
+    assert not at.exception and not at.error
+    text = all_text(at)
+    assert "could not be read" in text and "How to get IPT" in text
 
 
 def test_about_the_data_lists_sources_licences_and_how_to_report(app_data):

@@ -389,3 +389,62 @@ def test_result_card_for_a_private_practitioner():
     assert "Works online, by phone" in card.details and "Based in Leeds" in card.details
     assert any(line.startswith("Registered with: HCPC PYL012345") for line in card.details)
     assert card.verified == "Last verified 2026-11-25 ([source](https://iptuk.example/directory))"
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("1. Leeds", "1\\. Leeds"),
+        ("12) Leeds", "12\\) Leeds"),
+        ("- dash", "\\- dash"),
+        ("+ plus", "\\+ plus"),
+        ("===", "\\==="),
+        ("---", "\\---"),
+        ("Ages 16-64", "Ages 16-64"),  # only a leading marker is escaped
+        ("2.3 miles away", "2.3 miles away"),
+        ("-5 and +5", "-5 and +5"),
+    ],
+)
+def test_text_from_data_that_starts_like_a_list_or_heading_stays_text(text, escaped):
+    # Markdown would turn "1. Leeds" into a numbered list showing only "Leeds".
+    assert fmt.md_escape(text) == escaped
+
+
+def test_outcomes_are_only_compared_with_the_england_average_of_the_same_year():
+    england_2024_25 = {"period": "2024-25", "recovery_pct": 50.5, "within_6_weeks_pct": 91.6}
+    assert fmt.outcome_lines({"period": "2023-24", "recovery_pct": 51.0}, england_2024_25) == [
+        "Recovery: 51%",
+        "NHS England figures for 2023-24",
+    ]
+    by_period = {"2023-24": {"period": "2023-24", "recovery_pct": 50.1}, "2024-25": england_2024_25}
+    record = {"outcomes": {"period": "2023-24", "recovery_pct": 51.0}}
+    assert fmt.england_for(record, by_period) == by_period["2023-24"]
+    assert fmt.england_for({"outcomes": None}, by_period) is None
+    assert fmt.england_for(record, None) is None
+
+
+def test_csv_never_holds_a_link_that_is_not_http():
+    data = fmt.results_csv(
+        [{"name": "X", "self_referral_url": "javascript:alert(1)", "website": "https://ok.example/"}]
+    )
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    refer, website = rows[0].index("Refer yourself online"), rows[0].index("Website")
+    assert rows[1][refer] == "" and rows[1][website] == "https://ok.example/"
+
+
+@pytest.mark.parametrize(
+    ("country", "place"),
+    [
+        ("Scotland", "Scotland"),
+        ("Wales", "Wales"),
+        ("Northern Ireland", "Northern Ireland"),
+        ("Channel Islands", "the Channel Islands"),
+        ("Isle of Man", "the Isle of Man"),
+    ],
+)
+def test_nation_routes_name_the_place_as_people_say_it(country, place):
+    route = urgent_help.nation_route(country)
+    assert route.place == place
+    # Jersey, Guernsey, the Isle of Man and Northern Ireland (HSC) do not run "NHS" therapy.
+    assert "NHS talking therapy" not in route.summary
+    assert f"does not cover {place}" in route.summary and "GP" in route.summary
