@@ -30,13 +30,14 @@ RESULTS_SHOWN = 20  # drawn at first; "Show all" draws the rest of RESULT_LIMIT
 # Set to 1 to check registers without any network access (demos, tests, a machine offline): the
 # check page then answers from local data and gives a link to search each register by hand.
 OFFLINE_CHECKS_ENV = "FINDER_OFFLINE_CHECKS"
-REPORT_URL = f"{PROJECT_URL}/issues/new"
+# Where visitors report a wrong entry: the project's issue tracker unless a deployment names its
+# own (a contact form, say) in FINDER_REPORT_URL.
+REPORT_URL = os.environ.get("FINDER_REPORT_URL") or f"{PROJECT_URL}/issues/new"
 
 ACCENT = "#1d70b8"  # NHS-style blue for services on the map
 HERE = "#d4351c"  # red for the search point
 # finder.search's notice for a postcode outside England begins with this; the app's nation box
 # says the same with that nation's own route, so the notice is not shown twice.
-NATION_NOTICE_START = "NHS Talking Therapies is for people in England;"
 
 _log = logging.getLogger(__name__)  # errors only: never what anyone searched for
 
@@ -98,15 +99,9 @@ def _warm_data(stamp: tuple) -> bool:
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def _england(stamp: tuple) -> dict[str, dict]:
-    """England's figures by period, so each service is compared with England in the same year.
-    (finder.services.england_outcomes gives the latest period only.)"""
+    """England's figures by period, so each service is compared with England in the same year."""
     try:
-        main = (store.read_json(services.OUTCOMES_FILE, default=None) or {}).get("main") or {}
-        return {
-            str(period): {**entry["england"], "period": str(period)}
-            for period, entry in main.items()
-            if isinstance(entry, dict) and isinstance(entry.get("england"), dict)
-        }
+        return services.england_outcomes_by_period()
     except (FinderError, ValueError, AttributeError):
         return {}
 
@@ -276,7 +271,7 @@ def show_results(search: dict) -> None:
     notices = response.notices
     if where.country and where.country != "England" and urgent_help.nation_route(where.country):
         nation_route_box(where.country)
-        notices = [n for n in notices if not n.startswith(NATION_NOTICE_START)]
+        notices = [n for n in notices if getattr(n, "code", None) != "nation"]
     for notice in notices:
         st.info(fmt.md_escape(notice), icon=":material/info:")
 

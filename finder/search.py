@@ -33,7 +33,7 @@ MAX_LIMIT = 100_000
 class SearchResponse:
     query: Location
     results: list[dict]
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     radius_miles: float = 10.0
 
     def to_json(self) -> dict:
@@ -142,7 +142,6 @@ def search(
     _check_options(radius_miles, kind, mode, limit)
     location = postcodes.lookup(query, online=online_lookup)
     data = dataset()
-    notices = _notices(location, kind, data)
 
     keep = np.ones(len(data.records), dtype=bool)
     if kind != "all":
@@ -179,45 +178,88 @@ def search(
         record["within_radius"] = bool(near[i])
         record["online_option"] = bool(online_elsewhere[i])
         results.append(record)
-    if not results:
-        notices.append(
-            f"Nothing matched within {radius_miles:g} miles. Try a wider radius, fewer filters, "
-            "or services that work online."
-        )
+    notices = _notices(location, kind, mode, data, results, radius_miles)
     return SearchResponse(location, results, notices, float(radius_miles))
 
 
-def _notices(location: Location, kind: str, data: Dataset) -> list[str]:
+class Notice(str):
+    """A sentence to show with the results; `code` says which kind, so a page that explains the
+    same thing its own way (the app's nation box) can leave it out. Serialises as plain text."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> Notice:
+        notice = super().__new__(cls, text)
+        notice.code = code
+        return notice
+
+
+def _notices(
+    location: Location, kind: str, mode: str, data: Dataset, results: list[dict], radius_miles: float
+) -> list[Notice]:
     notices = []
+    nhs_here = nhs_available(location)
     if location.terminated:
-        notices.append(f"{location.postcode} is no longer in use; results are for where it was.")
-    if not location.has_coordinates:
         notices.append(
-            f"We don't have a map position for {location.postcode}, so we can't list services by "
-            "distance. Options that work online are shown."
+            Notice("terminated", f"{location.postcode} is no longer in use; results are for where it was.")
+        )
+    if not location.has_coordinates:
+        online = " Options that work online are shown." if results else ""
+        notices.append(
+            Notice(
+                "no_position",
+                f"We don't have a map position for {location.postcode}, so we can't list services by distance.{online}",
+            )
         )
     elif location.approximate:
         area = {"sector": "postcode sector", "outcode": "postcode district", "place": "town"}.get(
             location.precision, location.precision
         )
         notices.append(
-            f"Approximate location: we used the centre of the {area} {location.postcode}, "
-            "so distances are approximate."
+            Notice(
+                "approximate",
+                f"Approximate location: we used the centre of the {area} {location.postcode}, "
+                "so distances are approximate.",
+            )
         )
     if kind in ("all", "nhs"):
-        if location.country != "England" and not nhs_available(location):
+        if not nhs_here:
+            shown = " Private and online options are shown." if results else ""
             notices.append(
-                f"NHS Talking Therapies is for people in England; {location.postcode} is in "
-                f"{location.country}. Your GP is the first step there; private and online options are shown."
+                Notice(
+                    "nation",
+                    f"NHS Talking Therapies is for people in England; {location.postcode} is in "
+                    f"{location.country}. Your GP is the first step there.{shown}",
+                )
             )
         elif location.mixed_country:
             notices.append(
-                f"{location.postcode} is on a border: NHS Talking Therapies in England is for people "
-                "who live or are registered with a GP in England."
+                Notice(
+                    "border",
+                    f"{location.postcode} is on a border: NHS Talking Therapies in England is for people "
+                    "who live or are registered with a GP in England.",
+                )
             )
-    if kind in ("all", "private") and data.count("private") == 0:
+    # Only worth saying where private practitioners were asked for, or are the only route.
+    if data.count("private") == 0 and (
+        kind == "private" or mode != "any" or (kind == "all" and not nhs_here)
+    ):
         notices.append(
-            "We don't hold any private IPT practitioners yet: no register export has been imported. "
-            "You can check a named therapist on the 'Check a therapist' page."
+            Notice(
+                "no_practitioners",
+                "We don't hold any private IPT practitioners yet: no register export has been imported. "
+                "You can check a named therapist on the 'Check a therapist' page.",
+            )
         )
+    if not results:
+        if nhs_here or data.count("private"):
+            notices.append(
+                Notice(
+                    "nothing_matched",
+                    f"Nothing matched within {radius_miles:g} miles. Try a wider radius, fewer filters, "
+                    "or services that work online.",
+                )
+            )
+        else:
+            notices.append(Notice("nothing_matched", "We hold nothing that matches for this area yet."))
     return notices

@@ -237,6 +237,17 @@ def england_outcomes(directory: Path | None = None) -> dict | None:
     }
 
 
+def england_outcomes_by_period(directory: Path | None = None) -> dict[str, dict]:
+    """England's main figures for every period held, so a service whose latest published year is
+    older is compared with England in that same year."""
+    main = _outcomes_document(directory).get("main", {})
+    return {
+        str(period): {**entry["england"], "period": str(period), "source": entry.get("source")}
+        for period, entry in main.items()
+        if isinstance(entry, dict) and isinstance(entry.get("england"), dict)
+    }
+
+
 def therapy_outcomes(directory: Path | None = None) -> list[dict]:
     """England's outcomes by therapy type for every period held: period, therapy_type, courses,
     recovery_pct, improvement_pct, reliable_recovery_pct, source. Sorted by period, therapy."""

@@ -11,6 +11,7 @@ from finder.services import validate_services
 from finder.textrules import is_http_url
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+ENGLAND_RECOVERY_2023_24 = 50.1  # annual_main_2023-24.csv, England Total row, Percentage_Recovery
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +256,13 @@ def test_schema_refuses_a_record_that_would_mislead(records, changes, message):
     record = dict(records["R1A"], **changes)
     with pytest.raises(services.RecordError, match=message):
         services.validate_service(record)
+
+
+def test_england_figures_are_held_for_every_published_year():
+    # NHS England annual reports, England totals: recovery 2023-24 and 2024-25 as published.
+    from finder.services import england_outcomes_by_period
+
+    by_period = england_outcomes_by_period()
+    assert by_period["2024-25"]["recovery_pct"] == 50.5
+    assert by_period["2023-24"]["recovery_pct"] == ENGLAND_RECOVERY_2023_24
+    assert by_period["2024-25"]["within_6_weeks_pct"] == 91.6

@@ -133,7 +133,28 @@ def test_no_results_suggests_what_to_try(data_copy):
     response = search("TR21 0AB", radius_miles=5)
     assert response.results == []
     assert any("wider radius" in n for n in response.notices)
-    assert any("don't hold any private" in n for n in response.notices)
+    # Someone looking for NHS help in England is not told about the empty private table...
+    assert not any(n.code == "no_practitioners" for n in response.notices)
+    # ...but someone asking for private therapists is.
+    private = search("TR21 0AB", radius_miles=5, kind="private")
+    assert any("don't hold any private" in n for n in private.notices)
+
+
+def test_outside_england_with_nothing_held_promises_nothing(data_copy):
+    write(data_copy, [record("N-LEEDS", "nhs", "LS1 4AP")], [])
+    response = search("TD5 7AA", radius_miles=10)
+    assert response.results == []
+    nation = [n for n in response.notices if n.code == "nation"]
+    assert len(nation) == 1 and "options are shown" not in nation[0]
+    assert not any("wider radius" in n for n in response.notices)
+    assert any(n.code == "no_practitioners" for n in response.notices)
+
+
+def test_notices_serialise_as_plain_text(sample):
+    payload = search("TD15", radius_miles=10).to_json()
+    import json
+
+    assert all(isinstance(n, str) for n in json.loads(json.dumps(payload))["notices"])
 
 
 def test_dataset_is_reloaded_when_data_changes(sample):
