@@ -8,6 +8,7 @@ no per-postcode Python objects (1.7M postcodes in about 25 MB).
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import threading
@@ -224,6 +225,18 @@ class PostcodeTables:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def places_starting_with(self, key: str) -> list[str]:
+        """Place keys that begin with `key`, in alphabetical order."""
+        if not hasattr(self, "_place_keys"):
+            self._place_keys = sorted(self.places)
+        start = bisect.bisect_left(self._place_keys, key)
+        found = []
+        for candidate in self._place_keys[start:]:
+            if not candidate.startswith(key):
+                break
+            found.append(candidate)
+        return found
+
     def find(self, compact: str) -> int | None:
         key = encode_key(compact)
         i = int(self.keys.searchsorted(key))
@@ -382,7 +395,11 @@ def place_key(name: str) -> str:
 
 
 def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query: str) -> Location:
-    row = t.places.get(place_key(parsed.text))
+    key = place_key(parsed.text)
+    row = t.places.get(key)
+    starting = t.places_starting_with(key) if row is None and len(key) >= 3 else []
+    if len(starting) == 1:  # "Berwick" is Berwick-upon-Tweed, "Stratford upon" is Stratford-upon-Avon
+        row = t.places[starting[0]]
     if row is not None:
         return Location(
             " ".join(query.split()),
@@ -402,6 +419,13 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
         found = online_lookup.nominatim(parsed.text)
         if found is not None:
             return found
+    if starting:
+        names = [t.places[k]["name"] for k in starting[:3]]
+        raise PostcodeError(
+            f"More than one place starts with '{_shorten(parsed.text)}': "
+            f"{', '.join(names)}{' …' if len(starting) > 3 else ''}. Please type the full name or your postcode.",
+            "unknown",
+        )
     raise PostcodeError(
         f"We couldn't find a town called '{_shorten(parsed.text)}'. Please try your postcode instead.",
         "unknown",

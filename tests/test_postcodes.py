@@ -208,6 +208,16 @@ def test_town_names_ignore_case_spacing_and_punctuation(typed):
     assert lookup(typed).postcode == "King's Lynn"
 
 
+def test_the_start_of_a_unique_town_name_finds_it():
+    assert lookup("Berwick").postcode == "Berwick-upon-Tweed"
+
+
+def test_the_start_of_several_town_names_asks_which():
+    with pytest.raises(PostcodeError) as caught:
+        lookup("Stoke")
+    assert "Stoke-on-Trent" in str(caught.value) and "full name" in str(caught.value)
+
+
 def test_accented_place_names_are_read_as_places_not_bad_postcodes():
     assert parse_query("Ynys Môn").kind == "place"
     assert postcodes.place_key("Ynys Môn") == postcodes.place_key("ynys mon")
