@@ -92,6 +92,9 @@ HCPC_NUMBER_RE = re.compile(r"^(" + "|".join(sorted(HCPC_PREFIXES, key=len, reve
 DIGITS_NUMBER_RE = re.compile(r"^\d{3,9}$")
 NCPS_NUMBER_RE = re.compile(r"^NCS\d{2}-\d{5}$")
 MAX_NUMBER_LENGTH = 20
+_REGISTER_WORD_RE = re.compile(
+    r"^(?:HCPC|M?BACP|UKCP|BABCP|NCPS)(?:REG|REGISTRATION)?(?:NO\.?|NUMBER)?[:#.]*(?=\w)"
+)
 _MARKUP_RE = re.compile(r"[<>{}\[\]\\|`$;=]|&#|&[a-z]+;|://", re.IGNORECASE)
 
 
@@ -113,6 +116,9 @@ def parse_registration_number(number: object) -> RegistrationNumber | None:
     if not isinstance(number, str):
         raise FinderError("The registration number must be text, like PYL012345.")
     text = re.sub(r"[\s]+", "", number).upper()
+    # "BACP 300001", "HCPC: PYL012345", "NCPS no. NCS14-01401": the register's name is not part of
+    # the number.
+    text = _REGISTER_WORD_RE.sub("", text)
     if not text:
         return None
     if len(text) > MAX_NUMBER_LENGTH:
@@ -143,6 +149,10 @@ def validate_name(name: object) -> names.ParsedName:
         raise FinderError(f"That name is too long (at most {names.MAX_NAME_LENGTH} characters).")
     if any(ord(ch) < 32 for ch in name) or _MARKUP_RE.search(name):
         raise FinderError("Please type just the therapist's name, without markup or links.")
+    if not re.search(r"[a-z]", names.fold(name)) and any(ch.isalpha() for ch in name):
+        raise FinderError(
+            'Please type the name in Latin letters, as the registers list it (like "Jane Smith").'
+        )
     try:
         parsed = names.parse_name(name)
     except ValueError:
@@ -328,8 +338,24 @@ def _candidate(entry: RegisterEntry, match: names.NameMatch | None = None) -> di
     return row
 
 
-def _same_number(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and re.sub(r"\s", "", a).upper() == re.sub(r"\s", "", b).upper()
+def _same_number(listed: str | None, number: str | None) -> bool:
+    """Whether `number` is among the numbers an entry lists: one ("300001"), several from local
+    data ("PYL012345, 300001") or with the register's name ("HCPC PYL012345")."""
+    if not (listed and number):
+        return False
+    wanted = re.sub(r"\s", "", number).upper()
+    return wanted == re.sub(r"\s", "", listed).upper() or wanted in re.findall(r"[A-Z0-9-]+", listed.upper())
+
+
+def _same_register_number(shown: str, asked: str) -> bool:
+    """The number a register shows is the one asked about: same letters, same digits once leading
+    zeros are set aside ("PYL012345" and "PYL12345")."""
+
+    def key(text: str) -> tuple[str, str]:
+        m = re.match(r"^([A-Z]*)(\d+)$", re.sub(r"[\s-]", "", text).upper())
+        return (m[1], m[2].lstrip("0")) if m else (re.sub(r"\s", "", text).upper(), "")
+
+    return key(shown) == key(asked)
 
 
 def judge_number_lookup(
@@ -372,6 +398,16 @@ def judge_number_lookup(
             **common,
             note=f"{register} showed a status we don't recognise ({entry.status_text!r}); "
             "read it at the link.",
+        )
+    if number and entry.registration_number and not _same_register_number(entry.registration_number, number):
+        return RegisterResult(
+            register,
+            AMBIGUOUS,
+            confidence=CONFIDENCE_LOW,
+            candidates=(_candidate(entry, match),),
+            **common,
+            note=f"{register} answered the number {number} with an entry numbered "
+            f"{entry.registration_number}: check the number at the link.",
         )
     if match is None or not match.exact:
         return RegisterResult(
@@ -529,6 +565,41 @@ def judge_name_search(
     )
 
 
+def judge_incomplete_search(
+    register: str,
+    query: CheckQuery,
+    entries: Sequence[RegisterEntry],
+    *,
+    url: str,
+    method: str = METHOD_LIVE_NAME,
+    default_status_text: str | None = None,
+) -> RegisterResult:
+    """A name search whose results ran past what could be read: `entries` is only the start of the
+    answer. Absence from it proves nothing and one exact name in it may not be the only one, so the
+    answer is `ambiguous` with the close names read so far, unless the registration number asked
+    about confirms one of them (a number belongs to one person however long the list)."""
+    number = query.registration_number.text if query.registration_number else None
+    if number and any(_same_number(e.registration_number, number) for e in entries):
+        result = judge_name_search(
+            register, query, entries, url=url, method=method, default_status_text=default_status_text
+        )
+        if result.confidence == CONFIDENCE_HIGH or result.status == AMBIGUOUS:
+            return result
+    index = names.NameIndex([e.name for e in entries])
+    return RegisterResult(
+        register,
+        AMBIGUOUS,
+        url,
+        query.checked_at,
+        method,
+        CONFIDENCE_LOW,
+        candidates=tuple(_candidate(entries[i], m) for i, m in index.matches(query.parsed)),
+        note=f"{register} has more entries for {query.parsed.display} than we could read (we read "
+        f"{len(entries)}), so we can't tell which, if any, is this person as of {query.date}: give a "
+        "registration number, or search by hand at the link.",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The local IPT UK data
 
@@ -541,11 +612,15 @@ def ipt_entries_from_records(records: Iterable[Mapping[str, object]]) -> list[Re
         level = record.get("ipt_level")
         if not level:
             continue
-        numbers = [r.get("number") for r in record.get("registrations") or () if isinstance(r, Mapping)]
+        numbers = [
+            f"{r.get('register')} {r.get('number')}".strip()
+            for r in record.get("registrations") or ()
+            if isinstance(r, Mapping) and r.get("number")
+        ]
         entries.append(
             RegisterEntry(
                 name=str(record.get("name", "")),
-                registration_number=", ".join(n for n in numbers if n) or None,
+                registration_number=", ".join(numbers) or None,
                 status_text="Accredited",  # the IPT UK directory lists accredited members only
                 level=str(level),
                 location=record.get("town") or record.get("outcode"),
@@ -593,7 +668,8 @@ def overall_verdict(results: Sequence[RegisterResult]) -> Overall:
     ipt = by_register.get(IPT_UK)
     ipt_ok = ipt is not None and ipt.status in REGISTERED_STATUSES
     core = [r for r in results if r.register in CORE_REGISTERS]
-    core_ok = [r for r in core if r.status in REGISTERED_STATUSES]
+    listed = listed_registrations(ipt.registration_number) if ipt_ok else {}
+    core_ok = [r for r in core if r.status in REGISTERED_STATUSES and not _other_person(r, listed)]
     if ipt_ok and core_ok:
         level = f" ({ipt.level})" if ipt.level else ""
         regs = ", ".join(
@@ -606,7 +682,7 @@ def overall_verdict(results: Sequence[RegisterResult]) -> Overall:
         missing.append(f"IPT UK accreditation ({_why(ipt) if ipt else 'not checked'})")
         short.append("IPT UK accreditation")
     if not core_ok:
-        detail = "; ".join(f"{r.register}: {_why(r)}" for r in core) or "none checked"
+        detail = "; ".join(f"{r.register}: {_why(r, listed)}" for r in core) or "none checked"
         missing.append(f"a current core registration ({detail})")
         short.append("a current core registration (" + ", ".join(CORE_REGISTERS) + ")")
     return Overall(
@@ -614,7 +690,36 @@ def overall_verdict(results: Sequence[RegisterResult]) -> Overall:
     )
 
 
-def _why(result: RegisterResult) -> str:
+# The short codes registers go by in IPT UK listings and practitioner records.
+REGISTER_CODES = {HCPC: "HCPC", BACP: "BACP", UKCP: "UKCP", BABCP: "BABCP", NCPS: "NCPS"}
+_LISTED_RE = re.compile(r"\b(HCPC|BACP|UKCP|BABCP|NCPS)\b[\s:#-]*([A-Z]{0,3}\d[\d-]*)", re.IGNORECASE)
+
+
+def listed_registrations(text: str | None) -> dict[str, set[str]]:
+    """Registrations named in an IPT UK entry's text: 'HCPC PYL012345; BACP 300001' ->
+    {'HCPC': {'PYL012345'}, 'BACP': {'300001'}}. Numbers without a register name are left out."""
+    found: dict[str, set[str]] = {}
+    for code, number in _LISTED_RE.findall(text or ""):
+        found.setdefault(code.upper(), set()).add(number.upper())
+    return found
+
+
+def _other_person(result: RegisterResult, listed: Mapping[str, set[str]]) -> bool:
+    """The IPT UK entry names its own number on this register and the register's entry has another:
+    two people with one name, so this registration is not the IPT UK member's."""
+    numbers = listed.get(REGISTER_CODES.get(result.register, ""))
+    return bool(numbers and result.registration_number) and not any(
+        _same_register_number(result.registration_number, n) for n in numbers
+    )
+
+
+def _why(result: RegisterResult, listed: Mapping[str, set[str]] | None = None) -> str:
+    if listed and result.status in REGISTERED_STATUSES and _other_person(result, listed):
+        code = REGISTER_CODES[result.register]
+        return (
+            f"the entry found, {result.registration_number}, is not the {code} number IPT UK lists "
+            f"({', '.join(sorted(listed[code]))}): another person with the same name?"
+        )
     return {
         CURRENT: "current",
         CURRENT_WITH_CONDITIONS: "current with conditions",

@@ -34,8 +34,16 @@ def default_fetcher():
 
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    # A person is waiting: one retry and a 10 s timeout, not the refresh job's patience.
-    return Fetcher(cache_path=directory / HTTP_CACHE_FILE, cache_days=CACHE_DAYS, retries=1, timeout=10.0)
+    # A person is waiting: one retry, a 10 s timeout, and a register that asks us to come back in
+    # minutes (Retry-After) or drips its page for longer than 20 s is a failed check, not a wait.
+    return Fetcher(
+        cache_path=directory / HTTP_CACHE_FILE,
+        cache_days=CACHE_DAYS,
+        retries=1,
+        timeout=10.0,
+        max_retry_wait=10.0,
+        max_body_seconds=20.0,
+    )
 
 
 def _reason(error: Exception) -> str:
@@ -60,11 +68,12 @@ def hcpc_checker(fetch, *, url: str | None = None) -> Callable[[CheckQuery], Reg
 
         number = query.registration_number
         if number is None or number.kind != "hcpc":
+            given = "none was given" if number is None else f"{number.text} is not an HCPC number"
             return acc.manual_result(
                 acc.HCPC,
                 query,
                 registers.manual_link(acc.HCPC),
-                "HCPC is checked by registration number (like PYL012345) and none was given.",
+                f"HCPC is checked by registration number (like PYL012345) and {given}.",
             )
         base = url or hcpc.DETAIL_URL
         link = hcpc.detail_link(number)  # the real page, for a person to open
@@ -95,6 +104,10 @@ def bacp_checker(fetch, *, url: str | None = None) -> Callable[[CheckQuery], Reg
             link = bacp.search_link(text)
             try:
                 entries = bacp.search(fetch, text, url=base)
+            except bacp.IncompleteResults as error:
+                return acc.judge_incomplete_search(
+                    acc.BACP, query, error.entries, url=link, default_status_text=bacp.REGISTER_STATUS
+                )
             except (FetchError, ParseError) as error:
                 return acc.failed_result(acc.BACP, query, link, _reason(error), acc.METHOD_LIVE_NAME)
             result = acc.judge_name_search(
@@ -113,7 +126,8 @@ def bacp_checker(fetch, *, url: str | None = None) -> Callable[[CheckQuery], Reg
 def iptuk_checker(
     fetch, records: list[dict], *, url: str | None = None
 ) -> Callable[[CheckQuery], RegisterResult]:
-    """IPT UK's directory read live; when the site fails, the local copy (if any), else a link to
+    """IPT UK's directory read live; when the site fails, the local copy if it lists the person
+    (it may be partial, so its silence is no 'not found'), else a failed check with a link to
     search by hand."""
 
     def check(query: CheckQuery) -> RegisterResult:
@@ -125,13 +139,16 @@ def iptuk_checker(
         try:
             listings = iptuk.scrape(fetch, url=base)
         except (FetchError, ParseError) as error:
+            local = None
             if acc.ipt_entries_from_records(records):
                 local = acc.local_ipt_check(records, query, url=iptuk.DIRECTORY_URL)
-                return replace(
-                    local,
-                    note=f"{local.note} (IPT UK's site could not be read: "
-                    f"{_reason(error)}; answered from local data.)",
-                )
+                if local.status != acc.NOT_FOUND:
+                    return replace(
+                        local,
+                        note=f"{local.note} (IPT UK's site could not be read: "
+                        f"{_reason(error)}; answered from local data.)",
+                    )
+            searched = " The local data does not list them either." if local is not None else ""
             return acc.RegisterResult(
                 acc.IPT_UK,
                 acc.CHECK_FAILED,
@@ -139,10 +156,17 @@ def iptuk_checker(
                 query.checked_at,
                 acc.METHOD_LIVE_NAME,
                 note=f"IPT UK's Find a Therapist page could not be read ({_reason(error)}); this is "
-                "not a 'not found'. Search it by hand at the link.",
+                f"not a 'not found'.{searched} Search it by hand at the link.",
             )
         entries = [listing.to_entry(iptuk.DIRECTORY_URL) for listing in listings]
-        return acc.judge_name_search(acc.IPT_UK, query, entries, url=iptuk.DIRECTORY_URL)
+        result = acc.judge_name_search(acc.IPT_UK, query, entries, url=iptuk.DIRECTORY_URL)
+        if result.status == acc.NOT_FOUND:
+            result = replace(
+                result,
+                note=f"{result.note} IPT UK's Find a Therapist page lists only accredited members who "
+                "see clients privately and asked to be listed, so ask the therapist or IPT UK as well.",
+            )
+        return result
 
     return check
 

@@ -93,12 +93,19 @@ FUZZY_CANDIDATE_SCORE = 85.0  # below this, two names are not worth showing as a
 _TOKEN_RE = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
 
 
+# Letters that Unicode does not decompose into a base letter and an accent: without this table
+# "Łukasz", "Søren" or "Yıldız" would lose a letter and never match "Lukasz", "Soren", "Yildiz".
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h", "ŧ": "t"}
+)
+
+
 def fold(text: str) -> str:
-    """Lower case without accents: 'Jáne ÓBrien' -> 'jane obrien'. Apostrophes and hyphens are kept
-    for the tokeniser; every other punctuation mark becomes a space."""
+    """Lower case without accents: 'Jáne ÓBrien' -> 'jane obrien', 'Łukasz Søren' -> 'lukasz soren'.
+    Apostrophes and hyphens are kept for the tokeniser; every other punctuation mark becomes a space."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = plain.casefold().replace("’", "'").replace("‘", "'")
+    plain = plain.casefold().translate(_UNDECOMPOSED).replace("’", "'").replace("‘", "'")
     plain = re.sub(r"[‐‑‒–—]", "-", plain)
     return re.sub(r"[^a-z0-9'\- ]+", " ", plain)
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from finder import postcodes, store
+from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
 from finder.errors import FinderError, PostcodeError
 from finder.records import RECORD_KEYS, is_http_url
@@ -63,8 +63,25 @@ _NUMBER_KINDS = {
 }
 # IPT UK's accreditation levels: A to D, supervisor and trainer status, IPT-A for adolescents.
 IPT_LEVEL_RE = re.compile(r"\blevel\s*[a-d]\b|\bsupervisor\b|\btrainer\b|\bipt-a\b", re.IGNORECASE)
+# Therapies with similar names that are not IPT: Dynamic Interpersonal Therapy (DIT, psychodynamic)
+# and Interpersonal Counselling (IPC, a brief intervention IPT UK also trains). "Level B DIT
+# Practitioner" or "IPC Supervisor" is no IPT accreditation.
+NOT_IPT_RE = re.compile(r"\bdit\b|dynamic interpersonal|\bipc\b|interpersonal counsel", re.IGNORECASE)
+_NAMES_IPT_RE = re.compile(r"\bipt\b|\bipt-a\b|interpersonal psychotherapy", re.IGNORECASE)
+
+
+def ipt_part(level: str) -> str:
+    """The parts of an accreditation text that are about IPT: a part (between ; , / or |) that names
+    DIT or IPC and not IPT is dropped, so 'Level B IPT Practitioner; DIT Supervisor' gives 'Level B
+    IPT Practitioner' and 'Level B DIT Practitioner' gives ''."""
+    parts = re.split(r"[;,/|\n]", level)
+    return "; ".join(
+        p.strip() for p in parts if p.strip() and (not NOT_IPT_RE.search(p) or _NAMES_IPT_RE.search(p))
+    )
+
+
 EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()-]{6,18}[0-9]$")
+PHONE_RE = re.compile(r"^[+(]?[0-9][0-9 ()-]{6,18}[0-9]$")  # "(0113) 496 0000" as UK numbers are written
 MAX_TEXT = 200
 
 EMPTY_TABLE_HELP = (
@@ -203,9 +220,7 @@ def _iso_date(value: object) -> str:
 
 
 def _slug(text: str) -> str:
-    from finder.names import fold
-
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", names.fold(text)).strip("-")
 
 
 def record_id(name: str, registrations: Sequence[Mapping[str, str]], outcode: str) -> str:
@@ -221,8 +236,21 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
     """A validated practitioner record from loose fields (a CSV row, a scraped listing).
     Raises RecordError naming the first bad field."""
     name = _plain_text(fields.get("name"), "name", required=True)
+    try:
+        names.parse_name(name)
+    except ValueError:
+        raise RecordError(
+            "name", f"{_short(name)!r} has no name left once titles and letters are removed"
+        ) from None
     level = _plain_text(fields.get("ipt_level"), "ipt_level", required=True)
-    if not IPT_LEVEL_RE.search(level):
+    ipt = ipt_part(level)
+    if not IPT_LEVEL_RE.search(ipt):
+        if NOT_IPT_RE.search(level):
+            raise RecordError(
+                "ipt_level",
+                f"{_short(level)!r} is Dynamic Interpersonal Therapy (DIT) or Interpersonal "
+                "Counselling (IPC), not an IPT accreditation",
+            )
         raise RecordError(
             "ipt_level",
             f"{_short(level)!r} is not an IPT UK level (Level A to D, "
@@ -230,6 +258,8 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
         )
     registrations = normalise_registrations(fields.get("registrations") or "")
     town = _plain_text(fields.get("town"), "town", required=True)
+    if re.search(r"\d", town):
+        raise RecordError("town", f"{_short(town)!r}: give only the town, never a street address or postcode")
     outcode = _outcode(fields.get("outcode"))
     lat, lon, precision = locate(outcode)
     email = _plain_text(fields.get("email"), "email")
@@ -267,9 +297,9 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
         "works_online": works_online,
         "works_in_person": works_in_person,
         "ipt_level": level,
-        "ipt_supervisor": bool(re.search(r"\bsupervisor\b", level, re.IGNORECASE)),
-        "ipt_trainer": bool(re.search(r"\btrainer\b", level, re.IGNORECASE)),
-        "ipt_adolescents": bool(re.search(r"\bipt-a\b|adolescent", level, re.IGNORECASE)),
+        "ipt_supervisor": bool(re.search(r"\bsupervisor\b", ipt, re.IGNORECASE)),
+        "ipt_trainer": bool(re.search(r"\btrainer\b", ipt, re.IGNORECASE)),
+        "ipt_adolescents": bool(re.search(r"\bipt-a\b|adolescent", ipt, re.IGNORECASE)),
         "registrations": registrations,
         "town": town,
         "outcode": outcode,
@@ -335,10 +365,15 @@ def merge_duplicates(records: Sequence[dict]) -> tuple[list[dict], int]:
     return result, merged_rows
 
 
+_LOCATION_KEYS = frozenset({"lat", "lon", "location_precision"})
+
+
 def _merge(a: dict, b: dict) -> dict:
     newer, older = (b, a) if b["last_verified"] > a["last_verified"] else (a, b)
     out = dict(newer)
     for key, value in older.items():
+        if key in _LOCATION_KEYS:
+            continue  # the position belongs with the newer record's own outcode, even when unknown
         if out.get(key) in (None, "") and value not in (None, ""):
             out[key] = value
     regs = {(r["register"], r["number"]): r for r in [*a["registrations"], *b["registrations"]]}

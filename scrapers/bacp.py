@@ -90,8 +90,9 @@ def parse_results(html: str) -> list[RegisterEntry]:
         )
     if entries:
         return entries
-    if NO_RESULTS_RE.search(soup.get_text(" ")):
-        return []
+    total = total_results(html)
+    if NO_RESULTS_RE.search(soup.get_text(" ")) and not total:
+        return []  # a page that counts results but shows none we can read has changed, below
     raise ParseError(
         "the BACP Register search page has changed: no results with a name and a membership number, "
         "and no 'no results' message"
@@ -109,18 +110,37 @@ def search_link(query: str, url: str = SEARCH_URL) -> str:
     return f"{url}?{urlencode({'q': query})}"
 
 
+class IncompleteResults(ParseError):
+    """The search has more entries than were read (more than `max_pages` pages, or the site served
+    the same page again for `skip=`). `entries` holds what was read: it is not the whole answer, so
+    it can never show that someone is absent, nor that a name is unique."""
+
+    def __init__(self, entries: list[RegisterEntry], total: int | None):
+        more = f"{total} results" if total else "more results"
+        super().__init__(f"the BACP Register has {more} for this search; only {len(entries)} were read")
+        self.entries = entries
+        self.total = total
+
+
 def search(fetch, query: str, *, url: str = SEARCH_URL, max_pages: int = MAX_PAGES) -> list[RegisterEntry]:
     """Every entry for `query`, following `skip=` pages while they are full (FetchError and
-    ParseError propagate: a failed page never shortens the list silently)."""
+    ParseError propagate: a failed page never shortens the list silently). Raises
+    IncompleteResults when the results run past `max_pages` pages."""
     entries: list[RegisterEntry] = []
+    seen: set[str | None] = set()
+    total = None
     for page in range(max_pages):
         params = {"q": query} if page == 0 else {"q": query, "skip": str(page * PAGE_SIZE)}
         response = fetch(url, params=params)
         if response.status == 404:
             raise ParseError("the BACP Register search page is missing (HTTP 404): the site has changed")
         found = parse_results(response.text)
-        entries.extend(found)
-        total = total_results(response.text)
+        new = [e for e in found if e.registration_number not in seen]
+        if found and not new:
+            raise IncompleteResults(entries, total)  # `skip=` ignored: the same page came back
+        seen.update(e.registration_number for e in new)
+        entries.extend(new)
+        total = total_results(response.text) or total
         if len(found) < PAGE_SIZE or (total is not None and len(entries) >= total):
-            break
-    return entries
+            return entries
+    raise IncompleteResults(entries, total)

@@ -12,6 +12,7 @@ only ever looks numbers up.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from bs4 import BeautifulSoup
 
@@ -38,6 +39,17 @@ _LABELS = {
     "modality": "modality",
     "modalities": "modality",
     "domain": "modality",
+    # Fitness to practise outcomes, should HCPC show them in a row of their own rather than in the
+    # status (not observed live): they are read together with the status, never dropped.
+    "sanction": "sanction",
+    "sanctions": "sanction",
+    "annotation": "sanction",
+    "annotations": "sanction",
+    "restrictions": "sanction",
+    "conditions": "sanction",
+    "conditions of practice": "sanction",
+    "caution": "sanction",
+    "fitness to practise": "sanction",
 }
 
 
@@ -46,7 +58,7 @@ def detail_params(number: RegistrationNumber) -> dict[str, str]:
 
 
 def detail_link(number: RegistrationNumber, url: str = DETAIL_URL) -> str:
-    return f"{url}?query={number.text}&profession={number.prefix}"
+    return f"{url}?{urlencode(detail_params(number))}"
 
 
 def _label(text: str) -> str | None:
@@ -56,6 +68,17 @@ def _label(text: str) -> str | None:
 
 
 def _rows(soup: BeautifulSoup) -> dict[str, str]:
+    """Label/value pairs of the registrant: the first table or definition list that holds a Name
+    and a Status or Registration number row (so another table on the page, such as a cookie list
+    with its own "Name" column, is never read as the registrant), else every row on the page."""
+    for container in soup.find_all(["table", "dl"]):
+        fields = _fields(container)
+        if "name" in fields and ("status" in fields or "number" in fields):
+            return fields
+    return _fields(soup)
+
+
+def _fields(soup) -> dict[str, str]:
     """Label/value pairs from table rows (th or td label, td value) and definition lists."""
     fields: dict[str, str] = {}
     for row in soup.find_all("tr"):
@@ -88,6 +111,9 @@ def parse_detail(html: str, number: str) -> list[RegisterEntry]:
         status = fields.get("status")
         if status and period:
             status = f"{status} ({period})"
+        sanction = fields.get("sanction", "")
+        if status and sanction and sanction.strip(" .-").lower() not in ("", "none", "n/a", "no"):
+            status = f"{status}; {sanction}"
         return [
             RegisterEntry(
                 name=fields["name"],
@@ -97,8 +123,8 @@ def parse_detail(html: str, number: str) -> list[RegisterEntry]:
                 location=fields.get("location") or None,
             )
         ]
-    if NO_RESULTS_RE.search(text):
-        return []
+    if re.search(NO_RESULTS_RE.pattern + r"\W*" + re.escape(number), text, re.IGNORECASE):
+        return []  # only the sentence about this number: a leftover template is no answer
     raise ParseError(
         "HCPC's registration detail page has changed: it shows neither a registrant (Name, Status "
         "rows) nor 'No results returned'"

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from finder.accreditation import RegisterEntry
+from finder.accreditation import RegisterEntry, listed_registrations
 from finder.errors import ParseError
+from finder.practitioners import ipt_part
 
 DIRECTORY_URL = "https://www.iptuk.net/find-a-therapist.html"
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -85,18 +87,18 @@ class IptUkListing:
             town = re.sub(
                 r"\b" + re.escape(self.outcode) + r"(\s*[0-9][A-Z]{2})?\b", "", town, flags=re.IGNORECASE
             )
-        registrations = []
-        for register, number in re.findall(
-            r"\b(HCPC|BACP|UKCP|BABCP|NCPS)\b[\s:#-]*([A-Z]{0,3}\d[\d-]*)",
-            self.registrations or "",
-            flags=re.IGNORECASE,
-        ):
-            registrations.append(f"{register.upper()}:{number}")
+        registrations = [
+            f"{register}:{number}"
+            for register, numbers in listed_registrations(self.registrations).items()
+            for number in sorted(numbers)
+        ]
+        # "12 High Street, Leeds" -> "Leeds": a part with a number in it is a street address.
+        town = " ".join(" ".join(part for part in town.split(",") if not re.search(r"\d", part)).split())
         return {
             "name": self.name,
             "ipt_level": self.level,
             "registrations": "; ".join(registrations),
-            "town": " ".join(town.replace(",", " ").split()),
+            "town": town,
             "outcode": self.outcode or "",
             "works_in_person": self.works_in_person,
             "works_online": self.works_online,
@@ -158,6 +160,22 @@ def _flatten(soup: BeautifulSoup) -> list[str]:
     return lines
 
 
+_NOT_A_WEBSITE_RE = re.compile(
+    r"(^|\.)(iptuk\.net|hcpc-uk\.org|bacp\.co\.uk|psychotherapy\.org\.uk|babcp\.com"
+    r"|cbtregisteruk\.com|ncps\.com|search-ncps\.com)$"
+)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _after_scheme(link: str) -> str:
+    """'mailto:jane%40example.org?subject=Hello' -> 'jane@example.org'; 'tel:01632%20960001' ->
+    '01632 960001'."""
+    return unquote(link.split(":", 1)[1].split("?", 1)[0]).strip()
+
+
 def _links(value: str, scheme: str) -> list[str]:
     return [m for m in re.findall(r"<([^>]+)>", value) if m.startswith(scheme)]
 
@@ -169,22 +187,37 @@ def _plain(value: str) -> str:
 def _listing(name: str, lines: list[str]) -> IptUkListing | None:
     fields: dict[str, str] = {}
     extra: list[str] = []
+    repeated: list[str] = []
     for line in lines:
         m = _LABEL_RE.match(_plain(line) if "<" in line and ":" not in line.split("<")[0] else line)
         key = _LABELS.get(m[1].strip().lower()) if m else None
         if key and key not in fields:
             fields[key] = m[2].strip()
+        elif key == "level" and m[2].strip():
+            fields[key] += "; " + m[2].strip()  # "Accreditation: Level C ..." then "Accreditation: IPT-A"
+            repeated.append(key)
         else:
             extra.append(line)
+            if key:
+                repeated.append(key)
+    if "level" in repeated and {"location", "email", "phone"} & set(repeated):
+        # Two people's fields under one heading: their names were not set apart as headings, so
+        # the heading is a region's and no entry can be told from the next.
+        raise ParseError(
+            f"IPT UK's Find a Therapist page has changed: several therapists' details follow the "
+            f"one heading {name[:60]!r}, so they cannot be told apart"
+        )
     level = _plain(fields.get("level", ""))
-    if not level or not LEVEL_WORDS_RE.search(level):
-        return None
+    if not level or not LEVEL_WORDS_RE.search(ipt_part(level)):
+        return None  # no IPT level (or only DIT / IPC): a section heading, not an accredited therapist
     everything = " ".join(lines)
     emails = _links(everything, "mailto:")
     phones = _links(everything, "tel:")
-    sites = [u for u in _links(everything, "http") if "iptuk.net" not in u]
-    email = emails[0][len("mailto:") :] if emails else (_plain(fields.get("email", "")) or None)
-    phone = phones[0][len("tel:") :] if phones else (_plain(fields.get("phone", "")) or None)
+    # A website is the "Website:" line's link, else a link on an unlabelled line: never a link from
+    # another field (a register's page under "Core profession"), IPT UK's own or a register's site.
+    sites = [u for u in _links(" ".join(extra), "http") if not _NOT_A_WEBSITE_RE.search(_host(u))]
+    email = _after_scheme(emails[0]) if emails else (_plain(fields.get("email", "")) or None)
+    phone = _after_scheme(phones[0]) if phones else (_plain(fields.get("phone", "")) or None)
     website = (_links(fields.get("website", ""), "http") or sites or [None])[0]
     if website is None and fields.get("website", "").startswith(("http://", "https://")):
         website = _plain(fields["website"])

@@ -8,7 +8,7 @@ otherwise it is the register's search page and the note says what to type.
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from finder.accreditation import (
     BABCP,
@@ -19,25 +19,25 @@ from finder.accreditation import (
     UKCP,
     RegistrationNumber,
 )
+from scrapers import bacp, hcpc, iptuk
 
 SEARCH_PAGES = {
-    IPT_UK: "https://www.iptuk.net/find-a-therapist.html",
-    HCPC: "https://www.hcpc-uk.org/check-the-register/",
-    BACP: "https://www.bacp.co.uk/search/Register",
+    IPT_UK: iptuk.DIRECTORY_URL,
+    HCPC: hcpc.SEARCH_PAGE,
+    BACP: bacp.SEARCH_URL,
     UKCP: "https://www.psychotherapy.org.uk/find-a-therapist/",
     BABCP: "https://www.cbtregisteruk.com/",
     NCPS: "https://www.search-ncps.com/search/FindaTherapist",
 }
-HCPC_DETAIL = "https://www.hcpc-uk.org/check-the-register/professional-registration-detail/"
 
 
 def manual_link(register: str, name: str | None = None, number: RegistrationNumber | None = None) -> str:
     """The https page where a person can check `register` by hand, pre-filled where the register
     allows it."""
     if register == HCPC and number is not None and number.kind == "hcpc":
-        return f"{HCPC_DETAIL}?{urlencode({'query': number.text, 'profession': number.prefix})}"
+        return hcpc.detail_link(number)
     if register == BACP and name:
-        return f"{SEARCH_PAGES[BACP]}?{urlencode({'q': name})}"
+        return bacp.search_link(name)
     if register == NCPS and number is not None and number.kind == "ncps":
         return f"{SEARCH_PAGES[NCPS]}/{quote(number.text)}"
     return SEARCH_PAGES[register]

@@ -57,6 +57,11 @@ def test_bad_names_are_refused_with_one_line(bad):
     assert "\n" not in str(error.value)
 
 
+def test_a_name_in_another_script_is_asked_for_in_latin_letters():
+    with pytest.raises(FinderError, match="Latin letters"):
+        acc.validate_name("王 小明")
+
+
 @pytest.mark.parametrize("bad", ["XYZ123", "PYL", "PYL1234567", "12", "PYL-12-34", "<b>1</b>", "9" * 40])
 def test_malformed_registration_numbers_are_refused(bad):
     with pytest.raises(FinderError):
@@ -69,6 +74,14 @@ def test_registration_numbers_are_normalised():
     assert acc.parse_registration_number("300001").kind == "digits"
     assert acc.parse_registration_number("NCS14-01401").kind == "ncps"
     assert acc.parse_registration_number(None) is None
+
+
+@pytest.mark.parametrize(
+    "typed,text",
+    [("BACP 300001", "300001"), ("HCPC: PYL012345", "PYL012345"), ("NCPS no. NCS14-01401", "NCS14-01401")],
+)
+def test_a_register_name_typed_before_the_number_is_not_part_of_it(typed, text):
+    assert acc.parse_registration_number(typed).text == text
 
 
 # --- number lookups (HCPC) -------------------------------------------------------------------------
@@ -91,6 +104,17 @@ def test_number_registered_to_another_name_is_ambiguous_not_current():
     )
     assert result.status == acc.AMBIGUOUS
     assert result.candidates[0]["name"] == "Robert Brown"
+
+
+def test_an_answer_for_another_number_is_never_current():
+    result = acc.judge_number_lookup(
+        "HCPC", query(number="PYL012345"), [entry("Jane Smith-Jones", "PYL012346")], url="https://x.org/"
+    )
+    assert result.status == acc.AMBIGUOUS and "PYL012346" in result.note
+    same = acc.judge_number_lookup(
+        "HCPC", query(number="PYL12345"), [entry("Jane Smith-Jones", "PYL012345")], url="https://x.org/"
+    )
+    assert same.status == acc.CURRENT  # leading zeros are the same number
 
 
 def test_number_lookup_with_only_a_similar_name_is_never_current():
@@ -218,6 +242,31 @@ def test_without_local_ipt_data_the_answer_is_a_manual_check_not_not_found():
     assert result.status == acc.MANUAL_CHECK
 
 
+def test_a_number_picks_one_of_two_local_records_that_list_several_registrations():
+    other = {**RECORD, "name": "Jane Smith", "registrations": [{"register": "BACP", "number": "300002"}]}
+    mine = {
+        **RECORD,
+        "name": "Jane Smith",
+        "ipt_level": "Level C IPT Practitioner",
+        "registrations": [
+            {"register": "BACP", "number": "300001"},
+            {"register": "HCPC", "number": "PYL012345"},
+        ],
+    }
+    result = acc.local_ipt_check([other, mine], query("Jane Smith", "300001"), url="https://x.org/")
+    assert (result.status, result.level, result.confidence) == (
+        acc.CURRENT,
+        "Level C IPT Practitioner",
+        acc.CONFIDENCE_HIGH,
+    )
+
+
+def test_a_number_shown_with_its_register_name_confirms_the_entry():
+    entries = [entry("Jane Smith", "HCPC PYL012345"), entry("Jane Smith", "BACP 300002")]
+    result = acc.judge_name_search("IPT UK", query("Jane Smith", "PYL012345"), entries, url="https://x.org/")
+    assert (result.status, result.registration_number) == (acc.CURRENT, "HCPC PYL012345")
+
+
 def test_local_not_found_gives_the_date_of_our_copy():
     result = acc.local_ipt_check([RECORD], query("Robert Brown"), url="https://x.org/")
     assert result.status == acc.NOT_FOUND and "2026-11-01" in result.note
@@ -246,6 +295,24 @@ def test_ipt_uk_alone_is_not_accredited_and_says_what_is_missing():
     assert len(result.overall.missing) == 1
     assert "HCPC: lapsed or removed" in result.overall.missing[0]
     assert "BACP: the check failed" in result.overall.missing[0]
+
+
+def test_a_registration_of_another_person_with_the_same_name_does_not_make_an_accreditation():
+    ipt = fixed("IPT UK", acc.CURRENT, level="Level B", registration_number="BACP 300005")
+    other_jane = fixed("BACP", acc.CURRENT, registration_number="300002")
+    result = run([("IPT UK", ipt), ("BACP", other_jane)])
+    assert not result.overall.ipt_accredited
+    assert "300002" in result.overall.missing[0] and "300005" in result.overall.missing[0]
+    same_jane = fixed("BACP", acc.CURRENT, registration_number="300005")
+    assert run([("IPT UK", ipt), ("BACP", same_jane)]).overall.ipt_accredited
+    # A number IPT UK does not give for that register decides nothing.
+    hcpc = fixed("HCPC", acc.CURRENT, registration_number="PYL012345")
+    assert run([("IPT UK", ipt), ("HCPC", hcpc)]).overall.ipt_accredited
+
+
+def test_local_ipt_data_carries_each_registration_with_its_register():
+    [ipt_entry] = acc.ipt_entries_from_records([RECORD])
+    assert acc.listed_registrations(ipt_entry.registration_number) == {"HCPC": {"PYL012345"}}
 
 
 def test_core_registration_alone_is_not_accredited():
@@ -383,3 +450,22 @@ def test_cli_offline_gives_links_and_explains_empty_data(tmp_path):
     assert "IPT UK: check by hand" in done.stdout
     assert "import practitioners" in done.stdout
     assert "Not confirmed as IPT accredited" in done.stdout
+
+
+def test_text_output_never_passes_control_characters_from_a_register_page(monkeypatch, capsys):
+    from finder import live
+    from finder.cli import main
+
+    hostile = acc.RegisterEntry("Janet\x1b[2J Smith", "300004", "Registered\x1b]0;x\x07", None, "Leeds\x9b1m")
+
+    def fake_check(name, number=None, **_):
+        def bacp(q):
+            return acc.judge_name_search("BACP", q, [hostile], url="https://www.bacp.co.uk/search/Register")
+
+        return run([("BACP", bacp)], name=name)
+
+    monkeypatch.setattr(live, "check_therapist", fake_check)
+    assert main(["check", "Jane Smith"]) == 0
+    out = capsys.readouterr().out
+    assert "candidate: Janet" in out and "Leeds" in out
+    assert not any(ch in out for ch in "\x1b\x07\x9b")

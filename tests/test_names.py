@@ -10,6 +10,16 @@ def test_fold_removes_case_and_accents():
 
 
 @pytest.mark.parametrize(
+    "typed,listed",
+    [("Lukasz Nowak", "Łukasz Nowak"), ("Soren Odegaard", "Søren Ødegaard"), ("Yildiz Kaya", "Yıldız Kaya")],
+)
+def test_letters_without_a_decomposed_accent_still_match_their_plain_spelling(typed, listed):
+    # Unicode does not decompose ł, ø or dotless ı: folding must not drop them from the name.
+    assert compare(parse_name(typed), parse_name(listed)).exact
+    assert compare(parse_name(listed), parse_name(typed)).exact
+
+
+@pytest.mark.parametrize(
     "written",
     [
         "Dr Jane A. Smith-Jones MBACP",

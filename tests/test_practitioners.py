@@ -68,12 +68,16 @@ def test_duplicates_are_merged_by_registration_number(data_copy, tmp_path):
         (JANE.replace(",LS6,", ",ZZ9Z,"), "outcode"),
         (JANE.replace("https://example.org/jane", "javascript:alert(1)"), "website"),
         (JANE.replace("Level B IPT Practitioner", "Very good"), "ipt_level"),
+        (JANE.replace("Level B IPT Practitioner", "Level B DIT Practitioner"), "ipt_level"),  # not IPT
+        (JANE.replace("Level B IPT Practitioner", "IPC Supervisor"), "ipt_level"),
         (JANE.replace("HCPC:PYL012345", "HCPC:300001"), "registrations"),
         (JANE.replace("HCPC:PYL012345", "GMC:1234567"), "registrations"),
         (JANE.replace("2026-11-01", "01/11/2026"), "last_verified"),
         (JANE.replace("jane@example.org", "not-an-email"), "email"),
         (JANE.replace(",yes,yes,no,", ",maybe,yes,no,"), "works_in_person"),
         (JANE.replace("Jane Smith-Jones", "<b>Jane</b>"), "name"),
+        (JANE.replace("Jane Smith-Jones", "Dr MBACP"), "name"),  # no name at all
+        (JANE.replace(",Leeds,", ",12 Acacia Avenue Leeds,"), "town"),  # a street address
     ],
 )
 def test_bad_fields_are_named_with_their_row(data_copy, tmp_path, capsys, row, field):
@@ -107,7 +111,8 @@ def test_binary_file_is_refused(data_copy, tmp_path, capsys):
     path = tmp_path / "export.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
     assert main(["import", "practitioners", str(path)]) == 2
-    assert "not" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "export.csv is not UTF-8 text" in err and err.count("\n") == 1
 
 
 def test_publish_refuses_records_that_break_the_contract(data_copy):
@@ -142,3 +147,68 @@ def test_listings_without_registration_merge_by_name_and_outcode(data_copy, tmp_
     cli_import_practitioners(write(tmp_path, unregistered, unregistered, elsewhere))
     records = practitioners.load_practitioners()
     assert sorted(r["outcode"] for r in records) == ["LS6", "YO1"]
+
+
+def test_supervisor_status_in_another_therapy_is_not_an_ipt_supervisor():
+    fields = dict(zip(COLUMNS, JANE.split(","), strict=True))
+    record = practitioners.build_record(
+        {**fields, "ipt_level": "Level B IPT Practitioner; DIT Supervisor"},
+        locate=lambda _: (None, None, None),
+    )
+    assert record["ipt_level"] == "Level B IPT Practitioner; DIT Supervisor"  # as the register shows it
+    assert not record["ipt_supervisor"]
+
+
+@pytest.mark.parametrize("phone", ["(01632) 960001", "+44 (0)1632 960001", "01632 960001"])
+def test_phone_numbers_as_uk_sites_write_them_are_accepted(phone):
+    fields = dict(zip(COLUMNS, JANE.split(","), strict=True))
+    record = practitioners.build_record({**fields, "phone": phone}, locate=lambda _: (None, None, None))
+    assert record["phone"] == phone
+
+
+def test_an_ipt_uk_location_with_a_street_address_keeps_only_the_town():
+    from scrapers import iptuk
+
+    listing = iptuk.IptUkListing(
+        "Jane Smith-Jones",
+        "Level B IPT Practitioner",
+        "Flat 2, 12 Acacia Avenue, Leeds LS6 4AB",
+        "LS6",
+        works_online=True,
+    )
+    fields = listing.to_record_fields(last_verified="2026-11-20")
+    assert (fields["town"], fields["outcode"]) == ("Leeds", "LS6")
+
+
+def test_one_number_given_for_two_different_names_is_refused_not_merged(data_copy, tmp_path, capsys):
+    before = (data_copy / "practitioners.json").read_bytes()
+    other = JANE.replace("Jane Smith-Jones", "Robert Brown")  # same HCPC number, another person
+    code = main(["import", "practitioners", str(write(tmp_path, JANE, SAM, other))])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "rows 2 and 4, field registrations" in err and "Robert Brown" in err
+    assert (data_copy / "practitioners.json").read_bytes() == before
+
+
+def test_a_married_double_barrelled_name_with_the_same_number_still_merges(data_copy, tmp_path):
+    renamed = JANE_AGAIN.replace("Jane Smith-Jones", "Dr Jane Smith")
+    cli_import_practitioners(write(tmp_path, JANE, renamed))
+    assert len(practitioners.load_practitioners()) == 1
+
+
+def test_a_merged_record_is_never_placed_at_another_records_outcode():
+    fields = dict(zip(COLUMNS, JANE.split(","), strict=True))
+    leeds = practitioners.build_record(fields, locate=lambda _: (53.82, -1.58, "outcode"))
+    moved = practitioners.build_record(
+        {**fields, "town": "York", "outcode": "YO1", "last_verified": "2026-11-20"},
+        locate=lambda _: (None, None, None),  # an outcode without a known centre
+    )
+    [merged], _ = practitioners.merge_duplicates([leeds, moved])
+    assert (merged["town"], merged["outcode"]) == ("York", "YO1")
+    assert (merged["lat"], merged["lon"], merged["location_precision"]) == (None, None, None)
+
+
+def test_a_folder_given_as_the_csv_is_named_as_such(data_copy, tmp_path, capsys):
+    assert main(["import", "practitioners", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "not a file" in err and err.count("\n") == 1

@@ -146,7 +146,7 @@ def test_live_found_everywhere_is_ipt_accredited(local_server, fixtures):
 
 def test_live_not_found(local_server, fixtures):
     urls = serve(local_server, fixtures, hcpc_page="hcpc/not_found.html", bacp_page="bacp/not_found.html")
-    result = check(urls)
+    result = check(urls, number="PYL099999")  # the number hcpc/not_found.html answers about
     assert result.result_for(acc.HCPC).status == acc.NOT_FOUND
     assert result.result_for(acc.BACP).status == acc.NOT_FOUND
     assert "as of" in result.result_for(acc.BACP).note
@@ -240,3 +240,181 @@ def test_hyphenated_surname_is_searched_by_each_part(local_server, fixtures):
     bacp_result = result.result_for(acc.BACP)
     assert bacp_result.status == acc.CURRENT and bacp_result.registration_number == "300003"
     assert local_server.hits["/bacp"] == 3
+
+
+def _full_pages(fixtures, count):
+    """`count` distinct full pages of ten 'Alex Taylor' results, each claiming 999 results in all."""
+    page = read(fixtures, "bacp/page1.html").replace("of 13 results", "of 999 results")
+    pages = []
+    for n in range(count):
+        pages.append(
+            page.replace("Membership number: 3100", f"Membership number: 3{n + 2}00").replace(
+                ">3100", f">3{n + 2}00"
+            )
+        )
+    return pages
+
+
+def test_bacp_search_that_runs_past_the_pages_read_is_incomplete_not_a_short_list(fixtures):
+    pages = _full_pages(fixtures, bacp.MAX_PAGES)
+    fetch = StaticFetcher(
+        {
+            bacp.search_link("Alex Taylor") + ("" if n == 0 else f"&skip={n * bacp.PAGE_SIZE}"): pages[n]
+            for n in range(bacp.MAX_PAGES)
+        }
+    )
+    with pytest.raises(bacp.IncompleteResults) as error:
+        bacp.search(fetch, "Alex Taylor")
+    assert len(error.value.entries) == bacp.MAX_PAGES * bacp.PAGE_SIZE and error.value.total == 999
+
+
+def test_bacp_page_served_again_for_skip_is_incomplete_not_duplicates(fixtures):
+    fetch = StaticFetcher(
+        {
+            bacp.search_link("Alex Taylor"): read(fixtures, "bacp/page1.html"),
+            bacp.search_link("Alex Taylor") + "&skip=10": read(fixtures, "bacp/page1.html"),
+        }
+    )
+    with pytest.raises(bacp.IncompleteResults) as error:
+        bacp.search(fetch, "Alex Taylor")
+    assert len(error.value.entries) == 10  # no entry counted twice
+
+
+def test_live_bacp_with_more_results_than_read_is_never_not_found_or_current(local_server, fixtures):
+    urls = serve(local_server, fixtures, bacp_page=None)
+    local_server.route("/bacp", body=_full_pages(fixtures, 1)[0])  # every page: the same ten people
+    absent = check(urls, name="Jane Smith-Jones", number=None).result_for(acc.BACP)
+    assert absent.status == acc.AMBIGUOUS and "search by hand" in absent.note
+    one_of_many = check(urls, name="Alex Taylor", number=None).result_for(acc.BACP)
+    assert one_of_many.status == acc.AMBIGUOUS and len(one_of_many.candidates) == 10
+    # A membership number read among them still confirms that one person.
+    confirmed = check(urls, name="Alex Taylor", number="320003").result_for(acc.BACP)
+    assert (confirmed.status, confirmed.registration_number) == (acc.CURRENT, "320003")
+
+
+def test_iptuk_entries_for_dit_or_ipc_are_not_ipt_therapists():
+    page = (
+        "<html><body><h2>Find a Therapist</h2>"
+        "<div class='paragraph'><strong>Alex Dit</strong><br>Accreditation: Level B DIT Practitioner</div>"
+        "<div class='paragraph'><strong>Bo Ipc</strong><br>Accreditation: IPC Practitioner</div>"
+        "<div class='paragraph'><strong>Cy Ipt</strong><br>Accreditation: Level B IPT Practitioner</div>"
+        "</body></html>"
+    )
+    assert [listing.name for listing in iptuk.parse_directory(page)] == ["Cy Ipt"]
+
+
+def test_iptuk_website_is_never_a_register_link_and_contacts_lose_link_syntax():
+    page = (
+        "<html><body><h2>Find a Therapist</h2><div class='paragraph'><strong>Jane Smith-Jones</strong><br>"
+        "Accreditation: Level B IPT Practitioner<br>"
+        "Core profession: <a href='https://www.hcpc-uk.org/check-the-register/professional-registration-"
+        "detail/?query=PYL012345&amp;profession=PYL'>HCPC PYL012345</a><br>"
+        "Email: <a href='mailto:jane%40example.org?subject=IPT%20enquiry'>jane@example.org</a><br>"
+        "Tel: <a href='tel:01632%20960001'>01632 960001</a></div></body></html>"
+    )
+    [jane] = iptuk.parse_directory(page)
+    assert jane.website is None  # the HCPC link is her registration, not her website
+    assert (jane.email, jane.phone) == ("jane@example.org", "01632 960001")
+    own_site = page.replace("Tel:", "<a href='https://jane.example.org/'>jane.example.org</a><br>Tel:")
+    assert iptuk.parse_directory(own_site)[0].website == "https://jane.example.org/"
+
+
+def test_hcpc_another_table_with_a_name_column_is_not_the_registrant(fixtures):
+    cookies = (
+        "<table><tr><th>Name</th><th>Purpose</th></tr><tr><td>ASP.NET_SessionId</td><td>Session</td></tr>"
+        "<tr><th>Expiry</th><td>When the browser closes</td></tr></table>"
+    )
+    page = read(fixtures, "hcpc/found.html").replace("<main", cookies + "<main", 1)
+    [entry] = hcpc.parse_detail(page, "PYL012345")
+    assert (entry.name, entry.status_text) == ("Jane Smith-Jones", "Registered (01/07/2025 to 30/06/2027)")
+
+
+def test_live_ipt_uk_not_found_says_the_directory_lists_only_some_members(local_server, fixtures):
+    urls = serve(local_server, fixtures, bacp_page="bacp/not_found.html")
+    ipt = check(urls, name="Robert Brown", number=None).result_for(acc.IPT_UK)
+    assert ipt.status == acc.NOT_FOUND and ipt.url.startswith("https://")
+    assert "Not found on IPT UK as of" in ipt.note and "see clients privately" in ipt.note
+
+
+def test_live_ipt_uk_number_listed_for_another_name_is_ambiguous(local_server, fixtures):
+    urls = serve(local_server, fixtures, bacp_page="bacp/not_found.html")
+    ipt = check(urls, name="Robert Brown", number="PYL012345").result_for(acc.IPT_UK)
+    assert ipt.status == acc.AMBIGUOUS and ipt.name_on_register == "Jane Smith-Jones"
+
+
+def test_hcpc_manual_note_names_a_number_that_is_not_an_hcpc_number(local_server, fixtures):
+    result = check(serve(local_server, fixtures), number="300001")
+    hcpc_result = result.result_for(acc.HCPC)
+    assert hcpc_result.status == acc.MANUAL_CHECK and "300001 is not an HCPC number" in hcpc_result.note
+
+
+def test_live_checks_identify_the_project_wait_their_turn_and_cache_at_most_a_week(tmp_path, monkeypatch):
+    from finder import PROJECT_NAME
+
+    monkeypatch.setenv(live.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    fetcher = live.default_fetcher()
+    try:
+        assert PROJECT_NAME in fetcher.session.headers["User-Agent"]
+        assert fetcher.min_interval >= 1.0 and fetcher.respect_robots
+        assert fetcher.cache is not None and fetcher.cache.max_age <= 7 * 86400
+        assert (tmp_path / "cache" / live.HTTP_CACHE_FILE).exists()
+        # A person is waiting for the answer: no register may hold the check for minutes.
+        assert fetcher.timeout <= 10 and fetcher.max_retry_wait <= 10 and fetcher.max_body_seconds <= 20
+    finally:
+        fetcher.close()
+
+
+def test_bacp_page_that_counts_results_but_shows_none_readable_has_changed(fixtures):
+    page = read(fixtures, "bacp/page1.html").replace("Membership number", "Register number")
+    page = page.replace("</main>", "<div hidden><p>Sorry, your search returned no results.</p></div></main>")
+    with pytest.raises(ParseError):
+        bacp.parse_results(page)
+
+
+def test_hcpc_no_results_must_be_about_the_number_asked(fixtures):
+    page = read(fixtures, "hcpc/not_found.html")
+    assert hcpc.parse_detail(page, "PYL099999") == []
+    with pytest.raises(ParseError):
+        hcpc.parse_detail(page, "PYL012345")  # a stale or leftover message about another number
+
+
+def test_ipt_uk_site_failure_with_the_person_absent_from_local_data_is_check_failed(local_server, fixtures):
+    urls = serve(local_server, fixtures, ipt=None)
+    local_server.route("/ipt", status=503, body="down")
+    someone_else = {
+        "name": "Sam Okafor",
+        "ipt_level": "Level D IPT Supervisor and Trainer",
+        "registrations": [],
+        "source": "export.csv",
+        "last_verified": "2026-11-01",
+    }
+    ipt = check(urls, records=[someone_else]).result_for(acc.IPT_UK)
+    assert ipt.status == acc.CHECK_FAILED and "not a 'not found'" in ipt.note
+    assert ipt.url.startswith("https://")
+
+
+def test_iptuk_entries_whose_names_are_not_headings_are_a_changed_page_not_a_region_named_person(fixtures):
+    page = read(fixtures, "iptuk/directory.html")
+    # The names now share their line with other text, so only the region headings remain headings.
+    page = page.replace("</strong><br>Accreditation", "</strong> (private practice)<br>Accreditation")
+    with pytest.raises(ParseError, match="changed"):
+        iptuk.parse_directory(page)
+
+
+def test_hcpc_a_caution_or_suspension_in_its_own_row_is_read_with_the_status(fixtures):
+    found = read(fixtures, "hcpc/found.html")
+    row = "<tr><td>Location</td>"
+    caution = found.replace(row, "<tr><td>Sanctions</td><td>Caution order until 01/02/2027</td></tr>" + row)
+    [entry] = hcpc.parse_detail(caution, "PYL012345")
+    assert acc.status_from_text(entry.status_text) == acc.CURRENT_WITH_CONDITIONS
+    none = found.replace(row, "<tr><td>Sanctions</td><td>None</td></tr>" + row)
+    assert acc.status_from_text(hcpc.parse_detail(none, "PYL012345")[0].status_text) == acc.CURRENT
+
+
+def test_iptuk_an_entry_with_two_accreditation_lines_keeps_both(fixtures):
+    page = read(fixtures, "iptuk/directory.html").replace(
+        "Accreditation: Level C IPT Practitioner; IPT-A (adolescents)",
+        "Accreditation: Level C IPT Practitioner<br>Accreditation: IPT-A (adolescents)",
+    )
+    priya = next(entry for entry in iptuk.parse_directory(page) if entry.name == "Priya Shah")
+    assert priya.level == "Level C IPT Practitioner; IPT-A (adolescents)"

@@ -1,6 +1,7 @@
 """`python -m finder check NAME [--reg NUMBER] [--offline] [--json]`."""
 
 import json
+import unicodedata
 
 HELP = (
     "Check a named therapist: IPT UK accreditation plus a current core registration (HCPC, BACP live; "
@@ -38,17 +39,23 @@ def run(args) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
         return 0
     number = f" ({result.registration_number})" if result.registration_number else ""
-    print(f"{result.name}{number}, checked {result.checked_at}")
+    _print(f"{result.name}{number}, checked {result.checked_at}")
     for register in result.registers:
         level = f" [{register.level}]" if register.level else ""
         listed = f" as {register.name_on_register!r}" if register.name_on_register else ""
-        print(f"- {register.register}: {_LABELS[register.status]}{level}{listed}")
+        _print(f"- {register.register}: {_LABELS[register.status]}{level}{listed}")
         if register.note:
-            print(f"    {register.note}")
+            _print(f"    {register.note}")
         for candidate in register.candidates:
             where = f", {candidate['location']}" if candidate.get("location") else ""
             num = f" {candidate['registration_number']}" if candidate.get("registration_number") else ""
-            print(f"    candidate: {candidate['name']}{num}{where}")
-        print(f"    {register.url}")
-    print(result.overall.verdict)
+            _print(f"    candidate: {candidate['name']}{num}{where}")
+        _print(f"    {register.url}")
+    _print(result.overall.verdict)
     return 0
+
+
+def _print(line: str) -> None:
+    """Text read from register pages goes to a terminal: control characters (an escape sequence
+    could rewrite what is on screen) are shown as spaces."""
+    print("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in line))

@@ -42,7 +42,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     header that is not the template's."""
     path = Path(path)
     if not path.is_file():
-        raise FinderError(f"{path}: no such file")
+        raise FinderError(f"{path}: " + ("not a file" if path.exists() else "no such file"))
     if path.stat().st_size > MAX_BYTES:
         raise SourceFormatError(
             f"{path.name}: larger than {MAX_BYTES // 1_000_000} MB; is this the right file?"
@@ -101,12 +101,15 @@ def build_records(path: Path) -> tuple[list[dict], int]:
     """Validated, merged records from the CSV; raises FinderError naming row and field."""
     errors: list[str] = []
     records = []
+    lines = []
     name = Path(path).name
     for line, row in read_rows(path):
         try:
             records.append(practitioners.build_record(row))
+            lines.append(line)
         except practitioners.RecordError as error:
             errors.append(f"row {line}, field {error.field}: {error.detail}")
+    errors += _numbers_shared_by_different_names(zip(lines, records, strict=True))
     if errors:
         more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
         raise FinderError(
@@ -115,12 +118,35 @@ def build_records(path: Path) -> tuple[list[dict], int]:
     return practitioners.merge_duplicates(records)
 
 
+def _numbers_shared_by_different_names(rows) -> list[str]:
+    """Rows are merged by registration number, so a number given for two different names would
+    silently drop one of them: refuse it, naming both rows. Names that agree once titles, middle
+    names and one part of a double-barrelled surname are set aside are the same person."""
+    from finder import names
+
+    held: dict[tuple[str, str], tuple[int, dict]] = {}
+    errors = []
+    for line, record in rows:
+        for registration in record["registrations"]:
+            key = (registration["register"], registration["number"])
+            if key not in held:
+                held[key] = (line, record)
+                continue
+            first_line, first = held[key]
+            if not names.compare(names.parse_name(first["name"]), names.parse_name(record["name"])).exact:
+                errors.append(
+                    f"rows {first_line} and {line}, field registrations: {key[0]} {key[1]} is given for "
+                    f"both {first['name']!r} and {record['name']!r} (a number belongs to one person)"
+                )
+    return errors
+
+
 def cli_import_practitioners(path) -> list[str]:
     records, merged = build_records(Path(path))
     practitioners.publish_practitioners(records, {"source": Path(path).name, "imported_at": _today()})
     lines = [f"practitioners: {len(records)} record(s) imported from {Path(path).name}"]
     if merged:
-        lines.append(f"merged {merged} duplicate row(s) that share a registration number")
+        lines.append(f"merged {merged} duplicate row(s): same registration number, or same name and outcode")
     located = sum(1 for r in records if r["lat"] is not None)
     lines.append(f"located {located} of {len(records)} by outcode centre (never a home address)")
     return lines
