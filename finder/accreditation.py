@@ -644,7 +644,7 @@ def local_ipt_check(
             IPT_UK,
             query,
             url,
-            "No IPT UK directory data has been imported here (`python -m finder import practitioners`).",
+            "We don't hold a copy of the IPT UK directory yet: please search it at the link.",
         )
     result = judge_name_search(IPT_UK, query, entries, url=url, method=METHOD_LOCAL)
     if result.status == NOT_FOUND:
@@ -686,7 +686,10 @@ def overall_verdict(results: Sequence[RegisterResult]) -> Overall:
         missing.append(f"a current core registration ({detail})")
         short.append("a current core registration (" + ", ".join(CORE_REGISTERS) + ")")
     return Overall(
-        False, "Not confirmed as IPT accredited: missing " + " and ".join(short) + ".", tuple(missing)
+        # "could not confirm", not "missing": most often a register was simply not checked here.
+        False,
+        "Not confirmed as IPT accredited: we could not confirm " + " or ".join(short) + ".",
+        tuple(missing),
     )
 
 

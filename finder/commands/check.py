@@ -52,6 +52,11 @@ def run(args) -> int:
             _print(f"    candidate: {candidate['name']}{num}{where}")
         _print(f"    {register.url}")
     _print(result.overall.verdict)
+    from finder import practitioners
+
+    if not practitioners.load_practitioners():
+        # For whoever runs the finder: how the IPT UK part can be answered locally.
+        print(f"note: {practitioners.EMPTY_TABLE_HELP}")
     return 0
 
 
