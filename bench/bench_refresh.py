@@ -36,8 +36,9 @@ def one_run(server, cache: Path, today: str) -> dict:
     bytes_before = server.body_bytes_sent
     started = time.perf_counter()
     options = RefreshOptions(today=today)
-    (report,) = run_refresh([source], fetcher, options)
-    write_reports([report], options)
+    reports = run_refresh([source], fetcher, options)
+    write_reports(reports, options)
+    (report,) = reports
     elapsed = time.perf_counter() - started
     fetcher.close()
     stats = fetcher.stats()

@@ -7,6 +7,7 @@ records it just fetched with the ones in `data/` and writes `render_markdown()` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -198,10 +199,22 @@ def _show_change(change: FieldChange) -> tuple[str, str]:
 
 
 def _show(value: object) -> str:
+    """A value as a code span: nothing in it is read as HTML, a link or a table break."""
     if value is None or value == "":
         return "(none)"
     text = str(value).replace("|", "\\|").replace("\n", " ")
-    return f"`{text}`" if len(text) <= 200 else f"`{text[:197]}...`"
+    if len(text) > 200:
+        text = f"{text[:197]}..."
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence, pad = "`" * (longest + 1), " " if longest else ""  # a backtick inside stays inside
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _plain(value: object) -> str:
+    """Scraped text (names, reasons, notes) as plain Markdown text: CHANGES.md is read rendered
+    on GitHub, where raw HTML would render and [text](url) would be a live link."""
+    text = str(value).replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`\[\]|])", r"\\\1", text)
 
 
 @dataclass(frozen=True)
@@ -252,11 +265,11 @@ def render_markdown(run_date: str, reports: Sequence[SourceReport], *, dry_run: 
     """One run's section of data/CHANGES.md."""
     lines = [f"## Refresh {run_date}" + (" (dry run: nothing written)" if dry_run else ""), ""]
     for report in reports:
-        lines.append(f"- {report.line()}")
+        lines.append(f"- {_plain(report.line())}")
     for report in reports:
         changes = report.changes
         if report.status == "kept":
-            lines += ["", f"### {report.name}: previous data kept", "", f"Why: {report.reason}"]
+            lines += ["", f"### {report.name}: previous data kept", "", f"Why: {_plain(report.reason)}"]
             continue
         if not changes or not changes.has_changes:
             continue
@@ -297,11 +310,11 @@ def render_markdown(run_date: str, reports: Sequence[SourceReport], *, dry_run: 
         for title, items in (("Added", changes.added), ("Removed", changes.removed)):
             if items:
                 lines += ["", f"{title}:", ""]
-                lines += [f"- {record_id}: {name}" for record_id, name in items[:MAX_LISTED]]
+                lines += [f"- {_plain(record_id)}: {_plain(name)}" for record_id, name in items[:MAX_LISTED]]
                 if len(items) > MAX_LISTED:
                     lines.append(f"- ... and {len(items) - MAX_LISTED} more")
         for note in changes.notes:
-            lines += ["", note]
+            lines += ["", _plain(note)]
     return "\n".join(lines) + "\n"
 
 

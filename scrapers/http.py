@@ -8,29 +8,35 @@ INTERFACE (stable; other modules depend on it):
 - Response(url, status, text, headers, from_cache)
 - FetchError(url, reason) and its subclass RobotsDisallowed
 - Fetcher(user_agent=USER_AGENT, min_interval=1.0, timeout=15.0, retries=3, backoff=1.0,
-          cache_path=None, cache_days=7, respect_robots=True).get(url, params=None, headers=None)
+          cache_path=None, cache_days=7, respect_robots=True, max_retry_wait=120.0,
+          max_body_seconds=120.0, max_download_seconds=1800.0).get(url, params=None, headers=None)
   and Fetcher.__call__ = get; Fetcher.stats() -> dict of request counts.
 - StaticFetcher({url: text or (status, text)}) for tests.
 
 Politeness rules of the real `Fetcher` (the issue's "one shared HTTP layer"):
 - a User-Agent naming the project and its repository;
 - robots.txt honoured per host (RFC 9309: a robots.txt answering 4xx allows everything; one that
-  answers 5xx or cannot be reached means "do not crawl this host" for the rest of the run);
+  answers 5xx or 429 or cannot be reached means "do not crawl this host" for the rest of the run);
 - at most one request per `min_interval` seconds per host (or the robots.txt Crawl-delay, if longer);
-- a timeout on every request; retries with exponential backoff on 429, 5xx and network errors,
-  waiting what `Retry-After` asks (seconds or an HTTP date) unless that is longer than
-  `max_retry_wait`, in which case the page counts as failed for this run;
+- a timeout on every read, and a limit on the whole answer (`max_body_seconds` for a page,
+  `max_download_seconds` for a file) that is not retried; retries with exponential backoff on
+  429, 5xx and network errors, waiting what `Retry-After` asks (seconds or an HTTP date) unless
+  that is longer than `max_retry_wait`, in which case the page counts as failed for this run;
 - conditional requests: a page that came with an ETag or Last-Modified is stored in a small SQLite
   cache at `cache_path`, and asked for again with If-None-Match / If-Modified-Since, so an unchanged
   page is answered 304 and not downloaded again. Entries older than `cache_days` are dropped.
-  Every call still asks the server (a 304 *is* a re-check), so "last verified" stays honest;
-- only http(s) URLs, redirects included; a body shorter than its Content-Length raises FetchError;
+  Every call still asks the server (a 304 *is* a re-check), so "last verified" stays honest.
+  `download()` keeps a copy of each file beside the cache, so an unchanged statistics zip or
+  postcode release is not downloaded again either;
+- only http(s) URLs, redirects included; a redirect to another origin keeps only harmless request
+  headers (never an API key); a body shorter than its Content-Length raises FetchError;
   a 404 is returned as a Response (callers decide what a missing page means), other 4xx raise.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import sqlite3
 import threading
@@ -48,6 +54,9 @@ USER_AGENT = f"{PROJECT_NAME}/0.1 (+{PROJECT_URL}; finds NHS talking therapies a
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay longer than this is capped, not obeyed for hours
+# The caller's headers that may follow a redirect to another origin; the rest (an API key such as
+# the NHS Service Search `subscription-key`) stay with the site they were meant for.
+CROSS_ORIGIN_HEADERS = frozenset({"accept", "accept-language"})
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,26 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - now)
 
 
+def _write_file(path: Path, content: bytes) -> None:
+    """Write through a .part file and a rename, so a killed run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+def body_text(reply) -> str:
+    """The body as text: in the charset the server declares, else UTF-8 (what pages almost always
+    declare inside themselves; HTTP's ISO-8859-1 default would publish "SiobhÃ¡n" for "Siobhán"),
+    else Windows-1252, the usual older alternative."""
+    if "charset=" in reply.headers.get("Content-Type", "").lower():
+        return reply.text
+    try:
+        return reply.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return reply.content.decode("cp1252", errors="replace")
+
+
 class ConditionalCache:
     """ETag / Last-Modified store in SQLite: url -> validators and the last body received.
 
@@ -136,6 +165,7 @@ class ConditionalCache:
     def __init__(self, path: Path, max_age_days: float):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.max_age = max_age_days * 86400
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False)
@@ -213,6 +243,8 @@ class Fetcher:
         cache_days: int = 7,
         respect_robots: bool = True,
         max_retry_wait: float = 120.0,
+        max_body_seconds: float = 120.0,
+        max_download_seconds: float = 1800.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -227,6 +259,8 @@ class Fetcher:
         self.backoff = backoff
         self.respect_robots = respect_robots
         self.max_retry_wait = max_retry_wait
+        self.max_body_seconds = max_body_seconds
+        self.max_download_seconds = max_download_seconds
         self._sleep = sleep
         self._clock = clock
         self.cache = ConditionalCache(Path(cache_path), cache_days) if cache_path else None
@@ -265,23 +299,29 @@ class Fetcher:
     def download(self, url: str, destination: str | Path) -> Download:
         """Save a (binary) file such as a statistics zip to `destination`, politely.
 
-        When `destination` already holds the previous download and the server confirms it is
-        unchanged (304), the file is left as it is and `not_modified` is True."""
+        When `destination` already holds the previous download, or the fetcher kept a copy of it
+        beside its cache (the refresh downloads into a new staging directory each run), and the
+        server confirms it is unchanged (304), no body is downloaded: `destination` is left as it is
+        or filled from the copy, and `not_modified` is True."""
         destination = Path(destination)
         if not is_http_url(url):
             raise FetchError(url, "only http(s) URLs are fetched")
         headers: dict[str, str] = {}
-        cached = self.cache.get(url) if self.cache is not None and destination.exists() else None
+        kept = self._kept_copy(url)
+        have = destination if destination.exists() else (kept if kept is not None and kept.exists() else None)
+        cached = self.cache.get(url) if self.cache is not None and have is not None else None
         if cached:
             if cached["etag"]:
                 headers["If-None-Match"] = cached["etag"]
             if cached["last_modified"]:
                 headers["If-Modified-Since"] = cached["last_modified"]
         try:
-            final_url, reply = self._follow(url, headers)
+            final_url, reply = self._follow(url, headers, self.max_download_seconds)
             if reply.status_code == 304 and cached:
                 self._count("not_modified")
                 self.cache.touch(url)
+                if have != destination:
+                    _write_file(destination, have.read_bytes())
                 return Download(destination, True, destination.stat().st_size)
             if reply.status_code != 200:
                 raise FetchError(final_url, f"HTTP {reply.status_code}")
@@ -289,15 +329,21 @@ class Fetcher:
         except FetchError:
             self._count("failures")
             raise
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(destination.name + ".part")
-        partial.write_bytes(body)
-        partial.replace(destination)
+        _write_file(destination, body)
         self._count("downloads")
         self._count("bytes", len(body))
-        if self.cache is not None:
+        if self.cache is not None and kept is not None:
+            validators = {k.lower() for k in reply.headers} & {"etag", "last-modified"}
+            if validators:
+                _write_file(kept, body)  # before the validators: they must never describe an older copy
             self.cache.put(url, Response(url, 200, "", dict(reply.headers)))
         return Download(destination, False, len(body))
+
+    def _kept_copy(self, url: str) -> Path | None:
+        """Where the fetcher keeps its copy of a downloaded file, beside the cache (None: no cache)."""
+        if self.cache is None:
+            return None
+        return self.cache.path.parent / "downloads" / hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
 
     def stats(self) -> dict:
         with self._lock:
@@ -334,23 +380,25 @@ class Fetcher:
         body = self._check_complete(url, reply)
         self._count("downloads")
         self._count("bytes", len(body))
-        response = Response(reply.url or url, status, reply.text, dict(reply.headers))
+        response = Response(reply.url or url, status, body_text(reply), dict(reply.headers))
         if status == 200 and self.cache is not None:
             self.cache.put(requested, response)
         return response
 
-    def _follow(self, url: str, headers: dict):
+    def _follow(self, url: str, headers: dict, max_seconds: float | None = None):
         """GET with redirects followed by hand, so every hop is checked: http(s) only, robots.txt,
         and the per-host rate limit. Returns the final URL and reply."""
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
             if self.respect_robots:
                 self._check_robots(url)
-            reply = self._request_with_retries(url, headers)
+            reply = self._request_with_retries(url, headers, max_seconds or self.max_body_seconds)
             if reply.status_code in (301, 302, 303, 307, 308) and reply.headers.get("Location"):
                 target = urljoin(url, reply.headers["Location"])
                 if not is_http_url(target):
                     raise FetchError(url, f"redirected to a non-http(s) URL {target[:80]!r}")
+                if urlsplit(target)[:2] != urlsplit(url)[:2]:
+                    headers = {k: v for k, v in headers.items() if k.lower() in CROSS_ORIGIN_HEADERS}
                 url = target
                 headers.pop("If-None-Match", None)  # validators belong to the first URL
                 headers.pop("If-Modified-Since", None)
@@ -372,7 +420,36 @@ class Fetcher:
             raise FetchError(url, f"truncated body: {len(body)} of {expected} bytes")
         return body
 
-    def _request_with_retries(self, url: str, headers: dict):
+    @staticmethod
+    def _read_body(url: str, reply, max_seconds: float) -> None:
+        """Read the whole body within `max_seconds`. The timeout bounds each read, not the answer:
+        a server sending a byte now and then would hold the refresh for hours. A watchdog shuts
+        the answer down (urllib3's shutdown() is made to interrupt a read in another thread)."""
+        shutdown = getattr(reply.raw, "shutdown", None)
+        if shutdown is None:  # urllib3 older than 2.3: the per-read timeout is all there is
+            _ = reply.content
+            return
+        stopped = threading.Event()
+
+        def stop() -> None:
+            stopped.set()
+            shutdown()
+
+        watchdog = threading.Timer(max_seconds, stop)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            _ = reply.content
+        except Exception:
+            if not stopped.is_set():
+                raise
+        finally:
+            watchdog.cancel()
+        if stopped.is_set():
+            reply.close()
+            raise FetchError(url, f"answer still arriving after {max_seconds:g} s; not waiting any longer")
+
+    def _request_with_retries(self, url: str, headers: dict, max_seconds: float):
         import requests
 
         host = urlsplit(url).netloc
@@ -381,8 +458,11 @@ class Fetcher:
             wait = self.backoff * (2**attempt)
             try:
                 self._count("requests")
-                reply = self.session.get(url, headers=headers, timeout=self.timeout, allow_redirects=False)
-                _ = reply.content  # read the body now so a truncated one fails inside the retry loop
+                reply = self.session.get(
+                    url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
+                )
+                # Read the body now, so a truncated one fails inside the retry loop.
+                self._read_body(url, reply, max_seconds)
             except requests.Timeout:
                 problem = f"no answer within {self.timeout:g} s"
             except requests.exceptions.ChunkedEncodingError:
@@ -444,18 +524,21 @@ class Fetcher:
         self._count("requests")
         self._count("robots_requests")
         try:
-            reply = self.session.get(robots_url, timeout=self.timeout)
-        except requests.RequestException as error:
+            reply = self.session.get(robots_url, timeout=self.timeout, stream=True)
+            self._read_body(robots_url, reply, self.max_body_seconds)
+        except (requests.RequestException, FetchError) as error:
             return (
                 f"robots.txt could not be fetched ({type(error).__name__}); not crawling this host this run"
             )
         parser = RobotFileParser(robots_url)
-        if reply.status_code >= 500:
+        if reply.status_code >= 500 or reply.status_code == 429:
+            # A host that is down or asks us to slow down is not crawled (RFC 9309 2.3.1.4; a 429
+            # is the server saying "too many requests", never "no rules").
             return f"robots.txt answered HTTP {reply.status_code}; not crawling this host this run"
         if reply.status_code >= 400:
             parser.parse([])  # RFC 9309: an unavailable (4xx) robots.txt allows everything
             return parser
-        parser.parse(reply.text.splitlines())
+        parser.parse(body_text(reply).splitlines())
         delay = parser.crawl_delay(self.user_agent)
         if delay:
             with self._lock:

@@ -250,9 +250,16 @@ def why_failed(error: BaseException) -> str:
 
 
 def refresh_source(
-    source: Source, fetch: Fetch, options: RefreshOptions, on_request: Callable[[], None] | None = None
+    source: Source,
+    fetch: Fetch,
+    options: RefreshOptions,
+    on_request: Callable[[], None] | None = None,
+    report_files: Callable[[SourceReport], Mapping[str, bytes]] | None = None,
 ) -> SourceReport:
-    """Run one source end to end; never raises for a source-level problem."""
+    """Run one source end to end; never raises for a source-level problem.
+
+    `report_files(report)` gives the change-report files to publish together with the source's
+    data, so a run that stops later can never leave a published change unreported."""
     skip = source.skip_reason()
     if skip:
         return SourceReport(source.name, "skipped", skip)
@@ -266,6 +273,8 @@ def refresh_source(
     except (FinderError, ValueError, OSError) as error:
         # Unreadable current data: refresh anyway (the new data replaces it), but say so.
         old, note = None, f"current data unreadable ({error}); "
+    except Exception as error:  # a bug: without the held records nothing can be compared
+        return kept(why_failed(error))
     else:
         note = ""
     try:
@@ -275,10 +284,10 @@ def refresh_source(
     if not source.size(new):
         before = source.size(old) if old else 0
         return kept(f"empty result (0 records); the previous {before} records are kept")
-    if new.rechecked_ids is not None:
-        records = carry_last_verified(old.records if old else None, new.records, new.rechecked_ids)
-        new = replace(new, records=tuple(records))
     try:
+        if new.rechecked_ids is not None:
+            records = carry_last_verified(old.records if old else None, new.records, new.rechecked_ids)
+            new = replace(new, records=tuple(records))
         source.validate(new)
         changes = source.compare(old, new)
     except Exception as error:
@@ -296,12 +305,16 @@ def refresh_source(
         return SourceReport(source.name, "unchanged", note.rstrip("; "), changes, counting.counts)
     if options.dry_run:
         return SourceReport(source.name, "dry-run", note.rstrip("; "), changes, counting.counts)
+    reason = note + ("" if changes.has_changes else f"{changes.reverified} re-checked, no fact changed")
+    report = SourceReport(source.name, "updated", reason.rstrip("; "), changes, counting.counts)
     try:
-        publish_files(new.files if new.files is not None else source.files(new), source.check_written)
+        files = dict(new.files if new.files is not None else source.files(new))
+        if report_files is not None:
+            files.update(report_files(report))
+        publish_files(files, source.check_written)
     except Exception as error:
         return kept(f"publish failed, nothing replaced: {why_failed(error)}", changes)
-    reason = note + ("" if changes.has_changes else f"{changes.reverified} re-checked, no fact changed")
-    return SourceReport(source.name, "updated", reason.rstrip("; "), changes, counting.counts)
+    return report
 
 
 def publish_files(files: Mapping[str, bytes], check: Callable[[Mapping[str, Path]], None]) -> None:
@@ -315,17 +328,36 @@ def publish_files(files: Mapping[str, bytes], check: Callable[[Mapping[str, Path
     store.publish(dict(files), validate=validate)
 
 
+class RunReports(list):
+    """run_refresh's reports, one per source, with data/CHANGES.md as the run found it: each
+    publish rewrites this run's section on top of that text (see `report_files`)."""
+
+    changes_before: str | None = None
+
+
+def _changes_text() -> str | None:
+    path = store.data_dir() / CHANGES_FILE
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
 def run_refresh(
     sources: Sequence[Source],
     fetch: Fetch,
     options: RefreshOptions,
     progress: Callable[[str], Callable[[], None] | None] | None = None,
-) -> list[SourceReport]:
-    """Refresh each source on its own, in order. `progress(name)` may return a per-request tick."""
-    reports = []
+) -> RunReports:
+    """Refresh each source on its own, in order. `progress(name)` may return a per-request tick.
+
+    Each source that publishes writes the change report so far along with its data."""
+    reports = RunReports()
+    reports.changes_before = _changes_text()
+
+    def with_report(report: SourceReport) -> dict[str, bytes]:
+        return report_files([*reports, report], options, reports.changes_before)
+
     for source in sources:
         tick = progress(source.name) if progress else None
-        reports.append(refresh_source(source, fetch, options, tick))
+        reports.append(refresh_source(source, fetch, options, tick, with_report))
     return reports
 
 
@@ -333,20 +365,27 @@ def exit_code(reports: Iterable[SourceReport]) -> int:
     return 1 if any(r.status == "kept" for r in reports) else 0
 
 
-def write_reports(reports: Sequence[SourceReport], options: RefreshOptions) -> bool:
-    """Add this run to data/CHANGES.md and write data/refresh-report.json, atomically together.
-
-    Only when some source published something: a run that changed nothing leaves data/ untouched,
-    so the scheduled job has nothing to commit."""
-    if options.dry_run or not any(r.status == "updated" for r in reports):
-        return False
-    existing_path = store.data_dir() / CHANGES_FILE
-    existing = existing_path.read_text(encoding="utf-8") if existing_path.exists() else None
-    files = {
-        CHANGES_FILE: prepend_run(existing, render_markdown(options.today, reports)).encode("utf-8"),
+def report_files(
+    reports: Sequence[SourceReport], options: RefreshOptions, changes_before: str | None
+) -> dict[str, bytes]:
+    """data/CHANGES.md with this run's section on top of `changes_before`, and refresh-report.json."""
+    return {
+        CHANGES_FILE: prepend_run(changes_before, render_markdown(options.today, reports)).encode("utf-8"),
         REPORT_FILE: store.json_bytes(report_json(reports, options)),
     }
-    publish_files(files, lambda temps: None)
+
+
+def write_reports(reports: Sequence[SourceReport], options: RefreshOptions) -> bool:
+    """Write the whole run (kept and skipped sources included) to data/CHANGES.md and
+    data/refresh-report.json, atomically together.
+
+    Only when some source published something: a run that changed nothing leaves data/ untouched,
+    so the scheduled job has nothing to commit. Pass the list run_refresh returned: its sources
+    already wrote this run's section, which is replaced here, not added twice."""
+    if options.dry_run or not any(r.status == "updated" for r in reports):
+        return False
+    before = reports.changes_before if isinstance(reports, RunReports) else _changes_text()
+    publish_files(report_files(reports, options, before), lambda temps: None)
     return True
 
 
@@ -492,6 +531,10 @@ class StagedNhsSource(RecordFileSource):
 
     file_name = SERVICES_FILE
     requires = "nhs_providers.json"
+    # Only the ODS source re-checks what a service's `last_verified` dates (its organisation's
+    # status and headquarters). The importers date every re-derived service with the providers
+    # table's import day, so the other NHS sources put back the published dates.
+    rechecks_ods_facts = False
 
     def skip_reason(self) -> str | None:
         if self.requires and not (store.data_dir() / self.requires).exists():
@@ -511,6 +554,8 @@ class StagedNhsSource(RecordFileSource):
             stage = Path(tmp)
             _copy_into(stage, NHS_TABLES)
             notes = self.stage(fetch, today, stage)
+            if not self.rechecks_ods_facts:
+                _keep_location_dates(stage, rechecked=set())
             records = _records_of(stage / SERVICES_FILE)
             files = _changed_files(stage, NHS_TABLES)
         manifest = json.loads(files["manifest.json"]) if "manifest.json" in files else {}
@@ -584,6 +629,7 @@ class OdsSource(StagedNhsSource):
 
     name = "ods"
     description = "NHS Organisation Data Service (ORD API): status, dates, headquarters postcode"
+    rechecks_ods_facts = True
 
     def stage(self, fetch, today, stage):
         from finder.imports.nhs import import_providers
@@ -635,15 +681,21 @@ def _keep_location_dates(stage: Path, rechecked: set[str]) -> None:
 
     previous = {r["id"]: r for r in _records_of(store.data_dir() / SERVICES_FILE)}
     records = _records_of(stage / SERVICES_FILE)
+    moved = False
     for record in records:
         old = previous.get(record["id"])
         if old is None or record["id"] in rechecked:
             continue
-        record["last_verified"] = old["last_verified"]
+        dates = [(record, old)]
         old_location = (old.get("provenance") or {}).get("location")
         if old_location and "location" in (record.get("provenance") or {}):
-            record["provenance"]["location"]["last_verified"] = old_location.get("last_verified")
-    (stage / SERVICES_FILE).write_bytes(store.json_bytes(services_document(records)))
+            dates.append((record["provenance"]["location"], old_location))
+        for new_holder, old_holder in dates:
+            if new_holder.get("last_verified") != old_holder.get("last_verified"):
+                new_holder["last_verified"] = old_holder.get("last_verified")
+                moved = True
+    if moved:
+        (stage / SERVICES_FILE).write_bytes(store.json_bytes(services_document(records)))
 
 
 class ServiceSitesSource(StagedNhsSource):
@@ -789,26 +841,37 @@ class NhsDirectorySource(StagedNhsSource):
 
     @staticmethod
     def _match(listing, providers, links_by_code) -> str | None:
+        """The active provider a listing belongs to: by ODS code, else by a website host or a name
+        that only one provider has. Several services of one trust share a site (e.g.
+        talkingtherapies.cnwl.nhs.uk), so a shared host is settled by the name or not at all:
+        a listing that cannot be told apart is attributed to no one."""
         codes = {p["org_code"] for p in providers if p.get("status") == "Active"}
         code = getattr(listing, "code", None)
         if code in codes:
             return code
         host = _host(listing.website)
         key = _name_key(listing.name)
-        for row in links_by_code.values():
-            if row["org_code"] in codes and host and _host(row.get("website")) == host:
-                return row["org_code"]
-        for row in links_by_code.values():
-            if (
-                row["org_code"] in codes
-                and key
-                and key in (_name_key(row.get("service_name")), _name_key(row.get("org_name")))
-            ):
-                return row["org_code"]
-        for provider in providers:
-            if provider["org_code"] in codes and key and key == _name_key(provider.get("org_name")):
-                return provider["org_code"]
-        return None
+        by_host = {
+            row["org_code"]
+            for row in links_by_code.values()
+            if row["org_code"] in codes and host and _host(row.get("website")) == host
+        }
+        if len(by_host) == 1:
+            return by_host.pop()
+        by_name = {
+            row["org_code"]
+            for row in links_by_code.values()
+            if row["org_code"] in codes
+            and key
+            and key in (_name_key(row.get("service_name")), _name_key(row.get("org_name")))
+        } | {
+            p["org_code"]
+            for p in providers
+            if p["org_code"] in codes and key and key == _name_key(p.get("org_name"))
+        }
+        if by_host:
+            by_name &= by_host
+        return by_name.pop() if len(by_name) == 1 else None
 
 
 ANNUAL_REPORTS_URL = (

@@ -5,6 +5,7 @@
         server.route("/slow", body="...", delay=2.0)
         server.route("/flaky", responses=[(500, "oops"), (200, "ok")])
         server.route("/limited", status=429, headers={"Retry-After": "1"})
+        server.route("/drip", body="...", trickle=0.5)  # one byte every half second
         fetch(server.url("/page"))
         server.hits["/page"]  # requests received per path
         server.body_bytes_by_path["/page"]  # response body bytes sent per path
@@ -16,12 +17,22 @@ a `last_modified` date and the client sends it back in If-Modified-Since.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client gave up on a slow answer (the timeout tests): expected, not news
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -35,6 +46,7 @@ class Route:
     last_modified: str | None = None  # an HTTP date; If-Modified-Since equal to it is answered 304
     content_type: str = "text/html; charset=utf-8"
     truncate_to: int | None = None  # send a Content-Length larger than the body, then close
+    trickle: float = 0.0  # seconds between the body's bytes: a server that never quite stops sending
 
 
 class LocalServer:
@@ -102,14 +114,20 @@ class LocalServer:
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                if data:
+                route = server.routes.get(self._route_path)
+                if data and route is not None and route.trickle:
+                    for index in range(len(data)):
+                        self.wfile.write(data[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(route.trickle)
+                elif data:
                     self.wfile.write(data)
+                if data:
                     with server._lock:
                         server.body_bytes_sent += len(data)
                         server.body_bytes_by_path[self._route_path] += len(data)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -12,6 +12,7 @@ from scrapers.http import Fetcher
 from scrapers.refresh import (
     CHANGES_FILE,
     REPORT_FILE,
+    Candidate,
     RefreshOptions,
     Source,
     exit_code,
@@ -31,7 +32,7 @@ def make_fetcher(tmp_path, **kwargs):
         "min_interval": 0.0,
         "retries": 1,
         "backoff": 0.01,
-        "timeout": 0.5,
+        "timeout": 2.0,  # every local page must answer within it, even on a loaded 2-core machine
         "max_retry_wait": 5,
         "cache_path": tmp_path / "cache" / "http.sqlite",
     }
@@ -149,7 +150,7 @@ FAULTS = {
         {"status": 429, "body": "", "headers": {"Retry-After": "3600"}},
         "retry after 3600 s",
     ),
-    "slower than the timeout": ({"delay": 1.2}, "no answer within 0.5 s"),
+    "slower than the timeout": ({"delay": 5.0}, "no answer within 2 s"),
     "truncated HTML": ({"truncate_to": 60}, "truncated"),
     "changed layout": (
         {"body": "<html><body><div class='cards'><a href='/other/clinic-001'>One</a></div></body></html>"},
@@ -265,12 +266,91 @@ class BrokenSource(Source):
         return {}["a bug"]
 
 
+class IdlessSource(Source):
+    """A source with a bug: a record without its stable id, with only some records re-checked."""
+
+    name = "idless"
+
+    def current(self):
+        return None
+
+    def fetch(self, fetch, today):
+        return Candidate(({"name": "Test Clinic 900"},), rechecked_ids=frozenset())
+
+
+class UnreadableHeldSource(Source):
+    """A source with a bug in reading what data/ holds."""
+
+    name = "unreadable"
+
+    def current(self):
+        return None + 1
+
+    def fetch(self, fetch, today):
+        raise AssertionError("never reached: what is held could not be read")
+
+
+def test_a_bug_before_or_after_fetching_fails_its_source_only(data_copy, local_server, tmp_path):
+    clinic_site.serve(local_server, [clinic(1)])
+    sources = [IdlessSource(), UnreadableHeldSource(), ClinicSource(local_server.url(""))]
+    reports, _ = refresh(sources, tmp_path, DAY1)
+    assert reports["idless"].status == "kept" and "KeyError" in reports["idless"].reason
+    assert reports["unreadable"].status == "kept" and "TypeError" in reports["unreadable"].reason
+    assert reports["clinics"].status == "updated"
+
+
 def test_a_bug_in_one_source_does_not_stop_the_others(data_copy, local_server, tmp_path):
     clinic_site.serve(local_server, [clinic(1)])
     reports, _ = refresh([BrokenSource(), ClinicSource(local_server.url(""))], tmp_path, DAY1)
     assert reports["broken"].status == "kept"
     assert reports["broken"].reason == "unexpected error KeyError: 'a bug'"
     assert reports["clinics"].status == "updated"
+
+
+class StoppedHere(Source):
+    """The run ends here, as when the machine is shut down or `systemctl stop` kills the job."""
+
+    name = "stopped"
+
+    def current(self):
+        return None
+
+    def fetch(self, fetch, today):
+        raise KeyboardInterrupt
+
+
+def test_a_run_stopped_after_a_source_published_still_reports_its_changes(data_copy, local_server, tmp_path):
+    clinics = [clinic(n) for n in range(1, 4)]
+    clinic_site.serve(local_server, clinics)
+    refresh([ClinicSource(local_server.url(""))], tmp_path, DAY1)
+    clinics[0] = {**clinics[0], "phone": "020 7946 0500"}
+    clinic_site.serve(local_server, clinics)
+
+    with pytest.raises(KeyboardInterrupt):
+        refresh([ClinicSource(local_server.url("")), StoppedHere()], tmp_path, DAY2)
+
+    # The new phone number is published, so the next run will see no difference: the change
+    # report must have been written with it, or nobody would ever be told the number changed.
+    assert records(data_copy)["clinic-001"]["phone"] == "020 7946 0500"
+    text = (data_copy / CHANGES_FILE).read_text()
+    assert "| clinic-001 | `Test Clinic 001` | phone | `020 7946 0001` | `020 7946 0500` |" in text
+    assert json.loads((data_copy / REPORT_FILE).read_text())["sources"][0]["status"] == "updated"
+
+    # A run that completes writes its section once, whatever its sources published on the way.
+    clinics[1] = {**clinics[1], "phone": "020 7946 0501"}
+    clinic_site.serve(local_server, clinics)
+    clinic_site.serve(local_server, [clinic(101)], prefix="/other")
+    other = ClinicSource(local_server.url(""), name="other", file_name="other.json", path="/other")
+    reports, _ = refresh([ClinicSource(local_server.url("")), other, BrokenSource()], tmp_path, "2026-12-15")
+    assert [r.status for r in reports.values()] == ["updated", "updated", "kept"]
+    text = (data_copy / CHANGES_FILE).read_text()
+    assert [line for line in text.splitlines() if line.startswith("## Refresh")] == [
+        "## Refresh 2026-12-15",
+        f"## Refresh {DAY2}",
+        f"## Refresh {DAY1}",
+    ]
+    assert "- broken: KEPT previous data" in text and "- other: updated: 1 records" in text
+    assert json.loads((data_copy / REPORT_FILE).read_text())["exit_code"] == 1
 
 
 def test_diff_ignores_bookkeeping_dates_but_counts_them_as_rechecked():
@@ -333,6 +413,7 @@ def test_cli_source_selection_and_summary_file(data_copy, local_server, cli_sour
         (["refresh", "--source", "nope"], "unknown source nope; choose from clinics, other"),
         (["refresh", "--max-shrink", "1.5"], "not between 0 and 1"),
         (["refresh", "--max-shrink", "lots"], "is not a number"),
+        (["refresh", "--summary-file", "/no/such/directory/msg.txt"], "/no/such/directory does not exist"),
     ],
 )
 def test_cli_bad_usage_exits_2_with_one_line(argv, message, data_copy, cli_sources, capsys):
@@ -356,3 +437,38 @@ def test_cli_dry_run_prints_what_would_change_and_writes_nothing(
     assert out.startswith("clinics: would update: 2 records, +2 added")
     assert "(dry run: nothing written)" in out and "- clinic-002: Test Clinic 002" in out
     assert snapshot(data_copy) == before
+
+
+def test_cli_dry_run_leaves_another_writers_files_alone(data_copy, local_server, cli_sources, capsys):
+    """A dry run holds no writer lock, so it must not tidy data/: the temp file below stands for
+    an import that is writing right now, and deleting it would lose that import's update."""
+    clinic_site.serve(local_server, [clinic(1)])
+    in_flight = data_copy / ".tmp-services.json.in-flight"
+    in_flight.write_bytes(b'{"records": []}')
+    assert cli.main(["refresh", "--dry-run", "--source", "clinics"]) == 0
+    assert in_flight.exists()
+
+
+def test_the_weekly_run_still_revalidates_what_last_weeks_run_fetched(local_server, tmp_path, monkeypatch):
+    """The cache only holds validators; every page is still asked for. It must outlive the weekly
+    schedule (scheduled runs start late by minutes to hours), or unchanged pages are downloaded
+    again every week."""
+    import argparse
+    import time as clock
+
+    from finder.commands import refresh as command
+
+    monkeypatch.setenv(command.CACHE_ENV, str(tmp_path / "http.sqlite"))
+    local_server.route("/page", body="<h1>Clinics</h1>" * 100, etag='"v1"')
+    args = argparse.Namespace(no_cache=False)
+    first = command.make_fetcher(args)
+    first.min_interval = 0
+    assert first(local_server.url("/page")).from_cache is False
+    first.close()
+
+    eight_days_later = clock.time() + 8 * 86400
+    monkeypatch.setattr("scrapers.http.time.time", lambda: eight_days_later)
+    second = command.make_fetcher(args)
+    second.min_interval = 0
+    assert second(local_server.url("/page")).from_cache is True  # answered 304, no body sent
+    second.close()

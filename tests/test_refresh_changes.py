@@ -56,3 +56,20 @@ def test_changes_file_keeps_the_newest_runs_first():
     assert text.startswith("# Data changes")
     runs = [line for line in text.splitlines() if line.startswith("## Refresh")]
     assert runs == ["## Refresh 2026-12-05", "## Refresh 2026-12-04", "## Refresh 2026-12-03"]
+
+
+def test_scraped_text_in_the_report_is_never_markup():
+    # CHANGES.md is read as rendered Markdown on GitHub, where raw HTML and links are live.
+    old = [service(), {"id": "GONE", "name": "Old <b>Service</b>"}]
+    new = [
+        service(phone="0300 `111` 2222"),
+        {
+            "id": "NEW1",
+            "name": '<img src="https://tracker.example.org/x.gif"> [Refer here](https://evil.example.org)',
+        },
+    ]
+    text = render_markdown("2026-11-25", [SourceReport("nhs", "updated", "", diff_records(old, new))])
+    assert "<img" not in text and "<b>" not in text and "[Refer here](" not in text
+    assert "- NEW1: &lt;img src=" in text and "\\[Refer here\\](https://evil.example.org)" in text
+    assert "- GONE: Old &lt;b&gt;Service&lt;/b&gt;" in text
+    assert "| phone | `0300 013 5727` | `` 0300 `111` 2222 `` |" in text  # a backtick stays inside

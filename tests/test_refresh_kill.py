@@ -90,11 +90,15 @@ def test_killed_before_the_commit_point_leaves_data_byte_identical(published_onc
     process = start(local_server, published_once, tmp_path, marker=marker)
     kill_when(marker, process)
 
-    # The new files were written beside the old ones under temporary names, nothing renamed yet.
+    # The new files (the change report with them) were written beside the old ones under
+    # temporary names, nothing renamed yet.
     leftovers = sorted(p.name for p in published_once.iterdir() if p.name.startswith(store.TMP_PREFIX))
-    assert leftovers and all(
-        name.startswith(".tmp-clinics.json.") or name.startswith(".tmp-manifest.json.") for name in leftovers
-    )
+    assert sorted(name[len(store.TMP_PREFIX) :].rsplit(".", 1)[0] for name in leftovers) == [
+        "CHANGES.md",
+        "clinics.json",
+        "manifest.json",
+        "refresh-report.json",
+    ]
     assert {k: v for k, v in snapshot(published_once).items() if not k.startswith(".")} == before
     store.recover(published_once)  # what the next run (or any writer) does first
     assert snapshot(published_once) == before
@@ -123,4 +127,8 @@ def test_killed_between_renames_is_rolled_forward_to_fully_updated(published_onc
     )
     assert "clinic-006" in clinics
     assert json.loads(after["manifest.json"])["sources"]["clinics"]["records"] == 6
+    # The change report came with the data, so the new phone numbers are not published unreported.
+    changes = after["CHANGES.md"].decode()
+    assert "| clinic-001 | `Test Clinic 001` | phone | `020 7946 0001` | `020 7946 0900` |" in changes
+    assert "- clinic-006: Test Clinic 006" in changes
     assert after["postcodes.parquet"] == before["postcodes.parquet"]

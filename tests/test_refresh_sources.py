@@ -50,7 +50,7 @@ def nhs_data(clean_copy):
 
 
 def run(server, *sources, **options):
-    fetcher = Fetcher(min_interval=0, retries=0, timeout=3)
+    fetcher = Fetcher(min_interval=0, retries=0, timeout=10)  # generous: a loaded machine is slow
     opts = refresh.RefreshOptions(today=TODAY, **options)
     reports = refresh.run_refresh(list(sources), refresh.RedirectAll(fetcher, server.url("")), opts)
     refresh.write_reports(reports, opts)
@@ -135,6 +135,29 @@ def test_ods_lookup_that_failed_keeps_that_services_verified_date(nhs_data, loca
     assert dates.pop("RTF61") == ("2026-01-05", "2026-01-05")
     today = datetime.now(UTC).date().isoformat()  # the importers date what they import
     assert set(dates.values()) == {(today, today)}
+
+
+def test_a_later_source_in_the_same_run_does_not_redate_what_ods_could_not_recheck(nhs_data, local_server):
+    """The service websites are read after ODS and re-derive services.json: they re-check contact
+    details, not the ODS facts, so RTF61 (whose ODS lookup failed) keeps its January date."""
+    document = json.loads((nhs_data / "services.json").read_text())
+    for record in document["records"]:
+        record["last_verified"] = record["provenance"]["location"]["last_verified"] = "2026-01-05"
+    (nhs_data / "services.json").write_text(json.dumps(document))
+    serve_ord(local_server, nhs_data)
+    local_server.route(ORD_PATH + "RTF61", status=500, body="oops")
+    serve_sites(local_server)
+
+    reports = run(local_server, refresh.OdsSource(), refresh.ServiceSitesSource())
+
+    assert reports["ods"].status == "updated" and reports["service-sites"].status == "updated"
+    rtf61 = services(nhs_data)["RTF61"]
+    assert (rtf61["last_verified"], rtf61["provenance"]["location"]["last_verified"]) == (
+        "2026-01-05",
+        "2026-01-05",
+    )
+    today = datetime.now(UTC).date().isoformat()
+    assert services(nhs_data)["R1A"]["last_verified"] == today  # ODS did re-check this one
 
 
 def test_ods_not_knowing_most_codes_is_an_api_problem_not_mass_closure(nhs_data, local_server):
@@ -337,3 +360,40 @@ def test_postcodes_release_that_would_drop_most_postcodes_is_refused(data_copy, 
     assert report.status == "kept"
     assert report.reason.startswith("would remove 100% of records (1743449 -> ")
     assert snapshot(data_copy) == before
+
+
+def test_a_listing_on_a_website_several_services_share_goes_to_the_service_it_names():
+    """CNWL runs several Talking Therapies services on talkingtherapies.cnwl.nhs.uk (as the real
+    service_links.json does): a listing from that site must not hand its phone number to whichever
+    of them happens to come first."""
+    from scrapers.nhsuk import NhsukService
+
+    providers = [
+        {"org_code": "RV383", "org_name": "Harrow Talking Therapies Base", "status": "Active"},
+        {"org_code": "RV3AR", "org_name": "Mill House", "status": "Active"},
+        {"org_code": "R1A", "org_name": "Herefordshire and Worcestershire NHS Trust", "status": "Active"},
+    ]
+    links = {
+        "RV383": {
+            "org_code": "RV383",
+            "service_name": "CNWL Talking Therapies - Harrow",
+            "website": "https://talkingtherapies.cnwl.nhs.uk/harrow",
+        },
+        "RV3AR": {
+            "org_code": "RV3AR",
+            "service_name": "CNWL Talking Therapies - Hillingdon",
+            "website": "https://talkingtherapies.cnwl.nhs.uk/faqs",
+        },
+        "R1A": {"org_code": "R1A", "website": "https://www.talkingtherapies.hwhct.nhs.uk/talking-therapies"},
+    }
+
+    def listing(name, website):
+        return NhsukService(name, None, "01895 206800", None, website, None, "https://www.nhs.uk/x")
+
+    match = refresh.NhsDirectorySource._match
+    hillingdon = listing("CNWL Talking Therapies - Hillingdon", "https://talkingtherapies.cnwl.nhs.uk/")
+    assert match(hillingdon, providers, links) == "RV3AR"
+    unnamed = listing("CNWL Talking Therapies", "https://talkingtherapies.cnwl.nhs.uk/")
+    assert match(unnamed, providers, links) is None  # cannot tell which: attributed to none
+    worcester = listing("Worcestershire Talking Therapies", "https://talkingtherapies.hwhct.nhs.uk/")
+    assert match(worcester, providers, links) == "R1A"  # a site only one service uses

@@ -15,6 +15,10 @@ from finder.errors import FinderError
 HELP = "Refresh the data from its sources (each on its own; a failed source keeps its last good data)."
 
 CACHE_ENV = "FINDER_HTTP_CACHE"
+# The cache holds validators (ETag, Last-Modified), never answers: every page is still asked for.
+# Kept well past the weekly schedule, so a run that starts late, or after a missed week, still
+# finds last run's validators and unchanged pages are answered 304 instead of downloaded again.
+CACHE_DAYS = 35
 
 
 def _fraction(text: str) -> float:
@@ -79,7 +83,7 @@ def make_fetcher(args):
     """The production fetcher; tests replace this function to point every request at 127.0.0.1."""
     from scrapers.http import Fetcher
 
-    return Fetcher(cache_path=cache_path(args.no_cache))
+    return Fetcher(cache_path=cache_path(args.no_cache), cache_days=CACHE_DAYS)
 
 
 def select_sources(available, wanted):
@@ -93,11 +97,17 @@ def select_sources(available, wanted):
 
 
 def run(args) -> int:
+    from finder import store
     from scrapers import refresh
 
     sources = select_sources(refresh.default_sources(), args.sources)
+    if args.summary_file is not None and not args.summary_file.parent.is_dir():
+        # Found out now, not after every source has been fetched and published.
+        raise FinderError(f"--summary-file: the directory {args.summary_file.parent} does not exist")
     options = refresh.RefreshOptions(dry_run=args.dry_run, max_shrink=args.max_shrink)
-    store_recover()
+    # Finish a publish an earlier, killed run left half-renamed before reading data/. Under the
+    # writer lock only: a dry run holds no lock and must not touch another writer's files.
+    store.recover_if_needed()
     fetcher = make_fetcher(args)
     progress = refresh.progress_bars()
     try:
@@ -131,10 +141,3 @@ def run(args) -> int:
             file=sys.stderr,
         )
     return refresh.exit_code(reports)
-
-
-def store_recover() -> None:
-    """Finish or discard a publish that an earlier, killed refresh left behind."""
-    from finder import store
-
-    store.recover()
