@@ -1011,8 +1011,23 @@ class IptukSource(RecordFileSource):
 
         held = store.read_json(self.file_name, default=None) or {}
         others = [r for r in held.get("records", []) if not self._owned(r)]
-        records = [*others, *candidate.records]
-        manifest_entry = {**candidate.info, "records": len(records), "iptuk_records": len(candidate.records)}
+        # A therapist already held from another import (same id or registration number) keeps that
+        # record: merging would hand it to IPT UK, and a later delisting would then lose it.
+        held_ids = {r["id"] for r in others}
+        held_numbers = {(g["register"], g["number"]) for r in others for g in r.get("registrations", [])}
+        fresh = [
+            r
+            for r in candidate.records
+            if r["id"] not in held_ids
+            and not {(g["register"], g["number"]) for g in r.get("registrations", [])} & held_numbers
+        ]
+        records = [*others, *fresh]
+        manifest_entry = {
+            **candidate.info,
+            "records": len(records),
+            "iptuk_records": len(fresh),
+            "iptuk_listings_held_from_another_import": len(candidate.records) - len(fresh),
+        }
         return {
             self.file_name: practitioners.practitioners_bytes(records),
             "manifest.json": store.update_manifest(practitioners.MANIFEST_SOURCE, manifest_entry),

@@ -341,6 +341,34 @@ def test_iptuk_refresh_replaces_only_its_own_practitioner_records(clean_copy, lo
     assert snapshot(clean_copy) == before
 
 
+def test_iptuk_listing_of_someone_already_imported_does_not_duplicate_them(clean_copy, local_server):
+    from finder import practitioners
+
+    by_hand = practitioners.build_record(
+        {
+            "name": "Jane Smith-Jones",
+            "ipt_level": "Level B",
+            "registrations": "HCPC:PYL012345",
+            "town": "Leeds",
+            "outcode": "LS6",
+            "works_in_person": "yes",
+            "source": "register export.csv",
+            "last_verified": "2026-01-10",
+        }
+    )
+    practitioners.publish_practitioners([by_hand], {"source": "register export.csv"})
+    local_server.route("/find-a-therapist.html", body=(FIXTURES / "iptuk" / "directory.html").read_text())
+
+    report = run(local_server, refresh.IptukSource())["iptuk"]
+
+    assert report.status == "updated"
+    held = json.loads((clean_copy / "practitioners.json").read_text())["records"]
+    ids = [r["id"] for r in held]
+    assert len(ids) == len(set(ids))
+    janes = [r for r in held if any(g["number"] == "PYL012345" for g in r["registrations"])]
+    assert janes == [by_hand]
+
+
 def test_postcodes_skipped_unless_a_release_is_given(data_copy, monkeypatch, local_server):
     monkeypatch.delenv("FINDER_POSTCODES_SOURCE", raising=False)
     report = run(local_server, refresh.PostcodesSource())["postcodes"]
