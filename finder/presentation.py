@@ -132,7 +132,13 @@ def provenance_lines(provenance: Mapping | None, *, max_links: int = 3) -> list[
         if entry.get("source"):
             parts.append(md_escape(entry["source"]))
         checked = entry.get("last_verified")
-        parts.append(f"checked {md_escape(checked)}" if checked else "date checked not known")
+        if not checked:
+            parts.append("date checked not known")
+        elif safe_url(entry.get("source")):
+            parts.append(f"checked {md_escape(checked)}")
+        else:
+            # A file of unknown age was imported that day: that is not a check of the service.
+            parts.append(f"imported {md_escape(checked)}")
         if entry.get("note"):
             parts.append(md_escape(entry["note"]))
         urls = [u for u in entry.get("evidence_urls") or [] if safe_url(u)][:max_links]
@@ -340,8 +346,11 @@ def _detail_lines(record: Mapping) -> list[str]:
 
 def _verified_line(record: Mapping) -> str:
     source = record.get("source")
-    source_text = md_link("source", source) if safe_url(source) else f"source: {md_escape(source)}"
-    return f"Last verified {md_escape(record.get('last_verified') or 'unknown')} ({source_text})"
+    when = md_escape(record.get("last_verified") or "unknown")
+    if safe_url(source):
+        return f"Last verified {when} ({md_link('source', source)})"
+    # Imported from a published file: say when it was imported, not that the service was checked.
+    return f"Imported {when} from {md_escape(source)}"
 
 
 # ---------------------------------------------------------------------------------------------

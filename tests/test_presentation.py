@@ -313,10 +313,22 @@ def test_provenance_says_where_each_group_of_facts_came_from_and_when():
             },
         }
     )
-    assert lines[0] == "Location: ods\\_providers.csv; checked 2026-11-25"
+    assert lines[0] == "Location: ods\\_providers.csv; imported 2026-11-25"
     assert "date checked not known" in lines[1]
     assert "[page 1](https://mind.example/refer)" in lines[1] and "javascript" not in lines[1]
     assert fmt.provenance_lines(None) == []
+
+
+def test_a_live_check_says_checked_but_a_file_import_only_says_imported():
+    # A page we fetched that day was checked; a published file of unknown age was only imported.
+    live, imported = fmt.provenance_lines(
+        {
+            "contacts": {"source": "https://www.nhs.uk/service-search/x", "last_verified": "2026-11-20"},
+            "outcomes": {"source": "annual_main_2024-25.csv", "last_verified": "2026-11-25"},
+        }
+    )
+    assert "checked 2026-11-20" in live and "imported" not in live
+    assert "imported 2026-11-25" in imported and "checked" not in imported
 
 
 def test_check_times_are_shown_in_words_people_read():
@@ -361,7 +373,7 @@ def test_result_card_escapes_record_text_and_keeps_only_safe_links():
     assert card.contacts == ("Phone: [0300 013 57 27](tel:03000135727)",)
     assert "For people aged 16 and over" in card.details
     assert "IPT: not known. You can ask for it when you refer yourself." in card.details
-    assert card.verified == "Last verified 2026-11-25 (source: ods\\_providers.csv)"
+    assert card.verified == "Imported 2026-11-25 from ods\\_providers.csv"
 
 
 def test_result_card_for_a_private_practitioner():
