@@ -29,14 +29,26 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~:$!])")
 _MD_LEADING = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+])(?=\s|$)|^([-=])(?=[-=\s]*$)")
 
 
+# Streamlit's Markdown (GitHub-flavoured) turns bare "http://", "www." and "name@host" into live
+# links after backslash escapes are gone, including "https://www.nhs.uk@evil.example" that
+# shows one host and opens another. A zero-width space inside each pattern keeps the text as it
+# reads while no link is made (checked in Chromium).
+_AUTOLINK_BREAKS = (
+    (re.compile(r"//"), "/\u200b/"),
+    (re.compile(r"(?i)(w)(ww\.)"), "\\1\u200b\\2"),
+    (re.compile("@"), "\u200b@"),
+)
+
+
 def md_escape(text: object) -> str:
-    """Text made safe to put inside st.markdown: no markup links, HTML, emphasis, lists or
-    colour directives, one line. (A bare http(s) address or an e-mail address in the text is
-    still made clickable by Streamlit's Markdown, showing its own address.)"""
+    """Text made safe to put inside st.markdown: no links (marked-up or bare), HTML, emphasis,
+    lists or colour directives, one line."""
     if text is None:
         return ""
     flat = " ".join(str(text).split())
     escaped = _MD_SPECIAL.sub(r"\\\1", flat)
+    for pattern, replacement in _AUTOLINK_BREAKS:
+        escaped = pattern.sub(replacement, escaped)
     return _MD_LEADING.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3] or m[4]}", escaped, count=1)
 
 
@@ -68,7 +80,16 @@ def md_link(label: object, url: object) -> str:
     if not target:
         return text
     # Parentheses and spaces cannot break out of the link target once they are percent-encoded.
-    target = target.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    for char, code in (
+        ("(", "%28"),
+        (")", "%29"),
+        (" ", "%20"),
+        ("\\", "%5C"),
+        ("<", "%3C"),
+        (">", "%3E"),
+        ("`", "%60"),
+    ):
+        target = target.replace(char, code)
     return f"[{text}]({target})"
 
 

@@ -71,6 +71,9 @@ def build_app_data(directory: Path) -> Path:
             name="Test <b>bold</b> [click](javascript:alert(1))",
             self_referral_url="javascript:alert(1)",
             website="data:text/html,hi",
+            # Bare addresses that Markdown would otherwise turn into links (one hides its host).
+            catchment="see https://www.nhs.uk@evil.example/a or www.evil.example",
+            email="help@evil.example",
         ),
     ]
     practitioners = [

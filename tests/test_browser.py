@@ -187,6 +187,7 @@ def test_search_by_keyboard_shows_results_and_the_self_referral_link(page, app_u
     assert refer.get_attribute("href") == "https://example.org/refer-cov"
     assert refer.get_attribute("target") == "_blank"
     assert page.locator('a[href^="javascript:"], a[href^="data:"]').count() == 0
+    assert page.locator('a[href*="evil.example"]').count() == 0  # bare addresses in data stay text
     assert page.locator("b", has_text="bold").count() == 0  # markup in data is shown as text
     assert "q=CV1+1AH" in page.url or "q=CV1%201AH" in page.url  # shareable
 

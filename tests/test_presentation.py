@@ -460,3 +460,19 @@ def test_nation_routes_name_the_place_as_people_say_it(country, place):
     # Jersey, Guernsey, the Isle of Man and Northern Ireland (HSC) do not run "NHS" therapy.
     assert "NHS talking therapy" not in route.summary
     assert f"does not cover {place}" in route.summary and "GP" in route.summary
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["https://www.nhs.uk@evil.example/a", "see www.evil.example today", "write to help@evil.example"],
+)
+def test_bare_addresses_in_data_cannot_become_links(text):
+    escaped = fmt.md_escape(text)
+    assert "://" not in escaped.replace("\\", "") and "www." not in escaped.lower()
+    assert not re.search(r"[\w.]@\w", escaped)
+    # It still reads the same once the invisible breaks are removed.
+    assert escaped.replace("\u200b", "").replace("\\", "") == text
+
+
+def test_link_targets_cannot_break_out_with_a_backslash():
+    assert fmt.md_link("site", "https://ok.example/\\") == "[site](https://ok.example/%5C)"
