@@ -108,6 +108,16 @@ def recover_if_needed(directory: Path | None = None) -> None:
                 recover(directory)
 
 
+def _plain_name(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and "/" not in name
+        and "\\" not in name
+        and name not in (".", "..")
+    )
+
+
 def recover(directory: Path | None = None) -> None:
     """Finish a publish that was interrupted after its journal was written; drop stray temp files.
 
@@ -126,6 +136,8 @@ def recover(directory: Path | None = None) -> None:
             # a damaged one means someone edited it: keep the old data and discard it.
             renames = []
         for tmp_name, final_name in renames:
+            if not (_plain_name(final_name) and _plain_name(tmp_name) and tmp_name.startswith(TMP_PREFIX)):
+                continue  # only ever rename our own temp files onto data files in this folder
             tmp = directory / tmp_name
             if tmp.exists():
                 os.replace(tmp, directory / final_name)

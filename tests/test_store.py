@@ -103,3 +103,15 @@ def test_writer_lock_is_exclusive_across_processes_and_reentrant(tmp_path):
         inside = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True)
     after = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True)
     assert (inside.stdout.strip(), after.stdout.strip()) == ("held", "free")
+
+
+def test_a_journal_cannot_move_files_outside_the_data_directory(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / f"{store.TMP_PREFIX}x").write_bytes(b"planted")
+    (data / store.JOURNAL_NAME).write_text(
+        json.dumps({"renames": [[f"{store.TMP_PREFIX}x", "../escaped.txt"]]})
+    )
+    store.recover(data)
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (data / store.JOURNAL_NAME).exists()
