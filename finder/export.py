@@ -32,8 +32,8 @@ def _uuid(kind: str, code: str) -> str:
 def application_process(record: dict) -> str:
     """How to refer yourself, in words, from what the sources show (nothing guessed)."""
     parts = []
-    if record.get("self_referral_url"):
-        parts.append(f"Refer yourself online: {record['self_referral_url']}")
+    if is_http_url(record.get("self_referral_url")):
+        parts.append(f"Refer yourself online: {record['self_referral_url'].strip()}")
     if record.get("self_referral_phone"):
         parts.append(f"Refer yourself by phone: {record['self_referral_phone']}")
     if not parts:
@@ -208,6 +208,9 @@ def _cell(value) -> str:
     return text
 
 
+_LINK_COLUMNS = frozenset({"website", "self_referral_url"})
+
+
 def csv_text(records: Iterable[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -219,6 +222,8 @@ def csv_text(records: Iterable[dict]) -> str:
             value = (
                 outcomes.get(_OUTCOME_COLUMNS[column]) if column in _OUTCOME_COLUMNS else record.get(column)
             )
+            if column in _LINK_COLUMNS and not is_http_url(value):
+                value = None  # only http(s) links leave the project
             row.append(_cell(value))
         writer.writerow(row)
     return out.getvalue()

@@ -183,6 +183,17 @@ def publish(
         recover(directory)
 
 
+def atomic_write(path: Path, content: bytes) -> None:
+    """Write one file outside data/ (an export, a summary) so a reader never sees it half-written."""
+    path = Path(path)
+    tmp = _write_temp(path.parent, path.name, content)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def json_bytes(obj: object) -> bytes:
     """Stable, diff-friendly JSON for committed data files."""
     return (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

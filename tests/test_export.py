@@ -91,3 +91,18 @@ def test_export_to_an_unwritable_place_is_one_line(directory, tmp_path, capsys):
     assert cli.main(["export", "--format", "csv", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "cannot be written" in err and "\n" not in err
+
+
+def test_exports_never_carry_a_link_that_is_not_http(tmp_path):
+    from finder import export
+
+    record = {
+        "id": "X1",
+        "name": "Test service",
+        "website": "javascript:alert(1)",
+        "self_referral_url": "data:text/html,hi",
+        "outcomes": {},
+    }
+    text = export.csv_text([record])
+    assert "javascript:" not in text and "data:text" not in text
+    assert "data:text" not in export.application_process(record)

@@ -19,7 +19,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from finder import export, services
+    from finder import export, services, store
 
     records = services.load_services()
     if not records:
@@ -33,7 +33,7 @@ def run(args) -> int:
             raise FinderError(f"{args.out} is a directory; give a file name")
         if not args.out.parent.exists():
             raise FinderError(f"{args.out.parent}: no such directory")
-        args.out.write_text(text, encoding="utf-8")
+        store.atomic_write(args.out, text.encode("utf-8"))
     except OSError as error:
         raise FinderError(f"{args.out}: cannot be written ({error.strerror or error})") from None
     print(f"Wrote {len(records)} services as {args.format} to {args.out}")

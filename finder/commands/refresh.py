@@ -127,7 +127,7 @@ def run(args) -> int:
         print(render_markdown(options.today, reports, dry_run=True), end="")
     wrote = refresh.write_reports(reports, options)
     if args.summary_file:
-        args.summary_file.write_text(refresh.commit_message(options.today, reports), encoding="utf-8")
+        store.atomic_write(args.summary_file, refresh.commit_message(options.today, reports).encode("utf-8"))
     stats = fetcher.stats() if hasattr(fetcher, "stats") else {}
     if stats:
         print(
