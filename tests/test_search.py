@@ -242,3 +242,19 @@ def test_cli_bad_input_exits_2_with_one_line(args):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_cli_text_output_shows_no_terminal_escapes_and_no_unsafe_links(data_copy):
+    hostile = record(
+        "N-EVIL",
+        "nhs",
+        "CV1 1AH",
+        name="Test \x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[31mred",
+        website="javascript:alert(1)",
+        self_referral_url="https://example.org/refer",
+    )
+    write(data_copy, [hostile], [])
+    done = run_cli("search", "CV1 1AH", "--radius-miles", "1", env_data=data_copy)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "javascript:" not in done.stdout
+    assert "refer online: https://example.org/refer" in done.stdout

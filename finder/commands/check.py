@@ -1,7 +1,8 @@
 """`python -m finder check NAME [--reg NUMBER] [--offline] [--json]`."""
 
 import json
-import unicodedata
+
+from finder.commands import terminal_line
 
 HELP = (
     "Check a named therapist: IPT UK accreditation plus a current core registration (HCPC, BACP live; "
@@ -61,6 +62,4 @@ def run(args) -> int:
 
 
 def _print(line: str) -> None:
-    """Text read from register pages goes to a terminal: control characters (an escape sequence
-    could rewrite what is on screen) are shown as spaces."""
-    print("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in line))
+    print(terminal_line(line))

@@ -1,5 +1,7 @@
 import json
 
+from finder.commands import terminal_line
+from finder.records import safe_url
 from finder.search import KINDS, search
 
 HELP = "Find NHS Talking Therapies services and private IPT practitioners near a postcode or town."
@@ -47,14 +49,17 @@ def run(args) -> int:
     location = response.query
     print(f"Near {location.postcode} ({location.country}), within {args.radius_miles:g} miles:")
     for notice in response.notices:
-        print(f"note: {notice}")
+        print(terminal_line(f"note: {notice}"))
     for result in response.results:
         distance = "" if result["distance_miles"] is None else f"{result['distance_miles']:.1f} mi"
         if result["online_option"]:
             distance = f"online {distance}".strip()
         ipt = {True: "IPT: yes", False: "IPT: no", None: "IPT: unknown"}[result["offers_ipt"]]
-        print(f"{distance:>16}  {result['name']}  [{result['kind']}; {ipt}]")
+        print(terminal_line(f"{distance:>16}  {result['name']}  [{result['kind']}; {ipt}]"))
         for label, key in (("refer online", "self_referral_url"), ("phone", "phone"), ("website", "website")):
-            if result.get(key):
-                print(f"{'':18}{label}: {result[key]}")
+            value = result.get(key)
+            if key != "phone":
+                value = safe_url(value)  # only http(s) links are ever shown
+            if value:
+                print(terminal_line(f"{'':18}{label}: {value}"))
     return 0
