@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from finder import store
@@ -52,10 +53,26 @@ def main(argv: list[str] | None = None) -> int:
                 return int(args.run(args) or 0)
         return int(args.run(args) or 0)
     except FinderError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _error_line(str(error))
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:
+        # A damaged file, an unreadable path, a full disk: one line for the operator, not a
+        # traceback (FINDER_DEBUG=1 shows it). Data is untouched: every write is atomic.
+        if os.environ.get("FINDER_DEBUG"):
+            raise
+        _error_line(f"{type(error).__name__}: {error} (set FINDER_DEBUG=1 for the details)")
+        return 2
+
+
+def _error_line(message: str) -> None:
+    from finder.commands import terminal_line
+
+    # The message may quote what was typed or read: no control characters reach the terminal.
+    first = message.splitlines()[0] if message else ""
+    line = terminal_line(f"error: {first}")
+    print(line.encode("utf-8", "replace").decode("utf-8"), file=sys.stderr)

@@ -241,9 +241,8 @@ def _notices(
                 )
             )
     # Only worth saying where private practitioners were asked for, or are the only route.
-    if data.count("private") == 0 and (
-        kind == "private" or mode != "any" or (kind == "all" and not nhs_here)
-    ):
+    asked_for_private = kind == "private" or (kind == "all" and (mode != "any" or not nhs_here))
+    if data.count("private") == 0 and asked_for_private:
         notices.append(
             Notice(
                 "no_practitioners",

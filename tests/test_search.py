@@ -244,6 +244,23 @@ def test_cli_bad_input_exits_2_with_one_line(args):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("postcode", "LS1"), ("import", "towns", "/"), ("import", "postcodes", "/dev/null"), ("export", "-")],
+)
+def test_cli_broken_data_or_paths_give_one_line_not_a_traceback(tmp_path, args):
+    not_a_directory = tmp_path / "afile"
+    not_a_directory.write_text("x")
+    done = run_cli(*args, env_data=not_a_directory)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_cli_errors_never_echo_terminal_escapes():
+    done = run_cli("postcode", "ab\x1b]0;pwned\x07c1")
+    assert done.returncode == 2 and "\x1b" not in done.stderr and "\x07" not in done.stderr
+
+
 def test_cli_text_output_shows_no_terminal_escapes_and_no_unsafe_links(data_copy):
     hostile = record(
         "N-EVIL",
@@ -258,3 +275,9 @@ def test_cli_text_output_shows_no_terminal_escapes_and_no_unsafe_links(data_copy
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "javascript:" not in done.stdout
     assert "refer online: https://example.org/refer" in done.stdout
+
+
+def test_an_nhs_only_search_never_mentions_private_practitioners(data_copy):
+    write(data_copy, [record("N-LEEDS", "nhs", "LS1 4AP")], [])
+    response = search("LS1 4AP", kind="nhs", mode="in_person")
+    assert not any(n.code == "no_practitioners" for n in response.notices)
