@@ -290,7 +290,7 @@ def lookup(query: object, *, online: bool = False) -> Location:
     """Resolve a postcode, sector, outcode or town to a Location, offline by default.
 
     Raises PostcodeError with a message fit to show a person; `reason` is one of empty, too_long,
-    wrong_shape, non_geographic, unknown, no_data.
+    wrong_shape, non_geographic, unknown, ambiguous (a town name several places share), no_data.
     """
     parsed = parse_query(query)
     t = tables()
@@ -387,6 +387,15 @@ def _centroid_location(
     return None
 
 
+# What people type for a place the town list names differently.
+PLACE_ALIASES = {"london": "greaterlondon"}
+
+
+def _words(name: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.findall(r"[a-z]+", folded.replace("'", ""))
+
+
 def place_key(name: str) -> str:
     """Town names compared without case, accents, spaces or punctuation ("Kings Lynn" finds
     "King's Lynn", "ynys mon" finds "Ynys Môn")."""
@@ -395,11 +404,33 @@ def place_key(name: str) -> str:
 
 
 def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query: str) -> Location:
-    key = place_key(parsed.text)
+    key = PLACE_ALIASES.get(place_key(parsed.text), place_key(parsed.text))
     row = t.places.get(key)
-    starting = t.places_starting_with(key) if row is None and len(key) >= 3 else []
-    if len(starting) == 1:  # "Berwick" is Berwick-upon-Tweed, "Stratford upon" is Stratford-upon-Avon
-        row = t.places[starting[0]]
+    # Longer names that begin with the typed words ("Berwick" -> Berwick-upon-Tweed), but not
+    # with part of a word ("London" is not Londonderry).
+    typed_words = _words(parsed.text)
+    longer = (
+        [
+            k
+            for k in t.places_starting_with(key)
+            if k != key and _words(t.places[k]["name"])[: len(typed_words)] == typed_words
+        ]
+        if len(key) >= 3
+        else []
+    )
+    choices = ([f"{row['name']} ({row['country']})"] if row is not None else []) + [
+        f"{t.places[k]['name']} ({t.places[k]['country']})" for k in longer
+    ]
+    if row is not None and row.get("same_name_elsewhere"):
+        choices = [row["same_name_elsewhere"].replace("; ", ", "), *choices[1:]]
+    if len(choices) > 1:
+        raise PostcodeError(
+            f"More than one place is called '{_shorten(parsed.text)}': {', '.join(choices[:4])}"
+            f"{' …' if len(choices) > 4 else ''}. Please type your postcode, or the full name.",
+            "ambiguous",
+        )
+    if row is None and len(longer) == 1:
+        row = t.places[longer[0]]
     if row is not None:
         return Location(
             " ".join(query.split()),
@@ -419,13 +450,6 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
         found = online_lookup.nominatim(parsed.text)
         if found is not None:
             return found
-    if starting:
-        names = [t.places[k]["name"] for k in starting[:3]]
-        raise PostcodeError(
-            f"More than one place starts with '{_shorten(parsed.text)}': "
-            f"{', '.join(names)}{' …' if len(starting) > 3 else ''}. Please type the full name or your postcode.",
-            "unknown",
-        )
     raise PostcodeError(
         f"We couldn't find a town called '{_shorten(parsed.text)}'. Please try your postcode instead.",
         "unknown",

@@ -218,6 +218,21 @@ def test_the_start_of_several_town_names_asks_which():
     assert "Stoke-on-Trent" in str(caught.value) and "full name" in str(caught.value)
 
 
+def test_london_is_london_not_londonderry():
+    london = lookup("London")
+    assert london.country == "England" and "London" in london.postcode
+
+
+def test_a_name_shared_across_nations_asks_rather_than_guessing():
+    # "Newcastle" is a town in Northern Ireland and the start of two English cities' names:
+    # guessing could send someone to the wrong nation's route.
+    with pytest.raises(PostcodeError) as caught:
+        lookup("Newcastle")
+    assert caught.value.reason == "ambiguous"
+    assert "Newcastle Upon Tyne (England)" in str(caught.value)
+    assert lookup("Newcastle upon Tyne").country == "England"
+
+
 def test_accented_place_names_are_read_as_places_not_bad_postcodes():
     assert parse_query("Ynys Môn").kind == "place"
     assert postcodes.place_key("Ynys Môn") == postcodes.place_key("ynys mon")
@@ -229,7 +244,7 @@ def test_arbitrary_text_only_raises_the_documented_error(text):
     try:
         location = lookup(text)
     except PostcodeError as error:
-        assert error.reason in {"empty", "too_long", "wrong_shape", "non_geographic", "unknown"}
+        assert error.reason in {"empty", "too_long", "wrong_shape", "non_geographic", "unknown", "ambiguous"}
         assert str(error)
     else:
         assert location.country in postcodes.COUNTRIES

@@ -408,6 +408,31 @@ def _centroid_table(
     )
 
 
+def _same_name_elsewhere(named: pd.DataFrame, best_region: pd.Series) -> dict[str, str]:
+    """Names that another place shares closely enough that we must ask which one is meant: the
+    other place has at least half as many outcodes, or the largest is outside England while
+    another is in England (sending someone to the wrong nation's route would mislead them)."""
+    groups = named.groupby(["place_key", "region"]).agg(
+        size=("group_size", "first"), country=("country", "first"), name=("name", "first")
+    )
+    result = {}
+    for key, places in groups.groupby(level="place_key"):
+        if len(places) < 2:
+            continue
+        places = places.droplevel("place_key").sort_values("size", ascending=False)
+        best = places.loc[best_region[key]]
+        rivals = places.drop(index=best_region[key])
+        close = rivals[
+            (rivals["size"] * 2 >= best["size"]) | ((best["country"] != "ENG") & (rivals["country"] == "ENG"))
+        ]
+        if len(close):
+            listed = [f"{best['name']} ({best_region[key]})"] + [
+                f"{r['name']} ({region})" for region, r in close.iterrows()
+            ]
+            result[key] = "; ".join(listed)
+    return result
+
+
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
@@ -443,6 +468,7 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
     sizes = named.groupby(["place_key", "region"])["postcode"].transform("nunique")
     named = named.assign(group_size=sizes).sort_values(["place_key", "group_size"], ascending=[True, False])
     best_region = named.groupby("place_key")["region"].first()
+    others = _same_name_elsewhere(named, best_region)
     named = named[named["region"] == named["place_key"].map(best_region)]
     rows = []
     for key, group in named.groupby("place_key"):
@@ -475,6 +501,7 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
                 "share_england": round(share, 4),
                 "mixed_country": bool(mixed),
                 "outcodes": " ".join(sorted(group["postcode"].unique())),
+                "same_name_elsewhere": others.get(key, ""),
                 "source": source,
             }
         )
