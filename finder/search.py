@@ -182,6 +182,26 @@ def search(
     return SearchResponse(location, results, notices, float(radius_miles))
 
 
+def _approximate_notice(location: Location) -> str:
+    outcode = location.postcode.split(" ")[0]
+    if location.precision == "place":
+        return (
+            f"Approximate location: we used the centre of {location.postcode}, so distances are approximate."
+        )
+    area, name = (
+        ("postcode sector", location.postcode[: len(outcode) + 2])
+        if location.precision == "sector"
+        else ("postcode district", outcode)
+    )
+    if location.kind == "postcode":
+        # A full postcode we hold no position for (new, mistyped or without coordinates).
+        return (
+            f"We don't have an exact position for {location.postcode}, so we used the centre of the "
+            f"{area} {name}: distances are approximate."
+        )
+    return f"Approximate location: we used the centre of the {area} {name}, so distances are approximate."
+
+
 class Notice(str):
     """A sentence to show with the results; `code` says which kind, so a page that explains the
     same thing its own way (the app's nation box) can leave it out. Serialises as plain text."""
@@ -212,16 +232,7 @@ def _notices(
             )
         )
     elif location.approximate:
-        area = {"sector": "postcode sector", "outcode": "postcode district", "place": "town"}.get(
-            location.precision, location.precision
-        )
-        notices.append(
-            Notice(
-                "approximate",
-                f"Approximate location: we used the centre of the {area} {location.postcode}, "
-                "so distances are approximate.",
-            )
-        )
+        notices.append(Notice("approximate", _approximate_notice(location)))
     if kind in ("all", "nhs"):
         if not nhs_here:
             shown = " Private and online options are shown." if results else ""

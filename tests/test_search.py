@@ -281,3 +281,20 @@ def test_an_nhs_only_search_never_mentions_private_practitioners(data_copy):
     write(data_copy, [record("N-LEEDS", "nhs", "LS1 4AP")], [])
     response = search("LS1 4AP", kind="nhs", mode="in_person")
     assert not any(n.code == "no_practitioners" for n in response.notices)
+
+
+@pytest.mark.parametrize(
+    "typed, said",
+    [
+        (
+            "LS1 0AA",
+            "We don't have an exact position for LS1 0AA, so we used the centre of the postcode district LS1",
+        ),
+        ("SW1A 1ZZ", "we used the centre of the postcode sector SW1A 1:"),
+        ("SW1A 1", "the centre of the postcode sector SW1A 1,"),
+        ("TD15", "the centre of the postcode district TD15,"),
+    ],
+)
+def test_approximate_locations_name_the_area_actually_used(sample, typed, said):
+    notices = [n for n in search(typed).notices if n.code == "approximate"]
+    assert len(notices) == 1 and said in notices[0]
