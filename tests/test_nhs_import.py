@@ -335,3 +335,26 @@ def test_build_without_service_links_says_the_old_links_are_kept(data_copy, stat
     shutil.copy(stats / "towns" / "outcodes_towns.csv", shared / "postcodes" / "outcode_towns")
     assert cli.main(["build", "--shared", str(shared), "--skip-postcodes"]) == 0
     assert "service_links.csv absent: kept data/service_links.json as it was" in capsys.readouterr().out
+
+
+def test_a_truncated_statistics_file_is_refused_and_keeps_the_figures(data_copy, stats, tmp_path):
+    _import_all(stats)
+    before = _digest(data_copy)
+    text = (stats / "annual_main_2024-25.csv").read_text()
+    cut = tmp_path / "annual_main_2024-25.csv"
+    cut.write_text(text[: len(text) // 2].rsplit(",", 3)[0] + "\n")  # a download cut mid-row
+    with pytest.raises(SourceFormatError, match="fewer cells than the header"):
+        nhs.import_outcomes(cut)
+    header_and_england = tmp_path / "annual_main_2024-25_head.csv"
+    header_and_england.write_text("\n".join(text.splitlines()[:3]) + "\n")
+    with pytest.raises(SourceFormatError, match="no provider rows"):
+        nhs.import_outcomes(header_and_england)
+    assert _digest(data_copy) == before
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e309", "-5"])
+def test_impossible_counts_are_refused(data_copy, stats, tmp_path, value):
+    bad = tmp_path / "annual_main_2024-25.csv"
+    bad.write_text((stats / "annual_main_2024-25.csv").read_text().replace(",1813432,", f",{value},", 1))
+    with pytest.raises(SourceFormatError, match="not a count"):
+        nhs.import_outcomes(bad)

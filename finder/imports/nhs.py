@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -183,6 +184,11 @@ def _parse_csv(text: str, name: str) -> SourceTable:
     for row in reader:
         if None in row:
             raise SourceFormatError(f"{name}: line {reader.line_num} has more cells than the header")
+        if any(value is None for value in row.values()):
+            # A row cut short (a truncated download) would silently blank the missing figures.
+            raise SourceFormatError(
+                f"{name}: line {reader.line_num} has fewer cells than the header; the file may be truncated"
+            )
         rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
     return SourceTable(name, header, rows)
 
@@ -245,6 +251,8 @@ def _number(value: str, name: str, column: str, line: int) -> float | None:
 
 def _count(value: str, name: str, column: str, line: int) -> int | None:
     number = _number(value, name, column, line)
+    if number is not None and not (math.isfinite(number) and 0 <= number < 1e9):
+        raise SourceFormatError(f"{name}: row {line}, column {column} holds {value!r}, not a count")
     return None if number is None else round(number)
 
 
@@ -515,6 +523,10 @@ def parse_main(table: SourceTable) -> tuple[dict, list[str]]:
             "within_18_weeks_pct": share(BAND_18_WEEKS),
             "mean_wait_days": round(mean, 1) if mean is not None else None,
         }
+    if not organisations["Provider"]:
+        # An annual report always has provider rows: none means a truncated or wrong file, and
+        # importing it would blank every service's figures for the year.
+        raise SourceFormatError(f"{name}: no provider rows; the file may be truncated, nothing imported")
     section = {
         "england": organisations["England"]["ALL"],
         "icbs": dict(sorted(organisations["ICB"].items())),
