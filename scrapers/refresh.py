@@ -1076,7 +1076,7 @@ class PostcodesSource(Source):
                 fetch.download(given, path)
             else:
                 path = Path(given)
-            report = import_postcodes(path, directory=stage)
+            report = import_postcodes(path, directory=stage, max_shrink=None)  # --max-shrink applies
             keys = _postcode_keys(stage / "postcodes.parquet")
             files = _changed_files(stage, POSTCODE_FILES)
         return Candidate((), {"keys": keys, "source": report.source}, None, files, tuple(report.lines()))

@@ -344,3 +344,43 @@ def test_unrecognised_file_is_refused(tmp_path):
     junk.write_text("hello,world\n1,2\n")
     with pytest.raises(SourceFormatError, match="not a recognised postcode file"):
         import_postcodes(junk, directory=tmp_path / "data")
+
+
+def test_a_much_smaller_postcode_file_is_refused_unless_asked_for(tmp_path):
+    target = tmp_path / "data"
+    rows = codepoint_rows("sample_rows.csv")
+    import_postcodes(make_codepoint_zip(tmp_path / "full.zip", rows), directory=target)
+    before = snapshot(target)
+    partial = make_codepoint_zip(tmp_path / "partial.zip", rows[:5])
+    with pytest.raises(SourceFormatError, match="refusing to drop"):
+        import_postcodes(partial, directory=target)
+    assert snapshot(target) == before
+    assert import_postcodes(partial, directory=target, max_shrink=None).postcodes == 5
+
+
+def test_impossible_positions_are_not_used_as_locations(tmp_path):
+    text = (FIXTURES / "nspl" / "nspl_nov2021_sample.csv").read_text()
+    bad = tmp_path / "nspl.csv"
+    bad.write_text(text.replace('"52.345606","-3.043720"', '"91.000000","500.000000"', 1))
+    target = tmp_path / "data"
+    import_postcodes(bad, directory=target)
+    tables = postcodes.PostcodeTables(target)
+    assert tables.lat_e6[tables.find("LD71DY")] == postcodes.MISSING_E6
+    rows = codepoint_rows("sample_rows.csv")
+    rows[0] = [rows[0][0], "10", "-99999999", "365419", *rows[0][4:]]
+    with pytest.raises(SourceFormatError, match="outside Great Britain"):
+        import_postcodes(make_codepoint_zip(tmp_path / "bad.zip", rows), directory=tmp_path / "other")
+
+
+def test_a_truncated_town_list_is_refused(data_copy, tmp_path):
+    from finder.imports.postcodes import import_towns
+
+    before = snapshot(data_copy)
+    short = tmp_path / "towns.csv"
+    short.write_text(
+        "postcode,eastings,northings,latitude,longitude,town,region,uk_region,country,country_string\n"
+        "LS1,429800,433500,53.79674,-1.54754,,Leeds,Yorkshire and the Humber,ENG,England\n"
+    )
+    with pytest.raises(SourceFormatError, match="refusing to drop"):
+        import_towns(short)
+    assert snapshot(data_copy) == before

@@ -1,6 +1,8 @@
 import importlib
 from pathlib import Path
 
+from finder.imports.postcodes import MAX_SHRINK
+
 HELP = "Import a source file into data/ (header checked; data/ is replaced atomically or not at all)."
 
 # Source kind -> "module:function"; each function takes the path and returns report lines.
@@ -37,11 +39,17 @@ def add_arguments(parser):
         help="; ".join(f"{k}: {v[1]}" for k, v in sorted(IMPORTERS.items())),
     )
     parser.add_argument("path", type=Path, metavar="PATH")
+    parser.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help=f"postcodes: accept a file holding fewer than {1 - MAX_SHRINK:.0%} of the postcodes held now",
+    )
 
 
 def run(args) -> int:
     module_name, function_name = IMPORTERS[args.kind][0].split(":")
     function = getattr(importlib.import_module(module_name), function_name)
-    for line in function(args.path):
+    options = {"allow_shrink": True} if args.allow_shrink and args.kind == "postcodes" else {}
+    for line in function(args.path, **options):
         print(line)
     return 0

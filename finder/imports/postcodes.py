@@ -89,13 +89,42 @@ class ImportReport:
         ]
 
 
-def import_postcodes(path: Path, *, directory: Path | None = None) -> ImportReport:
-    """Detect the format of `path`, build the tables and publish them atomically."""
+# An import that would drop more than this share of the postcodes held is refused unless asked
+# for: a truncated or wrong file must not silently replace 1.7M postcodes.
+MAX_SHRINK = 0.2
+# Great Britain, Northern Ireland, the Channel Islands and the Isle of Man lie inside these.
+UK_LAT = (49.0, 61.5)
+UK_LON = (-8.9, 2.5)
+OSGB_EAST = (0, 700_000)
+OSGB_NORTH = (0, 1_300_000)
+
+
+def import_postcodes(
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = MAX_SHRINK
+) -> ImportReport:
+    """Detect the format of `path`, build the tables and publish them atomically.
+
+    `max_shrink`: refuse a file that holds fewer than (1 - max_shrink) of the postcodes held now
+    (None: no check; the refresh job applies its own --max-shrink)."""
     path = Path(path)
-    if not path.exists():
-        raise SourceFormatError(f"{path}: no such file")
+    if not path.is_file():
+        raise SourceFormatError(f"{path}: no such file" + (" (it is a directory)" if path.is_dir() else ""))
     frame, source = _read_any(path)
+    if max_shrink is not None:
+        _check_shrink(len(frame), directory or store.data_dir(), max_shrink, source)
     return publish_postcode_frame(frame, source, directory=directory)
+
+
+def _check_shrink(new_rows: int, directory: Path, max_shrink: float, source: str) -> None:
+    current = directory / POSTCODES_FILE
+    if not current.exists():
+        return
+    held = pq.ParquetFile(current).metadata.num_rows
+    if new_rows < held * (1 - max_shrink):
+        raise SourceFormatError(
+            f"{source}: holds {new_rows:,} postcodes, we hold {held:,}; refusing to drop more than "
+            f"{max_shrink:.0%} (a truncated or partial file?). Use --allow-shrink if this is intended."
+        )
 
 
 def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
@@ -187,6 +216,13 @@ def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.D
     postcodes = raw["Postcode"].str.upper().str.strip()
     _check_shapes(postcodes, "Code-Point Open")
     has_location = raw["Positional_quality_indicator"] != NO_LOCATION_QUALITY
+    outside = has_location & ~(raw["Eastings"].between(*OSGB_EAST) & raw["Northings"].between(*OSGB_NORTH))
+    if outside.any():
+        first = raw[outside].iloc[0]
+        raise SourceFormatError(
+            f"Code-Point Open: {int(outside.sum()):,} rows have eastings/northings outside Great Britain "
+            f"(first: {first['Postcode']} {first['Eastings']} {first['Northings']}); the layout may have changed"
+        )
     from convertbng.cutil import convert_lonlat
 
     lon, lat = convert_lonlat(
@@ -262,7 +298,9 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
     _check_shapes(postcodes, path.name)
     lat = pd.to_numeric(raw[columns["lat"]], errors="coerce")
     lon = pd.to_numeric(raw[columns["lon"]], errors="coerce")
+    # 99.999999/0.000000 means no location; anything else outside the UK is not a position either.
     no_location = lat.isna() | lon.isna() | (lat >= ONS_NO_LOCATION_LAT)
+    no_location |= ~(lat.between(*UK_LAT) & lon.between(*UK_LON))
     country = raw[columns["country"]].map(GSS_COUNTRY)
     # Some terminated rows carry no country: infer the nation from the postcode area, else Unknown.
     area_letters = postcodes.str.extract(r"^([A-Z]+)")[0]
@@ -485,7 +523,11 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
             lat = pd.to_numeric(group["latitude"], errors="coerce").mean()
             lon = pd.to_numeric(group["longitude"], errors="coerce").mean()
             mapped = group["country"].map(TOWNS_COUNTRY).dropna()
-            if pd.isna(lat) or mapped.empty:
+            if (
+                pd.isna(lat)
+                or mapped.empty
+                or not (UK_LAT[0] <= lat <= UK_LAT[1] and UK_LON[0] <= lon <= UK_LON[1])
+            ):
                 continue
             country = mapped.value_counts().index[0]
             share = float((mapped == "England").mean())
@@ -508,6 +550,12 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
     if not rows:
         raise SourceFormatError(f"{path.name}: no towns found")
     places = pd.DataFrame(rows).drop_duplicates("place_key")
+    held_path = (directory or store.data_dir()) / PLACES_FILE
+    if held_path.exists() and len(places) < pq.ParquetFile(held_path).metadata.num_rows * (1 - MAX_SHRINK):
+        raise SourceFormatError(
+            f"{path.name}: {len(places):,} towns, we hold {pq.ParquetFile(held_path).metadata.num_rows:,}; "
+            "refusing to drop so many (a truncated file?)"
+        )
     files = {PLACES_FILE: _parquet_bytes(pa.Table.from_pandas(places, preserve_index=False))}
     files["manifest.json"] = store.update_manifest(
         "places",
@@ -522,8 +570,8 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
     return len(places)
 
 
-def cli_import_postcodes(path: Path) -> list[str]:
-    return import_postcodes(path).lines()
+def cli_import_postcodes(path: Path, *, allow_shrink: bool = False) -> list[str]:
+    return import_postcodes(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()
 
 
 def cli_import_towns(path: Path) -> list[str]:
