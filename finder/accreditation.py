@@ -20,6 +20,7 @@ composition root (`finder.live`), so nothing here imports a scraper or touches t
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -116,6 +117,12 @@ def parse_registration_number(number: object) -> RegistrationNumber | None:
     if not isinstance(number, str):
         raise FinderError("The registration number must be text, like PYL012345.")
     text = re.sub(r"[\s]+", "", number).upper()
+    if not text.isascii():
+        # Registers number in ASCII: full-width or other scripts' digits ("PYL１２３") would build
+        # a link to a number that does not exist.
+        raise FinderError(
+            "Please type the registration number with ordinary letters and digits, like PYL012345."
+        )
     # "BACP 300001", "HCPC: PYL012345", "NCPS no. NCS14-01401": the register's name is not part of
     # the number.
     text = _REGISTER_WORD_RE.sub("", text)
@@ -147,7 +154,9 @@ def validate_name(name: object) -> names.ParsedName:
         raise FinderError('Please give the therapist\'s name, like "Jane Smith".')
     if len(name) > names.MAX_NAME_LENGTH:
         raise FinderError(f"That name is too long (at most {names.MAX_NAME_LENGTH} characters).")
-    if any(ord(ch) < 32 for ch in name) or _MARKUP_RE.search(name):
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in name) or _MARKUP_RE.search(
+        name
+    ):
         raise FinderError("Please type just the therapist's name, without markup or links.")
     if not re.search(r"[a-z]", names.fold(name)) and any(ch.isalpha() for ch in name):
         raise FinderError(

@@ -469,3 +469,15 @@ def test_text_output_never_passes_control_characters_from_a_register_page(monkey
     out = capsys.readouterr().out
     assert "candidate: Janet" in out and "Leeds" in out
     assert not any(ch in out for ch in "\x1b\x07\x9b")
+
+
+@pytest.mark.parametrize("number", ["PYL１２３４５", "３０００01"])
+def test_registration_numbers_in_other_digit_scripts_are_refused(number):
+    with pytest.raises(FinderError, match="ordinary letters and digits"):
+        acc.parse_registration_number(number)
+
+
+@pytest.mark.parametrize("name", ["Jane\u200b Smith", "Jane \udcffSmith", "Jane\x7f Smith", "Jane\u202e Smith"])
+def test_invisible_or_broken_characters_in_a_name_are_refused(name):
+    with pytest.raises(FinderError):
+        acc.validate_name(name)
