@@ -5,13 +5,13 @@ pulls in BeautifulSoup or the network code.
 
 Live checks go through `scrapers.http.Fetcher`: it identifies the project in its User-Agent,
 honours robots.txt, waits between requests to a host, retries transient failures and keeps a
-cache (at most 7 days) under ~/.cache/ipt-finder/ (or $FINDER_CACHE_DIR), never in data/.
+cache (at most 7 days) in memory only: names looked up are never written to disk.
 `offline=True` uses only the local data and gives links to check every register by hand.
 """
 
 from __future__ import annotations
 
-import os
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,25 +19,24 @@ from pathlib import Path
 from finder import accreditation as acc
 from finder.accreditation import CheckQuery, CheckResult, RegisterResult
 
-CACHE_DIR_ENV = "FINDER_CACHE_DIR"
 CACHE_DAYS = 7
-HTTP_CACHE_FILE = "http-cache.sqlite"
+IN_MEMORY = ":memory:"  # SQLite's in-memory database
 
 
-def cache_dir() -> Path:
-    configured = os.environ.get(CACHE_DIR_ENV)
-    return Path(configured) if configured else Path.home() / ".cache" / "ipt-finder"
-
-
+@functools.lru_cache(maxsize=1)
 def default_fetcher():
+    """One fetcher for the whole process (the app serves many people from one), so repeated
+    checks within a week are revalidated rather than downloaded again.
+
+    The cache is in memory only: register searches carry the therapist's name in the URL, and
+    what people look up must never be written to disk.
+    """
     from scrapers.http import Fetcher
 
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     # A person is waiting: one retry, a 10 s timeout, and a register that asks us to come back in
     # minutes (Retry-After) or drips its page for longer than 20 s is a failed check, not a wait.
     return Fetcher(
-        cache_path=directory / HTTP_CACHE_FILE,
+        cache_path=Path(IN_MEMORY),
         cache_days=CACHE_DAYS,
         retries=1,
         timeout=10.0,

@@ -362,7 +362,7 @@ def _closed_port() -> int:
 
 def _cli(*args, env_extra=None, tmp_path):
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy",)}
-    env["FINDER_CACHE_DIR"] = str(tmp_path / "cache")
+    env["HOME"] = str(tmp_path)  # where a disk cache would go
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "finder", "check", *args],
@@ -423,8 +423,8 @@ def test_no_network_gives_check_failed_with_link_and_never_current(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     _assert_no_network_answer(json.loads(done.stdout))
-    # The HTTP cache lives where FINDER_CACHE_DIR says, never in data/.
-    assert (tmp_path / "cache").is_dir()
+    # What was looked up is never written to disk: no cache file, not in data/ either.
+    assert list(tmp_path.rglob("*")) == []
     assert not any("cache" in p.name for p in (ROOT / "data").iterdir())
 
 
@@ -477,7 +477,9 @@ def test_registration_numbers_in_other_digit_scripts_are_refused(number):
         acc.parse_registration_number(number)
 
 
-@pytest.mark.parametrize("name", ["Jane\u200b Smith", "Jane \udcffSmith", "Jane\x7f Smith", "Jane\u202e Smith"])
+@pytest.mark.parametrize(
+    "name", ["Jane\u200b Smith", "Jane \udcffSmith", "Jane\x7f Smith", "Jane\u202e Smith"]
+)
 def test_invisible_or_broken_characters_in_a_name_are_refused(name):
     with pytest.raises(FinderError):
         acc.validate_name(name)

@@ -351,17 +351,17 @@ def test_hcpc_manual_note_names_a_number_that_is_not_an_hcpc_number(local_server
 def test_live_checks_identify_the_project_wait_their_turn_and_cache_at_most_a_week(tmp_path, monkeypatch):
     from finder import PROJECT_NAME
 
-    monkeypatch.setenv(live.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
     fetcher = live.default_fetcher()
-    try:
-        assert PROJECT_NAME in fetcher.session.headers["User-Agent"]
-        assert fetcher.min_interval >= 1.0 and fetcher.respect_robots
-        assert fetcher.cache is not None and fetcher.cache.max_age <= 7 * 86400
-        assert (tmp_path / "cache" / live.HTTP_CACHE_FILE).exists()
-        # A person is waiting for the answer: no register may hold the check for minutes.
-        assert fetcher.timeout <= 10 and fetcher.max_retry_wait <= 10 and fetcher.max_body_seconds <= 20
-    finally:
-        fetcher.close()
+    assert fetcher is live.default_fetcher()  # one per process, so the cache is shared
+    assert PROJECT_NAME in fetcher.session.headers["User-Agent"]
+    assert fetcher.min_interval >= 1.0 and fetcher.respect_robots
+    assert fetcher.cache is not None and fetcher.cache.max_age <= 7 * 86400
+    # Names people look up are in register URLs: the cache lives in memory, never on disk.
+    assert list(tmp_path.rglob("*")) == []
+    # A person is waiting for the answer: no register may hold the check for minutes.
+    assert fetcher.timeout <= 10 and fetcher.max_retry_wait <= 10 and fetcher.max_body_seconds <= 20
 
 
 def test_bacp_page_that_counts_results_but_shows_none_readable_has_changed(fixtures):
