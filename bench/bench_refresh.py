@@ -52,6 +52,7 @@ def one_run(server, cache: Path, today: str) -> dict:
 
 
 def main() -> int:
+    os.environ.setdefault("FINDER_ALLOW_PRIVATE_HOSTS", "1")  # the fixture server is on 127.0.0.1
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--services", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every response")

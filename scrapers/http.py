@@ -37,7 +37,10 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import ipaddress
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -48,7 +51,11 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 from finder import PROJECT_NAME, PROJECT_URL
+from finder.records import is_http_url  # the one link rule: http(s), a host, no user name
 
+ALLOW_PRIVATE_ENV = "FINDER_ALLOW_PRIVATE_HOSTS"
+ROBOTS_MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to read at least 500 KiB
 USER_AGENT = f"{PROJECT_NAME}/0.1 (+{PROJECT_URL}; finds NHS talking therapies and IPT practitioners)"
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -114,9 +121,33 @@ def full_url(url: str, params: Mapping[str, object] | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params, doseq=True)}"
 
 
-def is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+def _read_capped(url: str, reply, limit: int) -> None:
+    """Read the body (decompressed) into the reply, refusing more than `limit` bytes."""
+    chunks, total = [], 0
+    for chunk in reply.iter_content(65536):
+        total += len(chunk)
+        if total > limit:
+            reply.close()
+            raise FetchError(url, f"answer is over the {limit:,}-byte limit; not read further")
+        chunks.append(chunk)
+    reply._content = b"".join(chunks)
+    reply._content_consumed = True
+
+
+def check_public_address(url: str) -> None:
+    """Refuse a host that resolves to a loopback, private, link-local or otherwise non-public
+    address: URLs come from data and from pages, and a refresh must never be steered at the
+    machine's own services or a cloud metadata endpoint. (The address is checked, not pinned: a
+    host that changes its DNS between this check and the request is not caught.)"""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise FetchError(url, f"cannot resolve {host!r}") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            raise FetchError(url, f"{host} is a non-public address ({address}); not fetched")
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -245,6 +276,9 @@ class Fetcher:
         max_retry_wait: float = 120.0,
         max_body_seconds: float = 120.0,
         max_download_seconds: float = 1800.0,
+        max_bytes: int = 20_000_000,
+        max_download_bytes: int = 1_000_000_000,
+        allow_private: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -261,6 +295,13 @@ class Fetcher:
         self.max_retry_wait = max_retry_wait
         self.max_body_seconds = max_body_seconds
         self.max_download_seconds = max_download_seconds
+        # Bytes after decompression: a page (or a gzip bomb) can't fill the machine's memory.
+        self.max_bytes = max_bytes
+        self.max_download_bytes = max_download_bytes
+        # Tests serve pages from 127.0.0.1 and say so with FINDER_ALLOW_PRIVATE_HOSTS=1.
+        self.allow_private = (
+            bool(os.environ.get(ALLOW_PRIVATE_ENV)) if allow_private is None else allow_private
+        )
         self._sleep = sleep
         self._clock = clock
         self.cache = ConditionalCache(Path(cache_path), cache_days) if cache_path else None
@@ -316,7 +357,7 @@ class Fetcher:
             if cached["last_modified"]:
                 headers["If-Modified-Since"] = cached["last_modified"]
         try:
-            final_url, reply = self._follow(url, headers, self.max_download_seconds)
+            final_url, reply = self._follow(url, headers, self.max_download_seconds, self.max_download_bytes)
             if reply.status_code == 304 and cached:
                 self._count("not_modified")
                 self.cache.touch(url)
@@ -385,14 +426,20 @@ class Fetcher:
             self.cache.put(requested, response)
         return response
 
-    def _follow(self, url: str, headers: dict, max_seconds: float | None = None):
+    def _follow(
+        self, url: str, headers: dict, max_seconds: float | None = None, max_bytes: int | None = None
+    ):
         """GET with redirects followed by hand, so every hop is checked: http(s) only, robots.txt,
         and the per-host rate limit. Returns the final URL and reply."""
         requested = url
         for _hop in range(MAX_REDIRECTS + 1):
+            if not self.allow_private:
+                check_public_address(url)
             if self.respect_robots:
                 self._check_robots(url)
-            reply = self._request_with_retries(url, headers, max_seconds or self.max_body_seconds)
+            reply = self._request_with_retries(
+                url, headers, max_seconds or self.max_body_seconds, max_bytes or self.max_bytes
+            )
             if reply.status_code in (301, 302, 303, 307, 308) and reply.headers.get("Location"):
                 target = urljoin(url, reply.headers["Location"])
                 if not is_http_url(target):
@@ -420,14 +467,18 @@ class Fetcher:
             raise FetchError(url, f"truncated body: {len(body)} of {expected} bytes")
         return body
 
-    @staticmethod
-    def _read_body(url: str, reply, max_seconds: float) -> None:
+    def _read_body(self, url: str, reply, max_seconds: float, max_bytes: int | None = None) -> None:
         """Read the whole body within `max_seconds`. The timeout bounds each read, not the answer:
         a server sending a byte now and then would hold the refresh for hours. A watchdog shuts
         the answer down (urllib3's shutdown() is made to interrupt a read in another thread)."""
+        limit = max_bytes or self.max_bytes
+        declared = reply.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            reply.close()
+            raise FetchError(url, f"answer of {int(declared):,} bytes is over the {limit:,}-byte limit")
         shutdown = getattr(reply.raw, "shutdown", None)
         if shutdown is None:  # urllib3 older than 2.3: the per-read timeout is all there is
-            _ = reply.content
+            _read_capped(url, reply, limit)
             return
         stopped = threading.Event()
 
@@ -439,7 +490,7 @@ class Fetcher:
         watchdog.daemon = True
         watchdog.start()
         try:
-            _ = reply.content
+            _read_capped(url, reply, limit)
         except Exception:
             if not stopped.is_set():
                 raise
@@ -449,7 +500,9 @@ class Fetcher:
             reply.close()
             raise FetchError(url, f"answer still arriving after {max_seconds:g} s; not waiting any longer")
 
-    def _request_with_retries(self, url: str, headers: dict, max_seconds: float):
+    def _request_with_retries(
+        self, url: str, headers: dict, max_seconds: float, max_bytes: int | None = None
+    ):
         import requests
 
         host = urlsplit(url).netloc
@@ -462,7 +515,7 @@ class Fetcher:
                     url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
                 )
                 # Read the body now, so a truncated one fails inside the retry loop.
-                self._read_body(url, reply, max_seconds)
+                self._read_body(url, reply, max_seconds, max_bytes)
             except requests.Timeout:
                 problem = f"no answer within {self.timeout:g} s"
             except requests.exceptions.ChunkedEncodingError:
@@ -524,8 +577,22 @@ class Fetcher:
         self._count("requests")
         self._count("robots_requests")
         try:
-            reply = self.session.get(robots_url, timeout=self.timeout, stream=True)
-            self._read_body(robots_url, reply, self.max_body_seconds)
+            url = robots_url
+            # Redirects are followed by hand (RFC 9309: at least five) with the same checks as pages.
+            for _hop in range(ROBOTS_MAX_REDIRECTS + 1):
+                reply = self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=False)
+                location = reply.headers.get("Location")
+                if reply.status_code not in (301, 302, 303, 307, 308) or not location:
+                    break
+                reply.close()
+                url = urljoin(url, location)
+                if not is_http_url(url):
+                    raise FetchError(url, "robots.txt redirected to a non-http(s) URL")
+                if not self.allow_private:
+                    check_public_address(url)
+            else:
+                raise FetchError(robots_url, "too many redirects")
+            self._read_body(url, reply, self.max_body_seconds, ROBOTS_MAX_BYTES)
         except (requests.RequestException, FetchError) as error:
             return (
                 f"robots.txt could not be fetched ({type(error).__name__}); not crawling this host this run"

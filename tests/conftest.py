@@ -1,3 +1,4 @@
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -7,6 +8,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 sys.path.insert(0, str(ROOT))
+# The tests serve every page from 127.0.0.1, which the fetcher refuses outside tests (a refresh
+# must never be steered at the machine's own services); subprocesses inherit this.
+os.environ["FINDER_ALLOW_PRIVATE_HOSTS"] = "1"
 sys.path.insert(0, str(ROOT / "tests"))
 
 

@@ -355,3 +355,50 @@ def test_a_robots_txt_that_keeps_trickling_in_closes_the_host(local_server):
     with pytest.raises(RobotsDisallowed, match=r"robots\.txt could not be fetched"):
         fetcher(local_server.url("/page"))
     assert local_server.hits["/page"] == 0
+
+
+def test_a_private_or_loopback_address_is_never_fetched_outside_tests(local_server):
+    from scrapers.http import Fetcher, FetchError
+
+    local_server.route("/internal-secret", body="SECRET")
+    fetcher = Fetcher(min_interval=0, retries=0, allow_private=False)
+    with pytest.raises(FetchError, match="non-public address"):
+        fetcher.get(local_server.url("/internal-secret"))
+    assert local_server.hits.get("/internal-secret", 0) == 0
+
+
+def test_a_page_larger_than_the_limit_is_refused_even_when_compressed(local_server):
+    import gzip
+
+    from scrapers.http import Fetcher, FetchError
+
+    bomb = gzip.compress(b"a" * 5_000_000)
+    local_server.route("/bomb", body=bomb, headers={"Content-Encoding": "gzip"})
+    local_server.route("/big", body="b" * 300_000)
+    fetcher = Fetcher(min_interval=0, retries=0, respect_robots=False, max_bytes=1_000_000)
+    with pytest.raises(FetchError, match="limit"):
+        fetcher.get(local_server.url("/bomb"))
+    small = Fetcher(min_interval=0, retries=0, respect_robots=False, max_bytes=100_000)
+    with pytest.raises(FetchError, match="limit"):
+        small.get(local_server.url("/big"))
+    assert len(fetcher.get(local_server.url("/big")).text) == 300_000
+
+
+def test_robots_txt_redirected_to_a_private_address_closes_the_host(local_server, monkeypatch):
+    import scrapers.http as http_module
+    from scrapers.http import Fetcher, RobotsDisallowed
+
+    real_check = http_module.check_public_address
+
+    def only_the_redirect_target_is_checked(url):
+        # The test server itself is on 127.0.0.1; the redirect's 10.0.0.1 gets the real check.
+        if "10.0.0.1" in url:
+            real_check(url)
+
+    monkeypatch.setattr(http_module, "check_public_address", only_the_redirect_target_is_checked)
+    local_server.route("/robots.txt", status=302, headers={"Location": "http://10.0.0.1/robots.txt"})
+    local_server.route("/page", body="ok")
+    fetcher = Fetcher(min_interval=0, retries=0, allow_private=False)
+    with pytest.raises(RobotsDisallowed):
+        fetcher.get(local_server.url("/page"))
+    assert local_server.hits.get("/page", 0) == 0

@@ -56,8 +56,13 @@ def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple
         raise FinderError(f"{shared}: no such directory (use --shared DIR)")
     steps = []
     if not skip_postcodes:
-        steps.append(("postcodes", lambda: postcodes.import_postcodes(shared / CODEPOINT_ZIP).lines()))
-    steps.append(("towns", lambda: [f"Imported {postcodes.import_towns(shared / TOWNS_CSV):,} towns"]))
+        steps.append(
+            ("postcodes", lambda: postcodes.import_postcodes(shared / CODEPOINT_ZIP, max_shrink=None).lines())
+        )
+    # An explicit rebuild from named sources: the shrink guard of a single import does not apply.
+    steps.append(
+        ("towns", lambda: [f"Imported {postcodes.import_towns(shared / TOWNS_CSV, max_shrink=None):,} towns"])
+    )
     steps.append(("nhs providers", lambda: nhs.import_providers(shared / PROVIDERS_CSV)))
     files = outcome_files(shared)
     if not files:

@@ -477,7 +477,7 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def import_towns(path: Path, *, directory: Path | None = None) -> int:
+def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float | None = MAX_SHRINK) -> int:
     """Town names for offline place search, from the CC0 outcode-towns list.
 
     A town's position is the centroid of its outcodes' centroids from our own postcode tables
@@ -551,7 +551,11 @@ def import_towns(path: Path, *, directory: Path | None = None) -> int:
         raise SourceFormatError(f"{path.name}: no towns found")
     places = pd.DataFrame(rows).drop_duplicates("place_key")
     held_path = (directory or store.data_dir()) / PLACES_FILE
-    if held_path.exists() and len(places) < pq.ParquetFile(held_path).metadata.num_rows * (1 - MAX_SHRINK):
+    if (
+        max_shrink is not None
+        and held_path.exists()
+        and len(places) < pq.ParquetFile(held_path).metadata.num_rows * (1 - max_shrink)
+    ):
         raise SourceFormatError(
             f"{path.name}: {len(places):,} towns, we hold {pq.ParquetFile(held_path).metadata.num_rows:,}; "
             "refusing to drop so many (a truncated file?)"
