@@ -214,7 +214,10 @@ def _plain(value: object) -> str:
     """Scraped text (names, reasons, notes) as plain Markdown text: CHANGES.md is read rendered
     on GitHub, where raw HTML would render and [text](url) would be a live link."""
     text = str(value).replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`\[\]|])", r"\\\1", text)
+    text = re.sub(r"([\\`\[\]|])", r"\\\1", text)
+    # GitHub autolinks bare "https://", "www." and "name@host" (one can show a host it does not
+    # open): a zero-width space inside each keeps the words and makes no link.
+    return text.replace("//", "/\u200b/").replace("@", "\u200b@").replace("www.", "w\u200bww.")
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,7 @@ def render_markdown(run_date: str, reports: Sequence[SourceReport], *, dry_run: 
             for change in contact[:MAX_LISTED]:
                 for f in change.contact_changes:
                     lines.append(
-                        f"| {change.id} | {_show(change.name)} | {f.field} | {' | '.join(_show_change(f))} |"
+                        f"| {_plain(change.id)} | {_show(change.name)} | {f.field} | {' | '.join(_show_change(f))} |"
                     )
             if len(contact) > MAX_LISTED:
                 lines.append(f"\n... and {len(contact) - MAX_LISTED} more (see refresh-report.json)")
@@ -304,7 +307,7 @@ def render_markdown(run_date: str, reports: Sequence[SourceReport], *, dry_run: 
                 "| --- | --- | --- | --- |",
             ]
             for change, f in other[:MAX_LISTED]:
-                lines.append(f"| {change.id} | {f.field} | {' | '.join(_show_change(f))} |")
+                lines.append(f"| {_plain(change.id)} | {f.field} | {' | '.join(_show_change(f))} |")
             if len(other) > MAX_LISTED:
                 lines.append(f"\n... and {len(other) - MAX_LISTED} more (see refresh-report.json)")
         for title, items in (("Added", changes.added), ("Removed", changes.removed)):

@@ -67,9 +67,13 @@ def test_scraped_text_in_the_report_is_never_markup():
             "id": "NEW1",
             "name": '<img src="https://tracker.example.org/x.gif"> [Refer here](https://evil.example.org)',
         },
+        {"id": "A|<b>x</b>", "name": "see https://www.nhs.uk@evil.example/ or www.evil.example"},
     ]
     text = render_markdown("2026-11-25", [SourceReport("nhs", "updated", "", diff_records(old, new))])
     assert "<img" not in text and "<b>" not in text and "[Refer here](" not in text
-    assert "- NEW1: &lt;img src=" in text and "\\[Refer here\\](https://evil.example.org)" in text
+    assert "- NEW1: &lt;img src=" in text and "\\[Refer here\\](https:/\u200b/evil.example.org)" in text
+    # Bare addresses GitHub would autolink (one showing a host it does not open) stay text.
+    assert "https://www.nhs.uk@" not in text and " www.evil" not in text
+    assert "<b>x</b>" not in text
     assert "- GONE: Old &lt;b&gt;Service&lt;/b&gt;" in text
     assert "| phone | `0300 013 5727` | `` 0300 `111` 2222 `` |" in text  # a backtick stays inside
