@@ -600,7 +600,9 @@ def about_data_page() -> None:
     st.markdown("## Privacy")
     st.markdown(
         "The finder does not record what you search for and uses no analytics, tracking or "
-        "advertising cookies. Your search is kept only in your browser's address bar, so you can share it."
+        "advertising cookies. Your search is kept only in your browser's address bar, so you can share it. "
+        "The map below the results is drawn with map tiles from CARTO, so your browser asks CARTO for "
+        "the map around the area you searched; the list above the map works without it."
     )
 
 
