@@ -358,3 +358,15 @@ def test_impossible_counts_are_refused(data_copy, stats, tmp_path, value):
     bad.write_text((stats / "annual_main_2024-25.csv").read_text().replace(",1813432,", f",{value},", 1))
     with pytest.raises(SourceFormatError, match="not a count"):
         nhs.import_outcomes(bad)
+
+
+def test_a_provider_list_far_shorter_than_ours_is_refused_from_the_cli(data_copy, stats, tmp_path, capsys):
+    _import_all(stats)
+    before = _digest(data_copy)
+    lines = (stats / "ods_providers.csv").read_text().splitlines()
+    partial = tmp_path / "ods_providers.csv"
+    partial.write_text("\n".join(lines[:3]) + "\n")  # the header and two organisations
+    assert cli.main(["import", "nhs-providers", str(partial)]) == 2
+    assert "refusing to drop" in capsys.readouterr().err
+    assert _digest(data_copy) == before
+    assert cli.main(["import", "nhs-providers", str(partial), "--allow-shrink"]) == 0

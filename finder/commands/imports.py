@@ -42,14 +42,17 @@ def add_arguments(parser):
     parser.add_argument(
         "--allow-shrink",
         action="store_true",
-        help=f"postcodes: accept a file holding fewer than {1 - MAX_SHRINK:.0%} of the postcodes held now",
+        help=f"postcodes, nhs-providers: accept a file holding fewer than {1 - MAX_SHRINK:.0%} "
+        "of the postcodes or active providers held now",
     )
 
 
 def run(args) -> int:
     module_name, function_name = IMPORTERS[args.kind][0].split(":")
     function = getattr(importlib.import_module(module_name), function_name)
-    options = {"allow_shrink": True} if args.allow_shrink and args.kind == "postcodes" else {}
+    options = (
+        {"allow_shrink": True} if args.allow_shrink and args.kind in ("postcodes", "nhs-providers") else {}
+    )
     for line in function(args.path, **options):
         print(line)
     return 0

@@ -351,7 +351,11 @@ _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def import_providers(path: Path, *, directory: Path | None = None) -> list[str]:
+def import_providers(
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+) -> list[str]:
+    """Import the ODS provider list. `max_shrink`: refuse a list with fewer than (1 - max_shrink)
+    of the active providers held now (the CLI sets it; the refresh job has its own --max-shrink)."""
     tables = read_tables(path)
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of providers, found {len(tables)}")
@@ -395,6 +399,14 @@ def import_providers(path: Path, *, directory: Path | None = None) -> list[str]:
     }
     active = [r for r in records if r["status"] == "Active"]
     inactive = [r for r in records if r["status"] != "Active"]
+    if max_shrink is not None:
+        held = store.read_json(PROVIDERS_FILE, directory, default=None) or {}
+        held_active = sum(1 for r in held.get("records", []) if r.get("status") == "Active")
+        if len(active) < held_active * (1 - max_shrink):
+            raise SourceFormatError(
+                f"{table.name}: {len(active)} active providers, we hold {held_active}; refusing to drop "
+                f"more than {max_shrink:.0%} of the directory (a partial file?). Use --allow-shrink if intended."
+            )
     lines = [f"Imported {len(records)} organisations from {table.name}: {len(active)} active"]
     if inactive:
         lines.append(
@@ -1063,8 +1075,10 @@ def derive_services(
 # --- CLI entry points (the importer table in finder/commands/imports.py) -------------------------
 
 
-def cli_import_providers(path: Path) -> list[str]:
-    return import_providers(path)
+def cli_import_providers(path: Path, *, allow_shrink: bool = False) -> list[str]:
+    from finder.imports.postcodes import MAX_SHRINK
+
+    return import_providers(path, max_shrink=None if allow_shrink else MAX_SHRINK)
 
 
 def cli_import_outcomes(path: Path) -> list[str]:
