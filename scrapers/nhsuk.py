@@ -10,7 +10,7 @@ explicit "no services found" page returns an empty list.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -130,14 +130,19 @@ def scrape(fetch, location: str, follow_pages: bool = True) -> list[NhsukService
         missing = not (service.phone and service.self_referral_url)
         if missing and service.page_url and urlsplit(service.page_url).netloc in NHS_HOSTS:
             page = parse_service_page(fetch(service.page_url).text, service.page_url)
-            service = NhsukService(
-                name=service.name,
-                page_url=service.page_url,
-                phone=service.phone or page.phone,
-                email=service.email or page.email,
-                website=service.website or page.website,
-                self_referral_url=service.self_referral_url or page.self_referral_url,
-                source=service.page_url,
-            )
+            service = completed_from_page(service, page)
         completed.append(service)
     return completed
+
+
+def completed_from_page(listing: NhsukService, page: NhsukService) -> NhsukService:
+    """A results-page listing with the contacts it lacks filled from the service's own page,
+    which then becomes its source."""
+    return replace(
+        listing,
+        phone=listing.phone or page.phone,
+        email=listing.email or page.email,
+        website=listing.website or page.website,
+        self_referral_url=listing.self_referral_url or page.self_referral_url,
+        source=listing.page_url,
+    )

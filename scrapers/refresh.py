@@ -820,14 +820,7 @@ class NhsDirectorySource(StagedNhsSource):
                 except (FetchError, ParseError) as error:
                     page_failures.append(error)
                 else:
-                    listing = replace(
-                        listing,
-                        phone=listing.phone or page.phone,
-                        email=listing.email or page.email,
-                        website=listing.website or page.website,
-                        self_referral_url=listing.self_referral_url or page.self_referral_url,
-                        source=listing.page_url,
-                    )
+                    listing = nhsuk.completed_from_page(listing, page)
             listings.append(listing)
         _read_enough(len(locations) - len(failures), failures, "nhs.uk searches")
         notes = ["read from nhs.uk search pages (no NHS_API_KEY)"]
