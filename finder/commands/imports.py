@@ -1,7 +1,10 @@
 import importlib
 from pathlib import Path
 
-from finder.imports.postcodes import MAX_SHRINK
+from finder.imports import MAX_SHRINK
+
+# The importers that refuse a much smaller file unless --allow-shrink is given.
+SHRINK_GUARDED = ("postcodes", "towns", "nhs-providers")
 
 HELP = "Import a source file into data/ (header checked; data/ is replaced atomically or not at all)."
 
@@ -42,17 +45,15 @@ def add_arguments(parser):
     parser.add_argument(
         "--allow-shrink",
         action="store_true",
-        help=f"postcodes, nhs-providers: accept a file holding fewer than {1 - MAX_SHRINK:.0%} "
-        "of the postcodes or active providers held now",
+        help=f"{', '.join(SHRINK_GUARDED)}: accept a file holding fewer than {1 - MAX_SHRINK:.0%} "
+        "of the postcodes, towns or active providers held now",
     )
 
 
 def run(args) -> int:
     module_name, function_name = IMPORTERS[args.kind][0].split(":")
     function = getattr(importlib.import_module(module_name), function_name)
-    options = (
-        {"allow_shrink": True} if args.allow_shrink and args.kind in ("postcodes", "nhs-providers") else {}
-    )
+    options = {"allow_shrink": True} if args.allow_shrink and args.kind in SHRINK_GUARDED else {}
     for line in function(args.path, **options):
         print(line)
     return 0

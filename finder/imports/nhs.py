@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from finder import store
 from finder.errors import FinderError, SourceFormatError
+from finder.imports import MAX_SHRINK, refuse_shrink
 from finder.services import (
     LINKS_FILE,
     LOCATION_NOTE,
@@ -402,11 +403,7 @@ def import_providers(
     if max_shrink is not None:
         held = store.read_json(PROVIDERS_FILE, directory, default=None) or {}
         held_active = sum(1 for r in held.get("records", []) if r.get("status") == "Active")
-        if len(active) < held_active * (1 - max_shrink):
-            raise SourceFormatError(
-                f"{table.name}: {len(active)} active providers, we hold {held_active}; refusing to drop "
-                f"more than {max_shrink:.0%} of the directory (a partial file?). Use --allow-shrink if intended."
-            )
+        refuse_shrink(table.name, "active providers", len(active), held_active, max_shrink)
     lines = [f"Imported {len(records)} organisations from {table.name}: {len(active)} active"]
     if inactive:
         lines.append(
@@ -1076,8 +1073,6 @@ def derive_services(
 
 
 def cli_import_providers(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    from finder.imports.postcodes import MAX_SHRINK
-
     return import_providers(path, max_shrink=None if allow_shrink else MAX_SHRINK)
 
 

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from finder import store
 from finder.errors import SourceFormatError
+from finder.imports import MAX_SHRINK, refuse_shrink
 from finder.postcodes import (
     COUNTRIES,
     GSS_COUNTRY,
@@ -89,9 +90,6 @@ class ImportReport:
         ]
 
 
-# An import that would drop more than this share of the postcodes held is refused unless asked
-# for: a truncated or wrong file must not silently replace 1.7M postcodes.
-MAX_SHRINK = 0.2
 # Great Britain, Northern Ireland, the Channel Islands and the Isle of Man lie inside these.
 UK_LAT = (49.0, 61.5)
 UK_LON = (-8.9, 2.5)
@@ -110,21 +108,10 @@ def import_postcodes(
     if not path.is_file():
         raise SourceFormatError(f"{path}: no such file" + (" (it is a directory)" if path.is_dir() else ""))
     frame, source = _read_any(path)
-    if max_shrink is not None:
-        _check_shrink(len(frame), directory or store.data_dir(), max_shrink, source)
+    current = (directory or store.data_dir()) / POSTCODES_FILE
+    held = pq.ParquetFile(current).metadata.num_rows if current.exists() else 0
+    refuse_shrink(source, "postcodes", len(frame), held, max_shrink)
     return publish_postcode_frame(frame, source, directory=directory)
-
-
-def _check_shrink(new_rows: int, directory: Path, max_shrink: float, source: str) -> None:
-    current = directory / POSTCODES_FILE
-    if not current.exists():
-        return
-    held = pq.ParquetFile(current).metadata.num_rows
-    if new_rows < held * (1 - max_shrink):
-        raise SourceFormatError(
-            f"{source}: holds {new_rows:,} postcodes, we hold {held:,}; refusing to drop more than "
-            f"{max_shrink:.0%} (a truncated or partial file?). Use --allow-shrink if this is intended."
-        )
 
 
 def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
@@ -551,15 +538,8 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
         raise SourceFormatError(f"{path.name}: no towns found")
     places = pd.DataFrame(rows).drop_duplicates("place_key")
     held_path = (directory or store.data_dir()) / PLACES_FILE
-    if (
-        max_shrink is not None
-        and held_path.exists()
-        and len(places) < pq.ParquetFile(held_path).metadata.num_rows * (1 - max_shrink)
-    ):
-        raise SourceFormatError(
-            f"{path.name}: {len(places):,} towns, we hold {pq.ParquetFile(held_path).metadata.num_rows:,}; "
-            "refusing to drop so many (a truncated file?)"
-        )
+    held = pq.ParquetFile(held_path).metadata.num_rows if held_path.exists() else 0
+    refuse_shrink(path.name, "towns", len(places), held, max_shrink)
     files = {PLACES_FILE: _parquet_bytes(pa.Table.from_pandas(places, preserve_index=False))}
     files["manifest.json"] = store.update_manifest(
         "places",
@@ -578,5 +558,6 @@ def cli_import_postcodes(path: Path, *, allow_shrink: bool = False) -> list[str]
     return import_postcodes(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()
 
 
-def cli_import_towns(path: Path) -> list[str]:
-    return [f"Imported {import_towns(path):,} towns for offline place search from {Path(path).name}"]
+def cli_import_towns(path: Path, *, allow_shrink: bool = False) -> list[str]:
+    count = import_towns(path, max_shrink=None if allow_shrink else MAX_SHRINK)
+    return [f"Imported {count:,} towns for offline place search from {Path(path).name}"]
