@@ -298,3 +298,11 @@ def test_an_nhs_only_search_never_mentions_private_practitioners(data_copy):
 def test_approximate_locations_name_the_area_actually_used(sample, typed, said):
     notices = [n for n in search(typed).notices if n.code == "approximate"]
     assert len(notices) == 1 and said in notices[0]
+
+
+def test_every_command_has_working_help():
+    from finder.cli import COMMANDS
+
+    for command in ["", *COMMANDS]:
+        done = run_cli(*([command] if command else []), "--help")
+        assert done.returncode == 0 and "usage:" in done.stdout, (command, done.stderr[-300:])

@@ -45,7 +45,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--allow-shrink",
         action="store_true",
-        help=f"{', '.join(SHRINK_GUARDED)}: accept a file holding fewer than {1 - MAX_SHRINK:.0%} "
+        # "%%": argparse formats help text with %, so a literal percent sign is doubled.
+        help=f"{', '.join(SHRINK_GUARDED)}: accept a file holding fewer than {1 - MAX_SHRINK:.0%}% "
         "of the postcodes, towns or active providers held now",
     )
 
