@@ -13,7 +13,6 @@ import os
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pyarrow.parquet as pq
 
 from finder import store
 from finder.errors import PostcodeError
+from finder.names import fold  # the one accent and case folding (also for therapists' names)
 
 POSTCODES_FILE = "postcodes.parquet"
 SECTORS_FILE = "postcode_sectors.parquet"
@@ -392,15 +392,13 @@ PLACE_ALIASES = {"london": "greaterlondon"}
 
 
 def _words(name: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z]+", folded.replace("'", ""))
+    return re.findall(r"[a-z]+", fold(name).replace("'", ""))
 
 
 def place_key(name: str) -> str:
     """Town names compared without case, accents, spaces or punctuation ("Kings Lynn" finds
     "King's Lynn", "ynys mon" finds "Ynys Môn")."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z]", "", folded.lower())
+    return re.sub(r"[^a-z]", "", fold(name))
 
 
 def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query: str) -> Location:
