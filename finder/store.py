@@ -26,11 +26,15 @@ TMP_PREFIX = ".tmp-"
 DATA_DIR_ENV = "FINDER_DATA_DIR"
 
 
+# Resolved once: data_dir() is on every search's path.
+_REPOSITORY_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
 def data_dir() -> Path:
     configured = os.environ.get(DATA_DIR_ENV)
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parent.parent / "data"
+    return _REPOSITORY_DATA_DIR
 
 
 def _fsync_dir(directory: Path) -> None:
