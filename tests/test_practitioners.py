@@ -112,7 +112,8 @@ def test_binary_file_is_refused(data_copy, tmp_path, capsys):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
     assert main(["import", "practitioners", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "export.csv is not UTF-8 text" in err and err.count("\n") == 1
+    # Refused at the first control character, with where it is, before any decoding.
+    assert "export.csv: line 2, column 1 holds a control character" in err and err.count("\n") == 1
 
 
 def test_publish_refuses_records_that_break_the_contract(data_copy):

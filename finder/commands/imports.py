@@ -3,8 +3,8 @@ from pathlib import Path
 
 from finder.imports import MAX_SHRINK
 
-# The importers that refuse a much smaller file unless --allow-shrink is given.
-SHRINK_GUARDED = ("postcodes", "towns", "nhs-providers")
+# Every importer refuses a much smaller file than what data/ holds unless --allow-shrink is given
+# (importers added to IMPORTERS must accept `allow_shrink`).
 
 HELP = "Import a source file into data/ (header checked; data/ is replaced atomically or not at all)."
 
@@ -46,15 +46,16 @@ def add_arguments(parser):
         "--allow-shrink",
         action="store_true",
         # "%%": argparse formats help text with %, so a literal percent sign is doubled.
-        help=f"{', '.join(SHRINK_GUARDED)}: accept a file holding fewer than {1 - MAX_SHRINK:.0%}% "
-        "of the postcodes, towns or active providers held now",
+        help=f"accept a file holding fewer than {1 - MAX_SHRINK:.0%}% of the rows held now (postcodes, "
+        "towns, active providers, service links, practitioners, or a year's providers in the statistics); "
+        "the shrink is reported",
     )
 
 
 def run(args) -> int:
     module_name, function_name = IMPORTERS[args.kind][0].split(":")
     function = getattr(importlib.import_module(module_name), function_name)
-    options = {"allow_shrink": True} if args.allow_shrink and args.kind in SHRINK_GUARDED else {}
+    options = {"allow_shrink": True} if args.allow_shrink else {}
     for line in function(args.path, **options):
         print(line)
     return 0

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from finder import store
 from finder.errors import FinderError, SourceFormatError
-from finder.imports import MAX_SHRINK, refuse_shrink
+from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.services import (
     LINKS_FILE,
     LOCATION_NOTE,
@@ -195,24 +195,13 @@ def _parse_csv(text: str, name: str) -> SourceTable:
 
 
 def read_tables(path: Path) -> list[SourceTable]:
-    """The CSV tables in `path`: the file itself, or every CSV inside a zip."""
+    """The CSV tables in `path`: the file itself, or every CSV inside a zip, read through the
+    import guards (regular files only, bounded unpacking, no control characters, whole rows)."""
     path = Path(path)
-    if not path.is_file():
-        raise SourceFormatError(f"{path}: no such file" + (" (it is a directory)" if path.is_dir() else ""))
     try:
-        return _read_tables(path)
+        return [_parse_csv(_decode(blob, name), name) for name, blob in guard.read_csv_sources(path)]
     except (OSError, zipfile.BadZipFile, csv.Error) as error:
         raise SourceFormatError(f"{path}: cannot be read ({error.__class__.__name__}: {error})") from None
-
-
-def _read_tables(path: Path) -> list[SourceTable]:
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = sorted(n for n in archive.namelist() if n.lower().endswith(".csv"))
-            if not members:
-                raise SourceFormatError(f"{path.name}: a zip with no CSV file inside")
-            return [_parse_csv(_decode(archive.read(m), m), f"{path.name}:{m}") for m in members]
-    return [_parse_csv(_decode(path.read_bytes(), path.name), path.name)]
 
 
 def check_header(
@@ -292,6 +281,11 @@ def _period_for(table: SourceTable, path: Path) -> str:
 
 def _load(name: str, directory: Path | None) -> dict | None:
     return store.read_json(name, directory, default=None)
+
+
+def _held_checksums(source: str, directory: Path | None) -> dict[str, str]:
+    manifest = store.read_json("manifest.json", directory, default={}) or {}
+    return dict(manifest.get("sources", {}).get(source, {}).get("source_sha256") or {})
 
 
 def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> bytes:
@@ -400,11 +394,12 @@ def import_providers(
     }
     active = [r for r in records if r["status"] == "Active"]
     inactive = [r for r in records if r["status"] != "Active"]
-    if max_shrink is not None:
-        held = store.read_json(PROVIDERS_FILE, directory, default=None) or {}
-        held_active = sum(1 for r in held.get("records", []) if r.get("status") == "Active")
-        refuse_shrink(table.name, "active providers", len(active), held_active, max_shrink)
+    held = store.read_json(PROVIDERS_FILE, directory, default=None) or {}
+    held_active = sum(1 for r in held.get("records", []) if r.get("status") == "Active")
+    shrink_line = refuse_shrink(table.name, "active providers", len(active), held_active, max_shrink)
     lines = [f"Imported {len(records)} organisations from {table.name}: {len(active)} active"]
+    if shrink_line:
+        lines.append(shrink_line)
     if inactive:
         lines.append(
             f"  {len(inactive)} inactive kept out of the directory: "
@@ -422,6 +417,7 @@ def import_providers(
         "organisations": len(records),
         "active": len(active),
         "licence": "Open Government Licence v3.0",
+        "source_sha256": guard.source_checksums([path]),
     }
     lines += _publish(
         PROVIDERS_FILE,
@@ -609,7 +605,11 @@ def parse_therapy(table: SourceTable) -> tuple[dict, list[str]]:
     return section, lines
 
 
-def import_outcomes(path: Path, *, directory: Path | None = None) -> list[str]:
+def import_outcomes(
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+) -> list[str]:
+    """Import one annual file (CSV or zip). `max_shrink`: refuse a year that lists fewer than
+    (1 - max_shrink) of the providers held for that year now (None: no check)."""
     path = Path(path)
     tables = read_tables(path)
     existing = _load(OUTCOMES_FILE, directory) or {}
@@ -625,12 +625,16 @@ def import_outcomes(path: Path, *, directory: Path | None = None) -> list[str]:
         period = _period_for(table, path)
         section, section_lines = (parse_main if layout == "main" else parse_therapy)(table)
         section = {"source": table.name, "imported_at": imported_at, **section}
+        held = len((existing.get(layout, {}).get(period) or {}).get("providers", {}))
+        shrink_line = refuse_shrink(
+            table.name, f"providers for {period}", len(section["providers"]), held, max_shrink
+        )
         document[layout][period] = section
         lines.append(
             f"Imported NHS England {period} {'main measures' if layout == 'main' else 'therapy-based outcomes'} "
             f"from {table.name}"
         )
-        lines += section_lines
+        lines += section_lines + ([shrink_line] if shrink_line else [])
     document["main"] = dict(sorted(document["main"].items()))
     document["therapy"] = dict(sorted(document["therapy"].items()))
     providers = _load(PROVIDERS_FILE, directory)
@@ -651,6 +655,8 @@ def import_outcomes(path: Path, *, directory: Path | None = None) -> list[str]:
         "main_periods": list(document["main"]),
         "therapy_periods": list(document["therapy"]),
         "licence": "Open Government Licence v3.0",
+        # Every year's file is a source of this table: earlier files' checksums are kept.
+        "source_sha256": _held_checksums(OUTCOMES_SOURCE_NAME, directory) | guard.source_checksums([path]),
     }
     lines += _publish(
         OUTCOMES_FILE,
@@ -667,7 +673,11 @@ def import_outcomes(path: Path, *, directory: Path | None = None) -> list[str]:
 # --- service-links ----------------------------------------------------------------------------
 
 
-def import_service_links(path: Path, *, directory: Path | None = None) -> list[str]:
+def import_service_links(
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+) -> list[str]:
+    """Import service_links.csv. `max_shrink`: refuse a file with fewer than (1 - max_shrink) of
+    the rows held now (None: no check)."""
     tables = read_tables(path)
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of service links, found {len(tables)}")
@@ -728,7 +738,11 @@ def import_service_links(path: Path, *, directory: Path | None = None) -> list[s
         "imported_at": imported_at,
         "records": sorted(records, key=lambda r: r["org_code"]),
     }
+    held = len((_load(LINKS_FILE, directory) or {}).get("records", []))
+    shrink_line = refuse_shrink(table.name, "service-link rows", len(records), held, max_shrink)
     lines = [f"Imported {len(records)} service-link rows from {table.name} ({LINKS_SEEN_NOTE})"]
+    if shrink_line:
+        lines.append(shrink_line)
     lines.append(
         f"  {sum(1 for r in records if r['self_referral_url'])} online self-referral links, "
         f"{sum(1 for r in records if r['self_referral_phones'])} self-referral phone numbers, "
@@ -749,7 +763,13 @@ def import_service_links(path: Path, *, directory: Path | None = None) -> list[s
             lines.append(
                 f"  {len(outside)} rows for organisations not in the directory, kept out: {', '.join(outside)}"
             )
-    entry = {"source": table.name, "imported_at": imported_at, "rows": len(records), "note": LINKS_SEEN_NOTE}
+    entry = {
+        "source": table.name,
+        "imported_at": imported_at,
+        "rows": len(records),
+        "note": LINKS_SEEN_NOTE,
+        "source_sha256": guard.source_checksums([path]),
+    }
     lines += _publish(
         LINKS_FILE,
         document,
@@ -1076,9 +1096,9 @@ def cli_import_providers(path: Path, *, allow_shrink: bool = False) -> list[str]
     return import_providers(path, max_shrink=None if allow_shrink else MAX_SHRINK)
 
 
-def cli_import_outcomes(path: Path) -> list[str]:
-    return import_outcomes(path)
+def cli_import_outcomes(path: Path, *, allow_shrink: bool = False) -> list[str]:
+    return import_outcomes(path, max_shrink=None if allow_shrink else MAX_SHRINK)
 
 
-def cli_import_service_links(path: Path) -> list[str]:
-    return import_service_links(path)
+def cli_import_service_links(path: Path, *, allow_shrink: bool = False) -> list[str]:
+    return import_service_links(path, max_shrink=None if allow_shrink else MAX_SHRINK)

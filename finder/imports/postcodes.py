@@ -16,9 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
+import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from finder import store
 from finder.errors import SourceFormatError
-from finder.imports import MAX_SHRINK, refuse_shrink
+from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.postcodes import (
     COUNTRIES,
     GSS_COUNTRY,
@@ -80,8 +80,12 @@ class ImportReport:
     terminated: int
     sectors: int
     outcodes: int
+    notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
+        return [*self._lines(), *self.notes]
+
+    def _lines(self) -> list[str]:
         return [
             f"Imported {self.postcodes:,} postcodes from {self.source}",
             f"  {self.with_location:,} with a location, {self.postcodes - self.with_location:,} without",
@@ -104,43 +108,52 @@ def import_postcodes(
 
     `max_shrink`: refuse a file that holds fewer than (1 - max_shrink) of the postcodes held now
     (None: no check; the refresh job applies its own --max-shrink)."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceFormatError(f"{path}: no such file" + (" (it is a directory)" if path.is_dir() else ""))
-    frame, source = _read_any(path)
+    path = guard.open_source(path)
+    try:
+        frame, source = _read_any(path)
+    except UnicodeDecodeError as error:
+        raise SourceFormatError(
+            f"{path.name}: not UTF-8 text ({error.reason}); not a postcode file"
+        ) from None
     current = (directory or store.data_dir()) / POSTCODES_FILE
     held = pq.ParquetFile(current).metadata.num_rows if current.exists() else 0
-    refuse_shrink(source, "postcodes", len(frame), held, max_shrink)
-    return publish_postcode_frame(frame, source, directory=directory)
+    shrink_line = refuse_shrink(source, "postcodes", len(frame), held, max_shrink)
+    report = publish_postcode_frame(
+        frame, source, directory=directory, source_sha256=guard.source_checksums([path])
+    )
+    return replace(report, notes=(shrink_line,) if shrink_line else ())
 
 
 def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+    if guard.is_zip(path):
+        with guard.zip_members(path, guard.POSTCODE_LIMITS) as archive:
+            names = archive.names()
             if CODEPOINT_HEADERS_MEMBER in names:
                 return _read_codepoint_zip(archive), f"OS Code-Point Open ({path.name})"
             csvs = [n for n in names if n.lower().endswith(".csv")]
             if len(csvs) == 1:
                 with archive.open(csvs[0]) as handle:
                     return _read_ons(
-                        io.TextIOWrapper(handle, "utf-8-sig"), path
+                        io.TextIOWrapper(handle, "utf-8-sig", newline=""), path
                     ), f"ONS postcode directory ({path.name})"
             raise SourceFormatError(
                 f"{path.name}: a zip but neither Code-Point Open (no {CODEPOINT_HEADERS_MEMBER}) "
                 "nor an ONS directory with a single CSV"
             )
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
+    with guard.open_stream(path, guard.POSTCODE_LIMITS) as handle:
+        first = handle.readline(4096).decode("utf-8-sig")
     if "pcds" in first.lower():
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return _read_ons(handle, path), f"ONS postcode directory ({path.name})"
+        with guard.open_stream(path, guard.POSTCODE_LIMITS) as handle:
+            return _read_ons(io.TextIOWrapper(handle, "utf-8-sig", newline=""), path), (
+                f"ONS postcode directory ({path.name})"
+            )
     if first.startswith('"') and POSTCODE_SHAPE.match(first.split(",")[0].strip('"')):
         # A single Code-Point area CSV (no header): the published column order is assumed and
         # every row is still checked for shape below.
-        return _read_codepoint_csvs(
-            [path.read_bytes()], CODEPOINT_DEFAULT_ORDER
-        ), f"OS Code-Point Open ({path.name})"
+        with guard.open_stream(path, guard.POSTCODE_LIMITS) as handle:
+            return _read_codepoint_csvs(
+                [handle], CODEPOINT_DEFAULT_ORDER
+            ), f"OS Code-Point Open ({path.name})"
     raise SourceFormatError(
         f"{path.name}: not a recognised postcode file. Expected the Code-Point Open zip, a Code-Point "
         "area CSV, or an ONS Postcode Directory / NSPL CSV with a 'pcds' column."
@@ -161,8 +174,8 @@ CODEPOINT_DEFAULT_ORDER = (
 )
 
 
-def _read_codepoint_zip(archive: zipfile.ZipFile) -> pd.DataFrame:
-    header_text = archive.read(CODEPOINT_HEADERS_MEMBER).decode("utf-8-sig")
+def _read_codepoint_zip(archive: guard.ZipSource) -> pd.DataFrame:
+    header_text = archive.read(CODEPOINT_HEADERS_MEMBER, final_newline=False).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(header_text)))
     # The file has two lines: short codes (PC,PQ,...) and long names; the long names are used.
     names = next((r for r in rows if "Postcode" in r), None)
@@ -171,18 +184,24 @@ def _read_codepoint_zip(archive: zipfile.ZipFile) -> pd.DataFrame:
             f"Code-Point Open column headers changed: expected {', '.join(CODEPOINT_COLUMNS)} "
             f"in {CODEPOINT_HEADERS_MEMBER}, found {rows}"
         )
-    members = sorted(n for n in archive.namelist() if n.startswith("Data/CSV/") and n.endswith(".csv"))
+    members = sorted(n for n in archive.names() if n.startswith("Data/CSV/") and n.endswith(".csv"))
     if not members:
         raise SourceFormatError("Code-Point Open zip has no Data/CSV/*.csv files")
-    return _read_codepoint_csvs((archive.read(m) for m in members), tuple(names))
+
+    def streams():
+        for member in members:  # one member open at a time, streamed into pandas
+            with archive.open(member) as stream:
+                yield stream
+
+    return _read_codepoint_csvs(streams(), tuple(names))
 
 
-def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.DataFrame:
+def _read_codepoint_csvs(streams: Iterable, names: tuple[str, ...]) -> pd.DataFrame:
     wanted = list(CODEPOINT_COLUMNS)
     frames = []
-    for blob in blobs:
+    for stream in streams:
         part = pd.read_csv(
-            io.BytesIO(blob),
+            stream,
             header=None,
             names=list(names),
             usecols=wanted,
@@ -307,7 +326,11 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
 
 
 def publish_postcode_frame(
-    frame: pd.DataFrame, source: str, *, directory: Path | None = None
+    frame: pd.DataFrame,
+    source: str,
+    *,
+    directory: Path | None = None,
+    source_sha256: dict[str, str] | None = None,
 ) -> ImportReport:
     """Sort, key and publish the postcode table with its sector and outcode centroids.
 
@@ -380,6 +403,7 @@ def publish_postcode_frame(
             "with_location": report.with_location,
             "terminated": report.terminated,
             "licence": "Open Government Licence v3.0",
+            "source_sha256": source_sha256 or {},
             "attribution": [
                 "Contains OS data © Crown copyright and database right 2025",
                 "Contains Royal Mail data © Royal Mail copyright and database right 2025",
@@ -470,10 +494,14 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     A town's position is the centroid of its outcodes' centroids from our own postcode tables
     where we have them (more accurate and current), else the list's approximate coordinates.
     """
-    path = Path(path)
-    if not path.exists():
-        raise SourceFormatError(f"{path}: no such file")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    path = guard.open_source(path)
+    if guard.is_zip(path):
+        raise SourceFormatError(f"{path.name}: a zip; the towns list is a CSV file (unpack it first)")
+    with guard.open_stream(path, guard.TOWN_LIMITS) as stream:
+        try:
+            raw = pd.read_csv(stream, dtype=str, keep_default_na=False)
+        except (UnicodeDecodeError, pd.errors.ParserError) as error:
+            raise SourceFormatError(f"{path.name}: not a readable CSV ({error})") from None
     missing = [c for c in TOWNS_COLUMNS if c not in raw.columns]
     if missing:
         raise SourceFormatError(f"{path.name}: missing columns {missing}; header is {list(raw.columns)}")
@@ -539,7 +567,9 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     places = pd.DataFrame(rows).drop_duplicates("place_key")
     held_path = (directory or store.data_dir()) / PLACES_FILE
     held = pq.ParquetFile(held_path).metadata.num_rows if held_path.exists() else 0
-    refuse_shrink(path.name, "towns", len(places), held, max_shrink)
+    shrink_line = refuse_shrink(path.name, "towns", len(places), held, max_shrink)
+    if shrink_line:
+        print(shrink_line.strip(), file=sys.stderr)  # the count is the return value: say it here
     files = {PLACES_FILE: _parquet_bytes(pa.Table.from_pandas(places, preserve_index=False))}
     files["manifest.json"] = store.update_manifest(
         "places",
@@ -547,6 +577,7 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
             "source": path.name,
             "towns": len(places),
             "licence": "CC0 1.0 (names); positions from OS Code-Point Open",
+            "source_sha256": guard.source_checksums([path]),
         },
         directory,
     )

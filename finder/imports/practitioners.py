@@ -15,6 +15,8 @@ from pathlib import Path
 
 from finder import practitioners
 from finder.errors import FinderError, SourceFormatError
+from finder.imports import guard
+from finder.imports.guard import MAX_SHRINK, check_shrink
 
 COLUMNS = (
     "name",
@@ -40,14 +42,12 @@ MAX_ERRORS_SHOWN = 3
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row; raises SourceFormatError for an unreadable file or a
     header that is not the template's."""
-    path = Path(path)
-    if not path.is_file():
-        raise FinderError(f"{path}: " + ("not a file" if path.exists() else "no such file"))
+    path = guard.open_source(path)
     if path.stat().st_size > MAX_BYTES:
         raise SourceFormatError(
             f"{path.name}: larger than {MAX_BYTES // 1_000_000} MB; is this the right file?"
         )
-    raw = path.read_bytes()
+    raw = guard.read_source_bytes(path, guard.Limits(max_bytes=MAX_BYTES))
     if not raw.strip():
         raise SourceFormatError(f"{path.name} is empty; start from docs/practitioners_template.csv")
     try:
@@ -141,10 +141,26 @@ def _numbers_shared_by_different_names(rows) -> list[str]:
     return errors
 
 
-def cli_import_practitioners(path) -> list[str]:
-    records, merged = build_records(Path(path))
-    practitioners.publish_practitioners(records, {"source": Path(path).name, "imported_at": _today()})
-    lines = [f"practitioners: {len(records)} record(s) imported from {Path(path).name}"]
+def cli_import_practitioners(path, *, allow_shrink: bool = False) -> list[str]:
+    path = Path(path)
+    records, merged = build_records(path)
+    from finder import store
+
+    held = store.read_json(practitioners.FILE_NAME, default=None) or {}
+    shrink_line = check_shrink(
+        path.name,
+        "practitioners",
+        len(records),
+        len(held.get("records", [])),
+        None if allow_shrink else MAX_SHRINK,
+    )
+    practitioners.publish_practitioners(
+        records,
+        {"source": path.name, "imported_at": _today(), "source_sha256": guard.source_checksums([path])},
+    )
+    lines = [f"practitioners: {len(records)} record(s) imported from {path.name}"]
+    if shrink_line:
+        lines.append(shrink_line)
     if merged:
         lines.append(f"merged {merged} duplicate row(s): same registration number, or same name and outcode")
     located = sum(1 for r in records if r["lat"] is not None)
