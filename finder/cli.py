@@ -11,8 +11,10 @@ from finder import store
 from finder.errors import FinderError
 
 # Commands that write data/: each holds the writer lock for its whole run, so a read of the
-# manifest and the publish that follows can't interleave with another writer.
-WRITING_COMMANDS = frozenset({"import", "build", "refresh"})
+# manifest and the publish that follows can't interleave with another writer. The refresh is not
+# one of them: it fetches for minutes without the lock and takes it only to publish (checking
+# that data/ did not change meanwhile), so a slow site never blocks an import.
+WRITING_COMMANDS = frozenset({"import", "build"})
 
 # Command name -> module in finder.commands. Each module owns its arguments and behaviour.
 COMMANDS = {
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             with store.writer_lock():
                 return int(args.run(args) or 0)
         return int(args.run(args) or 0)
+    except store.WriterBusy as error:
+        _error_line(str(error))
+        return error.exit_code
     except FinderError as error:
         _error_line(str(error))
         return 2

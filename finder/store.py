@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
+import re
+import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+
+from finder.errors import FinderError
 
 JOURNAL_NAME = ".publish-journal.json"
 TMP_PREFIX = ".tmp-"
@@ -49,7 +55,8 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _write_temp(directory: Path, final_name: str, content: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final_name}.", dir=directory)
+    # The writer's process id is in the name, so a reader can tell a dead writer's leftovers.
+    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final_name}.{os.getpid()}-", dir=directory)
     with os.fdopen(fd, "wb") as handle:
         os.fchmod(handle.fileno(), 0o644)  # mkstemp's 0600 would hide data/ from the app's user
         handle.write(content)
@@ -61,16 +68,97 @@ def _write_temp(directory: Path, final_name: str, content: bytes) -> Path:
 _process_lock = threading.RLock()
 _held: dict[str, tuple[int, int]] = {}  # directory -> (fd, depth): the lock is re-entrant per process
 
+# How long a writer waits for another writer before giving up (seconds; 0: do not wait).
+LOCK_WAIT_ENV = "FINDER_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 60.0
+LOCK_POLL = 0.1
+
+
+class WriterBusy(FinderError):
+    """Another process holds the writer lock past the wait limit. Exit code 1: nothing is wrong
+    with the command, it can simply be run again later."""
+
+    exit_code = 1
+
+
+def lock_wait() -> float:
+    configured = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    try:
+        return max(0.0, float(configured)) if configured else DEFAULT_LOCK_WAIT
+    except ValueError:
+        raise FinderError(f"{LOCK_WAIT_ENV}={configured!r} is not a number of seconds") from None
+
+
+def holder_file(directory: Path) -> Path:
+    """Who holds the writer lock and since when: a small file in the system's temporary folder,
+    never in data/ (where git and the audit would see it), removed when the lock is released."""
+    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"ipt-finder-writer-{digest}.json"
+
+
+def _describe_holder(directory: Path) -> str:
+    try:
+        holder = json.loads(holder_file(directory).read_text())
+        return f"since {holder['since']} (process {holder['pid']}: {holder['command']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "since an unknown time"
+
+
+def _record_holder(directory: Path) -> None:
+    info = {
+        "pid": os.getpid(),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "command": " ".join(["python -m finder", *sys.argv[1:3]])[:120],
+    }
+    with contextlib.suppress(OSError):
+        holder_file(directory).write_text(json.dumps(info))
+
+
+def _forget_holder(directory: Path) -> None:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        path = holder_file(directory)
+        if json.loads(path.read_text())["pid"] == os.getpid():
+            path.unlink()
+
+
+def _acquire(fd: int, directory: Path, wait: float, clock, sleep) -> None:
+    """flock the directory, waiting at most `wait` seconds for another writer."""
+    deadline = clock() + wait
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if clock() >= deadline:
+            raise WriterBusy(
+                f"another import is running {_describe_holder(directory)}; nothing was changed. "
+                f"Try again when it has finished (waited {wait:g} s; {LOCK_WAIT_ENV} sets how long)"
+            )
+        if not told:
+            print(
+                f"waiting up to {wait:g} s for another import or refresh writing {directory} ...",
+                file=sys.stderr,
+            )
+            told = True
+        sleep(min(LOCK_POLL, max(0.0, deadline - clock())))
+
 
 @contextlib.contextmanager
-def writer_lock(directory: Path | None = None) -> Iterator[None]:
+def writer_lock(
+    directory: Path | None = None,
+    *,
+    wait: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
     """Exclusive right to write the data directory, across processes (an flock on the directory
     itself, so no lock file appears in data/) and re-entrant within one process.
 
-    publish() takes it for each write; commands that read the manifest or a table and then
-    publish (imports, build, refresh) hold it for their whole run, so two writers can never
-    interleave and lose each other's update.
-    """
+    A writer waits at most `wait` seconds (default $FINDER_LOCK_WAIT, else 60 s) and then raises
+    WriterBusy naming who holds the lock since when. publish() takes it for each write; imports
+    and build hold it for their whole run; the refresh only while it publishes."""
     directory = directory or data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     key = str(directory.resolve())
@@ -81,14 +169,12 @@ def writer_lock(directory: Path | None = None) -> Iterator[None]:
         else:
             fd = os.open(directory, os.O_RDONLY)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                print(
-                    f"waiting for another import or refresh to finish writing {directory} ...",
-                    file=sys.stderr,
-                )
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                _acquire(fd, directory, lock_wait() if wait is None else wait, clock, sleep)
+            except BaseException:
+                os.close(fd)
+                raise
             _held[key] = (fd, 1)
+            _record_holder(directory)
     try:
         yield
     finally:
@@ -96,6 +182,7 @@ def writer_lock(directory: Path | None = None) -> Iterator[None]:
             fd, depth = _held[key]
             if depth == 1:
                 del _held[key]
+                _forget_holder(directory)
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
             else:
@@ -103,13 +190,19 @@ def writer_lock(directory: Path | None = None) -> Iterator[None]:
 
 
 def recover_if_needed(directory: Path | None = None) -> None:
-    """For readers: finish an interrupted publish if one is pending and we may write; a read-only
-    deployment simply reads what is there (the next writer rolls the journal forward)."""
+    """For readers, which never wait for a writer: finish an interrupted publish only when no
+    writer holds the lock (a non-blocking try); otherwise read the last committed files as they
+    are. Either way, remove temp files whose writing process has died without committing."""
     directory = directory or data_dir()
     if (directory / JOURNAL_NAME).exists():
         with contextlib.suppress(OSError):
-            with writer_lock(directory):
-                recover(directory)
+            try:
+                with writer_lock(directory, wait=0):
+                    recover(directory)
+                    return
+            except WriterBusy:
+                pass
+    remove_dead_temps(directory)
 
 
 def _plain_name(name: object) -> bool:
@@ -122,31 +215,130 @@ def _plain_name(name: object) -> bool:
     )
 
 
+class MalformedJournal(ValueError):
+    pass
+
+
+def read_journal(directory: Path) -> list[tuple[str, str]] | None:
+    """The pending renames (temp name, data file name), None without a journal; MalformedJournal
+    when it is not a list of pairs of our own temp names and data file names."""
+    journal = directory / JOURNAL_NAME
+    try:
+        document = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (ValueError, OSError) as error:
+        raise MalformedJournal(f"not JSON ({error})") from None
+    renames = document.get("renames") if isinstance(document, dict) else None
+    if not isinstance(renames, list):
+        raise MalformedJournal("no list of renames")
+    pairs = []
+    for entry in renames:
+        if not (isinstance(entry, list) and len(entry) == 2):
+            raise MalformedJournal(f"a rename that is not a pair: {str(entry)[:60]}")
+        tmp_name, final_name = entry
+        if not (_plain_name(final_name) and _plain_name(tmp_name) and tmp_name.startswith(TMP_PREFIX)):
+            raise MalformedJournal(f"a rename outside our own temp files: {str(entry)[:60]}")
+        pairs.append((tmp_name, final_name))
+    return pairs
+
+
+def _move_journal_aside(directory: Path, problem: str) -> None:
+    """Keep a damaged journal for whoever investigates, outside data/, and say where it went."""
+    journal = directory / JOURNAL_NAME
+    base = Path(os.environ.get("FINDER_CACHE_DIR") or Path.home() / ".cache" / "ipt-finder")
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    for folder in (base / "malformed-journals", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"publish-journal-{stamp}-{os.getpid()}.json"
+            target.write_bytes(journal.read_bytes())
+            break
+        except OSError:
+            target = None
+    journal.unlink(missing_ok=True)
+    kept = f"moved to {target}" if target else "removed"
+    print(
+        f"warning: {directory / JOURNAL_NAME} was malformed ({problem}); {kept}, the last committed files are used",
+        file=sys.stderr,
+    )
+
+
+def committed_path(name: str, directory: Path | None = None) -> Path:
+    """Where the last committed version of data file `name` is: its temp file while a committed
+    publish waits to be rolled forward (a writer stopped after its commit point), else the file."""
+    directory = directory or data_dir()
+    if (directory / JOURNAL_NAME).exists():
+        with contextlib.suppress(MalformedJournal):
+            for tmp_name, final_name in read_journal(directory) or ():
+                if final_name == name and (directory / tmp_name).exists():
+                    return directory / tmp_name
+    return directory / name
+
+
+_OWNER = re.compile(r"\.(\d+)-[^.]+$")
+
+
+def _temp_owner(name: str) -> int | None:
+    match = _OWNER.search(name)
+    return int(match.group(1)) if match else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_dead_temps(directory: Path) -> None:
+    """Remove temp files (named `.tmp-<file>.<pid>-<random>`) whose process is gone and that no
+    journal still needs: a publish killed before its commit point. Safe without the lock."""
+    try:
+        strays = list(directory.glob(f"{TMP_PREFIX}*"))
+    except OSError:
+        return
+    if not strays:
+        return
+    try:
+        needed = {tmp for tmp, _ in read_journal(directory) or ()}
+    except MalformedJournal:
+        return  # the next writer moves it aside; until then keep everything
+    for stray in strays:
+        owner = _temp_owner(stray.name)
+        if owner is None or owner == os.getpid() or stray.name in needed or _alive(owner):
+            continue
+        with contextlib.suppress(OSError):
+            stray.unlink()
+
+
 def recover(directory: Path | None = None) -> None:
     """Finish a publish that was interrupted after its journal was written; drop stray temp files.
+    Call with the writer lock held.
 
     Temp files without a journal belong to a publish that never reached its commit point: the old
-    files are still in place, so the temp files are simply removed.
+    files are still in place, so the temp files are simply removed. A malformed journal (edited by
+    hand, or damaged) is moved aside with a warning: the data files are left as they are.
     """
     directory = directory or data_dir()
     if not directory.is_dir():
         return
     journal = directory / JOURNAL_NAME
-    if journal.exists():
-        try:
-            renames = json.loads(journal.read_text())["renames"]
-        except (ValueError, KeyError, OSError):
-            # A journal is written to a temp name and renamed, so a torn journal cannot exist;
-            # a damaged one means someone edited it: keep the old data and discard it.
-            renames = []
-        for tmp_name, final_name in renames:
-            if not (_plain_name(final_name) and _plain_name(tmp_name) and tmp_name.startswith(TMP_PREFIX)):
-                continue  # only ever rename our own temp files onto data files in this folder
-            tmp = directory / tmp_name
-            if tmp.exists():
-                os.replace(tmp, directory / final_name)
+    try:
+        renames = read_journal(directory) or []
+    except MalformedJournal as problem:
+        _move_journal_aside(directory, str(problem))
+        renames = []
+    for tmp_name, final_name in renames:
+        tmp = directory / tmp_name
+        if tmp.exists():
+            os.replace(tmp, directory / final_name)
+    if renames:
         _fsync_dir(directory)
-        journal.unlink(missing_ok=True)
+    journal.unlink(missing_ok=True)
     for stray in directory.glob(f"{TMP_PREFIX}*"):
         try:
             stray.unlink()
@@ -198,13 +390,72 @@ def atomic_write(path: Path, content: bytes) -> None:
         raise
 
 
+def _not_regular(mode: int) -> str | None:
+    for test, what in (
+        (stat.S_ISDIR, "is a directory"),
+        (stat.S_ISFIFO, "is a named pipe (FIFO)"),
+        (stat.S_ISCHR, "is a device"),
+        (stat.S_ISBLK, "is a device"),
+        (stat.S_ISSOCK, "is a socket"),
+    ):
+        if test(mode):
+            return what
+    return None if stat.S_ISREG(mode) else "is not a regular file"
+
+
+def write_output(path: Path, content: bytes, *, follow_symlink: bool = False) -> Path:
+    """Write an export or summary to OUT, atomically, only ever as a regular file: a device, a
+    named pipe or a socket at OUT is refused (replacing /dev/null with a file would break the
+    system), and so is a symbolic link unless `follow_symlink`, which writes to its target.
+    Returns the path written. The caller handles "-" (standard output)."""
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISLNK(mode):
+        if not follow_symlink:
+            raise FinderError(
+                f"{path} is a symbolic link; not replaced (--follow-symlink writes to the file it points to)"
+            )
+        path = path.resolve()
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+    problem = _not_regular(mode) if mode is not None else None
+    if problem:
+        raise FinderError(
+            f"{path} {problem}; only a regular file is written here (use - for standard output)"
+        )
+    if not path.parent.is_dir():
+        raise FinderError(f"{path.parent}: no such directory")
+    atomic_write(path, content)
+    return path
+
+
+def data_stamp(directory: Path | None = None) -> tuple:
+    """Identity of every data file (name, inode, mtime, size): a publish renames new files in,
+    so any other writer's publish between two stamps changes it."""
+    directory = directory or data_dir()
+    stamp = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(directory):
+            if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                info = entry.stat(follow_symlinks=False)
+                stamp.append((entry.name, info.st_ino, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(stamp))
+
+
 def json_bytes(obj: object) -> bytes:
     """Stable, diff-friendly JSON for committed data files."""
     return (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def read_json(name: str, directory: Path | None = None, default: object = None) -> object:
-    path = (directory or data_dir()) / name
+    path = committed_path(name, directory)
     if not path.exists():
         return default
     return json.loads(path.read_text(encoding="utf-8"))
