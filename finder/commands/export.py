@@ -16,6 +16,11 @@ def add_arguments(parser):
         help="openreferral: HSDS 3.0 JSON tables; csv: one row per service",
     )
     parser.add_argument("out", type=Path, metavar="OUT", help="file to write, or - for standard output")
+    parser.add_argument(
+        "--follow-symlink",
+        action="store_true",
+        help="when OUT is a symbolic link, write to the file it points to (refused otherwise)",
+    )
 
 
 def run(args) -> int:
@@ -29,11 +34,7 @@ def run(args) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        if args.out.is_dir():
-            raise FinderError(f"{args.out} is a directory; give a file name")
-        if not args.out.parent.exists():
-            raise FinderError(f"{args.out.parent}: no such directory")
-        store.atomic_write(args.out, text.encode("utf-8"))
+        store.write_output(args.out, text.encode("utf-8"), follow_symlink=args.follow_symlink)
     except OSError as error:
         raise FinderError(f"{args.out}: cannot be written ({error.strerror or error})") from None
     print(f"Wrote {len(records)} services as {args.format} to {args.out}")
