@@ -67,6 +67,14 @@ class ChangeSet:
     def has_changes(self) -> bool:
         return bool(self.added_count or self.removed_count or self.changed)
 
+    def changed_share(self, fields: Iterable[str]) -> float:
+        """Share of the previous records whose `fields` (top-level names) changed in this run."""
+        if self.before_count <= 0:
+            return 0.0
+        wanted = set(fields)
+        hit = sum(1 for c in self.changed if any(f.field.split(".")[0] in wanted for f in c.fields))
+        return hit / self.before_count
+
     @property
     def shrink(self) -> float:
         """Share of the previous records that would disappear (0.0 when there were none)."""

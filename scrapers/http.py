@@ -167,6 +167,29 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - now)
 
 
+def incomplete_body(url: str, content_type: str, body: bytes) -> str | None:
+    """Why a body that came without a Content-Length is evidently cut short, where its format
+    allows telling: JSON that does not parse, a CSV without its final newline, HTML without its
+    closing tag, a zip without its central directory. None when it looks whole (or can't tell)."""
+    kind = content_type.split(";")[0].strip().lower()
+    path = urlsplit(url).path.lower()
+    if kind.endswith("json") or path.endswith(".json"):
+        try:
+            json.loads(body)
+        except ValueError:
+            return "the JSON does not parse to its end"
+    elif kind in ("text/csv", "application/csv") or path.endswith(".csv"):
+        if not body.endswith(b"\n"):
+            return "the CSV ends without its final newline"
+    elif kind == "text/html" or path.endswith((".html", ".htm")):
+        if b"</html" not in body[-4096:].lower():
+            return "the HTML ends before its closing </html> tag"
+    elif kind in ("application/zip", "application/x-zip-compressed") or path.endswith(".zip"):
+        if b"PK\x05\x06" not in body[-70_000:]:
+            return "the zip has no central directory at its end"
+    return None
+
+
 def _write_file(path: Path, content: bytes) -> None:
     """Write through a .part file and a rename, so a killed run never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -304,6 +327,7 @@ class Fetcher:
         )
         self._sleep = sleep
         self._clock = clock
+        self._time_left: Callable[[], float | None] | None = None
         self.cache = ConditionalCache(Path(cache_path), cache_days) if cache_path else None
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}  # host -> earliest time of its next request
@@ -390,6 +414,14 @@ class Fetcher:
         with self._lock:
             return dict(self._stats)
 
+    def set_time_left(self, time_left: Callable[[], float | None] | None) -> None:
+        """The caller's remaining time (seconds), or None for no limit: no request, retry wait or
+        slow answer is allowed to outlast it (the refresh sets each source's deadline here)."""
+        self._time_left = time_left
+
+    def _left(self) -> float | None:
+        return self._time_left() if self._time_left is not None else None
+
     def close(self) -> None:
         self.session.close()
         if self.cache is not None:
@@ -455,7 +487,8 @@ class Fetcher:
 
     @staticmethod
     def _check_complete(url: str, reply) -> bytes:
-        """The body, or FetchError when fewer bytes arrived than Content-Length announced."""
+        """The body, or FetchError when fewer bytes arrived than Content-Length announced, or,
+        without a Content-Length, when the format shows the body was cut short."""
         body = reply.content
         expected = reply.headers.get("Content-Length")
         if (
@@ -465,6 +498,10 @@ class Fetcher:
             and len(body) != int(expected)
         ):
             raise FetchError(url, f"truncated body: {len(body)} of {expected} bytes")
+        if not expected and reply.status_code == 200 and body:
+            problem = incomplete_body(url, reply.headers.get("Content-Type", ""), body)
+            if problem:
+                raise FetchError(url, f"truncated body (no Content-Length): {problem}")
         return body
 
     def _read_body(self, url: str, reply, max_seconds: float, max_bytes: int | None = None) -> None:
@@ -509,13 +546,22 @@ class Fetcher:
         for attempt in range(self.retries + 1):
             self._wait_turn(host)
             wait = self.backoff * (2**attempt)
+            left = self._left()
+            if left is not None and left <= 0:
+                raise FetchError(url, "time limit reached before this request; left for the next run")
             try:
                 self._count("requests")
                 reply = self.session.get(
-                    url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
+                    url,
+                    headers=headers,
+                    timeout=self.timeout if left is None else max(0.1, min(self.timeout, left)),
+                    allow_redirects=False,
+                    stream=True,
                 )
                 # Read the body now, so a truncated one fails inside the retry loop.
-                self._read_body(url, reply, max_seconds, max_bytes)
+                self._read_body(
+                    url, reply, max_seconds if left is None else min(max_seconds, left), max_bytes
+                )
             except requests.Timeout:
                 problem = f"no answer within {self.timeout:g} s"
             except requests.exceptions.ChunkedEncodingError:
@@ -532,13 +578,16 @@ class Fetcher:
                         raise FetchError(
                             url,
                             f"{problem}; server asked to retry after {asked:.0f} s "
-                            f"(more than {self.max_retry_wait:.0f} s), giving up for this run",
+                            f"(more than {self.max_retry_wait:.0f} s): try next run",
                         )
                     wait = max(asked, 0.0)
                 if attempt == self.retries:
                     return reply
             if attempt == self.retries:
                 raise FetchError(url, f"{problem} after {self.retries + 1} attempts")
+            left = self._left()
+            if left is not None and min(wait, self.max_retry_wait) >= left:
+                raise FetchError(url, f"{problem}; a retry would pass the time limit, try next run")
             self._count("retries")
             self._sleep(min(wait, self.max_retry_wait))
         raise AssertionError("unreachable")
@@ -580,7 +629,11 @@ class Fetcher:
             url = robots_url
             # Redirects are followed by hand (RFC 9309: at least five) with the same checks as pages.
             for _hop in range(ROBOTS_MAX_REDIRECTS + 1):
-                reply = self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=False)
+                left = self._left()
+                if left is not None and left <= 0:
+                    raise FetchError(url, "time limit reached before this request")
+                timeout = self.timeout if left is None else max(0.1, min(self.timeout, left))
+                reply = self.session.get(url, timeout=timeout, stream=True, allow_redirects=False)
                 location = reply.headers.get("Location")
                 if reply.status_code not in (301, 302, 303, 307, 308) or not location:
                     break
@@ -592,7 +645,9 @@ class Fetcher:
                     check_public_address(url)
             else:
                 raise FetchError(robots_url, "too many redirects")
-            self._read_body(url, reply, self.max_body_seconds, ROBOTS_MAX_BYTES)
+            left = self._left()
+            seconds = self.max_body_seconds if left is None else max(0.1, min(self.max_body_seconds, left))
+            self._read_body(url, reply, seconds, ROBOTS_MAX_BYTES)
         except (requests.RequestException, FetchError) as error:
             return (
                 f"robots.txt could not be fetched ({type(error).__name__}); not crawling this host this run"

@@ -42,6 +42,27 @@ Fetch = Callable[..., Response]
 CHANGES_FILE = "CHANGES.md"
 REPORT_FILE = "refresh-report.json"
 DEFAULT_MAX_SHRINK = 0.2
+# The weekly job must end, whatever the sites do: the whole run and each source have a time limit
+# (a source past it keeps its data, the rest is left for next week's run).
+DEFAULT_DEADLINE = 540.0  # seconds for the whole run: under the 10 minutes the job is given
+DEFAULT_SOURCE_DEADLINE = 240.0
+# A host that fails this many requests in a row is not asked again by that source in this run
+# (233 organisations answered 500 would otherwise cost half an hour of retries).
+DEFAULT_BREAKER = 5
+# Names and links changing for more than this share of a source's records at once look like a
+# scraper reading the wrong thing (every provider renamed to markup), not like the NHS: held for
+# review unless --accept-mass-change. Sources with fewer records than MASS_CHANGE_MIN are exempt.
+DEFAULT_MAX_CHANGE = 0.3
+MASS_CHANGE_MIN = 20
+REVIEW_FIELDS = (
+    "name",
+    "provider",
+    "service_name",
+    "website",
+    "self_referral_url",
+    "phone",
+    "self_referral_phone",
+)
 
 # Test-only: when set to a file path, every publish by the refresh writes that file and sleeps
 # between writing its temp files and the commit point, so a test can kill the process mid-write.
@@ -190,30 +211,88 @@ def contract_problems(records: Iterable[Mapping]) -> list[str]:
 # -- running ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RefreshOptions:
     dry_run: bool = False
     max_shrink: float = DEFAULT_MAX_SHRINK
     today: str = field(default_factory=lambda: datetime.now(UTC).date().isoformat())  # as the importers date
+    deadline: float = DEFAULT_DEADLINE
+    source_deadline: float = DEFAULT_SOURCE_DEADLINE
+    breaker: int = DEFAULT_BREAKER
+    max_change: float = DEFAULT_MAX_CHANGE
+    accept_mass_change: bool = False
+    clock: Callable[[], float] = time.monotonic  # injected by tests: time limits without sleeping
+
+
+class DeadlineReached(FetchError):
+    """The source's time limit passed: its remaining requests are left for the next run."""
+
+
+class CircuitOpen(FetchError):
+    """The host failed too many requests in a row: not asked again by this source in this run."""
 
 
 class CountingFetch:
-    """Wraps a fetcher to count one source's requests and move its progress bar."""
+    """Wraps a fetcher for one source: counts its requests, moves its progress bar, enforces the
+    source's time limit and the per-host circuit breaker."""
 
-    def __init__(self, fetch: Fetch, on_request: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        fetch: Fetch,
+        on_request: Callable[[], None] | None = None,
+        *,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        breaker: int = DEFAULT_BREAKER,
+    ):
         self._fetch = fetch
         self._on_request = on_request
+        self._deadline = deadline
+        self._clock = clock
+        self._breaker = breaker
+        self._in_a_row: dict[str, int] = {}
+        self.tripped: dict[str, str] = {}  # host -> the failure that tripped it
+        self.deadline_hit = False
         self.counts = {"pages": 0, "unchanged_304": 0, "failed": 0}
+        set_time_left = getattr(fetch, "set_time_left", None)
+        if set_time_left is not None:  # so one slow answer cannot outlast the limit either
+            set_time_left(self.time_left if deadline is not None else None)
+
+    def time_left(self) -> float | None:
+        return None if self._deadline is None else self._deadline - self._clock()
+
+    def _before(self, url: str) -> str:
+        host = urlsplit(url).netloc.lower()
+        left = self.time_left()
+        if left is not None and left <= 0:
+            self.deadline_hit = True
+            raise DeadlineReached(url, "the source's time limit was reached; left for the next run")
+        if host in self.tripped:
+            raise CircuitOpen(
+                url, f"{host} failed {self._breaker} requests in a row; not asked again this run"
+            )
+        return host
+
+    def _failed(self, host: str, error: FetchError) -> None:
+        self.counts["failed"] += 1
+        if isinstance(error, DeadlineReached | CircuitOpen):
+            self.deadline_hit |= isinstance(error, DeadlineReached)
+            return
+        self._in_a_row[host] = self._in_a_row.get(host, 0) + 1
+        if self._in_a_row[host] >= self._breaker:
+            self.tripped[host] = error.reason
 
     def __call__(self, url: str, params=None, headers=None) -> Response:
+        host = self._before(url)
         try:
             response = self._fetch(url, params=params, headers=headers)
-        except FetchError:
-            self.counts["failed"] += 1
+        except FetchError as error:
+            self._failed(host, error)
             raise
         finally:
             if self._on_request:
                 self._on_request()
+        self._in_a_row[host] = 0
         self.counts["pages"] += 1
         if response.from_cache:
             self.counts["unchanged_304"] += 1
@@ -222,15 +301,26 @@ class CountingFetch:
     get = __call__
 
     def download(self, url: str, destination: Path):
+        host = self._before(url)
         try:
             result = self._fetch.download(url, destination)
-        except FetchError:
-            self.counts["failed"] += 1
+        except FetchError as error:
+            self._failed(host, error)
             raise
+        self._in_a_row[host] = 0
         self.counts["pages"] += 1
         if result.not_modified:
             self.counts["unchanged_304"] += 1
         return result
+
+    def limits_note(self) -> str:
+        """Why the source stopped early, for its report line ('' when no limit was reached)."""
+        parts = []
+        if self.deadline_hit:
+            parts.append("its time limit was reached (the rest is left for the next run)")
+        for host, reason in self.tripped.items():
+            parts.append(f"circuit breaker: {host} failed {self._breaker} requests in a row ({reason})")
+        return "; ".join(parts)
 
 
 def why_failed(error: BaseException) -> str:
@@ -255,6 +345,7 @@ def refresh_source(
     options: RefreshOptions,
     on_request: Callable[[], None] | None = None,
     report_files: Callable[[SourceReport], Mapping[str, bytes]] | None = None,
+    deadline: float | None = None,
 ) -> SourceReport:
     """Run one source end to end; never raises for a source-level problem.
 
@@ -263,11 +354,19 @@ def refresh_source(
     skip = source.skip_reason()
     if skip:
         return SourceReport(source.name, "skipped", skip)
-    counting = CountingFetch(fetch, on_request)
+    counting = CountingFetch(
+        fetch, on_request, deadline=deadline, clock=options.clock, breaker=options.breaker
+    )
 
     def kept(reason: str, changes: ChangeSet | None = None) -> SourceReport:
-        return SourceReport(source.name, "kept", reason, changes, counting.counts)
+        limits = counting.limits_note()
+        return SourceReport(
+            source.name, "kept", f"{reason}; {limits}" if limits else reason, changes, counting.counts
+        )
 
+    # data/ as this source found it: the publish (under the lock) checks that nobody changed it
+    # while the source fetched without the lock.
+    stamp = store.data_stamp()
     try:
         old = source.current()
     except (FinderError, ValueError, OSError) as error:
@@ -300,6 +399,18 @@ def refresh_source(
             f"more than --max-shrink {options.max_shrink:.0%}",
             changes,
         )
+    mass = changes.changed_share(REVIEW_FIELDS)
+    if (
+        mass > options.max_change
+        and changes.before_count >= MASS_CHANGE_MIN
+        and not options.accept_mass_change
+    ):
+        return kept(
+            f"held for review: {mass:.0%} of records would change name, link or phone at once "
+            f"(more than --max-change {options.max_change:.0%}); check the listed changes, then rerun "
+            "with --accept-mass-change to publish",
+            changes,
+        )
     nothing_to_write = new.files is not None and not new.files  # staged files identical to data/
     if nothing_to_write or (not changes.has_changes and not changes.reverified):
         return SourceReport(source.name, "unchanged", note.rstrip("; "), changes, counting.counts)
@@ -311,14 +422,24 @@ def refresh_source(
         files = dict(new.files if new.files is not None else source.files(new))
         if report_files is not None:
             files.update(report_files(report))
-        publish_files(files, source.check_written)
+        publish_files(files, source.check_written, stamp)
     except Exception as error:
         return kept(f"publish failed, nothing replaced: {why_failed(error)}", changes)
     return report
 
 
-def publish_files(files: Mapping[str, bytes], check: Callable[[Mapping[str, Path]], None]) -> None:
+def publish_files(
+    files: Mapping[str, bytes], check: Callable[[Mapping[str, Path]], None], stamp: object = None
+) -> None:
+    """Publish under the writer lock (held only for this). `stamp`: data/ as the source read it;
+    if another writer published since, nothing is replaced (its update would be lost)."""
+
     def validate(temps: Mapping[str, Path]) -> None:
+        if stamp is not None and store.data_stamp() != stamp:
+            raise ValidationFailed(
+                "data/ was changed by another import while this source was fetching; "
+                "nothing replaced, the next run will refresh it"
+            )
         check(temps)
         pause_marker = os.environ.get(PAUSE_ENV)
         if pause_marker:  # test-only: hold the temp files unrenamed so a test can kill us here
@@ -351,13 +472,26 @@ def run_refresh(
     Each source that publishes writes the change report so far along with its data."""
     reports = RunReports()
     reports.changes_before = _changes_text()
+    run_ends = options.clock() + options.deadline
 
     def with_report(report: SourceReport) -> dict[str, bytes]:
         return report_files([*reports, report], options, reports.changes_before)
 
     for source in sources:
+        now = options.clock()
+        if now >= run_ends:
+            reports.append(
+                SourceReport(
+                    source.name,
+                    "kept",
+                    f"not started: the run's time limit (--deadline {options.deadline:g} s) was reached; "
+                    "its data is kept for the next run",
+                )
+            )
+            continue
         tick = progress(source.name) if progress else None
-        reports.append(refresh_source(source, fetch, options, tick, with_report))
+        deadline = min(now + options.source_deadline, run_ends)
+        reports.append(refresh_source(source, fetch, options, tick, with_report, deadline))
     return reports
 
 
@@ -395,6 +529,7 @@ def report_json(reports: Sequence[SourceReport], options: RefreshOptions) -> dic
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "dry_run": options.dry_run,
         "max_shrink": options.max_shrink,
+        "deadline": options.deadline,
         "exit_code": exit_code(reports),
         "commit_message": commit_message(options.today, reports),
         "sources": [r.to_json() for r in reports],
@@ -432,6 +567,11 @@ class RedirectAll:
 
     def download(self, url: str, destination: Path):
         return self._fetch.download(self._rewrite(url), destination)
+
+    def set_time_left(self, time_left) -> None:
+        setter = getattr(self._fetch, "set_time_left", None)
+        if setter is not None:
+            setter(time_left)
 
     def stats(self) -> dict:
         return self._fetch.stats()

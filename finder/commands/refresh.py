@@ -19,6 +19,10 @@ CACHE_ENV = "FINDER_HTTP_CACHE"
 # Kept well past the weekly schedule, so a run that starts late, or after a missed week, still
 # finds last run's validators and unchanged pages are answered 304 instead of downloaded again.
 CACHE_DAYS = 35
+# The refresh's fetcher: a server asking for more than this wait (Retry-After) is tried next run,
+# and one answer may take at most this long to arrive (a trickling host is cut off).
+MAX_RETRY_WAIT = 30.0
+MAX_BODY_SECONDS = 60.0
 
 
 def _fraction(text: str) -> float:
@@ -33,7 +37,65 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
 def add_arguments(parser):
+    from scrapers.refresh import (
+        DEFAULT_BREAKER,
+        DEFAULT_DEADLINE,
+        DEFAULT_MAX_CHANGE,
+        DEFAULT_SOURCE_DEADLINE,
+    )
+
+    parser.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help=f"stop the whole run after this long; sources not finished keep their data (default {DEFAULT_DEADLINE:g})",
+    )
+    parser.add_argument(
+        "--source-deadline",
+        type=_seconds,
+        default=DEFAULT_SOURCE_DEADLINE,
+        metavar="SECONDS",
+        help=f"time limit for each source (default {DEFAULT_SOURCE_DEADLINE:g})",
+    )
+    parser.add_argument(
+        "--breaker",
+        type=int,
+        default=DEFAULT_BREAKER,
+        metavar="N",
+        help=f"stop asking a host after N failed requests in a row (default {DEFAULT_BREAKER})",
+    )
+    parser.add_argument(
+        "--max-change",
+        type=_fraction,
+        default=DEFAULT_MAX_CHANGE,
+        metavar="FRACTION",
+        help="hold a source for review if more than this share of its records change name, link or "
+        f"phone at once (default {DEFAULT_MAX_CHANGE:g})",
+    )
+    parser.add_argument(
+        "--accept-mass-change",
+        action="store_true",
+        help="publish a change held for review by --max-change (after checking it)",
+    )
+    parser.add_argument(
+        "--follow-symlink",
+        action="store_true",
+        help="when --summary-file is a symbolic link, write to the file it points to",
+    )
     parser.add_argument(
         "--source",
         action="append",
@@ -57,7 +119,7 @@ def add_arguments(parser):
         "--summary-file",
         type=Path,
         metavar="PATH",
-        help="also write a commit message summarising the run to PATH",
+        help="also write a commit message summarising the run to PATH (a regular file; - for standard output)",
     )
     parser.add_argument(
         "--no-cache",
@@ -83,7 +145,12 @@ def make_fetcher(args):
     """The production fetcher; tests replace this function to point every request at 127.0.0.1."""
     from scrapers.http import Fetcher
 
-    return Fetcher(cache_path=cache_path(args.no_cache), cache_days=CACHE_DAYS)
+    return Fetcher(
+        cache_path=cache_path(args.no_cache),
+        cache_days=CACHE_DAYS,
+        max_retry_wait=MAX_RETRY_WAIT,
+        max_body_seconds=MAX_BODY_SECONDS,
+    )
 
 
 def select_sources(available, wanted):
@@ -101,10 +168,22 @@ def run(args) -> int:
     from scrapers import refresh
 
     sources = select_sources(refresh.default_sources(), args.sources)
-    if args.summary_file is not None and not args.summary_file.parent.is_dir():
-        # Found out now, not after every source has been fetched and published.
-        raise FinderError(f"--summary-file: the directory {args.summary_file.parent} does not exist")
-    options = refresh.RefreshOptions(dry_run=args.dry_run, max_shrink=args.max_shrink)
+    if args.breaker < 1:
+        raise FinderError("--breaker must be at least 1")
+    summary = args.summary_file
+    if summary is not None and str(summary) != "-":
+        # Found out now, not after every source has been fetched and published: the same checks
+        # as the write itself (a regular file only), on empty content that is never written.
+        _check_summary_target(summary, args.follow_symlink)
+    options = refresh.RefreshOptions(
+        dry_run=args.dry_run,
+        max_shrink=args.max_shrink,
+        deadline=args.deadline,
+        source_deadline=min(args.source_deadline, args.deadline),
+        breaker=args.breaker,
+        max_change=args.max_change,
+        accept_mass_change=args.accept_mass_change,
+    )
     # Finish a publish an earlier, killed run left half-renamed before reading data/. Under the
     # writer lock only: a dry run holds no lock and must not touch another writer's files.
     store.recover_if_needed()
@@ -126,8 +205,12 @@ def run(args) -> int:
         print()
         print(render_markdown(options.today, reports, dry_run=True), end="")
     wrote = refresh.write_reports(reports, options)
-    if args.summary_file:
-        store.atomic_write(args.summary_file, refresh.commit_message(options.today, reports).encode("utf-8"))
+    if summary is not None:
+        message = refresh.commit_message(options.today, reports)
+        if str(summary) == "-":
+            sys.stdout.write(message)
+        else:
+            store.write_output(summary, message.encode("utf-8"), follow_symlink=args.follow_symlink)
     stats = fetcher.stats() if hasattr(fetcher, "stats") else {}
     if stats:
         print(
@@ -141,3 +224,23 @@ def run(args) -> int:
             file=sys.stderr,
         )
     return refresh.exit_code(reports)
+
+
+def _check_summary_target(path: Path, follow_symlink: bool) -> None:
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISLNK(mode) and not follow_symlink:
+        raise FinderError(
+            f"--summary-file {path} is a symbolic link; not replaced (--follow-symlink writes through it)"
+        )
+    target = path.resolve() if mode is not None else path
+    if target.exists() and not target.is_file():
+        raise FinderError(
+            f"--summary-file {path} is not a regular file (a device, pipe or directory); use - for standard output"
+        )
+    if not target.parent.is_dir():
+        raise FinderError(f"--summary-file: the directory {path.parent} does not exist")
