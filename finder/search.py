@@ -58,7 +58,8 @@ class Dataset:
 
 
 def _read_records(directory: Path, name: str) -> list[dict]:
-    path = directory / name
+    # The last committed version: a writer stopped after its commit point never blocks a search.
+    path = store.committed_path(name, directory)
     if not path.exists():
         return []
     try:
