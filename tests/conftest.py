@@ -14,6 +14,28 @@ os.environ["FINDER_ALLOW_PRIVATE_HOSTS"] = "1"
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The README's screenshots are tracked files: a test run rewrites them only when asked to.
+UPDATE_SCREENSHOTS_ENV = "FINDER_UPDATE_SCREENSHOTS"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-screenshots",
+        action="store_true",
+        help=f"write the browser test's screenshots to docs/screenshots/ (also: {UPDATE_SCREENSHOTS_ENV}=1)",
+    )
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(request, tmp_path_factory) -> Path:
+    """Where the browser test saves its screenshots: a temporary folder, unless
+    --update-screenshots or FINDER_UPDATE_SCREENSHOTS=1 asks for docs/screenshots/."""
+    if request.config.getoption("--update-screenshots") or os.environ.get(UPDATE_SCREENSHOTS_ENV) == "1":
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

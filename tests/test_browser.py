@@ -1,7 +1,8 @@
 """The app in a real browser: `streamlit run app.py` on 127.0.0.1, driven by headless Chromium.
 
 Needs Debian's chromium at /usr/bin/chromium (Playwright's own browser download is not used).
-Run with `pytest -m browser`. Saves docs/screenshots/search.png and check.png for the README.
+Run with `pytest -m browser`. Screenshots go to a temporary folder; `pytest -m browser
+--update-screenshots` (or FINDER_UPDATE_SCREENSHOTS=1) saves docs/screenshots/*.png for the README.
 
 The app is served from a temporary data directory with test-only records (see test_app.py), so
 the test does not depend on which services the committed data holds; no page leaves 127.0.0.1
@@ -23,7 +24,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -142,15 +142,15 @@ def tab_to(page, selector: str, limit: int = 60) -> int:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def save_screenshot(page, name: str, height: int = 2400) -> None:
+def save_screenshot(page, name: str, directory: Path, height: int = 2400) -> None:
     """The whole page from the top: Streamlit scrolls an inner container, so the window is made
     tall enough instead of relying on full_page."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1100, "height": height})
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
     page.wait_for_timeout(500)
-    page.screenshot(path=str(SCREENSHOTS / name))
+    page.screenshot(path=str(directory / name))
 
 
 # True once a search's run has finished drawing: the share hint (drawn after the last result) is
@@ -255,7 +255,7 @@ def real_app_url():
         yield url
 
 
-def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch):
+def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch, screenshot_dir):
     monkeypatch.delenv("FINDER_DATA_DIR", raising=False)
     service = real_service_with_referral_link()
     if service is None:
@@ -274,11 +274,11 @@ def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch):
         )
         refer.first.wait_for(state="visible")
         assert refer.count() >= 1
-        save_screenshot(page, "search.png")
+        save_screenshot(page, "search.png", screenshot_dir)
 
         page.goto(f"{real_app_url}/check")
         name = page.locator('input[aria-label="Therapist\'s name"]')
         name.fill("Jane Example")
         name.press("Enter")
         page.get_by_text("Check by hand").first.wait_for()
-        save_screenshot(page, "check.png")
+        save_screenshot(page, "check.png", screenshot_dir)

@@ -148,6 +148,33 @@ SHARED_NHS = DATA.parent.parent / "shared" / "data" / "nhs"
 needs_shared = pytest.mark.skipif(not SHARED_NHS.is_dir(), reason="the shared source files are not here")
 
 
+AUDITED_SOURCES = ("nhs-providers", "nhs-outcomes", "service-links")
+STALE_DATA = "data/ was built from older source files: run `python -m finder build`"
+
+
+@pytest.fixture(scope="module")
+def data_built_from_shared():
+    """The audit compares data/ with ../shared cell by cell; when ../shared holds newer files
+    than data/ was built from (the sha256 each import recorded in the manifest), say that in one
+    line instead of failing field by field."""
+    from finder.imports.guard import sha256_file
+
+    sources = json.loads((DATA / "manifest.json").read_text())["sources"]
+    for name in AUDITED_SOURCES:
+        recorded = sources.get(name, {}).get("source_sha256") or {}
+        if not recorded:
+            pytest.fail(STALE_DATA, pytrace=False)  # built before checksums were recorded
+        for file_name, digest in recorded.items():
+            shared = SHARED_NHS / file_name
+            if shared.is_file() and sha256_file(shared) != digest:
+                pytest.fail(STALE_DATA, pytrace=False)
+
+
+def audited(test):
+    """Skipped without ../shared; with it, first checked to be built from those very files."""
+    return needs_shared(pytest.mark.usefixtures("data_built_from_shared")(test))
+
+
 def _shared_rows(name):
     import csv
 
@@ -163,7 +190,7 @@ def _digits(text):
     return "".join(ch for ch in text or "" if ch.isdigit())
 
 
-@needs_shared
+@audited
 def test_every_contact_fact_traces_to_that_organisations_row(records):
     ods = {r["org_code"]: r for r in _shared_rows("ods_providers.csv")}
     links = {r["org_code"]: r for r in _shared_rows("service_links.csv")}
@@ -193,7 +220,7 @@ def test_every_contact_fact_traces_to_that_organisations_row(records):
             assert row.get("offers_ipt") == "yes", code
 
 
-@needs_shared
+@audited
 @pytest.mark.parametrize(
     ("code", "why"),
     [
@@ -212,7 +239,7 @@ def test_qualified_facts_are_not_shown_as_the_self_referral_route(records, code,
     assert why in record["provenance"]["contacts"]["note"]
 
 
-@needs_shared
+@audited
 def test_every_outcome_equals_the_published_cell(records):
     for period in ("2023-24", "2024-25"):
         totals, bands, therapies = {}, {}, {}
