@@ -221,6 +221,7 @@ class RefreshOptions:
     breaker: int = DEFAULT_BREAKER
     max_change: float = DEFAULT_MAX_CHANGE
     accept_mass_change: bool = False
+    mass_change_min: int = MASS_CHANGE_MIN
     clock: Callable[[], float] = time.monotonic  # injected by tests: time limits without sleeping
 
 
@@ -402,7 +403,7 @@ def refresh_source(
     mass = changes.changed_share(REVIEW_FIELDS)
     if (
         mass > options.max_change
-        and changes.before_count >= MASS_CHANGE_MIN
+        and changes.before_count >= options.mass_change_min
         and not options.accept_mass_change
     ):
         return kept(

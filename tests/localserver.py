@@ -6,6 +6,8 @@
         server.route("/flaky", responses=[(500, "oops"), (200, "ok")])
         server.route("/limited", status=429, headers={"Retry-After": "1"})
         server.route("/drip", body="...", trickle=0.5)  # one byte every half second
+        server.route("/cut", body='{"a": [1', no_length=True)  # ends when the connection closes
+        server.fallback = Route(status=500)  # every other path answers 500
         fetch(server.url("/page"))
         server.hits["/page"]  # requests received per path
         server.body_bytes_by_path["/page"]  # response body bytes sent per path
@@ -47,6 +49,7 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     truncate_to: int | None = None  # send a Content-Length larger than the body, then close
     trickle: float = 0.0  # seconds between the body's bytes: a server that never quite stops sending
+    no_length: bool = False  # no Content-Length: the body ends when the connection closes
 
 
 class LocalServer:
@@ -56,6 +59,7 @@ class LocalServer:
         self.body_bytes_sent = 0
         self.body_bytes_by_path: dict[str, int] = defaultdict(int)
         self.requests: list[tuple[str, dict]] = []
+        self.fallback: Route | None = None  # the answer for every path without a route (else 404)
         self._lock = threading.Lock()
         server = self
 
@@ -73,7 +77,7 @@ class LocalServer:
                 with server._lock:
                     server.hits[path] += 1
                     server.requests.append((self.path, dict(self.headers)))
-                    route = server.routes.get(path)
+                    route = server.routes.get(path) or server.fallback
                     reply = route.responses.pop(0) if route and route.responses else None
                 if route is None:
                     self._send(404, b"not found", {}, "text/plain")
@@ -105,6 +109,14 @@ class LocalServer:
                     self.wfile.flush()
                     self.close_connection = True
                     return
+                if route.no_length:
+                    self.send_response(status)
+                    self.send_header("Content-Type", route.content_type)
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self._send(status, data, headers, route.content_type)
 
             def _send(self, status, data, headers, content_type):
@@ -114,7 +126,7 @@ class LocalServer:
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                route = server.routes.get(self._route_path)
+                route = server.routes.get(self._route_path) or server.fallback
                 if data and route is not None and route.trickle:
                     for index in range(len(data)):
                         self.wfile.write(data[index : index + 1])
