@@ -394,24 +394,9 @@ def refresh_source(
         return kept(why_failed(error))
     if new.notes:
         changes = replace(changes, notes=changes.notes + tuple(new.notes))
-    if changes.shrink > options.max_shrink:
-        return kept(
-            f"would remove {changes.shrink:.0%} of records ({changes.before_count} -> {changes.after_count}), "
-            f"more than --max-shrink {options.max_shrink:.0%}",
-            changes,
-        )
-    mass = changes.changed_share(REVIEW_FIELDS)
-    if (
-        mass > options.max_change
-        and changes.before_count >= options.mass_change_min
-        and not options.accept_mass_change
-    ):
-        return kept(
-            f"held for review: {mass:.0%} of records would change name, link or phone at once "
-            f"(more than --max-change {options.max_change:.0%}); check the listed changes, then rerun "
-            "with --accept-mass-change to publish",
-            changes,
-        )
+    held = held_for_review(changes, options)
+    if held:
+        return kept(held, changes)
     nothing_to_write = new.files is not None and not new.files  # staged files identical to data/
     if nothing_to_write or (not changes.has_changes and not changes.reverified):
         return SourceReport(source.name, "unchanged", note.rstrip("; "), changes, counting.counts)
@@ -427,6 +412,28 @@ def refresh_source(
     except Exception as error:
         return kept(f"publish failed, nothing replaced: {why_failed(error)}", changes)
     return report
+
+
+def held_for_review(changes: ChangeSet, options: RefreshOptions) -> str | None:
+    """Why a validated change must not be published without a person looking: it would remove
+    more than --max-shrink of the records, or change names or links of more than --max-change."""
+    if changes.shrink > options.max_shrink:
+        return (
+            f"would remove {changes.shrink:.0%} of records ({changes.before_count} -> {changes.after_count}), "
+            f"more than --max-shrink {options.max_shrink:.0%}"
+        )
+    mass = changes.changed_share(REVIEW_FIELDS)
+    if (
+        mass > options.max_change
+        and changes.before_count >= options.mass_change_min
+        and not options.accept_mass_change
+    ):
+        return (
+            f"held for review: {mass:.0%} of records would change name, link or phone at once "
+            f"(more than --max-change {options.max_change:.0%}); check the listed changes, then rerun "
+            "with --accept-mass-change to publish"
+        )
+    return None
 
 
 def publish_files(
