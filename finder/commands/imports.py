@@ -4,7 +4,7 @@ from pathlib import Path
 from finder.imports import MAX_SHRINK
 
 # The importers that refuse a much smaller file unless --allow-shrink is given.
-SHRINK_GUARDED = ("postcodes", "towns", "nhs-providers")
+SHRINK_GUARDED = ("postcodes", "towns", "nhs-providers", "service-areas", "service-roles")
 
 HELP = "Import a source file into data/ (header checked; data/ is replaced atomically or not at all)."
 
@@ -27,6 +27,14 @@ IMPORTERS = {
         "finder.imports.nhs:cli_import_service_links",
         "service websites, self-referral and IPT evidence",
     ),
+    "service-areas": (
+        "finder.imports.nhs_coverage:cli_import_service_areas",
+        "the districts each NHS service serves, with basis, evidence and confidence",
+    ),
+    "service-roles": (
+        "finder.imports.nhs_coverage:cli_import_service_roles",
+        "what each NHS service is to the public: lead, partner, specialist, digital, site, unclear",
+    ),
     "practitioners": (
         "finder.imports.practitioners:cli_import_practitioners",
         "register export of IPT practitioners (template in README)",
@@ -47,7 +55,7 @@ def add_arguments(parser):
         action="store_true",
         # "%%": argparse formats help text with %, so a literal percent sign is doubled.
         help=f"{', '.join(SHRINK_GUARDED)}: accept a file holding fewer than {1 - MAX_SHRINK:.0%}% "
-        "of the postcodes, towns or active providers held now",
+        "of the postcodes, towns, active providers or area/role rows held now",
     )
 
 
