@@ -353,14 +353,7 @@ def _detail_lines(record: Mapping) -> list[str]:
         details.append(f"Area covered: {md_escape(record.get('catchment'))}")
     if record.get("location_note"):
         details.append(md_escape(record.get("location_note")))
-    evidence = md_escape(record.get("ipt_evidence")) if record.get("ipt_evidence") else ""
-    offers_ipt = record.get("offers_ipt")
-    if offers_ipt is True:
-        details.append("**Offers IPT**" + (f": {evidence}" if evidence else ""))
-    elif offers_ipt is False:
-        details.append("Does not offer IPT" + (f": {evidence}" if evidence else ""))
-    else:
-        details.append("IPT: not known. You can ask for it when you refer yourself.")
+    details.append(ipt_line(record))
     if record.get("kind") == "private":
         if record.get("town"):
             details.append(f"Based in {md_escape(record.get('town'))}")
@@ -387,6 +380,27 @@ def _detail_lines(record: Mapping) -> list[str]:
     if record.get("offers_dit") is True:
         details.append("Offers Dynamic Interpersonal Therapy (DIT), which is a different therapy from IPT")
     return details
+
+
+# What the app says about IPT follows what the evidence is (issue 13): NHS England's figures for
+# the latest year, for an earlier year only, or the service's own website.
+IPT_WORDS = {
+    "official_latest": "**Delivers IPT** (NHS England figures)",
+    "official_earlier": "**Delivered IPT in an earlier year** (NHS England figures)",
+    "website": "Its own website mentions IPT (not shown in NHS England figures)",
+}
+
+
+def ipt_line(record: Mapping) -> str:
+    """The IPT line of a card, in Markdown with the evidence escaped."""
+    evidence = md_escape(record.get("ipt_evidence")) if record.get("ipt_evidence") else ""
+    offers_ipt = record.get("offers_ipt")
+    if offers_ipt is True:
+        words = IPT_WORDS.get(str(record.get("ipt_basis")), "**Offers IPT**")  # practitioners: accredited
+        return words + (f": {evidence}" if evidence else "")
+    if offers_ipt is False:
+        return "Does not offer IPT" + (f": {evidence}" if evidence else "")
+    return "IPT: not known. You can ask for it when you refer yourself."
 
 
 def _verified_line(record: Mapping) -> str:

@@ -88,7 +88,7 @@ def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple
         ("service roles", ROLES_CSV, nhs_coverage.import_service_roles),
     ):
         if (shared / relative).exists():
-            steps.append((label, lambda path=shared / relative, f=function: f(path, max_shrink=None)))
+            steps.append((label, lambda path=shared / relative, f=function: f(path)))
     steps.append(("practitioners", _ensure_practitioners))
     timings = []
     for name, step in steps:

@@ -110,8 +110,10 @@ def area_rows(table: SourceTable) -> list[dict]:
 
 
 def import_service_areas(
-    path: Path, *, directory: Path | None = None, max_shrink: float | None = MAX_SHRINK
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
+    """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
+    sets it, as for nhs-providers)."""
     table = _one_table(path, "service areas")
     ignored = check_header(table.header, AREA_COLUMNS, (), table.name, "service areas")
     rows = area_rows(table)
@@ -192,7 +194,7 @@ def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
 
 
 def import_service_roles(
-    path: Path, *, directory: Path | None = None, max_shrink: float | None = MAX_SHRINK
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
     table = _one_table(path, "service roles")
     ignored = check_header(table.header, ROLE_COLUMNS, ROLE_KNOWN_EXTRA, table.name, "service roles")
