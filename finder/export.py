@@ -1,7 +1,9 @@
 """Export the NHS service directory for reuse by other directories.
 
 - `openreferral`: Open Referral UK / HSDS 3.0 JSON, as the tables `organization`, `service`,
-  `location`, `service_at_location` and `phone`, linked by ids. HSDS ids are UUIDs: they are
+  `location`, `service_at_location`, `phone` and `service_area` (one row per district served, the
+  basis, confidence and evidence in its description; a national service has one row for England),
+  linked by ids. HSDS ids are UUIDs: they are
   derived from the NHS organisation code (uuid5), so the same service keeps the same ids in
   every export. How to refer yourself goes in `service.application_process`.
 - `csv`: one row per service with the facts a person needs (contacts, eligibility, IPT, outcomes).
@@ -45,8 +47,57 @@ def application_process(record: dict) -> str:
     return " ".join(parts)
 
 
+# ONS linked-data identifiers for GSS codes (districts, and England itself).
+GSS_URI = "http://statistics.data.gov.uk/id/statistical-geography/{code}"
+ENGLAND_GSS = "E92000001"
+BASIS_WORDS = {
+    "nhs_directory": "listed in the NHS service directory",
+    "public_page": "a public page says the service covers it",
+    "name": "the service's registered name names it",
+    "catchment": "the service's catchment wording names it",
+    "hq_area": "only the district of the headquarters is known",
+}
+
+
+def service_area_rows(record: dict, service_id: str) -> list[dict]:
+    """HSDS 3.0 `service_area` rows: each district served (basis, confidence, evidence in the
+    description), or England for a national service."""
+    rows = []
+    if record.get("national"):
+        rows.append(
+            {
+                "id": _uuid("service_area", f"{record['id']}/{ENGLAND_GSS}"),
+                "service_id": service_id,
+                "name": "England",
+                "description": "Open to people anywhere in England.",
+                "extent": ENGLAND_GSS,
+                "extent_type": "text",
+                "uri": GSS_URI.format(code=ENGLAND_GSS),
+            }
+        )
+    for area in record.get("areas_served") or []:
+        basis = BASIS_WORDS.get(area["basis"], area["basis"])
+        rows.append(
+            {
+                "id": _uuid("service_area", f"{record['id']}/{area['code']}"),
+                "service_id": service_id,
+                "name": area["name"],
+                "description": f"Basis: {area['basis']} ({basis}); confidence {area['confidence']}. "
+                f"Evidence: {area['evidence']}",
+                "extent": area["code"],
+                "extent_type": "text",
+                "uri": GSS_URI.format(code=area["code"]),
+            }
+        )
+    return rows
+
+
 def _description(record: dict) -> str:
     bits = [f"NHS Talking Therapies service run by {record['provider']}."]
+    if record.get("probably_ended"):
+        bits.append(f"Probably no longer running: {record.get('role_evidence')}.")
+    if record.get("audience"):
+        bits.append(f"For {record['audience']}.")
     if record.get("offers_ipt") is True and record.get("ipt_evidence"):
         bits.append(f"Interpersonal Therapy (IPT): {record['ipt_evidence']}.")
     outcomes = record.get("outcomes")
@@ -56,7 +107,7 @@ def _description(record: dict) -> str:
 
 
 def openreferral_document(records: Iterable[dict]) -> dict:
-    organizations, services, locations, links, phones = [], [], [], [], []
+    organizations, services, locations, links, phones, areas = [], [], [], [], [], []
     for record in records:
         code = record["id"]
         org_id, service_id = _uuid("organization", code), _uuid("service", code)
@@ -93,6 +144,7 @@ def openreferral_document(records: Iterable[dict]) -> dict:
                 "last_modified": record["last_verified"],
             }
         )
+        areas += service_area_rows(record, service_id)
         if record.get("lat") is not None:
             location_id = _uuid("location", code)
             locations.append(
@@ -149,6 +201,7 @@ def openreferral_document(records: Iterable[dict]) -> dict:
         "location": locations,
         "service_at_location": links,
         "phone": phones,
+        "service_area": areas,
     }
 
 
@@ -170,7 +223,14 @@ CSV_COLUMNS = (
     "self_referral_phone",
     "min_age_text",
     "catchment",
+    "national",
+    "areas_served",
+    "role",
+    "audience",
+    "lead_id",
+    "probably_ended",
     "offers_ipt",
+    "ipt_basis",
     "ipt_evidence",
     "offers_dit",
     "outcomes_period",
@@ -222,6 +282,11 @@ def csv_text(records: Iterable[dict]) -> str:
             value = (
                 outcomes.get(_OUTCOME_COLUMNS[column]) if column in _OUTCOME_COLUMNS else record.get(column)
             )
+            if column == "areas_served":
+                # "Leeds (E08000035; name, high)": the evidence is in the Open Referral export.
+                value = "; ".join(
+                    f"{a['name']} ({a['code']}; {a['basis']}, {a['confidence']})" for a in value or []
+                )
             if column in _LINK_COLUMNS and not is_http_url(value):
                 value = None  # only http(s) links leave the project
             row.append(_cell(value))

@@ -25,7 +25,7 @@ from pathlib import Path
 from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
 from finder.errors import FinderError, PostcodeError
-from finder.records import RECORD_KEYS, is_http_url
+from finder.records import RECORD_KEYS, is_http_url, non_public_host
 
 FILE_NAME = "practitioners.json"
 MANIFEST_SOURCE = "practitioners"
@@ -100,13 +100,16 @@ class RecordError(FinderError):
         self.detail = message
 
 
-def http_url(value: str | None, field: str) -> str | None:
+def http_url(value: str | None, field: str, *, public: bool = True) -> str | None:
     """Only http(s) links are ever stored (no javascript:, data:, file:...)."""
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
     if not is_http_url(text):
         raise RecordError(field, f"{_short(text)!r} is not an http(s) web address")
+    if public and non_public_host(text):
+        # A staging, test or local copy of a site is not somewhere to send a person.
+        raise RecordError(field, f"{_short(text)!r} is on a host not for the public (staging, test or local)")
     return text
 
 
@@ -271,7 +274,7 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
     website = http_url(fields.get("website"), "website")
     source = _plain_text(fields.get("source"), "source", required=True)
     if "://" in source:
-        source = http_url(source, "source")
+        source = http_url(source, "source", public=False)  # evidence: where it was read
     works_online = _bool(fields.get("works_online"), "works_online")
     works_in_person = _bool(fields.get("works_in_person"), "works_in_person")
     works_by_phone = _bool(fields.get("works_by_phone"), "works_by_phone")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from finder.records import safe_url
+from finder.textrules import public_name_problem, site_name
 
 # ---------------------------------------------------------------------------------------------
 # Safe text and links
@@ -269,12 +270,35 @@ class ResultCard:
     provenance: tuple[str, ...]
 
 
-def result_card(record: Mapping, england: Mapping | None, *, nhs_finder_url: str | None = None) -> ResultCard:
-    name = record.get("name")
+def _name_key(name: object) -> str:
+    text = re.sub(r"\((?:HQ|[^)]*\bHQ)\)|\bHQ\b", " ", str(name or ""), flags=re.I)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def service_title(record: Mapping) -> tuple[str, str | None]:
+    """The card title and the line under it, as plain text (escape before Markdown).
+
+    The public name people know the service by is the title, with "Run by <registered name>";
+    never a bare site name: a service registered under a hospital or building and known by no
+    other name is "NHS Talking Therapies service based at Fieldhead Hospital"."""
+    name = str(record.get("name") or "").strip()
     service_name = record.get("service_name")
-    run_by = None
-    if service_name and service_name != name:
-        run_by = f"Run by {md_escape(record.get('provider') or name)}"
+    if isinstance(service_name, str) and service_name.strip() and not public_name_problem(service_name):
+        title = service_name.strip()
+        if not name or _name_key(name) == _name_key(title):
+            return title, None
+        if site_name(name):  # a hospital does not run a service: it is where it is registered
+            return title, f"Listed by the NHS as {name}"
+        return title, f"Run by {record.get('provider') or name}"
+    if record.get("kind") == "nhs" and site_name(name):
+        site = re.sub(r"\s*\(HQ\)\s*$", "", name)
+        return f"NHS Talking Therapies service based at {site}", None
+    return name, None
+
+
+def result_card(record: Mapping, england: Mapping | None, *, nhs_finder_url: str | None = None) -> ResultCard:
+    title, run_by_line = service_title(record)
+    run_by = md_escape(run_by_line) if run_by_line else None
 
     facts = [
         KIND_NAMES.get(str(record.get("kind")), "Service"),
@@ -305,7 +329,7 @@ def result_card(record: Mapping, england: Mapping | None, *, nhs_finder_url: str
         contacts.append(f"Email: {md_escape(record.get('email'))}")
 
     return ResultCard(
-        title=md_escape(service_name or name),
+        title=md_escape(title),
         run_by=run_by,
         summary=" · ".join(md_escape(fact) for fact in facts),
         referral_url=referral,
@@ -329,14 +353,7 @@ def _detail_lines(record: Mapping) -> list[str]:
         details.append(f"Area covered: {md_escape(record.get('catchment'))}")
     if record.get("location_note"):
         details.append(md_escape(record.get("location_note")))
-    evidence = md_escape(record.get("ipt_evidence")) if record.get("ipt_evidence") else ""
-    offers_ipt = record.get("offers_ipt")
-    if offers_ipt is True:
-        details.append("**Offers IPT**" + (f": {evidence}" if evidence else ""))
-    elif offers_ipt is False:
-        details.append("Does not offer IPT" + (f": {evidence}" if evidence else ""))
-    else:
-        details.append("IPT: not known. You can ask for it when you refer yourself.")
+    details.append(ipt_line(record))
     if record.get("kind") == "private":
         if record.get("town"):
             details.append(f"Based in {md_escape(record.get('town'))}")
@@ -363,6 +380,27 @@ def _detail_lines(record: Mapping) -> list[str]:
     if record.get("offers_dit") is True:
         details.append("Offers Dynamic Interpersonal Therapy (DIT), which is a different therapy from IPT")
     return details
+
+
+# What the app says about IPT follows what the evidence is (issue 13): NHS England's figures for
+# the latest year, for an earlier year only, or the service's own website.
+IPT_WORDS = {
+    "official_latest": "**Delivers IPT** (NHS England figures)",
+    "official_earlier": "**Delivered IPT in an earlier year** (NHS England figures)",
+    "website": "Its own website mentions IPT (not shown in NHS England figures)",
+}
+
+
+def ipt_line(record: Mapping) -> str:
+    """The IPT line of a card, in Markdown with the evidence escaped."""
+    evidence = md_escape(record.get("ipt_evidence")) if record.get("ipt_evidence") else ""
+    offers_ipt = record.get("offers_ipt")
+    if offers_ipt is True:
+        words = IPT_WORDS.get(str(record.get("ipt_basis")), "**Offers IPT**")  # practitioners: accredited
+        return words + (f": {evidence}" if evidence else "")
+    if offers_ipt is False:
+        return "Does not offer IPT" + (f": {evidence}" if evidence else "")
+    return "IPT: not known. You can ask for it when you refer yourself."
 
 
 def _verified_line(record: Mapping) -> str:

@@ -3,6 +3,8 @@ services.json, private practitioners in practitioners.json), and the one rule fo
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 # Every record carries these keys; search, the app and the refresh job rely on them.
@@ -46,3 +48,36 @@ def is_http_url(url: object) -> bool:
 def safe_url(url: object) -> str | None:
     """The URL stripped of surrounding space if it is an http(s) link, else None."""
     return url.strip() if is_http_url(url) else None
+
+
+# Hosts that are not for the public: a pre-release copy of a site (staging., test., dev., uat.),
+# this machine, or a bare IP address. A person must never be sent there, even when a stored page
+# was read from one: such a link is never kept as a website or a self-referral link (the evidence
+# that mentions it may keep the URL, to say where a fact was read).
+_NON_PUBLIC_LABEL = re.compile(
+    r"^(?:staging|stage|test|testing|dev|develop|development|uat|preprod|pre-prod)\d*$"
+)
+
+
+def non_public_host(url: object) -> bool:
+    """Whether an http(s) link points at a host that is not for the public (see above)."""
+    if not is_http_url(url):
+        return False
+    host = (urlsplit(str(url).strip()).hostname or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.split(".")
+    # Only the labels before the registered domain: "test.example.org" is a test host, but
+    # "dev.to" or "uat.co.uk" name a public domain.
+    return any(_NON_PUBLIC_LABEL.match(label) for label in labels[:-2])
+
+
+def public_url(url: object) -> str | None:
+    """A link a person may be sent to: an http(s) link (see `is_http_url`) on a public host."""
+    safe = safe_url(url)
+    return safe if safe is not None and not non_public_host(safe) else None

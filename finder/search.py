@@ -48,7 +48,16 @@ class Dataset:
         self.kind = np.array([r["kind"] for r in records], dtype=object)
         self.lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in records], dtype=np.float64)
         self.lon = np.array([np.nan if r["lon"] is None else r["lon"] for r in records], dtype=np.float64)
-        self.ipt = np.array([r["offers_ipt"] is True for r in records], dtype=bool)
+        # "Delivers IPT" means NHS England's figures show it (this year or an earlier one); an NHS
+        # service whose only evidence is its own website is kept apart, shown when asked for.
+        self.ipt_website = np.array(
+            [
+                r["kind"] == "nhs" and r["offers_ipt"] is True and r.get("ipt_basis") == "website"
+                for r in records
+            ],
+            dtype=bool,
+        )
+        self.ipt = np.array([r["offers_ipt"] is True for r in records], dtype=bool) & ~self.ipt_website
         self.online_referral = np.array([bool(r["self_referral_url"]) for r in records], dtype=bool)
         self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
@@ -139,7 +148,10 @@ def search(
     limit: int = 50,
     mode: str = "any",
     online_lookup: bool = False,
+    ipt_include_website: bool = False,
 ) -> SearchResponse:
+    """`ipt`: only services NHS England's figures show delivering IPT (and accredited private
+    practitioners); with `ipt_include_website`, also services whose own website mentions IPT."""
     _check_options(radius_miles, kind, mode, limit)
     location = postcodes.lookup(query, online=online_lookup)
     data = dataset()
@@ -151,12 +163,13 @@ def search(
         keep &= data.kind != "nhs"
     if self_referral_online:
         keep &= data.online_referral
-    if ipt:
-        keep &= data.ipt
     if mode == "online":
         keep &= data.works_online
     elif mode == "in_person":
         keep &= data.works_in_person
+    website_only = keep & data.ipt_website if ipt and not ipt_include_website else None
+    if ipt:
+        keep &= data.ipt | data.ipt_website if ipt_include_website else data.ipt
 
     if location.has_coordinates:
         distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
@@ -180,6 +193,17 @@ def search(
         record["online_option"] = bool(online_elsewhere[i])
         results.append(record)
     notices = _notices(location, kind, mode, data, results, radius_miles)
+    if website_only is not None:
+        more = int((website_only & ((distances <= radius_miles) | data.works_online)).sum())
+        if more:
+            notices.append(
+                Notice(
+                    "ipt_website_mentions",
+                    f"{more} more NHS {'service mentions IPT on its' if more == 1 else 'services mention IPT on their'} "
+                    "own website, without NHS England figures that show it; you can include "
+                    f"{'it' if more == 1 else 'them'}.",
+                )
+            )
     return SearchResponse(location, results, notices, float(radius_miles))
 
 

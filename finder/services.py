@@ -21,12 +21,14 @@ from urllib.parse import urlsplit
 
 from finder import store
 from finder.errors import FinderError
-from finder.textrules import is_http_url
+from finder.textrules import is_http_url, non_public_host
 
 SERVICES_FILE = "services.json"
 PROVIDERS_FILE = "nhs_providers.json"
 OUTCOMES_FILE = "nhs_outcomes.json"
 LINKS_FILE = "service_links.json"
+AREAS_FILE = "service_areas.json"
+ROLES_FILE = "service_roles.json"
 SCHEMA_VERSION = 1
 
 SELF_REFERRAL_KINDS = ("online", "phone", "unknown")
@@ -34,6 +36,18 @@ LOCATION_PRECISIONS = ("postcode", "sector", "outcode", None)
 PROVENANCE_GROUPS = ("location", "contacts", "outcomes", "ipt")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PERIOD = re.compile(r"^\d{4}-\d{2}$")
+
+# Where a service takes people from (service_areas.csv; the NHS directory when refreshed). Bases
+# from strongest to weakest: the NHS directory's own list, a public page naming the areas, the
+# registered name naming the area, a catchment phrase, and, with nothing better, the district of
+# the headquarters. "national" rows (open to all of England) are held as `national`, not as areas.
+AREA_BASES = ("nhs_directory", "public_page", "name", "catchment", "hq_area")
+CONFIDENCES = ("high", "medium", "low")
+DISTRICT_CODE = re.compile(r"^E0[6-9]\d{6}$")  # ONS local authority district (LAD) code in England
+AREA_KEYS = ("code", "name", "basis", "confidence", "evidence")
+# What a provider is to the public (service_roles.csv).
+ROLES = ("lead", "partner", "specialist", "digital", "site", "unclear")
+IPT_BASES = ("official_latest", "official_earlier", "website")
 
 # The location note shown with every NHS service: ODS gives the organisation's headquarters.
 LOCATION_NOTE = (
@@ -84,7 +98,16 @@ SERVICE_FIELDS: tuple[Field, ...] = (
     Field("min_age_text", _STR, True, "the age rule as stated, e.g. '17 years 9 months'"),
     Field("catchment", _STR, True, "catchment wording as seen"),
     Field("areas_covered", _LIST, False, "area (CCG/ICB sub-location) codes covered, where known"),
+    Field("areas_served", _LIST, False, "districts served: {code, name, basis, confidence, evidence}"),
+    Field("national", _BOOL, False, "open to people anywhere in England"),
+    Field("role", _STR, True, "lead | partner | specialist | digital | site | unclear"),
+    Field("audience", _STR, True, "who a specialist service is for"),
+    Field("lead_id", _STR, True, "the lead service's ODS code (partners, sites)"),
+    Field("role_evidence", _STR, True, "why the role is what it is"),
+    Field("role_confidence", _STR, True, "high | medium | low"),
+    Field("probably_ended", _BOOL, False, "the role evidence judges the service probably ended"),
     Field("offers_ipt", _BOOL, True, "true / false / null = unknown (contract)"),
+    Field("ipt_basis", _STR, True, "official_latest | official_earlier | website | null"),
     Field("ipt_evidence", _STR, True, "why offers_ipt is what it is (contract)"),
     Field("offers_dit", _BOOL, True, "Dynamic Interpersonal Therapy, a different therapy from IPT"),
     Field("dit_evidence", _STR, True, ""),
@@ -156,8 +179,15 @@ def validate_service(record: Mapping) -> None:
     for key in ("website", "self_referral_url"):
         if record[key] is not None and (not is_http_url(record[key]) or urlsplit(record[key]).username):
             raise RecordError(f"{where}: {key} is not a plain http(s) URL: {record[key]!r}")
+        if record[key] is not None and non_public_host(record[key]):
+            raise RecordError(f"{where}: {key} is on a host not for the public: {record[key]!r}")
     if record["offers_ipt"] is True and not record["ipt_evidence"]:
         raise RecordError(f"{where}: offers_ipt is true without ipt_evidence")
+    if record["ipt_basis"] is not None and record["ipt_basis"] not in IPT_BASES:
+        raise RecordError(f"{where}: ipt_basis must be one of {IPT_BASES} or null")
+    if (record["offers_ipt"] is True) != (record["ipt_basis"] is not None):
+        raise RecordError(f"{where}: offers_ipt is true exactly when there is an ipt_basis")
+    _check_coverage_and_role(record, where)
     if record["offers_dit"] is True and not record["dit_evidence"]:
         raise RecordError(f"{where}: offers_dit is true without dit_evidence")
     if not ISO_DATE.match(record["last_verified"]):
@@ -175,6 +205,29 @@ def validate_service(record: Mapping) -> None:
         _check_outcomes(record["outcomes"], where)
     for period, outcomes in record["outcomes_by_period"].items():
         _check_outcomes(outcomes, f"{where} {period}")
+
+
+def _check_coverage_and_role(record: Mapping, where: str) -> None:
+    """The areas served and the role: declared values and code shapes."""
+    for area in record["areas_served"]:
+        if not isinstance(area, dict) or sorted(area) != sorted(AREA_KEYS):
+            raise RecordError(f"{where}: each areas_served entry needs exactly {AREA_KEYS}")
+        if not isinstance(area["code"], str) or not DISTRICT_CODE.match(area["code"]):
+            raise RecordError(f"{where}: areas_served code {area['code']!r} is not a district code")
+        if area["basis"] not in AREA_BASES:
+            raise RecordError(f"{where}: areas_served basis {area['basis']!r} is not one of {AREA_BASES}")
+        if area["confidence"] not in CONFIDENCES:
+            raise RecordError(
+                f"{where}: areas_served confidence {area['confidence']!r} is not one of {CONFIDENCES}"
+            )
+        if not all(isinstance(area[k], str) and area[k] for k in ("name", "evidence")):
+            raise RecordError(f"{where}: areas_served {area['code']} needs a name and evidence")
+    if record["role"] is not None and record["role"] not in ROLES:
+        raise RecordError(f"{where}: role {record['role']!r} is not one of {ROLES}")
+    if record["role_confidence"] is not None and record["role_confidence"] not in CONFIDENCES:
+        raise RecordError(f"{where}: role_confidence must be one of {CONFIDENCES} or null")
+    if record["lead_id"] is not None and record["lead_id"] == record["id"]:
+        raise RecordError(f"{where}: a service cannot be its own lead")
 
 
 def _check_outcomes(outcomes: Mapping, where: str) -> None:
@@ -195,6 +248,11 @@ def validate_services(records: list[Mapping]) -> None:
         raise RecordError("duplicate service ids")
     for record in records:
         validate_service(record)
+    held = set(ids)
+    for record in records:
+        # Partners and sites are shown under their lead: the lead must be a service we hold.
+        if record["lead_id"] is not None and record["lead_id"] not in held:
+            raise RecordError(f"service {record['id']}: lead_id {record['lead_id']} is not a service we hold")
 
 
 def services_document(records: list[dict]) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 # The link rule lives with the record contract (finder.records); the parsers import it from here.
-from finder.records import is_http_url, safe_url  # noqa: F401
+from finder.records import is_http_url, non_public_host, public_url, safe_url  # noqa: F401
 
 # --- Minimum age ------------------------------------------------------------------------------
 
@@ -366,3 +366,65 @@ def numbers_not_for_self_referral(notes: str | None) -> dict[str, str]:
         elif _REFER_YOURSELF.search(clause):
             plainly_self_referral.update(numbers)
     return {number: words for number, words in caveated.items() if number not in plainly_self_referral}
+
+
+# --- Public service names ---------------------------------------------------------------------
+
+# The public name of a service is what people know it by ("Leeds Mental Wellbeing Service",
+# "Talking Change"). A registered organisation or site name is not one: ODS registers many
+# Talking Therapies services under a hospital, a building or a trust ("Fieldhead Hospital",
+# "1829 Building", "Mill House"), which tells a person nothing about the service. Words that show
+# a name is a service's own:
+_SERVICE_WORDS = re.compile(
+    r"\btalking\b|\btherap|\bIAPT\b|\bwell[\s\-]?being\b|\bpsycholog|\bcounsell|\bmind\b|\btalk\b",
+    re.I,
+)
+# Where the name ends in one of these it is a site or building, or a trust or company.
+_SITE_WORDS = re.compile(
+    r"\b(?:hospital|house|building|unit|clinic|surgery|practice|medical\s+(?:group|centre|center)"
+    r"|health\s+cent(?:re|er)|village\s+centre|office|offices|HQ|site|premises)\s*$",
+    re.I,
+)
+_TRUST_WORDS = re.compile(
+    r"\b(?:NHS\s+(?:foundation\s+)?trust|foundation\s+trust|trust|NHS\s+FT|Tr)\s*$", re.I
+)
+_HQ = re.compile(r"\s*\bHQ\s*$", re.I)
+# How whoever gathered the names marks one no longer in use.
+_HISTORICAL = re.compile(r"\bhistorical\b|\bended\b|\bno\s+longer\b|\bclosed\b", re.I)
+
+
+def _core_name(name: str) -> str:
+    """The name without notes in brackets and without a trailing "- note"."""
+    core = re.sub(r"\([^)]*\)", " ", name)
+    core = re.split(r"\s+[-–]\s+", core)[0]
+    return " ".join(core.split()).strip(" ,;/")
+
+
+def public_name_problem(name: str | None) -> str | None:
+    """Why a name cannot be shown as the service's public name, or None when it can: an uncertain
+    match, a name marked historical, or a bare site, building or trust name."""
+    if not name or not name.strip():
+        return "empty"
+    if attribution_caveat(name):
+        return "uncertain match"
+    if _HISTORICAL.search(name):
+        return "marked as no longer in use"
+    core = _core_name(name)
+    outside_brackets = re.sub(r"\([^)]*\)", " ", name)
+    if _SERVICE_WORDS.search(outside_brackets):
+        return None
+    if _SITE_WORDS.search(core):
+        return "a site or building name"
+    if _TRUST_WORDS.search(core):
+        return "a trust name"
+    return None
+
+
+def site_name(name: str | None) -> bool:
+    """Whether a registered name is a bare site or building ("Fieldhead Hospital")."""
+    if not name:
+        return False
+    core = _core_name(name)
+    if _TRUST_WORDS.search(_HQ.sub("", core)):  # a trust's headquarters is the trust
+        return False
+    return bool(_SITE_WORDS.search(core)) and not _SERVICE_WORDS.search(core)

@@ -628,6 +628,8 @@ NHS_TABLES = (
     "nhs_providers.json",
     "nhs_outcomes.json",
     "service_links.json",
+    "service_areas.json",
+    "service_roles.json",
     "services.json",
     "manifest.json",
 )
@@ -897,12 +899,81 @@ class ServiceSitesSource(StagedNhsSource):
         return notes
 
 
+def _area_rows_csv(rows: Iterable[Mapping], path: Path) -> Path:
+    """service_areas.json rows back in the CSV layout `import service-areas` reads."""
+    import csv
+
+    from finder.imports.nhs_coverage import AREA_COLUMNS
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(AREA_COLUMNS)
+        for r in rows:
+            writer.writerow(
+                [
+                    r["org_code"],
+                    r["org_name"],
+                    r["code"],
+                    r["name"],
+                    r["basis"],
+                    r["evidence"],
+                    r["confidence"],
+                ]
+            )
+    return path
+
+
+def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_of_sub_icb) -> list[str]:
+    """Put the directory's areas (`RelatedIAPTCCGs`, sub-ICB/CCG codes) into the staged
+    service_areas table as basis `nhs_directory` and re-derive the directory; returns report
+    lines: one per service whose areas changed, and the codes the lookup did not know.
+    `codes` maps a listing's index to the provider it was matched to."""
+    from finder.coverage import area_change_lines, directory_area_rows, merge_directory_areas
+    from finder.imports.nhs_coverage import import_service_areas
+
+    held = (store.read_json("service_areas.json", stage, default=None) or {}).get("records", [])
+    names = {
+        p["org_code"]: p["org_name"]
+        for p in json.loads((stage / "nhs_providers.json").read_text())["records"]
+    }
+    found, unknown = [], set()
+    for index, code in codes.items():
+        listing = listings[index]
+        if not getattr(listing, "areas_covered", ()):
+            continue
+        rows, missing = directory_area_rows(
+            code, names.get(code, code), listing.areas_covered, districts_of_sub_icb, source=listing.source
+        )
+        found += rows
+        unknown.update(missing)
+    if not found:
+        return []
+    before = _records_of(stage / SERVICES_FILE)
+    merged = merge_directory_areas(held, found)
+    import_service_areas(
+        _area_rows_csv(merged, stage / "service_areas.csv"), directory=stage, max_shrink=None
+    )
+    lines = [f"areas from the NHS directory for {len({r['org_code'] for r in found})} services"]
+    lines += [f"areas: {line}" for line in area_change_lines(before, _records_of(stage / SERVICES_FILE))]
+    if unknown:
+        lines.append(f"sub-ICB codes not in the area lookup: {', '.join(sorted(unknown))}")
+    return lines
+
+
 class NhsDirectorySource(StagedNhsSource):
-    """The NHS service directory: the Service Search API when NHS_API_KEY is set, else nhs.uk."""
+    """The NHS service directory: the Service Search API when NHS_API_KEY is set, else nhs.uk.
+
+    With `districts_of_sub_icb` (sub-ICB ODS code -> (district code, name) pairs, e.g.
+    finder.areas.districts_of_sub_icb) the areas each listing covers become the services'
+    strongest area basis (`nhs_directory`) and the report lists every change of area; without it
+    the areas are left as they are."""
 
     name = "nhs"
     description = "NHS service directory (Service Search API with NHS_API_KEY, else nhs.uk pages)"
     requires = "service_links.json"
+
+    def __init__(self, districts_of_sub_icb=None):
+        self.districts_of_sub_icb = districts_of_sub_icb
 
     def stage(self, fetch, today, stage):
         from finder.imports.nhs import import_service_links
@@ -917,11 +988,13 @@ class NhsDirectorySource(StagedNhsSource):
             listings, notes = self._from_nhsuk(fetch, providers)
         by_code = {r["org_code"]: dict(r) for r in links}
         matched = 0
-        for listing in listings:
+        codes: dict[int, str] = {}
+        for index, listing in enumerate(listings):
             code = self._match(listing, providers, by_code)
             if code is None:
                 continue
             matched += 1
+            codes[index] = code
             row = by_code.setdefault(code, {"org_code": code, "evidence_urls": []})
             if listing.website:
                 row["website"] = listing.website
@@ -938,6 +1011,8 @@ class NhsDirectorySource(StagedNhsSource):
             _links_csv(sorted(by_code.values(), key=lambda r: r["org_code"]), stage / "service_links.csv"),
             directory=stage,
         )
+        if self.districts_of_sub_icb is not None:
+            notes += directory_areas(listings, codes, stage, self.districts_of_sub_icb)
         return notes
 
     @staticmethod

@@ -148,7 +148,7 @@ SHARED_NHS = DATA.parent.parent / "shared" / "data" / "nhs"
 needs_shared = pytest.mark.skipif(not SHARED_NHS.is_dir(), reason="the shared source files are not here")
 
 
-AUDITED_SOURCES = ("nhs-providers", "nhs-outcomes", "service-links")
+AUDITED_SOURCES = ("nhs-providers", "nhs-outcomes", "service-links", "service-areas", "service-roles")
 STALE_DATA = "data/ was built from older source files: run `python -m finder build`"
 
 

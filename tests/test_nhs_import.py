@@ -110,9 +110,10 @@ def test_ipt_evidence_and_dit_kept_apart(data_copy, stats):
         "NHS England 2024-25: 105 courses of IPT, 48% recovery"
     )
     mill_house = records["RV3AR"]
-    # IPT suppressed in the statistics, but listed on the service's public pages.
-    assert mill_house["offers_ipt"] is True
-    assert "public pages" in mill_house["ipt_evidence"] and "https://" in mill_house["ipt_evidence"]
+    # IPT suppressed in the statistics, and listed only on a trust-wide page tied to this borough
+    # service by inference (issue 13): a note, never this service's IPT claim.
+    assert mill_house["offers_ipt"] is None and mill_house["ipt_basis"] is None
+    assert "only by inference" in mill_house["ipt_evidence"] and "https://" in mill_house["ipt_evidence"]
     # 35 courses of brief psychodynamic psychotherapy (where DIT is recorded) are not IPT.
     assert mill_house["outcomes"]["dit_courses"] == 35
     assert mill_house["offers_dit"] is True and "psychodynamic" in mill_house["dit_evidence"]
@@ -137,14 +138,25 @@ def test_published_zero_ipt_courses_means_no(data_copy, stats, tmp_path):
     wallsend = _records(data_copy)["RTF61"]
     assert wallsend["offers_ipt"] is False
     assert wallsend["ipt_evidence"] == "NHS England 2024-25: no courses of IPT published"
-    # A public page saying IPT is offered turns it back to yes.
+    # A public page tied to this service only by inference (this row's notes say so) saying IPT
+    # is offered is a note, not a yes.
     links = tmp_path / "service_links.csv"
     original = (stats / "service_links.csv").read_text()
     changed = original.replace("0191 295 2775,17,,aged", "0191 295 2775,17,yes,aged")
     assert changed != original
     links.write_text(changed)
     nhs.import_service_links(links)
-    assert _records(data_copy)["RTF61"]["offers_ipt"] is True
+    wallsend = _records(data_copy)["RTF61"]
+    assert wallsend["offers_ipt"] is False and wallsend["ipt_basis"] is None
+    assert "only by inference" in wallsend["ipt_evidence"]
+    # The service's own page (the notes no longer say "inferred") turns it to yes, basis website,
+    # and the evidence says both.
+    links.write_text(changed.replace("by location (inferred)", "by location"))
+    nhs.import_service_links(links)
+    wallsend = _records(data_copy)["RTF61"]
+    assert wallsend["offers_ipt"] is True and wallsend["ipt_basis"] == "website"
+    assert "own website mentions IPT" in wallsend["ipt_evidence"]
+    assert "2024-25: no courses of IPT published" in wallsend["ipt_evidence"]
 
 
 def test_service_links_fields_are_marked_as_seen(data_copy, stats):

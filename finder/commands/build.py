@@ -1,7 +1,8 @@
 """`python -m finder build [--shared DIR]`: rebuild all of data/ from the shared source files.
 
 Runs the project's own importers in order: postcodes, towns, NHS providers, every annual
-outcomes file, service links, and an empty practitioners table if there is none yet. Each step
+outcomes file, service links, service areas, service roles, and an empty practitioners table if
+there is none yet. Each step
 publishes atomically, so a failure leaves data/ as the previous steps left it and says which step.
 """
 
@@ -21,6 +22,8 @@ CODEPOINT_ZIP = Path("postcodes") / "codepo_gb_2025.2.0.zip"
 TOWNS_CSV = Path("postcodes") / "outcode_towns" / "outcodes_towns.csv"
 PROVIDERS_CSV = Path("nhs") / "ods_providers.csv"
 LINKS_CSV = Path("nhs") / "service_links.csv"
+AREAS_CSV = Path("nhs") / "service_areas.csv"
+ROLES_CSV = Path("nhs") / "service_roles.csv"
 PRACTITIONERS_FILE = "practitioners.json"
 
 
@@ -49,7 +52,7 @@ def outcome_files(shared: Path) -> list[Path]:
 def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple[str, float]]:
     """Run every import step, printing each step's report to `out`; returns (step, seconds) pairs."""
     out = out or sys.stdout
-    from finder.imports import nhs, postcodes
+    from finder.imports import nhs, nhs_coverage, postcodes
 
     shared = Path(shared)
     if not shared.is_dir():
@@ -79,6 +82,13 @@ def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple
                 lambda: [f"{shared / LINKS_CSV} absent: kept data/service_links.json as it was"],
             )
         )
+    # After the links: the areas and roles re-derive the directory from every table held.
+    for label, relative, function in (
+        ("service areas", AREAS_CSV, nhs_coverage.import_service_areas),
+        ("service roles", ROLES_CSV, nhs_coverage.import_service_roles),
+    ):
+        if (shared / relative).exists():
+            steps.append((label, lambda path=shared / relative, f=function: f(path)))
     steps.append(("practitioners", _ensure_practitioners))
     timings = []
     for name, step in steps:

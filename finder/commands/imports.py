@@ -27,6 +27,14 @@ IMPORTERS = {
         "finder.imports.nhs:cli_import_service_links",
         "service websites, self-referral and IPT evidence",
     ),
+    "service-areas": (
+        "finder.imports.nhs_coverage:cli_import_service_areas",
+        "the districts each NHS service serves, with basis, evidence and confidence",
+    ),
+    "service-roles": (
+        "finder.imports.nhs_coverage:cli_import_service_roles",
+        "what each NHS service is to the public: lead, partner, specialist, digital, site, unclear",
+    ),
     "practitioners": (
         "finder.imports.practitioners:cli_import_practitioners",
         "register export of IPT practitioners (template in README)",

@@ -15,7 +15,14 @@ def add_arguments(parser):
         "--self-referral-online", action="store_true", help="only services with an online self-referral form"
     )
     parser.add_argument(
-        "--ipt", action="store_true", help="only services with evidence that they deliver IPT"
+        "--ipt",
+        action="store_true",
+        help="only services whose NHS England figures show IPT (and accredited practitioners)",
+    )
+    parser.add_argument(
+        "--ipt-include-website",
+        action="store_true",
+        help="with --ipt: also NHS services whose own website mentions IPT",
     )
     parser.add_argument(
         "--mode",
@@ -39,6 +46,7 @@ def run(args) -> int:
         kind=args.kind,
         self_referral_online=args.self_referral_online,
         ipt=args.ipt,
+        ipt_include_website=args.ipt_include_website,
         limit=args.limit,
         mode=args.mode,
         online_lookup=args.online_lookup,

@@ -33,13 +33,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from finder import store
+from finder.coverage import areas_fields, role_fields
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.ipt_evidence import ipt_finding
 from finder.services import (
+    AREAS_FILE,
     LINKS_FILE,
     LOCATION_NOTE,
     OUTCOMES_FILE,
     PROVIDERS_FILE,
+    ROLES_FILE,
     SCHEMA_VERSION,
     SERVICES_FILE,
     services_document,
@@ -50,7 +54,10 @@ from finder.textrules import (
     attribution_caveat,
     minimum_age,
     national_or_online,
+    non_public_host,
     numbers_not_for_self_referral,
+    public_name_problem,
+    public_url,
     safe_url,
     therapy_mentions,
 )
@@ -296,22 +303,25 @@ def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> b
     return store.json_bytes({"sources": dict(sorted(sources.items()))})
 
 
+# The stored source tables services.json is derived from, in derivation order.
+SOURCE_TABLES = (PROVIDERS_FILE, OUTCOMES_FILE, LINKS_FILE, AREAS_FILE, ROLES_FILE)
+
+
 def _publish(
     source_file: str,
     source_doc: dict,
     source_entry: tuple[str, dict],
-    providers: dict | None,
-    outcomes: dict | None,
-    links: dict | None,
     directory: Path | None,
 ) -> list[str]:
-    """Publish one source table with the re-derived services.json and the manifest, atomically.
-    Returns report lines about the derived directory."""
+    """Publish one source table with services.json re-derived from it and the other stored tables,
+    and the manifest, atomically. Returns report lines about the derived directory."""
     files = {source_file: store.json_bytes(source_doc)}
     entries = {source_entry[0]: source_entry[1]}
+    tables = {name: (source_doc if name == source_file else _load(name, directory)) for name in SOURCE_TABLES}
+    providers = tables[PROVIDERS_FILE]
     lines: list[str] = []
     if providers is not None:
-        records, derive_lines = derive_services(providers, outcomes, links)
+        records, derive_lines = derive_services(tables)
         validate_services(records)  # the declared schema, before anything is written
         files[SERVICES_FILE] = store.json_bytes(services_document(records))
         located = sum(1 for r in records if r["lat"] is not None)
@@ -319,11 +329,7 @@ def _publish(
             "records": len(records),
             "with_coordinates": located,
             "offers_ipt_true": sum(1 for r in records if r["offers_ipt"] is True),
-            "derived_from": [
-                n
-                for n, d in ((PROVIDERS_FILE, providers), (OUTCOMES_FILE, outcomes), (LINKS_FILE, links))
-                if d is not None
-            ],
+            "derived_from": [name for name, doc in tables.items() if doc is not None],
             "derived_at": _today(),
         }
         lines += derive_lines
@@ -419,15 +425,7 @@ def import_providers(
         "licence": "Open Government Licence v3.0",
         "source_sha256": guard.source_checksums([path]),
     }
-    lines += _publish(
-        PROVIDERS_FILE,
-        document,
-        (PROVIDERS_SOURCE_NAME, entry),
-        document,
-        _load(OUTCOMES_FILE, directory),
-        _load(LINKS_FILE, directory),
-        directory,
-    )
+    lines += _publish(PROVIDERS_FILE, document, (PROVIDERS_SOURCE_NAME, entry), directory)
     return lines
 
 
@@ -658,15 +656,7 @@ def import_outcomes(
         # Every year's file is a source of this table: earlier files' checksums are kept.
         "source_sha256": _held_checksums(OUTCOMES_SOURCE_NAME, directory) | guard.source_checksums([path]),
     }
-    lines += _publish(
-        OUTCOMES_FILE,
-        document,
-        (OUTCOMES_SOURCE_NAME, entry),
-        providers,
-        document,
-        _load(LINKS_FILE, directory),
-        directory,
-    )
+    lines += _publish(OUTCOMES_FILE, document, (OUTCOMES_SOURCE_NAME, entry), directory)
     return lines
 
 
@@ -685,6 +675,7 @@ def import_service_links(
     ignored = check_header(table.header, LINK_COLUMNS, (), table.name, "service links")
     records = []
     rejected_urls: list[str] = []
+    non_public: list[str] = []
     seen = set()
     for line, row in enumerate(table.rows, start=2):
         code = row["org_code"].upper()
@@ -705,6 +696,15 @@ def import_service_links(
                 rejected_urls.append(f"{code}: {value[:60]}")
             return safe
 
+        def link(value: str, code: str = code) -> str | None:
+            # A website or self-referral link a person is sent to: never on a host not for the
+            # public (a staging copy of the site); the evidence URLs keep it as where it was read.
+            safe = url(value)
+            if safe is not None and non_public_host(safe):
+                non_public.append(f"{code}: {safe}")
+                return None
+            return safe
+
         evidence = [u for u in (url(part.strip()) for part in row["evidence_urls"].split("|")) if u]
         offers = row["offers_ipt"].strip().lower()
         if offers not in ("", "yes", "no"):
@@ -719,8 +719,8 @@ def import_service_links(
                 "org_code": code,
                 "org_name": row["org_name"] or None,
                 "service_name": row["service_name"] or None,
-                "website": url(row["website"]),
-                "self_referral_url": url(row["self_referral_url"]),
+                "website": link(row["website"]),
+                "self_referral_url": link(row["self_referral_url"]),
                 "self_referral_phone_text": row["self_referral_phone"] or None,
                 "self_referral_phones": all_uk_phones(row["self_referral_phone"]),
                 "min_age": int(min_age) if min_age else None,
@@ -753,6 +753,11 @@ def import_service_links(
             f"  {len(rejected_urls)} non-http(s) links refused (a user name before the host counts): "
             + "; ".join(rejected_urls)
         )
+    if non_public:
+        lines.append(
+            f"  {len(non_public)} links on a host not for the public (staging, test, local) not kept as a "
+            "website or self-referral link (the evidence keeps them): " + "; ".join(non_public)
+        )
     if ignored:
         lines.append(f"  ignored columns: {', '.join(ignored)}")
     providers = _load(PROVIDERS_FILE, directory)
@@ -770,15 +775,7 @@ def import_service_links(
         "note": LINKS_SEEN_NOTE,
         "source_sha256": guard.source_checksums([path]),
     }
-    lines += _publish(
-        LINKS_FILE,
-        document,
-        (LINKS_SOURCE_NAME, entry),
-        providers,
-        _load(OUTCOMES_FILE, directory),
-        document,
-        directory,
-    )
+    lines += _publish(LINKS_FILE, document, (LINKS_SOURCE_NAME, entry), directory)
     return lines
 
 
@@ -858,31 +855,16 @@ def _therapy_rows(code: str, outcomes: dict | None) -> tuple[str, dict] | None:
 
 
 def _ipt_and_dit(code: str, outcomes: dict | None, link: dict | None) -> dict:
-    """offers_ipt: true when the latest published year shows IPT courses > 0 or a public page
-    mentions IPT; false only when the latest year published 0 courses and nothing says yes;
-    null otherwise (including suppressed). DIT the same way, from brief psychodynamic
-    psychotherapy (where NHS England records DIT) and DIT mentions."""
-    offers_ipt = offers_dit = None
-    ipt_evidence: list[str] = []
+    """IPT: the basis and evidence of finder.ipt_evidence (official latest or earlier year, the
+    service's own website, or nothing). DIT from the provider's latest published year of brief
+    psychodynamic psychotherapy (where NHS England records DIT) and DIT mentions."""
+    ipt = ipt_finding(code, (outcomes or {}).get("therapy"), link)
+    offers_dit = None
     dit_evidence: list[str] = []
-    sources: list[str] = []
-    verified = None
     latest = _therapy_rows(code, outcomes)
     if latest:
         period, row = latest
-        ipt = row.get("ipt") or {}
         dit = row.get("dit") or {}
-        if ipt.get("courses") is not None:
-            offers_ipt = ipt["courses"] > 0
-            if ipt["courses"] > 0:
-                ipt_evidence.append(
-                    f"NHS England {period}: {ipt['courses']:,} courses of IPT, "
-                    f"{_fmt_pct(ipt.get('recovery_pct'))} recovery"
-                )
-            else:
-                ipt_evidence.append(f"NHS England {period}: no courses of IPT published")
-            sources.append(row["source"])
-            verified = row.get("imported_at")
         if dit.get("courses") is not None:
             offers_dit = dit["courses"] > 0
             dit_evidence.append(
@@ -895,25 +877,20 @@ def _ipt_and_dit(code: str, outcomes: dict | None, link: dict | None) -> dict:
         where = (
             link["evidence_urls"][0] if link["evidence_urls"] else (link["website"] or "service_links.csv")
         )
-        notes_text = " ".join(filter(None, (link.get("notes"), link.get("catchment"))))
-        mentions = therapy_mentions(notes_text)
         caveat = attribution_caveat(link.get("service_name"), link.get("notes"))
         if caveat:
             where += f" (tied to this organisation only by inference: {caveat})"
-        if link["offers_ipt"] is True:
-            offers_ipt = True
-            ipt_evidence.append(f"IPT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
-            sources.append("service_links.csv")
-        if mentions.dit:
+        if therapy_mentions(" ".join(filter(None, (link.get("notes"), link.get("catchment"))))).dit:
             offers_dit = True
             dit_evidence.append(f"DIT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
     return {
-        "offers_ipt": offers_ipt,
-        "ipt_evidence": "; ".join(ipt_evidence) if offers_ipt is not None else None,
+        "offers_ipt": ipt.offers_ipt,
+        "ipt_basis": ipt.basis,
+        "ipt_evidence": ipt.evidence,
         "offers_dit": offers_dit,
         "dit_evidence": "; ".join(dit_evidence) if offers_dit is not None else None,
-        "ipt_sources": sources,
-        "ipt_verified": verified,
+        "ipt_sources": [s for s in ipt.sources if s],
+        "ipt_verified": ipt.verified,
     }
 
 
@@ -938,7 +915,8 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
     min_age_text = None
     works_online_evidence = None
     if link:
-        website = link["website"]
+        # A links table stored before the non-public-host rule may still hold such a link.
+        website = public_url(link["website"])
         phones = link["self_referral_phones"]
         phone = phones[0] if phones else None
         # The notes may say the pages are tied to this organisation only by inference, or that a
@@ -947,10 +925,12 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
         caveat = attribution_caveat(link["service_name"], link["notes"])
         other_lines = numbers_not_for_self_referral(link["notes"])
         if not caveat:
-            referral_url = link["self_referral_url"]
+            referral_url = public_url(link["self_referral_url"])
             referral_phone = next((p for p in phones if p not in other_lines), None)
         catchment_text = link["catchment"]
-        service_name = None if attribution_caveat(link["service_name"]) else link["service_name"]
+        # The public name people know the service by, never a site, building or trust name, a
+        # historical name or an uncertain match (see textrules.public_name_problem).
+        service_name = None if public_name_problem(link["service_name"]) else link["service_name"]
         notes = [link["notes"]] if link["notes"] else []
         if len(link["self_referral_phones"]) > 1:
             notes.append(f"phone numbers as published: {link['self_referral_phone_text']}")
@@ -993,7 +973,7 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
             .get("imported_at"),
             "note": f"NHS England annual figures for {latest_outcomes['period']}",
         }
-    if therapy["offers_ipt"] is not None or therapy["offers_dit"] is not None:
+    if therapy["ipt_evidence"] is not None or therapy["offers_dit"] is not None:
         provenance["ipt"] = {
             "source": ", ".join(dict.fromkeys(therapy["ipt_sources"])) or "service_links.csv",
             "last_verified": therapy["ipt_verified"],
@@ -1029,6 +1009,7 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
         "catchment": catchment_text,
         "areas_covered": [],
         "offers_ipt": therapy["offers_ipt"],
+        "ipt_basis": therapy["ipt_basis"],
         "ipt_evidence": therapy["ipt_evidence"],
         "offers_dit": therapy["offers_dit"],
         "dit_evidence": therapy["dit_evidence"],
@@ -1046,17 +1027,27 @@ def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, li
     }
 
 
-def derive_services(
-    providers: dict, outcomes: dict | None, links: dict | None
-) -> tuple[list[dict], list[str]]:
-    """Every active provider as a service record, joined by organisation code."""
-    links_by_code = {r["org_code"]: r for r in (links or {}).get("records", [])}
+def derive_services(tables: Mapping[str, dict | None]) -> tuple[list[dict], list[str]]:
+    """Every active provider as a service record, joined by organisation code across the stored
+    source tables (file name -> document, as in SOURCE_TABLES)."""
+    providers = tables[PROVIDERS_FILE]
+    outcomes = tables.get(OUTCOMES_FILE)
+    links_by_code = {r["org_code"]: r for r in (tables.get(LINKS_FILE) or {}).get("records", [])}
+    areas_by_code: dict[str, list[dict]] = {}
+    for row in (tables.get(AREAS_FILE) or {}).get("records", []):
+        areas_by_code.setdefault(row["org_code"], []).append(row)
+    roles_by_code = {r["org_code"]: r for r in (tables.get(ROLES_FILE) or {}).get("records", [])}
     records = []
     for provider in providers["records"]:
         if provider["status"] != "Active":
             continue
-        records.append(build_service(provider, providers, outcomes, links_by_code.get(provider["org_code"])))
+        code = provider["org_code"]
+        record = build_service(provider, providers, outcomes, links_by_code.get(code))
+        record.update(areas_fields(areas_by_code.get(code, [])))
+        record.update(role_fields(roles_by_code.get(code)))
+        records.append(record)
     records.sort(key=lambda r: r["id"])
+    later_lines = _name_and_role_lines(records, links_by_code, tables)
     located = sum(1 for r in records if r["lat"] is not None)
     lines = [
         f"Directory: {len(records)} active services, {located} located by headquarters postcode"
@@ -1086,7 +1077,39 @@ def derive_services(
     missing = [r["id"] for r in records if r["lat"] is None]
     if missing:
         lines.append(f"  not located (postcode not found): {', '.join(missing)}")
-    return records, lines
+    return records, lines + later_lines
+
+
+def _name_and_role_lines(records: list[dict], links_by_code: Mapping, tables: Mapping) -> list[str]:
+    """Report what the public-name rule dropped; clear a lead that is no longer an active service
+    (partners and sites are shown under their lead, which must be a service we hold)."""
+    lines = []
+    dropped = [
+        f"{code} {link['service_name']!r} ({problem})"
+        for code, link in sorted(links_by_code.items())
+        if link.get("service_name") and (problem := public_name_problem(link["service_name"]))
+    ]
+    if dropped:
+        lines.append(f"  {len(dropped)} service names not used as the public name: " + "; ".join(dropped))
+    held = {r["id"] for r in records}
+    dangling = [r for r in records if r["lead_id"] is not None and r["lead_id"] not in held]
+    if dangling:
+        lines.append(
+            "  lead services not in the directory (lead cleared): "
+            + ", ".join(f"{r['id']} -> {r['lead_id']}" for r in dangling)
+        )
+    for record in dangling:
+        record["lead_id"] = None
+    if tables.get(AREAS_FILE):
+        covered = sum(1 for r in records if r["areas_served"] or r["national"])
+        lines.append(
+            f"  areas known for {covered} of {len(records)} services ({sum(r['national'] for r in records)} national)"
+        )
+    if tables.get(ROLES_FILE):
+        lines.append(
+            f"  roles known for {sum(1 for r in records if r['role'])}; probably ended {sum(r['probably_ended'] for r in records)}"
+        )
+    return lines
 
 
 # --- CLI entry points (the importer table in finder/commands/imports.py) -------------------------

@@ -1,0 +1,168 @@
+"""Which areas an NHS Talking Therapies service takes people from, and what it is to the public.
+
+NHS Talking Therapies accepts people by where their GP is registered (the sub-ICB location,
+formerly the CCG), not by distance. Pure functions over plain rows, no I/O:
+
+- `areas_fields(rows)`: a service's `areas_served` and `national` from its `service_areas.csv`
+  rows (the evidence text is kept verbatim: partial districts such as "Craven only" live there);
+- `role_fields(row)`: `role`, `audience`, `lead_id`, `role_evidence`, `role_confidence` and
+  `probably_ended` from its `service_roles.csv` row;
+- the NHS directory seam: `directory_area_rows` turns the directory's CCG/sub-ICB codes
+  (`RelatedIAPTCCGs`) into area rows of basis `nhs_directory`, the strongest basis, through an
+  injected `districts_of_sub_icb` lookup; `merge_directory_areas` puts them in place of the
+  provider's weaker rows; `area_change_lines` says what changed, for the refresh report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+NATIONAL_CODE = "ENGLAND"  # service_areas.csv: lad24_code of a service open to all of England
+NATIONAL_BASIS = "national"
+DIRECTORY_BASIS = "nhs_directory"
+PROBABLY_ENDED = "probably ended:"
+_CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
+
+# The stored row of data/service_areas.json (one per provider and district).
+AREA_ROW_KEYS = ("org_code", "org_name", "code", "name", "basis", "evidence", "confidence")
+
+
+def areas_fields(rows: Iterable[Mapping]) -> dict:
+    """`areas_served` (districts, most confident first, then by code) and `national`."""
+    rows = list(rows)
+    served = [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "basis": r["basis"],
+            "confidence": r["confidence"],
+            "evidence": r["evidence"],
+        }
+        for r in rows
+        if r["basis"] != NATIONAL_BASIS
+    ]
+    served.sort(key=lambda a: (_CONFIDENCE_RANK.get(a["confidence"], 9), a["code"]))
+    return {"areas_served": served, "national": any(r["basis"] == NATIONAL_BASIS for r in rows)}
+
+
+def role_fields(row: Mapping | None) -> dict:
+    """The role fields of one service; all empty when service_roles.csv has no row for it."""
+    if row is None:
+        return {
+            "role": None,
+            "audience": None,
+            "lead_id": None,
+            "role_evidence": None,
+            "role_confidence": None,
+            "probably_ended": False,
+        }
+    evidence = row.get("evidence") or None
+    return {
+        "role": row["role"],
+        "audience": row.get("audience") or None,
+        "lead_id": row.get("lead_org_code") or None,
+        "role_evidence": evidence,
+        "role_confidence": row.get("confidence") or None,
+        # Judged from the statistics by whoever compiled the roles ("probably ended: ... reported
+        # in 2023-24 but not 2024-25"): kept in data/ and the export, left out of searches.
+        "probably_ended": bool(evidence and evidence.lower().startswith(PROBABLY_ENDED)),
+    }
+
+
+# --- The NHS directory (Service Search API `RelatedIAPTCCGs`) ---------------------------------
+
+DistrictsOfSubIcb = Callable[[str], Sequence[tuple[str, str]]]
+
+
+def directory_area_rows(
+    org_code: str,
+    org_name: str,
+    sub_icb_codes: Iterable[str],
+    districts_of_sub_icb: DistrictsOfSubIcb,
+    *,
+    source: str,
+) -> tuple[list[dict], list[str]]:
+    """The NHS directory's areas for one service as `service_areas` rows (basis `nhs_directory`,
+    confidence high), and the codes the lookup did not know.
+
+    `districts_of_sub_icb(code)` gives the (district code, district name) pairs of a sub-ICB
+    location (ODS code, e.g. "15F" -> [("E08000035", "Leeds")]); finder.areas.districts_of_sub_icb
+    is the real one. A district split between sub-ICBs is served only in part: its evidence says
+    which sub-ICB the directory named."""
+    rows: dict[str, dict] = {}
+    unknown: list[str] = []
+    for code in dict.fromkeys(c.strip().upper() for c in sub_icb_codes if c and c.strip()):
+        districts = list(districts_of_sub_icb(code))
+        if not districts:
+            unknown.append(code)
+            continue
+        for district_code, district_name in districts:
+            row = rows.setdefault(
+                district_code,
+                {
+                    "org_code": org_code,
+                    "org_name": org_name,
+                    "code": district_code,
+                    "name": district_name,
+                    "basis": DIRECTORY_BASIS,
+                    "evidence": "",
+                    "confidence": "high",
+                    "sub_icbs": [],
+                },
+            )
+            row["sub_icbs"].append(code)
+    result = []
+    for row in rows.values():
+        codes = ", ".join(row.pop("sub_icbs"))
+        row["evidence"] = f"NHS directory lists sub-ICB location {codes} as covered ({source})"
+        result.append(row)
+    return sorted(result, key=lambda r: r["code"]), unknown
+
+
+def merge_directory_areas(held: Iterable[Mapping], directory: Iterable[Mapping]) -> list[dict]:
+    """The area rows after a directory refresh: for every provider the directory lists, its rows
+    replace the provider's other rows (the directory is the NHS's own statement of coverage),
+    keeping the earlier evidence of a district it also names (a partial district's "Craven only"
+    must not be lost); providers the directory does not list keep their rows."""
+    directory = [dict(r) for r in directory]
+    listed = {r["org_code"] for r in directory}
+    earlier = {(r["org_code"], r["code"]): r for r in held}
+    merged = [dict(r) for r in held if r["org_code"] not in listed]
+    for row in directory:
+        before = earlier.get((row["org_code"], row["code"]))
+        if before and before["basis"] != DIRECTORY_BASIS and before.get("evidence"):
+            row["evidence"] = f"{row['evidence']}; earlier evidence: {before['evidence']}"
+        merged.append(row)
+    return sorted(merged, key=lambda r: (r["org_code"], r["code"]))
+
+
+def area_change_lines(before: Iterable[Mapping], after: Iterable[Mapping]) -> list[str]:
+    """One line per service whose areas changed (by service record: `areas_served`, `national`):
+    "RY6 Leeds Community Healthcare: now Leeds (nhs_directory); no longer Harrogate"."""
+    old = {r["id"]: r for r in before}
+    lines = []
+    for record in sorted(after, key=lambda r: r["id"]):
+        previous = old.get(record["id"])
+        if previous is None:
+            continue
+        was = {a["code"]: a for a in previous.get("areas_served") or []}
+        now = {a["code"]: a for a in record.get("areas_served") or []}
+        parts = []
+        gained = [f"{now[c]['name']} ({now[c]['basis']})" for c in sorted(set(now) - set(was))]
+        lost = [was[c]["name"] for c in sorted(set(was) - set(now))]
+        rebased = [
+            f"{now[c]['name']} {was[c]['basis']} -> {now[c]['basis']}"
+            for c in sorted(set(now) & set(was))
+            if (now[c]["basis"], now[c]["confidence"]) != (was[c]["basis"], was[c]["confidence"])
+        ]
+        if gained:
+            parts.append("now " + ", ".join(gained))
+        if lost:
+            parts.append("no longer " + ", ".join(lost))
+        if rebased:
+            parts.append("basis changed: " + ", ".join(rebased))
+        if bool(previous.get("national")) != bool(record.get("national")):
+            parts.append("open to all of England" if record.get("national") else "no longer national")
+        if parts:
+            lines.append(f"{record['id']} {record.get('name', '')}: {'; '.join(parts)}")
+    return lines

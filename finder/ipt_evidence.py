@@ -1,0 +1,143 @@
+"""What the sources say about Interpersonal Therapy (IPT) at one NHS service, no more and no less.
+
+`ipt_finding` is pure: it reads NHS England's therapy-based outcomes (every year held) and the
+public-page facts of `service_links.csv`, and returns the service's `ipt_basis`:
+
+- `official_latest`: NHS England's latest published year shows IPT courses > 0 for this service;
+- `official_earlier`: an earlier year shows courses > 0 and the latest year's figure is suppressed
+  (`*`, a small number: NHS England publishes no zeros in these tables, so `*` means "0 to a few")
+  or not published for this service. Both years are said;
+- `website`: the service's own page mentions Interpersonal Therapy/Psychotherapy (Dynamic
+  Interpersonal Therapy, DIT, is a different therapy and never counts) and the page itself ties
+  it to this service;
+- None: nothing says so. A page tied to the service only by inference (a trust-wide page, a borough
+  guessed from a site name) is kept as a note, never as this service's IPT claim.
+
+When a new statistics year arrives, the year before becomes "earlier" without any other change:
+the rule only compares the latest year held with the ones before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from finder.textrules import attribution_caveat
+
+IPT_BASES = ("official_latest", "official_earlier", "website")
+OFFICIAL_BASES = ("official_latest", "official_earlier")
+SEEN_NOTE = "seen on public pages, date unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IptFinding:
+    basis: str | None
+    offers_ipt: bool | None  # True for the three bases; False only when the latest year published 0
+    evidence: str | None
+    sources: tuple[str, ...] = ()
+    verified: str | None = None  # when the statistics behind an official basis were imported
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:g}%" if value is not None else "suppressed"
+
+
+def _ipt_figures(section: Mapping, code: str) -> Mapping | None:
+    """The provider's IPT row of one year's therapy-based outcomes, or None when not published."""
+    entry = (section.get("providers") or {}).get(code)
+    return (entry or {}).get("ipt")
+
+
+def _official(code: str, therapy: Mapping[str, Mapping]) -> IptFinding:
+    """The basis NHS England's figures give, comparing the latest year held with earlier ones."""
+    if not therapy:
+        return IptFinding(basis=None, offers_ipt=None, evidence=None)
+    periods = sorted(therapy)
+    latest = periods[-1]
+    latest_row = _ipt_figures(therapy[latest], code)
+    latest_courses = (latest_row or {}).get("courses")
+    source, verified = therapy[latest].get("source"), therapy[latest].get("imported_at")
+    if latest_courses is not None and latest_courses > 0:
+        return IptFinding(
+            basis="official_latest",
+            offers_ipt=True,
+            evidence=f"NHS England {latest}: {latest_courses:,} courses of IPT, "
+            f"{_pct(latest_row.get('recovery_pct'))} recovery",
+            sources=(source,),
+            verified=verified,
+        )
+    if latest_courses == 0:
+        return IptFinding(
+            basis=None,
+            offers_ipt=False,
+            evidence=f"NHS England {latest}: no courses of IPT published",
+            sources=(source,),
+            verified=verified,
+        )
+    for earlier in reversed(periods[:-1]):
+        courses = (_ipt_figures(therapy[earlier], code) or {}).get("courses")
+        if courses is not None and courses > 0:
+            latest_words = (
+                f"{latest} figure too small to publish"
+                if latest_row is not None
+                else f"no {latest} figure published for this service"
+            )
+            return IptFinding(
+                basis="official_earlier",
+                offers_ipt=True,
+                evidence=f"NHS England figures: {courses:,} people had IPT here in {earlier}; {latest_words}",
+                sources=(therapy[earlier].get("source"), source),
+                verified=verified,
+            )
+    return IptFinding(basis=None, offers_ipt=None, evidence=None)
+
+
+def _ipt_page(link: Mapping) -> str:
+    """The page to cite for a public-page mention: the one about IPT where there is one."""
+    urls = list(link.get("evidence_urls") or [])
+    for url in urls:
+        if "interpersonal" in url.lower() or "-ipt" in url.lower() or "/ipt" in url.lower():
+            return url
+    return urls[0] if urls else (link.get("website") or "the service's public pages")
+
+
+def ipt_finding(code: str, therapy: Mapping[str, Mapping] | None, link: Mapping | None) -> IptFinding:
+    """The IPT basis and its evidence for one service (see the module docstring)."""
+    official = _official(code, therapy or {})
+    if not link or link.get("offers_ipt") is not True:
+        return official
+    page = _ipt_page(link)
+    caveat = attribution_caveat(link.get("service_name"), link.get("notes"))
+    if caveat:
+        note = (
+            "a page about the wider organisation mentions IPT, but it is tied to this service only by "
+            f"inference ({caveat}), so it is not this service's claim: {page} ({SEEN_NOTE})"
+        )
+        if official.evidence is None:
+            return IptFinding(basis=None, offers_ipt=None, evidence=f"Not known for this service: {note}")
+        return IptFinding(
+            basis=official.basis,
+            offers_ipt=official.offers_ipt,
+            evidence=f"{official.evidence}; note: {note}",
+            sources=official.sources,
+            verified=official.verified,
+        )
+    mention = f"the service's own website mentions IPT: {page} ({SEEN_NOTE})"
+    if official.basis in OFFICIAL_BASES:
+        return IptFinding(
+            basis=official.basis,
+            offers_ipt=True,
+            evidence=f"{official.evidence}; {mention}",
+            sources=(*official.sources, "service_links.csv"),
+            verified=official.verified,
+        )
+    evidence = mention[0].upper() + mention[1:]
+    if official.evidence:  # the latest year published no courses: say both
+        evidence = f"{evidence}; {official.evidence}"
+    return IptFinding(
+        basis="website",
+        offers_ipt=True,
+        evidence=evidence,
+        sources=(*official.sources, "service_links.csv"),
+        verified=official.verified,
+    )
