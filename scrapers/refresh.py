@@ -928,7 +928,7 @@ def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_o
     service_areas table as basis `nhs_directory` and re-derive the directory; returns report
     lines: one per service whose areas changed, and the codes the lookup did not know.
     `codes` maps a listing's index to the provider it was matched to."""
-    from finder.coverage import area_change_lines, directory_area_rows, merge_directory_areas
+    from finder.areas_served import area_change_lines, directory_area_rows, merge_directory_areas
     from finder.imports.nhs_coverage import import_service_areas
 
     held = (store.read_json("service_areas.json", stage, default=None) or {}).get("records", [])

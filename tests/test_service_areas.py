@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from finder import coverage, export, presentation, search
+from finder import areas_served, export, presentation, search
 from finder.errors import SourceFormatError
 from finder.imports import nhs, nhs_coverage
 from finder.records import non_public_host, public_url
@@ -299,7 +299,7 @@ def _fake_districts(code):
 
 
 def test_directory_codes_become_the_strongest_area_rows():
-    rows, unknown = coverage.directory_area_rows(
+    rows, unknown = areas_served.directory_area_rows(
         "TAD",
         "Bradford District Care NHS Foundation Trust",
         ["36J", "36j", "99X"],
@@ -340,7 +340,7 @@ def test_directory_codes_become_the_strongest_area_rows():
             "confidence": "high",
         },
     ]
-    merged = coverage.merge_directory_areas(held, rows)
+    merged = areas_served.merge_directory_areas(held, rows)
     assert [(r["org_code"], r["code"], r["basis"]) for r in merged] == [
         ("RY6", "E08000035", "name"),
         ("TAD", "E06000065", "nhs_directory"),
@@ -367,7 +367,7 @@ def test_directory_codes_become_the_strongest_area_rows():
             ],
         }
     ]
-    assert coverage.area_change_lines(before, after) == [
+    assert areas_served.area_change_lines(before, after) == [
         "TAD Bradford: now Bradford (nhs_directory); no longer Doncaster; "
         "basis changed: North Yorkshire public_page -> nhs_directory"
     ]

@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from finder import store
-from finder.coverage import areas_fields, role_fields
+from finder.areas_served import areas_fields, role_fields
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.ipt_evidence import ipt_finding

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from finder import store
-from finder.coverage import AREA_ROW_KEYS, NATIONAL_BASIS, NATIONAL_CODE
+from finder.areas_served import AREA_ROW_KEYS, NATIONAL_BASIS, NATIONAL_CODE
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.imports.nhs import SourceTable, _publish, _today, check_header, read_tables
@@ -79,7 +79,7 @@ def _held_rows(name: str, directory: Path | None) -> int:
 
 
 def area_rows(table: SourceTable) -> list[dict]:
-    """The checked rows of service_areas.csv as stored (see finder.coverage.AREA_ROW_KEYS)."""
+    """The checked rows of service_areas.csv as stored (see finder.areas_served.AREA_ROW_KEYS)."""
     rows, seen = [], set()
     for line, row in enumerate(table.rows, start=2):
         where = f"{table.name}: row {line}"

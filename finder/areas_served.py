@@ -1,4 +1,4 @@
-"""Which areas an NHS Talking Therapies service takes people from, and what it is to the public.
+"""Which areas an NHS Talking Therapies service takes people from (its `areas_served`), and what it is to the public (its role).
 
 NHS Talking Therapies accepts people by where their GP is registered (the sub-ICB location,
 formerly the CCG), not by distance. Pure functions over plain rows, no I/O:
