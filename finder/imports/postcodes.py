@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from finder import store
 from finder.errors import SourceFormatError
@@ -44,7 +46,15 @@ from finder.postcodes import (
     place_key,
 )
 
-CODEPOINT_COLUMNS = ("Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code")
+CODEPOINT_COLUMNS = (
+    "Postcode",
+    "Positional_quality_indicator",
+    "Eastings",
+    "Northings",
+    "Country_code",
+    "Admin_district_code",
+    "Admin_ward_code",
+)
 CODEPOINT_HEADERS_MEMBER = "Doc/Code-Point_Open_Column_Headers.csv"
 NO_LOCATION_QUALITY = 90
 POSTCODE_SHAPE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
@@ -57,7 +67,12 @@ ONS_COLUMNS = {
     "lon": ("long",),
     "country": ("ctry",),
 }
-ONS_OPTIONAL = {"nhs_area": ("sicbl", "icb", "ccg")}
+# District and ward (ONSPD `oslaua`/`osward`, NSPL `laua`/`ward`, newer `lad25cd`/`wd25cd`).
+ONS_OPTIONAL = {
+    "nhs_area": ("sicbl", "icb", "ccg"),
+    "district": ("oslaua", "laua", "lad"),
+    "ward": ("osward", "ward", "wd"),
+}
 ONS_NO_LOCATION_LAT = 99.0  # ONS writes 99.999999 / 0.000000 where a postcode has no location
 
 TOWNS_COLUMNS = ("postcode", "latitude", "longitude", "town", "country")
@@ -186,12 +201,19 @@ def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.D
             header=None,
             names=list(names),
             usecols=wanted,
-            dtype={"Postcode": str, "Country_code": str},
+            dtype={"Postcode": str, "Country_code": str, "Admin_district_code": str, "Admin_ward_code": str},
             keep_default_na=False,
         )
+        # Districts and wards repeat across thousands of rows: categories keep the import small.
+        for col in ("Admin_district_code", "Admin_ward_code"):
+            part[col] = part[col].astype("category")
         frames.append(part)
-    raw = pd.concat(frames, ignore_index=True)
-    if len(raw.columns) != len(wanted):
+    districts = union_categoricals([f["Admin_district_code"] for f in frames])
+    wards = union_categoricals([f["Admin_ward_code"] for f in frames])
+    raw = pd.concat(
+        [f.drop(columns=["Admin_district_code", "Admin_ward_code"]) for f in frames], ignore_index=True
+    )
+    if len(raw.columns) != len(wanted) - 2:
         raise SourceFormatError("Code-Point Open rows do not have the documented columns")
     for col in ("Positional_quality_indicator", "Eastings", "Northings"):
         if not pd.api.types.is_integer_dtype(raw[col]):
@@ -228,6 +250,8 @@ def _read_codepoint_csvs(blobs: Iterable[bytes], names: tuple[str, ...]) -> pd.D
             "country": raw["Country_code"].map(GSS_COUNTRY),
             "terminated": False,
             "nhs_area": None,
+            "district": pd.Categorical(districts),
+            "ward": pd.Categorical(wards),
         }
     )
 
@@ -294,6 +318,8 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
     by_area = area_letters.map(NATION_BY_AREA)
     country = country.fillna(by_area).fillna("Unknown")
     nhs_area = raw[area].replace({"": None}) if area else None
+    district = find_column(header, ONS_OPTIONAL["district"])
+    ward = find_column(header, ONS_OPTIONAL["ward"])
     return pd.DataFrame(
         {
             "postcode": _spaced(postcodes),
@@ -302,6 +328,8 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
             "country": country,
             "terminated": raw[columns["terminated"]].str.strip() != "",
             "nhs_area": nhs_area,
+            "district": raw[district].astype("category") if district else None,
+            "ward": raw[ward].astype("category") if ward else None,
         }
     )
 
@@ -330,6 +358,8 @@ def publish_postcode_frame(
     )
     terminated = frame["terminated"].to_numpy(dtype=bool)[first_rows]
     nhs_area = frame["nhs_area"].to_numpy(dtype=object)[first_rows]
+    district, district_codes = _small_codes(frame.get("district"), first_rows)
+    ward, ward_codes = _small_codes(frame.get("ward"), first_rows)
     compact = compact[first_rows]
     del frame, all_keys
 
@@ -349,8 +379,18 @@ def publish_postcode_frame(
             "country": pa.array(country, pa.int8()),
             "terminated": pa.array(terminated),
             "nhs_area": area_column,
+            "district": pa.array(district),
+            "ward": pa.array(ward),
         }
-    ).replace_schema_metadata({"source": source, "imported_at": imported_at})
+    ).replace_schema_metadata(
+        {
+            "source": source,
+            "imported_at": imported_at,
+            # The GSS codes the small integer columns index (0 = none).
+            "districts": json.dumps(district_codes),
+            "wards": json.dumps(ward_codes),
+        }
+    )
 
     # Centroids come from live postcodes with a location only.
     live = ~terminated & has_location
@@ -396,6 +436,21 @@ def publish_postcode_frame(
 
     store.publish(files, validate=validate, directory=directory)
     return report
+
+
+def _small_codes(column: pd.Series | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A district or ward column as small integers into its list of codes (index 0 = none): a
+    postcode's district costs two bytes instead of a nine-character string."""
+    if column is None:
+        return np.zeros(len(rows), dtype=np.int16), [""]
+    categorical = pd.Categorical(column)
+    names = ["", *(str(c).strip() for c in categorical.categories)]
+    if len(names) > np.iinfo(np.int16).max:
+        raise SourceFormatError(f"{len(names):,} district or ward codes: more than this table can index")
+    codes = categorical.codes.astype(np.int32)[rows] + 1  # -1 (missing) becomes 0
+    blank = np.array([i for i, name in enumerate(names) if not name], dtype=np.int32)
+    codes[np.isin(codes, blank)] = 0
+    return codes.astype(np.int16), names
 
 
 def _prefix_keys(codes: np.ndarray, drop: int) -> np.ndarray:
