@@ -18,6 +18,7 @@ WRITING_COMMANDS = frozenset({"import", "build", "refresh"})
 COMMANDS = {
     "postcode": "postcode",
     "search": "search",
+    "gp": "gp",
     "import": "imports",
     "build": "build",
     "export": "export",

@@ -138,9 +138,16 @@ def search(
     limit: int = 50,
     mode: str = "any",
     online_lookup: bool = False,
+    gp: str | None = None,
 ) -> SearchResponse:
     _check_options(radius_miles, kind, mode, limit)
-    location = postcodes.lookup(query, online=online_lookup)
+    if gp:
+        # From the GP surgery: distances from the surgery, and its sub-ICB as the area.
+        from finder.gp import gp_location
+
+        location = gp_location(gp)
+    else:
+        location = postcodes.lookup(query, online=online_lookup)
     data = dataset()
 
     keep = np.ones(len(data.records), dtype=bool)

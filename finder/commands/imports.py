@@ -4,7 +4,7 @@ from pathlib import Path
 from finder.imports import MAX_SHRINK
 
 # The importers that refuse a much smaller file unless --allow-shrink is given.
-SHRINK_GUARDED = ("postcodes", "towns", "nhs-providers")
+SHRINK_GUARDED = ("postcodes", "towns", "nhs-providers", "areas", "gp-practices")
 
 HELP = "Import a source file into data/ (header checked; data/ is replaced atomically or not at all)."
 
@@ -15,6 +15,14 @@ IMPORTERS = {
         "OS Code-Point Open zip/CSV or an ONS Postcode Directory / NSPL CSV",
     ),
     "towns": ("finder.imports.postcodes:cli_import_towns", "outcode-to-town list for offline town search"),
+    "areas": (
+        "finder.imports.areas:cli_import_areas",
+        "folder of ONS district/ward to sub-ICB and ICB tables (lad24_sicbl24_icb24.csv ...)",
+    ),
+    "gp-practices": (
+        "finder.imports.gp:cli_import_gp_practices",
+        "NHS ODS GP practice list epraccur (CSV as published, no header)",
+    ),
     "nhs-providers": (
         "finder.imports.nhs:cli_import_providers",
         "ODS list of NHS Talking Therapies providers",
@@ -47,7 +55,7 @@ def add_arguments(parser):
         action="store_true",
         # "%%": argparse formats help text with %, so a literal percent sign is doubled.
         help=f"{', '.join(SHRINK_GUARDED)}: accept a file holding fewer than {1 - MAX_SHRINK:.0%}% "
-        "of the postcodes, towns or active providers held now",
+        "of the postcodes, towns, active providers, districts or GP practices held now",
     )
 
 
