@@ -312,12 +312,19 @@ def _by_name(t: PracticeTable, text: str) -> list[int]:
     towns, rest = _town_in(tokens, t)
     if towns:
         in_town = np.isin(t.town_ids, [t.town_index[town] for town in towns])
-        if rest:
+        if rest and any(not is_generic(w) for w in rest):
             # Read as "<name> <town>": the name without the town words, and the town must agree.
-            score = np.maximum(score, _scores(t, rest, similarity) + TOWN_BONUS * in_town)
+            town_reading = _scores(t, rest, similarity) + TOWN_BONUS * in_town
+        elif rest:
+            # "<town> Medical Centre": the generic name in that town.
+            town_reading = _scores(t, rest, similarity) * in_town
         else:
             # Only a town typed ("Stockton-on-Tees"): its practices are the candidates.
-            score = np.maximum(score, np.where(in_town, 100.0, 0.0))
+            town_reading = np.where(in_town, 100.0, 0.0)
+        # A name matched word for word as typed (town words and all: "Baldock Surgery") keeps the
+        # lead over every reading of the query as a name in a town.
+        exact = score >= 100.0
+        score = np.maximum(score + (TOWN_BONUS + GENERIC_BONUS + 1) * exact, town_reading)
     best = float(score.max())
     if best < MIN_SCORE:
         return []

@@ -493,19 +493,23 @@ def with_area(location: Location, t: PostcodeTables) -> Location:
         i = t.find(location.postcode.replace(" ", ""))
         if i is not None:
             found = loaded.resolve(_code(t, "district", i), _code(t, "ward", i), "postcode")
+    sector_known = False
     if not found and location.kind in ("postcode", "sector"):
-        # An unknown postcode (or one without a district) is placed by its sector, as its position is.
+        # An unknown postcode (or one without a district) is placed by its sector, as its position
+        # is; a sector wholly in Wales or Scotland has no area, whatever its outcode holds.
         outcode, _, inward = location.postcode.partition(" ")
-        found, outside = _prefix_areas(t, loaded, outcode + inward[:1], len(outcode) + 3, "sector")
-    if not found and location.kind in ("postcode", "sector", "outcode"):
+        found, outside, sector_known = _prefix_areas(
+            t, loaded, outcode + inward[:1], len(outcode) + 3, "sector"
+        )
+    if not found and not sector_known and location.kind in ("postcode", "sector", "outcode"):
         outcode = location.postcode.split(" ")[0]
-        found, outside = _prefix_areas(t, loaded, outcode, len(outcode) + 3, "outcode")
+        found, outside, _ = _prefix_areas(t, loaded, outcode, len(outcode) + 3, "outcode")
     if location.kind == "place" and location.source != "OpenStreetMap Nominatim":
         row = t.places.get(place_key(location.postcode))
         outcodes = str(row.get("outcodes") or "").split() if row is not None else []
         if outcodes:
             rows = np.concatenate([_rows(t, o, len(o) + 3) for o in outcodes])
-            found, outside = _areas_of_rows(t, loaded, rows, "place")
+            found, outside, _ = _areas_of_rows(t, loaded, rows, "place")
     if not found:
         return location
     area, candidates = areas.merge(found)
@@ -521,7 +525,7 @@ def with_area(location: Location, t: PostcodeTables) -> Location:
 
 def _prefix_areas(
     t: PostcodeTables, loaded: areas.AreaTables, prefix: str, length: int, found_by: str
-) -> tuple[tuple[Area, ...], bool]:
+) -> tuple[tuple[Area, ...], bool, bool]:
     """`_areas_of_rows` of a sector or outcode, remembered for the life of the loaded tables."""
     cache = t.__dict__.setdefault("_prefix_areas", {})
     key = (id(loaded), prefix, length, found_by)
@@ -551,9 +555,10 @@ def _rows(t: PostcodeTables, prefix: str, length: int) -> np.ndarray:
 
 def _areas_of_rows(
     t: PostcodeTables, loaded: areas.AreaTables, rows: np.ndarray, found_by: str
-) -> tuple[tuple[Area, ...], bool]:
-    """The areas of these postcodes' distinct (district, ward) pairs, and whether any of them is
-    outside England. Terminated postcodes and English postcodes without a district are left out."""
+) -> tuple[tuple[Area, ...], bool, bool]:
+    """The areas of these postcodes' distinct (district, ward) pairs, whether any of them is
+    outside England, and whether there were any postcodes. Terminated postcodes and English
+    postcodes without a district are left out."""
     rows = rows[~t.terminated[rows]]
     england = t.country[rows] == COUNTRIES.index("England")
     outside = bool((~england).any())
@@ -562,4 +567,4 @@ def _areas_of_rows(
     for pair in pairs.tolist():
         district, ward = t.district_codes[pair // 65536], t.ward_codes[pair % 65536]
         found.extend(loaded.resolve(district, ward, found_by))
-    return tuple(found), outside
+    return tuple(found), outside, len(rows) > 0

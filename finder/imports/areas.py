@@ -226,6 +226,7 @@ def import_areas(
 ) -> AreasReport:
     """Read the area CSVs in `directory` and publish `data/areas.json`."""
     directory = Path(directory)
+    data = Path(data) if data is not None else None
     if not directory.is_dir():
         raise SourceFormatError(f"{directory}: not a directory (give the folder holding {LAD_FILE})")
     icbs = _icbs_2026(directory)

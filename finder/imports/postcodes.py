@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from pandas.api.types import union_categoricals
 
 from finder import store
+from finder.areas import AREAS_FILE, AreaTables
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, refuse_shrink
 from finder.postcodes import (
@@ -95,6 +96,7 @@ class ImportReport:
     terminated: int
     sectors: int
     outcodes: int
+    area_check: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         return [
@@ -102,6 +104,7 @@ class ImportReport:
             f"  {self.with_location:,} with a location, {self.postcodes - self.with_location:,} without",
             f"  {self.terminated:,} terminated (kept and marked)",
             f"  {self.sectors:,} sectors and {self.outcodes:,} outcodes with centroids",
+            *(f"  {line}" for line in self.area_check),
         ]
 
 
@@ -410,6 +413,7 @@ def publish_postcode_frame(
         int(terminated.sum()),
         len(sectors),
         len(outcodes),
+        _check_area_codes(district, district_codes, ward, ward_codes, country, directory),
     )
     files["manifest.json"] = store.update_manifest(
         "postcodes",
@@ -436,6 +440,39 @@ def publish_postcode_frame(
 
     store.publish(files, validate=validate, directory=directory)
     return report
+
+
+def _check_area_codes(
+    district: np.ndarray,
+    district_codes: list[str],
+    ward: np.ndarray,
+    ward_codes: list[str],
+    country,
+    directory,
+) -> tuple[str, ...]:
+    """How the postcodes' district and ward codes meet the area tables (when imported): codes the
+    tables do not know mean no area, so they are counted and said, never guessed."""
+    path = (directory or store.data_dir()) / AREAS_FILE
+    if not path.exists():
+        return ("area tables not imported yet: run `import areas` to check district codes",)
+    tables = AreaTables(json.loads(path.read_text(encoding="utf-8")))
+    english = country == COUNTRIES.index("England")
+    known = np.array([bool(c) and tables.canonical(c) is not None for c in district_codes])
+    older = np.array(
+        [bool(c) and c not in tables.districts and known[i] for i, c in enumerate(district_codes)]
+    )
+    split = np.array([known[i] and tables.is_split(c) for i, c in enumerate(district_codes)])
+    ward_known = np.array([c in tables.wards for c in ward_codes])
+    lines = [
+        f"{int((english & (district == 0)).sum()):,} English postcodes without a district code "
+        "(their sector's area is used)",
+        f"{int((english & (district != 0) & ~known[district]).sum()):,} English postcodes with a district "
+        "code the area tables do not know (no area)",
+        f"{int((english & older[district]).sum()):,} with an older district code mapped to its 2024 district",
+        f"{int((english & split[district] & ~ward_known[ward]).sum()):,} in split districts with a ward the "
+        "area tables do not know (both sub-ICBs kept as candidates)",
+    ]
+    return tuple(lines)
 
 
 def _small_codes(column: pd.Series | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
