@@ -260,7 +260,7 @@ def import_areas(
         "manifest.json": store.update_manifest(
             "areas",
             {
-                "source": ", ".join(sorted(COLUMNS)),
+                "source": ", ".join(sorted(COLUMNS) + ([CHAIN_FILE] if aliases else [])),
                 "imported_at": datetime.now(UTC).strftime("%Y-%m-%d"),
                 "districts": report.districts,
                 "split_districts": report.split_districts,
