@@ -221,19 +221,25 @@ class PostcodeTables:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        table = pq.read_table(directory / POSTCODES_FILE)
-        self.keys = table.column("key").to_numpy()
-        self.lat_e6 = table.column("lat_e6").to_numpy()
-        self.lon_e6 = table.column("lon_e6").to_numpy()
-        self.country = table.column("country").to_numpy()
-        self.terminated = table.column("terminated").to_numpy()
-        metadata = table.schema.metadata or {}
+        # Column by column, and only the columns used: the peak while loading stays near the
+        # size of the arrays kept (about 45 MB) instead of twice it.
+        source = pq.ParquetFile(directory / POSTCODES_FILE)
+        names = source.schema_arrow.names
+        metadata = source.schema_arrow.metadata or {}
+
+        def column(name: str) -> np.ndarray:
+            return source.read(columns=[name]).column(0).to_numpy()
+
+        self.keys = column("key")
+        self.lat_e6 = column("lat_e6")
+        self.lon_e6 = column("lon_e6")
+        self.country = column("country")
+        self.terminated = column("terminated")
         self.source = metadata.get(b"source", b"").decode()
         # District and ward as small integers into these code lists (tables built before they
         # were kept have none: every postcode then has no area).
-        names = table.schema.names
-        self.district = table.column("district").to_numpy() if "district" in names else None
-        self.ward = table.column("ward").to_numpy() if "ward" in names else None
+        self.district = column("district") if "district" in names else None
+        self.ward = column("ward") if "ward" in names else None
         self.district_codes = json.loads(metadata.get(b"districts", b'[""]'))
         self.ward_codes = json.loads(metadata.get(b"wards", b'[""]'))
         self.sectors = _centroids(directory / SECTORS_FILE, "sector")
