@@ -221,6 +221,7 @@ class PostcodeTables:
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self._last_found: tuple[str | None, int | None] = (None, None)
         # Column by column, and only the columns used: the peak while loading stays near the
         # size of the arrays kept (about 45 MB) instead of twice it.
         source = pq.ParquetFile(directory / POSTCODES_FILE)
@@ -263,11 +264,14 @@ class PostcodeTables:
         return found
 
     def find(self, compact: str) -> int | None:
+        last = self._last_found  # a lookup finds its postcode twice: for the position, then the area
+        if last[0] == compact:
+            return last[1]
         key = encode_key(compact)
         i = int(self.keys.searchsorted(key))
-        if i < len(self.keys) and int(self.keys[i]) == key:
-            return i
-        return None
+        found = i if i < len(self.keys) and int(self.keys[i]) == key else None
+        self._last_found = (compact, found)
+        return found
 
 
 def _centroids(path: Path, key_column: str) -> dict[str, dict]:
@@ -518,7 +522,7 @@ def with_area(location: Location, t: PostcodeTables) -> Location:
             found, outside, _ = _areas_of_rows(t, loaded, rows, "place")
     if not found:
         return location
-    area, candidates = areas.merge(found)
+    area, candidates = (found[0], ()) if len(found) == 1 else areas.merge(found)
     if area is not None and outside:
         # Part of the sector, outcode or town is in Wales or Scotland: England's area is a candidate only.
         area, candidates = None, (area,)
