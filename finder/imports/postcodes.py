@@ -369,10 +369,7 @@ def publish_postcode_frame(
     has_location = ~np.isnan(lat)
     lat_e6 = np.where(has_location, np.round(np.nan_to_num(lat) * 1e6), MISSING_E6).astype(np.int32)
     lon_e6 = np.where(has_location, np.round(np.nan_to_num(lon) * 1e6), MISSING_E6).astype(np.int32)
-    if pd.isna(nhs_area).all():  # Code-Point has no NHS areas
-        area_column = pa.nulls(len(keys), pa.string()).dictionary_encode()
-    else:
-        area_column = pa.array(np.where(pd.isna(nhs_area), None, nhs_area), pa.string()).dictionary_encode()
+    area_column = _nhs_area_column(nhs_area)
     imported_at = datetime.now(UTC).strftime("%Y-%m-%d")
     table = pa.table(
         {
@@ -385,15 +382,7 @@ def publish_postcode_frame(
             "district": pa.array(district),
             "ward": pa.array(ward),
         }
-    ).replace_schema_metadata(
-        {
-            "source": source,
-            "imported_at": imported_at,
-            # The GSS codes the small integer columns index (0 = none).
-            "districts": json.dumps(district_codes),
-            "wards": json.dumps(ward_codes),
-        }
-    )
+    ).replace_schema_metadata(_table_metadata(source, imported_at, district_codes, ward_codes))
 
     # Centroids come from live postcodes with a location only.
     live = ~terminated & has_location
@@ -416,21 +405,7 @@ def publish_postcode_frame(
         _check_area_codes(district, district_codes, ward, ward_codes, country, directory),
     )
     files["manifest.json"] = store.update_manifest(
-        "postcodes",
-        {
-            "source": source,
-            "imported_at": imported_at,
-            "postcodes": report.postcodes,
-            "with_location": report.with_location,
-            "terminated": report.terminated,
-            "licence": "Open Government Licence v3.0",
-            "attribution": [
-                "Contains OS data © Crown copyright and database right 2025",
-                "Contains Royal Mail data © Royal Mail copyright and database right 2025",
-                "Contains National Statistics data © Crown copyright and database right 2025",
-            ],
-        },
-        directory,
+        "postcodes", _manifest_entry(report, imported_at), directory
     )
 
     def validate(temps):
@@ -440,6 +415,38 @@ def publish_postcode_frame(
 
     store.publish(files, validate=validate, directory=directory)
     return report
+
+
+def _table_metadata(source: str, imported_at: str, district_codes: list, ward_codes: list) -> dict:
+    # The GSS codes the small integer district and ward columns index (0 = none).
+    return {
+        "source": source,
+        "imported_at": imported_at,
+        "districts": json.dumps(district_codes),
+        "wards": json.dumps(ward_codes),
+    }
+
+
+def _nhs_area_column(nhs_area: np.ndarray) -> pa.Array:
+    if pd.isna(nhs_area).all():  # Code-Point has no NHS areas
+        return pa.nulls(len(nhs_area), pa.string()).dictionary_encode()
+    return pa.array(np.where(pd.isna(nhs_area), None, nhs_area), pa.string()).dictionary_encode()
+
+
+def _manifest_entry(report: ImportReport, imported_at: str) -> dict:
+    return {
+        "source": report.source,
+        "imported_at": imported_at,
+        "postcodes": report.postcodes,
+        "with_location": report.with_location,
+        "terminated": report.terminated,
+        "licence": "Open Government Licence v3.0",
+        "attribution": [
+            "Contains OS data © Crown copyright and database right 2025",
+            "Contains Royal Mail data © Royal Mail copyright and database right 2025",
+            "Contains National Statistics data © Crown copyright and database right 2025",
+        ],
+    }
 
 
 def _check_area_codes(
