@@ -20,6 +20,7 @@ WRITING_COMMANDS = frozenset({"import", "build"})
 COMMANDS = {
     "postcode": "postcode",
     "search": "search",
+    "gp": "gp",
     "import": "imports",
     "build": "build",
     "export": "export",

@@ -9,17 +9,19 @@ no per-postcode Python objects (1.7M postcodes in about 25 MB).
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 
-from finder import store
+from finder import areas, store
+from finder.areas import Area
 from finder.errors import PostcodeError
 from finder.names import fold  # the one accent and case folding (also for therapists' names)
 
@@ -140,6 +142,10 @@ class Location:
     terminated: bool = False
     share_in_england: float | None = None
     mixed_country: bool = False
+    # Where the person is in NHS terms (England only): the one area when it is known, else every
+    # candidate (a sector, outcode or town whose postcodes do not all agree).
+    area: Area | None = None
+    area_candidates: tuple[Area, ...] = ()
 
     @property
     def approximate(self) -> bool:
@@ -150,7 +156,12 @@ class Location:
         return self.lat is not None and self.lon is not None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        values = {
+            f: getattr(self, f) for f in self.__dataclass_fields__ if f not in ("area", "area_candidates")
+        }
+        values["area"] = self.area.to_json() if self.area else None
+        values["area_candidates"] = [a.to_json() for a in self.area_candidates]
+        return values
 
 
 def parse_query(query: object) -> ParsedQuery:
@@ -210,13 +221,28 @@ class PostcodeTables:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        table = pq.read_table(directory / POSTCODES_FILE)
-        self.keys = table.column("key").to_numpy()
-        self.lat_e6 = table.column("lat_e6").to_numpy()
-        self.lon_e6 = table.column("lon_e6").to_numpy()
-        self.country = table.column("country").to_numpy()
-        self.terminated = table.column("terminated").to_numpy()
-        self.source = table.schema.metadata.get(b"source", b"").decode()
+        self._last_found: tuple[str | None, int | None] = (None, None)
+        # Column by column, and only the columns used: the peak while loading stays near the
+        # size of the arrays kept (about 45 MB) instead of twice it.
+        source = pq.ParquetFile(directory / POSTCODES_FILE)
+        names = source.schema_arrow.names
+        metadata = source.schema_arrow.metadata or {}
+
+        def column(name: str) -> np.ndarray:
+            return source.read(columns=[name]).column(0).to_numpy()
+
+        self.keys = column("key")
+        self.lat_e6 = column("lat_e6")
+        self.lon_e6 = column("lon_e6")
+        self.country = column("country")
+        self.terminated = column("terminated")
+        self.source = metadata.get(b"source", b"").decode()
+        # District and ward as small integers into these code lists (tables built before they
+        # were kept have none: every postcode then has no area).
+        self.district = column("district") if "district" in names else None
+        self.ward = column("ward") if "ward" in names else None
+        self.district_codes = json.loads(metadata.get(b"districts", b'[""]'))
+        self.ward_codes = json.loads(metadata.get(b"wards", b'[""]'))
         self.sectors = _centroids(directory / SECTORS_FILE, "sector")
         self.outcodes = _centroids(directory / OUTCODES_FILE, "outcode")
         places_path = directory / PLACES_FILE
@@ -238,11 +264,14 @@ class PostcodeTables:
         return found
 
     def find(self, compact: str) -> int | None:
+        last = self._last_found  # a lookup finds its postcode twice: for the position, then the area
+        if last[0] == compact:
+            return last[1]
         key = encode_key(compact)
         i = int(self.keys.searchsorted(key))
-        if i < len(self.keys) and int(self.keys[i]) == key:
-            return i
-        return None
+        found = i if i < len(self.keys) and int(self.keys[i]) == key else None
+        self._last_found = (compact, found)
+        return found
 
 
 def _centroids(path: Path, key_column: str) -> dict[str, dict]:
@@ -287,11 +316,18 @@ def _data_env() -> str | None:
 
 
 def lookup(query: object, *, online: bool = False) -> Location:
-    """Resolve a postcode, sector, outcode or town to a Location, offline by default.
+    """Resolve a postcode, sector, outcode or town to a Location, offline by default, with its
+    NHS area (`area`, or `area_candidates` where the postcodes of a sector, outcode or town do not
+    all agree; none outside England).
 
     Raises PostcodeError with a message fit to show a person; `reason` is one of empty, too_long,
     wrong_shape, non_geographic, unknown, ambiguous (a town name several places share), no_data.
     """
+    location = _locate(query, online=online)
+    return with_area(location, tables())
+
+
+def _locate(query: object, *, online: bool) -> Location:
     parsed = parse_query(query)
     t = tables()
     if parsed.kind == "place":
@@ -354,9 +390,7 @@ def lookup(query: object, *, online: bool = False) -> Location:
 
 
 def _with(location: Location, **changes) -> Location:
-    values = asdict(location)
-    values.update(changes)
-    return Location(**values)
+    return replace(location, **changes)
 
 
 def _centroid_location(
@@ -452,3 +486,95 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
         f"We couldn't find a town called '{_shorten(parsed.text)}'. Please try your postcode instead.",
         "unknown",
     )
+
+
+# --- the NHS area of a location -----------------------------------------------------------
+
+
+def with_area(location: Location, t: PostcodeTables) -> Location:
+    """`location` with its area: a full postcode's own district (and ward in a split district);
+    a sector, outcode or town's area when all its live postcodes agree, else the candidates."""
+    loaded = areas.tables()
+    if loaded is None or t.district is None or location.precision == "nation":
+        return location
+    found: tuple[Area, ...] = ()
+    outside = False
+    if location.kind == "postcode":
+        i = t.find(location.postcode.replace(" ", ""))
+        if i is not None:
+            found = loaded.resolve(_code(t, "district", i), _code(t, "ward", i), "postcode")
+    sector_known = False
+    if not found and location.kind in ("postcode", "sector"):
+        # An unknown postcode (or one without a district) is placed by its sector, as its position
+        # is; a sector wholly in Wales or Scotland has no area, whatever its outcode holds.
+        outcode, _, inward = location.postcode.partition(" ")
+        found, outside, sector_known = _prefix_areas(
+            t, loaded, outcode + inward[:1], len(outcode) + 3, "sector"
+        )
+    if not found and not sector_known and location.kind in ("postcode", "sector", "outcode"):
+        outcode = location.postcode.split(" ")[0]
+        found, outside, _ = _prefix_areas(t, loaded, outcode, len(outcode) + 3, "outcode")
+    if location.kind == "place" and location.source != "OpenStreetMap Nominatim":
+        row = t.places.get(place_key(location.postcode))
+        outcodes = str(row.get("outcodes") or "").split() if row is not None else []
+        if outcodes:
+            rows = np.concatenate([_rows(t, o, len(o) + 3) for o in outcodes])
+            found, outside, _ = _areas_of_rows(t, loaded, rows, "place")
+    if not found:
+        return location
+    area, candidates = (found[0], ()) if len(found) == 1 else areas.merge(found)
+    if area is not None and outside:
+        # Part of the sector, outcode or town is in Wales or Scotland: England's area is a candidate only.
+        area, candidates = None, (area,)
+    # A copy with the two area fields set, without dataclasses.replace's re-validation of every
+    # field (it tripled the cost of a postcode lookup); `location` itself is never changed.
+    located = object.__new__(Location)
+    located.__dict__.update(location.__dict__, area=area, area_candidates=candidates)
+    return located
+
+
+def _prefix_areas(
+    t: PostcodeTables, loaded: areas.AreaTables, prefix: str, length: int, found_by: str
+) -> tuple[tuple[Area, ...], bool, bool]:
+    """`_areas_of_rows` of a sector or outcode, remembered for the life of the loaded tables."""
+    cache = t.__dict__.setdefault("_prefix_areas", {})
+    key = (id(loaded), prefix, length, found_by)
+    if key not in cache:
+        if len(cache) > 50_000:
+            cache.clear()
+        cache[key] = _areas_of_rows(t, loaded, _rows(t, prefix, length), found_by)
+    return cache[key]
+
+
+def _code(t: PostcodeTables, column: str, i: int) -> str:
+    index = int(getattr(t, column)[i])
+    return (t.district_codes if column == "district" else t.ward_codes)[index]
+
+
+def _rows(t: PostcodeTables, prefix: str, length: int) -> np.ndarray:
+    """Indices of the postcodes `length` characters long (without the space) that start with
+    `prefix`: "LS14" with length 6 is the sector LS1 4, not the outcode LS14 (length 7)."""
+    low = encode_key(prefix)
+    high = low + _BASE ** (_WIDTH - len(prefix))
+    start, stop = (int(x) for x in t.keys.searchsorted([low, high]))
+    indices = np.arange(start, stop)
+    if length < _WIDTH:
+        indices = indices[t.keys[start:stop] % _BASE ** (_WIDTH - length) == 0]
+    return indices
+
+
+def _areas_of_rows(
+    t: PostcodeTables, loaded: areas.AreaTables, rows: np.ndarray, found_by: str
+) -> tuple[tuple[Area, ...], bool, bool]:
+    """The areas of these postcodes' distinct (district, ward) pairs, whether any of them is
+    outside England, and whether there were any postcodes. Terminated postcodes and English
+    postcodes without a district are left out."""
+    rows = rows[~t.terminated[rows]]
+    england = t.country[rows] == COUNTRIES.index("England")
+    outside = bool((~england).any())
+    pairs = np.unique(t.district[rows].astype(np.int32) * 65536 + t.ward[rows].astype(np.int32) % 65536)
+    found: list[Area] = []
+    for pair in pairs.tolist():
+        district, ward = t.district_codes[pair // 65536], t.ward_codes[pair % 65536]
+        found.extend(loaded.resolve(district, ward, found_by))
+    return tuple(found), outside, len(rows) > 0

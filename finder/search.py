@@ -149,11 +149,18 @@ def search(
     mode: str = "any",
     online_lookup: bool = False,
     ipt_include_website: bool = False,
+    gp: str | None = None,
 ) -> SearchResponse:
     """`ipt`: only services NHS England's figures show delivering IPT (and accredited private
     practitioners); with `ipt_include_website`, also services whose own website mentions IPT."""
     _check_options(radius_miles, kind, mode, limit)
-    location = postcodes.lookup(query, online=online_lookup)
+    if gp:
+        # From the GP surgery: distances from the surgery, and its sub-ICB as the area.
+        from finder.gp import gp_location
+
+        location = gp_location(gp)
+    else:
+        location = postcodes.lookup(query, online=online_lookup)
     data = dataset()
 
     keep = np.ones(len(data.records), dtype=bool)

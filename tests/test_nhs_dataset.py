@@ -148,7 +148,16 @@ SHARED_NHS = DATA.parent.parent / "shared" / "data" / "nhs"
 needs_shared = pytest.mark.skipif(not SHARED_NHS.is_dir(), reason="the shared source files are not here")
 
 
-AUDITED_SOURCES = ("nhs-providers", "nhs-outcomes", "service-links", "service-areas", "service-roles")
+AUDITED_SOURCES = (
+    "nhs-providers",
+    "nhs-outcomes",
+    "service-links",
+    "service-areas",
+    "service-roles",
+    "areas",
+    "gp-practices",
+    "postcodes",
+)
 STALE_DATA = "data/ was built from older source files: run `python -m finder build`"
 
 
@@ -165,9 +174,10 @@ def data_built_from_shared():
         if not recorded:
             pytest.fail(STALE_DATA, pytrace=False)  # built before checksums were recorded
         for file_name, digest in recorded.items():
-            shared = SHARED_NHS / file_name
-            if shared.is_file() and sha256_file(shared) != digest:
-                pytest.fail(STALE_DATA, pytrace=False)
+            # Each source file sits in its own folder of ../shared/data (nhs/, areas/, gp/, ...).
+            for shared in SHARED_NHS.parent.rglob(file_name):
+                if sha256_file(shared) != digest:
+                    pytest.fail(STALE_DATA, pytrace=False)
 
 
 def audited(test):

@@ -1,8 +1,9 @@
 """`python -m finder build [--shared DIR]`: rebuild all of data/ from the shared source files.
 
-Runs the project's own importers in order: postcodes, towns, NHS providers, every annual
-outcomes file, service links, service areas, service roles, and an empty practitioners table if
-there is none yet. Each step
+Runs the project's own importers in order: areas (district -> sub-ICB -> ICB), postcodes, towns,
+GP practices (their positions come from the postcode table), NHS providers, every annual outcomes
+file, service links, service areas, service roles, and an empty practitioners table if there is
+none yet. Each step
 publishes atomically, so a failure leaves data/ as the previous steps left it and says which step.
 """
 
@@ -24,6 +25,8 @@ PROVIDERS_CSV = Path("nhs") / "ods_providers.csv"
 LINKS_CSV = Path("nhs") / "service_links.csv"
 AREAS_CSV = Path("nhs") / "service_areas.csv"
 ROLES_CSV = Path("nhs") / "service_roles.csv"
+AREAS_DIR = Path("areas")
+GP_CSV = Path("gp") / "epraccur_2026-02.csv"
 PRACTITIONERS_FILE = "practitioners.json"
 
 
@@ -52,19 +55,30 @@ def outcome_files(shared: Path) -> list[Path]:
 def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple[str, float]]:
     """Run every import step, printing each step's report to `out`; returns (step, seconds) pairs."""
     out = out or sys.stdout
-    from finder.imports import nhs, nhs_coverage, postcodes
+    from finder.imports import areas, gp, nhs, nhs_coverage, postcodes
 
     shared = Path(shared)
     if not shared.is_dir():
         raise FinderError(f"{shared}: no such directory (use --shared DIR)")
-    steps = []
+    # An explicit rebuild from named sources: the shrink guard of a single import does not apply.
+    steps = [
+        (
+            "areas",
+            _optional(shared / AREAS_DIR, lambda: areas.import_areas(shared / AREAS_DIR, max_shrink=None)),
+        )
+    ]
     if not skip_postcodes:
         steps.append(
             ("postcodes", lambda: postcodes.import_postcodes(shared / CODEPOINT_ZIP, max_shrink=None).lines())
         )
-    # An explicit rebuild from named sources: the shrink guard of a single import does not apply.
     steps.append(
         ("towns", lambda: [f"Imported {postcodes.import_towns(shared / TOWNS_CSV, max_shrink=None):,} towns"])
+    )
+    steps.append(
+        (
+            "gp practices",
+            _optional(shared / GP_CSV, lambda: gp.import_gp_practices(shared / GP_CSV, max_shrink=None)),
+        )
     )
     steps.append(("nhs providers", lambda: nhs.import_providers(shared / PROVIDERS_CSV)))
     files = outcome_files(shared)
@@ -103,6 +117,18 @@ def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple
         for line in lines:
             print(f"  {line}", file=out)
     return timings
+
+
+def _optional(source: Path, step):
+    """A step whose source may be absent from an older shared directory: then data/ keeps what
+    it holds, and the build says so."""
+
+    def run_step() -> list[str]:
+        if not source.exists():
+            return [f"{source} absent: kept what data/ holds"]
+        return step().lines()
+
+    return run_step
 
 
 def _ensure_practitioners() -> list[str]:

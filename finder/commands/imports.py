@@ -15,6 +15,14 @@ IMPORTERS = {
         "OS Code-Point Open zip/CSV or an ONS Postcode Directory / NSPL CSV",
     ),
     "towns": ("finder.imports.postcodes:cli_import_towns", "outcode-to-town list for offline town search"),
+    "areas": (
+        "finder.imports.areas:cli_import_areas",
+        "folder of ONS district/ward to sub-ICB and ICB tables (lad24_sicbl24_icb24.csv ...)",
+    ),
+    "gp-practices": (
+        "finder.imports.gp:cli_import_gp_practices",
+        "NHS ODS GP practice list epraccur (CSV as published, no header)",
+    ),
     "nhs-providers": (
         "finder.imports.nhs:cli_import_providers",
         "ODS list of NHS Talking Therapies providers",

@@ -25,4 +25,13 @@ def run(args) -> int:
     print(f"{location.postcode}: {where}{note}, {location.country}")
     if location.terminated:
         print("note: this postcode is no longer in use")
+    if location.area:
+        area = location.area
+        print(f"NHS area: {area.district_name}, {area.sub_icb_name or 'sub-ICB location not known'}")
+    elif location.area_candidates:
+        names = sorted({f"{a.district_name} ({a.sub_icb_name})" for a in location.area_candidates})
+        if len(names) == 1:  # the rest of the outcode or town is in Wales or Scotland
+            print(f"NHS area (the part in England): {names[0]}")
+        else:
+            print(f"NHS area: one of {', '.join(names)}")
     return 0

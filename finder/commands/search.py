@@ -1,6 +1,7 @@
 import json
 
 from finder.commands import terminal_line
+from finder.errors import FinderError
 from finder.records import safe_url
 from finder.search import KINDS, search
 
@@ -8,7 +9,14 @@ HELP = "Find NHS Talking Therapies services and private IPT practitioners near a
 
 
 def add_arguments(parser):
-    parser.add_argument("query", metavar="QUERY", help='postcode, sector, outcode or town, e.g. "CV1 1AH"')
+    parser.add_argument(
+        "query", metavar="QUERY", nargs="?", help='postcode, sector, outcode or town, e.g. "CV1 1AH"'
+    )
+    parser.add_argument(
+        "--gp",
+        metavar="CODE",
+        help="search from your GP surgery (its practice code, see the gp command) instead of a postcode",
+    )
     parser.add_argument("--radius-miles", type=float, default=10.0, metavar="R", help="default 10")
     parser.add_argument("--kind", choices=KINDS[1:] + KINDS[:1], default="all")
     parser.add_argument(
@@ -40,8 +48,11 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
+    if not args.query and not args.gp:
+        raise FinderError("give a postcode or town, or --gp CODE")
     response = search(
-        args.query,
+        args.query or "",
+        gp=args.gp,
         radius_miles=args.radius_miles,
         kind=args.kind,
         self_referral_online=args.self_referral_online,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sys
 from collections.abc import Iterable
@@ -26,8 +27,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from finder import store
+from finder.areas import AREAS_FILE, AreaTables
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.postcodes import (
@@ -44,7 +47,15 @@ from finder.postcodes import (
     place_key,
 )
 
-CODEPOINT_COLUMNS = ("Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code")
+CODEPOINT_COLUMNS = (
+    "Postcode",
+    "Positional_quality_indicator",
+    "Eastings",
+    "Northings",
+    "Country_code",
+    "Admin_district_code",
+    "Admin_ward_code",
+)
 CODEPOINT_HEADERS_MEMBER = "Doc/Code-Point_Open_Column_Headers.csv"
 NO_LOCATION_QUALITY = 90
 POSTCODE_SHAPE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
@@ -57,7 +68,12 @@ ONS_COLUMNS = {
     "lon": ("long",),
     "country": ("ctry",),
 }
-ONS_OPTIONAL = {"nhs_area": ("sicbl", "icb", "ccg")}
+# District and ward (ONSPD `oslaua`/`osward`, NSPL `laua`/`ward`, newer `lad25cd`/`wd25cd`).
+ONS_OPTIONAL = {
+    "nhs_area": ("sicbl", "icb", "ccg"),
+    "district": ("oslaua", "laua", "lad"),
+    "ward": ("osward", "ward", "wd"),
+}
 ONS_NO_LOCATION_LAT = 99.0  # ONS writes 99.999999 / 0.000000 where a postcode has no location
 
 TOWNS_COLUMNS = ("postcode", "latitude", "longitude", "town", "country")
@@ -80,6 +96,7 @@ class ImportReport:
     terminated: int
     sectors: int
     outcodes: int
+    area_check: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
@@ -91,6 +108,7 @@ class ImportReport:
             f"  {self.with_location:,} with a location, {self.postcodes - self.with_location:,} without",
             f"  {self.terminated:,} terminated (kept and marked)",
             f"  {self.sectors:,} sectors and {self.outcodes:,} outcodes with centroids",
+            *(f"  {line}" for line in self.area_check),
         ]
 
 
@@ -205,12 +223,19 @@ def _read_codepoint_csvs(streams: Iterable, names: tuple[str, ...]) -> pd.DataFr
             header=None,
             names=list(names),
             usecols=wanted,
-            dtype={"Postcode": str, "Country_code": str},
+            dtype={"Postcode": str, "Country_code": str, "Admin_district_code": str, "Admin_ward_code": str},
             keep_default_na=False,
         )
+        # Districts and wards repeat across thousands of rows: categories keep the import small.
+        for col in ("Admin_district_code", "Admin_ward_code"):
+            part[col] = part[col].astype("category")
         frames.append(part)
-    raw = pd.concat(frames, ignore_index=True)
-    if len(raw.columns) != len(wanted):
+    districts = union_categoricals([f["Admin_district_code"] for f in frames])
+    wards = union_categoricals([f["Admin_ward_code"] for f in frames])
+    raw = pd.concat(
+        [f.drop(columns=["Admin_district_code", "Admin_ward_code"]) for f in frames], ignore_index=True
+    )
+    if len(raw.columns) != len(wanted) - 2:
         raise SourceFormatError("Code-Point Open rows do not have the documented columns")
     for col in ("Positional_quality_indicator", "Eastings", "Northings"):
         if not pd.api.types.is_integer_dtype(raw[col]):
@@ -247,6 +272,8 @@ def _read_codepoint_csvs(streams: Iterable, names: tuple[str, ...]) -> pd.DataFr
             "country": raw["Country_code"].map(GSS_COUNTRY),
             "terminated": False,
             "nhs_area": None,
+            "district": pd.Categorical(districts),
+            "ward": pd.Categorical(wards),
         }
     )
 
@@ -313,6 +340,8 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
     by_area = area_letters.map(NATION_BY_AREA)
     country = country.fillna(by_area).fillna("Unknown")
     nhs_area = raw[area].replace({"": None}) if area else None
+    district = find_column(header, ONS_OPTIONAL["district"])
+    ward = find_column(header, ONS_OPTIONAL["ward"])
     return pd.DataFrame(
         {
             "postcode": _spaced(postcodes),
@@ -321,6 +350,8 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
             "country": country,
             "terminated": raw[columns["terminated"]].str.strip() != "",
             "nhs_area": nhs_area,
+            "district": raw[district].astype("category") if district else None,
+            "ward": raw[ward].astype("category") if ward else None,
         }
     )
 
@@ -353,16 +384,15 @@ def publish_postcode_frame(
     )
     terminated = frame["terminated"].to_numpy(dtype=bool)[first_rows]
     nhs_area = frame["nhs_area"].to_numpy(dtype=object)[first_rows]
+    district, district_codes = _small_codes(frame.get("district"), first_rows)
+    ward, ward_codes = _small_codes(frame.get("ward"), first_rows)
     compact = compact[first_rows]
     del frame, all_keys
 
     has_location = ~np.isnan(lat)
     lat_e6 = np.where(has_location, np.round(np.nan_to_num(lat) * 1e6), MISSING_E6).astype(np.int32)
     lon_e6 = np.where(has_location, np.round(np.nan_to_num(lon) * 1e6), MISSING_E6).astype(np.int32)
-    if pd.isna(nhs_area).all():  # Code-Point has no NHS areas
-        area_column = pa.nulls(len(keys), pa.string()).dictionary_encode()
-    else:
-        area_column = pa.array(np.where(pd.isna(nhs_area), None, nhs_area), pa.string()).dictionary_encode()
+    area_column = _nhs_area_column(nhs_area)
     imported_at = datetime.now(UTC).strftime("%Y-%m-%d")
     table = pa.table(
         {
@@ -372,8 +402,10 @@ def publish_postcode_frame(
             "country": pa.array(country, pa.int8()),
             "terminated": pa.array(terminated),
             "nhs_area": area_column,
+            "district": pa.array(district),
+            "ward": pa.array(ward),
         }
-    ).replace_schema_metadata({"source": source, "imported_at": imported_at})
+    ).replace_schema_metadata(_table_metadata(source, imported_at, district_codes, ward_codes))
 
     # Centroids come from live postcodes with a location only.
     live = ~terminated & has_location
@@ -393,24 +425,10 @@ def publish_postcode_frame(
         int(terminated.sum()),
         len(sectors),
         len(outcodes),
+        _check_area_codes(district, district_codes, ward, ward_codes, country, directory),
     )
     files["manifest.json"] = store.update_manifest(
-        "postcodes",
-        {
-            "source": source,
-            "imported_at": imported_at,
-            "postcodes": report.postcodes,
-            "with_location": report.with_location,
-            "terminated": report.terminated,
-            "licence": "Open Government Licence v3.0",
-            "source_sha256": source_sha256 or {},
-            "attribution": [
-                "Contains OS data © Crown copyright and database right 2025",
-                "Contains Royal Mail data © Royal Mail copyright and database right 2025",
-                "Contains National Statistics data © Crown copyright and database right 2025",
-            ],
-        },
-        directory,
+        "postcodes", _manifest_entry(report, imported_at, source_sha256), directory
     )
 
     def validate(temps):
@@ -420,6 +438,87 @@ def publish_postcode_frame(
 
     store.publish(files, validate=validate, directory=directory)
     return report
+
+
+def _table_metadata(source: str, imported_at: str, district_codes: list, ward_codes: list) -> dict:
+    # The GSS codes the small integer district and ward columns index (0 = none).
+    return {
+        "source": source,
+        "imported_at": imported_at,
+        "districts": json.dumps(district_codes),
+        "wards": json.dumps(ward_codes),
+    }
+
+
+def _nhs_area_column(nhs_area: np.ndarray) -> pa.Array:
+    if pd.isna(nhs_area).all():  # Code-Point has no NHS areas
+        return pa.nulls(len(nhs_area), pa.string()).dictionary_encode()
+    return pa.array(np.where(pd.isna(nhs_area), None, nhs_area), pa.string()).dictionary_encode()
+
+
+def _manifest_entry(report: ImportReport, imported_at: str, source_sha256: dict[str, str] | None) -> dict:
+    return {
+        "source_sha256": source_sha256 or {},
+        "source": report.source,
+        "imported_at": imported_at,
+        "postcodes": report.postcodes,
+        "with_location": report.with_location,
+        "terminated": report.terminated,
+        "licence": "Open Government Licence v3.0",
+        "attribution": [
+            "Contains OS data © Crown copyright and database right 2025",
+            "Contains Royal Mail data © Royal Mail copyright and database right 2025",
+            "Contains National Statistics data © Crown copyright and database right 2025",
+        ],
+    }
+
+
+def _check_area_codes(
+    district: np.ndarray,
+    district_codes: list[str],
+    ward: np.ndarray,
+    ward_codes: list[str],
+    country,
+    directory,
+) -> tuple[str, ...]:
+    """How the postcodes' district and ward codes meet the area tables (when imported): codes the
+    tables do not know mean no area, so they are counted and said, never guessed."""
+    path = (directory or store.data_dir()) / AREAS_FILE
+    if not path.exists():
+        return ("area tables not imported yet: run `import areas` to check district codes",)
+    tables = AreaTables(json.loads(path.read_text(encoding="utf-8")))
+    english = country == COUNTRIES.index("England")
+    known = np.array([bool(c) and tables.canonical(c) is not None for c in district_codes])
+    older = np.array(
+        [bool(c) and c not in tables.districts and known[i] for i, c in enumerate(district_codes)]
+    )
+    split = np.array([known[i] and tables.is_split(c) for i, c in enumerate(district_codes)])
+    ward_known = np.array([c in tables.wards for c in ward_codes])
+    lines = [
+        f"{int((english & (district == 0)).sum()):,} English postcodes without a district code "
+        "(their sector's area is used)",
+        f"{int((english & (district != 0) & ~known[district]).sum()):,} English postcodes with a district "
+        "code the area tables do not know (no area)",
+        f"{int((english & older[district]).sum()):,} with an older district code mapped to its 2024 district",
+        f"{int((english & split[district] & ~ward_known[ward]).sum()):,} in split districts with a ward the "
+        "area tables do not know (both sub-ICBs kept as candidates)",
+    ]
+    return tuple(lines)
+
+
+def _small_codes(column: pd.Series | None, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A district or ward column as small integers into its list of codes (index 0 = none): a
+    postcode's district costs two bytes instead of a nine-character string."""
+    if column is None:
+        return np.zeros(len(rows), dtype=np.int16), [""]
+    categorical = pd.Categorical(column)
+    names = ["", *(str(c).strip() for c in categorical.categories)]
+    if len(names) > np.iinfo(np.int16).max:
+        raise SourceFormatError(f"{len(names):,} district or ward codes: more than this table can index")
+    codes = categorical.codes.astype(np.int32)[rows] + 1  # -1 (missing) becomes 0
+    blank = np.array([i for i, name in enumerate(names) if not name], dtype=np.int32)
+    codes[np.isin(codes, blank)] = 0
+    return codes.astype(np.int16), names
 
 
 def _prefix_keys(codes: np.ndarray, drop: int) -> np.ndarray:

@@ -1,0 +1,287 @@
+"""Import the district / ward -> sub-ICB -> ICB tables (ONS, April 2024; ICBs of April 2026).
+
+Reads a directory holding the ONS-derived CSVs described in the shared data README. Each file's
+header must be exactly the declared column list (one error lists what is missing and what is
+unexpected); the tables are cross-checked (every sub-ICB named, every district's parts present in
+the 2026 table) and published as one small `data/areas.json`, atomically, with a manifest entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from finder import store
+from finder.areas import AREAS_FILE
+from finder.errors import SourceFormatError
+from finder.imports import MAX_SHRINK, guard, refuse_shrink
+
+LAD_FILE = "lad24_sicbl24_icb24.csv"
+WARD_FILE = "ward24_sicbl24.csv"
+SUB_ICB_FILE = "sicbl24_icb24_names.csv"
+ICB26_FILE = "icb26_names.csv"
+INFERRED_FILE = "lad24_sicbl24_to_icb26_inferred.csv"
+CHAIN_FILE = "lad16_to_lad24_chain.csv"  # optional: older district codes
+
+COLUMNS = {
+    LAD_FILE: (
+        "LAD24CD",
+        "LAD24NM",
+        "SICBL24CD",
+        "SICBL24CDH",
+        "SICBL24NM",
+        "ICB24CD",
+        "ICB24CDH",
+        "ICB24NM",
+        "lsoa21_count",
+        "lsoa21_share_of_lad",
+    ),
+    WARD_FILE: (
+        "WD24CD",
+        "WD24NM",
+        "LAD24CD",
+        "SICBL24CD",
+        "SICBL24CDH",
+        "ICB24CD",
+        "ICB24CDH",
+        "lsoa21_count",
+        "lsoa21_share_of_ward",
+    ),
+    SUB_ICB_FILE: ("SICBL24CD", "SICBL24CDH", "SICBL24NM", "ICB24CD", "ICB24CDH", "ICB24NM"),
+    ICB26_FILE: ("ICB26CD", "ICB26CDH", "ICB26NM", "change_note"),
+    INFERRED_FILE: (
+        "LAD24CD",
+        "LAD24NM",
+        "SICBL24CDH",
+        "SICBL24NM",
+        "ICB24CDH",
+        "ICB26CDH",
+        "ICB26_basis",
+        "lsoa21_share_of_lad",
+    ),
+}
+CHAIN_PREFIX = re.compile(r"^ltla(\d\d)_(code|name)$")
+
+ENGLISH_DISTRICT = re.compile(r"^E0[6-9]\d{6}$")
+ENGLISH_WARD = re.compile(r"^E05\d{6}$")
+ODS_CODE = re.compile(r"^[0-9A-Z]{3,5}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AreasReport:
+    districts: int
+    split_districts: int
+    wards: int
+    split_wards: int
+    sub_icbs: int
+    icbs: int
+    inferred: int
+    aliases: int
+
+    def lines(self) -> list[str]:
+        return [
+            f"Imported {self.districts} districts ({self.split_districts} split between sub-ICB locations, "
+            f"resolved by ward), {self.sub_icbs} sub-ICB locations, {self.icbs} ICBs (April 2026)",
+            f"  {self.wards:,} wards kept for the split districts, {self.split_wards} of them split again",
+            f"  {self.inferred} district/sub-ICB pairs have an inferred 2026 ICB",
+            f"  {self.aliases} older district codes mapped to their 2024 district",
+        ]
+
+
+def _read(directory: Path, name: str) -> list[dict]:
+    path = directory / name
+    if not path.exists():
+        raise SourceFormatError(f"{directory}: {name} is missing")
+    # Through the one guarded reader: regular files only, no control characters, no truncation.
+    with guard.open_stream(path) as stream, io.TextIOWrapper(stream, "utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        expected = COLUMNS[name]
+        missing = [c for c in expected if c not in header]
+        unexpected = [c for c in header if c not in expected]
+        if missing or unexpected:
+            raise SourceFormatError(
+                f"{name}: columns changed: missing {missing or 'none'}, unexpected {unexpected or 'none'}"
+            )
+        rows = list(reader)
+    if not rows:
+        raise SourceFormatError(f"{name}: no rows")
+    return rows
+
+
+def _check(name: str, row: dict, column: str, pattern: re.Pattern) -> str:
+    value = row[column].strip()
+    if not pattern.match(value):
+        raise SourceFormatError(f"{name}: {column} {value!r} is not a valid code (row {row})")
+    return value
+
+
+def _share(name: str, row: dict, column: str) -> float:
+    try:
+        value = float(row[column])
+    except ValueError:
+        raise SourceFormatError(f"{name}: {column} {row[column]!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise SourceFormatError(f"{name}: {column} {value} is not a share between 0 and 1")
+    return value
+
+
+def _icbs_2026(directory: Path) -> dict[str, dict]:
+    icbs = {}
+    for row in _read(directory, ICB26_FILE):
+        code = _check(ICB26_FILE, row, "ICB26CDH", ODS_CODE)
+        icbs[code] = {"gss": row["ICB26CD"].strip(), "name": row["ICB26NM"].strip()}
+    return icbs
+
+
+def _sub_icbs(directory: Path) -> dict[str, dict]:
+    subs = {}
+    for row in _read(directory, SUB_ICB_FILE):
+        code = _check(SUB_ICB_FILE, row, "SICBL24CDH", ODS_CODE)
+        subs[code] = {"gss": row["SICBL24CD"].strip(), "name": row["SICBL24NM"].strip()}
+    return subs
+
+
+def _districts(directory: Path, subs: dict, icbs: dict) -> tuple[dict, int]:
+    """Each district with its parts: sub-ICB, LSOA count and share, 2026 ICB and whether inferred."""
+    inferred = {}
+    for row in _read(directory, INFERRED_FILE):
+        icb = _check(INFERRED_FILE, row, "ICB26CDH", ODS_CODE)
+        if icb not in icbs:
+            raise SourceFormatError(f"{INFERRED_FILE}: ICB {icb} is not in {ICB26_FILE}")
+        # The basis names the rule; "inferred" marks the districts of the three ICBs split in 2026.
+        inferred[(row["LAD24CD"].strip(), row["SICBL24CDH"].strip())] = (
+            icb,
+            "inferred" in row["ICB26_basis"],
+        )
+    districts: dict[str, dict] = {}
+    for row in _read(directory, LAD_FILE):
+        code = _check(LAD_FILE, row, "LAD24CD", ENGLISH_DISTRICT)
+        sub = _check(LAD_FILE, row, "SICBL24CDH", ODS_CODE)
+        if sub not in subs:
+            raise SourceFormatError(f"{LAD_FILE}: sub-ICB {sub} is not in {SUB_ICB_FILE}")
+        key = (code, sub)
+        if key not in inferred:
+            raise SourceFormatError(f"{INFERRED_FILE}: no 2026 ICB for {code} / {sub}")
+        icb, is_inferred = inferred[key]
+        subs[sub].setdefault("icb", icb)
+        district = districts.setdefault(code, {"name": row["LAD24NM"].strip(), "parts": []})
+        district["parts"].append(
+            {
+                "sub_icb": sub,
+                "lsoas": int(row["lsoa21_count"]),
+                "share": round(_share(LAD_FILE, row, "lsoa21_share_of_lad"), 4),
+                "icb": icb,
+                "icb_inferred": is_inferred,
+            }
+        )
+    for district in districts.values():
+        district["parts"].sort(key=lambda p: (-p["lsoas"], p["sub_icb"]))
+    return districts, sum(1 for flag in inferred.values() if flag[1])
+
+
+def _wards(directory: Path, districts: dict) -> tuple[dict, int]:
+    """Sub-ICBs of each ward in a split district (largest share first); other wards are not needed:
+    their district alone decides."""
+    by_ward: dict[str, list[tuple[float, str]]] = {}
+    for row in _read(directory, WARD_FILE):
+        ward = _check(WARD_FILE, row, "WD24CD", ENGLISH_WARD)
+        district = _check(WARD_FILE, row, "LAD24CD", ENGLISH_DISTRICT)
+        sub = _check(WARD_FILE, row, "SICBL24CDH", ODS_CODE)
+        if district not in districts:
+            raise SourceFormatError(f"{WARD_FILE}: district {district} is not in {LAD_FILE}")
+        if len(districts[district]["parts"]) > 1:
+            by_ward.setdefault(ward, []).append((-_share(WARD_FILE, row, "lsoa21_share_of_ward"), sub))
+    wards = {ward: [sub for _, sub in sorted(parts)] for ward, parts in sorted(by_ward.items())}
+    return wards, sum(1 for subs in wards.values() if len(subs) > 1)
+
+
+def _aliases(directory: Path, districts: dict) -> dict[str, str]:
+    """Older district codes -> 2024 code, from the optional LAD 2016-2024 chain."""
+    path = directory / CHAIN_FILE
+    if not path.is_file():
+        return {}
+    with guard.open_stream(path) as stream, io.TextIOWrapper(stream, "utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        bad = [c for c in header if not CHAIN_PREFIX.match(c)]
+        if bad or "ltla24_code" not in header:
+            raise SourceFormatError(f"{CHAIN_FILE}: columns changed: unexpected {bad}, ltla24_code needed")
+        aliases = {}
+        for row in reader:
+            new = row["ltla24_code"].strip()
+            if new not in districts:
+                continue  # Welsh districts are in the chain; only England's have areas
+            for column in header:
+                old = row[column].strip()
+                if column.endswith("_code") and old and old != new:
+                    aliases[old] = new
+    return dict(sorted(aliases.items()))
+
+
+def import_areas(
+    directory: Path, *, data: Path | None = None, max_shrink: float | None = MAX_SHRINK
+) -> AreasReport:
+    """Read the area CSVs in `directory` and publish `data/areas.json`."""
+    directory = Path(directory)
+    data = Path(data) if data is not None else None
+    if not directory.is_dir():
+        raise SourceFormatError(f"{directory}: not a directory (give the folder holding {LAD_FILE})")
+    icbs = _icbs_2026(directory)
+    subs = _sub_icbs(directory)
+    districts, inferred = _districts(directory, subs, icbs)
+    wards, split_wards = _wards(directory, districts)
+    aliases = _aliases(directory, districts)
+    held = store.read_json(AREAS_FILE, data, default=None)
+    refuse_shrink(
+        directory.name, "districts", len(districts), len((held or {}).get("districts", {})), max_shrink
+    )
+    payload = {
+        "districts": dict(sorted(districts.items())),
+        "sub_icbs": dict(sorted(subs.items())),
+        "icbs": dict(sorted(icbs.items())),
+        "wards": wards,
+        "aliases": aliases,
+    }
+    report = AreasReport(
+        districts=len(districts),
+        split_districts=sum(1 for d in districts.values() if len(d["parts"]) > 1),
+        wards=len(wards),
+        split_wards=split_wards,
+        sub_icbs=len(subs),
+        icbs=len(icbs),
+        inferred=inferred,
+        aliases=len(aliases),
+    )
+    files = {
+        AREAS_FILE: store.json_bytes(payload),
+        "manifest.json": store.update_manifest(
+            "areas",
+            {
+                "source": ", ".join(sorted(COLUMNS) + ([CHAIN_FILE] if aliases else [])),
+                "imported_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+                "districts": report.districts,
+                "split_districts": report.split_districts,
+                "sub_icbs": report.sub_icbs,
+                "icbs": report.icbs,
+                "licence": "Open Government Licence v3.0",
+                "source_sha256": guard.source_checksums(
+                    [directory / name for name in sorted(COLUMNS)]
+                    + ([directory / CHAIN_FILE] if aliases else [])
+                ),
+                "attribution": "Contains National Statistics data © Crown copyright and database right 2024",
+                "note": "2026 ICBs of the three ICBs split in April 2026 are inferred from geography",
+            },
+            data,
+        ),
+    }
+    store.publish(files, directory=data)
+    return report
+
+
+def cli_import_areas(path: Path, *, allow_shrink: bool = False) -> list[str]:
+    return import_areas(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()
