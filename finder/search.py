@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from finder import postcodes, store
+from finder import coverage, postcodes, store
 from finder.errors import FinderError
 from finder.geo import haversine_miles
 from finder.postcodes import Location
@@ -61,6 +61,7 @@ class Dataset:
         self.online_referral = np.array([bool(r["self_referral_url"]) for r in records], dtype=bool)
         self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
+        self.coverage = coverage.CoverageIndex(records)
 
     def count(self, kind: str) -> int:
         return int((self.kind == kind).sum())
@@ -139,6 +140,15 @@ def nhs_available(location: Location) -> bool:
     return bool(location.mixed_country and (location.share_in_england or 0) > 0)
 
 
+def person_area(location: Location) -> coverage.PersonArea:
+    """Every district that may be the person's, and their ICBs, from the location's area."""
+    areas = ([location.area] if location.area is not None else []) + list(location.area_candidates)
+    return coverage.PersonArea(
+        districts=frozenset(a.district_code for a in areas),
+        icbs=frozenset(a.icb_code for a in areas if a.icb_code),
+    )
+
+
 def search(
     query: str,
     radius_miles: float = 10,
@@ -163,13 +173,15 @@ def search(
         location = postcodes.lookup(query, online=online_lookup)
     data = dataset()
 
-    keep = np.ones(len(data.records), dtype=bool)
+    # A service that has probably ended is kept in data/ and the export, never offered.
+    keep = ~data.coverage.ended
     if kind != "all":
         keep &= data.kind == kind
     if not nhs_available(location):
         keep &= data.kind != "nhs"
-    if self_referral_online:
-        keep &= data.online_referral
+    # Tiers come before the filters: whether a service covers the person does not depend on what
+    # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
+    tiers = coverage.classify(data.coverage, person_area(location), keep)
     if mode == "online":
         keep &= data.works_online
     elif mode == "in_person":
@@ -177,31 +189,51 @@ def search(
     website_only = keep & data.ipt_website if ipt and not ipt_include_website else None
     if ipt:
         keep &= data.ipt | data.ipt_website if ipt_include_website else data.ipt
+    if self_referral_online:
+        # An online form is only worth offering where the service will take the person.
+        keep &= data.online_referral & (tiers.tier == coverage.COVERS)
 
     if location.has_coordinates:
         distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
     else:
         distances = np.full(len(data.records), np.nan)
     near = keep & (distances <= radius_miles)  # NaN compares False: no location, not near
+    answers = keep & (tiers.tier < coverage.ELSEWHERE)  # whatever the distance
     # Practitioners (and national services) who work online are an option wherever you live, so
     # they are shown beyond the radius too, after everything nearby, and labelled as online.
-    online_elsewhere = keep & ~near & data.works_online
-    order_near = np.flatnonzero(near)[np.argsort(distances[near], kind="stable")]
-    elsewhere = np.flatnonzero(online_elsewhere)
-    order_elsewhere = elsewhere[np.argsort(np.nan_to_num(distances[elsewhere], nan=np.inf), kind="stable")]
-    chosen = np.concatenate([order_near, order_elsewhere])[:limit]
+    online_elsewhere = keep & ~near & ~answers & data.works_online
+    shown = np.flatnonzero(answers | near | online_elsewhere)
+    # Order: tier; within `covers` general services before specialists and surer evidence first;
+    # nearby before online-only; then distance (unknown last).
+    order = np.lexsort(
+        (
+            np.nan_to_num(distances[shown], nan=np.inf),
+            online_elsewhere[shown],
+            tiers.confidence_rank[shown],
+            data.coverage.specialist[shown] & (tiers.tier[shown] == coverage.COVERS),
+            tiers.tier[shown],
+        )
+    )
+    chosen = shown[order][: limit + data.coverage.foldable]
 
-    results = []
-    for i in chosen:
+    def result_for(i: int) -> dict:
         distance = distances[i]
         record = dict(data.records[i])
         record["distance_miles"] = None if np.isnan(distance) else round(float(distance), 2)
         record["within_radius"] = bool(near[i])
         record["online_option"] = bool(online_elsewhere[i])
-        results.append(record)
+        if record["kind"] == "nhs":
+            record.update(coverage.coverage_fields(int(tiers.tier[i]), tiers.covering_rows.get(int(i))))
+        return record
+
+    def lead_result(lead_id: str) -> dict | None:
+        i = data.coverage.index_of_id.get(lead_id)
+        return result_for(i) if i is not None and keep[i] else None
+
+    results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)[:limit]
     notices = _notices(location, kind, mode, data, results, radius_miles)
     if website_only is not None:
-        more = int((website_only & ((distances <= radius_miles) | data.works_online)).sum())
+        more = int((website_only & ((distances <= radius_miles) | (tiers.tier < coverage.ELSEWHERE))).sum())
         if more:
             notices.append(
                 Notice(
@@ -211,7 +243,50 @@ def search(
                     f"{'it' if more == 1 else 'them'}.",
                 )
             )
+    notices += _coverage_notices(location, kind, tiers, nhs_available(location))
     return SearchResponse(location, results, notices, float(radius_miles))
+
+
+def _coverage_notices(location: Location, kind: str, tiers: coverage.Tiers, nhs_here: bool) -> list[Notice]:
+    if kind == "private" or not nhs_here:
+        return []
+    notices = []
+    area = location.area
+    if area is None and location.area_candidates:
+        names = sorted({a.district_name for a in location.area_candidates})
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+        notices.append(
+            Notice(
+                "area_approximate",
+                f"{location.postcode} covers more than one area ({listed}), so services for each are "
+                "shown. Type your full postcode or your GP surgery to see only yours.",
+            )
+        )
+    if area is not None and area.sub_icb_code is None:
+        notices.append(
+            Notice(
+                "split_district",
+                f"{area.district_name} is split between two NHS areas, so the services of both are "
+                "shown: which one takes you depends on your GP surgery.",
+            )
+        )
+    if (area is not None or location.area_candidates) and not tiers.any_covering:
+        notices.append(
+            Notice(
+                "no_covering_service",
+                "We don't know which NHS Talking Therapies service covers this area. Services based in "
+                "the same NHS area are shown; the NHS website can tell you for sure.",
+            )
+        )
+    if area is not None and area.found_by != "gp":
+        notices.append(
+            Notice(
+                "gp_decides",
+                "NHS Talking Therapies services take people by where their GP is registered, not their "
+                "home address: if your GP is in another area, search for your GP surgery instead.",
+            )
+        )
+    return notices
 
 
 def _approximate_notice(location: Location) -> str:

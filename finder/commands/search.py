@@ -69,16 +69,45 @@ def run(args) -> int:
     print(f"Near {location.postcode} ({location.country}), within {args.radius_miles:g} miles:")
     for notice in response.notices:
         print(terminal_line(f"note: {notice}"))
+    heading = None
     for result in response.results:
-        distance = "" if result["distance_miles"] is None else f"{result['distance_miles']:.1f} mi"
-        if result["online_option"]:
-            distance = f"online {distance}".strip()
-        ipt = {True: "IPT: yes", False: "IPT: no", None: "IPT: unknown"}[result["offers_ipt"]]
-        print(terminal_line(f"{distance:>16}  {result['name']}  [{result['kind']}; {ipt}]"))
-        for label, key in (("refer online", "self_referral_url"), ("phone", "phone"), ("website", "website")):
-            value = result.get(key)
-            if key != "phone":
-                value = safe_url(value)  # only http(s) links are ever shown
-            if value:
-                print(terminal_line(f"{'':18}{label}: {value}"))
+        group = (
+            GROUPS.get(result.get("coverage"), GROUPS["elsewhere"]) if result["kind"] == "nhs" else "Private"
+        )
+        if group != heading:
+            heading = group
+            print()
+            print(terminal_line(group))
+        _print_result(result)
     return 0
+
+
+# The plain-text output groups NHS services the way a person needs them: the service(s) that will
+# take them first, whatever the distance.
+GROUPS = {
+    "covers": "Your area",
+    "national": "Anywhere in England",
+    "same_icb": "Based in your NHS area (not known to cover you)",
+    "elsewhere": "Nearby (may only accept people registered with a GP in its own area)",
+}
+
+
+def _print_result(result: dict) -> None:
+    distance = "" if result["distance_miles"] is None else f"{result['distance_miles']:.1f} mi"
+    if result["online_option"]:
+        distance = f"online {distance}".strip()
+    elif result["kind"] == "nhs" and result.get("coverage") != "elsewhere" and distance:
+        distance = f"office {distance}"  # a registered office, not where people are seen
+    ipt = {True: "IPT: yes", False: "IPT: no", None: "IPT: unknown"}[result["offers_ipt"]]
+    name = result.get("service_name") or result["name"]
+    print(terminal_line(f"{distance:>16}  {name}  [{result['kind']}; {ipt}]"))
+    if result.get("audience"):
+        print(terminal_line(f"{'':18}for: {result['audience']}"))
+    for partner in result.get("delivered_with") or []:
+        print(terminal_line(f"{'':18}with: {partner['name']}"))
+    for label, key in (("refer online", "self_referral_url"), ("phone", "phone"), ("website", "website")):
+        value = result.get(key)
+        if key != "phone":
+            value = safe_url(value)  # only http(s) links are ever shown
+        if value:
+            print(terminal_line(f"{'':18}{label}: {value}"))

@@ -1,0 +1,112 @@
+"""Which services will take a person: tiers, order of evidence, and partners folded into leads.
+
+These tests use small made-up records in the shape of data/services.json; the real-data checks
+(Leeds, Derby, Harrogate, the Isles of Scilly, every English district) are in test_search.py and
+test_nhs_dataset.py."""
+
+import numpy as np
+
+from finder import coverage
+
+
+def service(code, *, areas=(), national=False, icb="QWO", role="lead", lead=None, ended=False, **extra):
+    return {
+        "id": code,
+        "kind": "nhs",
+        "name": f"Registered {code}",
+        "service_name": extra.pop("service_name", None),
+        "icb_code": icb,
+        "national": national,
+        "role": role,
+        "lead_id": lead,
+        "probably_ended": ended,
+        "areas_served": [
+            {"code": d, "name": d, "basis": basis, "confidence": conf, "evidence": f"{code} serves {d}"}
+            for d, basis, conf in areas
+        ],
+        **extra,
+    }
+
+
+LEEDS, BRADFORD, YORK = "E08000035", "E08000032", "E06000014"
+
+
+def tiers_for(records, districts, icbs=("QWO",)):
+    index = coverage.CoverageIndex(records)
+    person = coverage.PersonArea(districts=frozenset(districts), icbs=frozenset(icbs))
+    result = coverage.classify(index, person, np.ones(len(records), dtype=bool))
+    return {r["id"]: coverage.TIERS[t] for r, t in zip(records, result.tier, strict=True)}, result
+
+
+def test_a_service_serving_the_district_covers_whatever_its_headquarters():
+    records = [
+        service("RY6", areas=[(LEEDS, "name", "high")]),
+        service("NDC08", areas=[("E06000018", "name", "high")], icb="QT1"),  # Nottingham, far away
+    ]
+    tiers, result = tiers_for(records, {LEEDS})
+    assert tiers == {"RY6": "covers", "NDC08": "elsewhere"}
+    assert result.covering_rows[0]["evidence"] == "RY6 serves E08000035"
+
+
+def test_national_services_and_same_icb_services_with_unknown_areas():
+    records = [
+        service("RY6", areas=[(LEEDS, "name", "high")]),
+        service("AM7", national=True, role="specialist", icb="QF7"),
+        service("HQONLY", areas=[(BRADFORD, "hq_area", "low")]),
+        service("KNOWN", areas=[(BRADFORD, "name", "high")]),
+    ]
+    tiers, _ = tiers_for(records, {LEEDS})
+    # The same ICB's service whose areas are known (Bradford's) is not for a Leeds person.
+    assert tiers == {"RY6": "covers", "AM7": "national", "HQONLY": "same_icb", "KNOWN": "elsewhere"}
+
+
+def test_with_no_covering_service_every_service_in_the_icb_is_the_lead():
+    records = [service("KNOWN", areas=[(BRADFORD, "name", "high")]), service("OTHER", icb="QOQ")]
+    tiers, result = tiers_for(records, {YORK})
+    assert not result.any_covering
+    assert tiers == {"KNOWN": "same_icb", "OTHER": "elsewhere"}
+
+
+def test_the_surest_evidence_row_is_the_one_reported():
+    records = [service("X", areas=[(LEEDS, "hq_area", "low"), (BRADFORD, "catchment", "medium")])]
+    _, result = tiers_for(records, {LEEDS, BRADFORD})
+    assert result.covering_rows[0]["basis"] == "catchment"
+    assert result.confidence_rank[0] == coverage.CONFIDENCE_RANK["medium"]
+
+
+def test_an_ineligible_service_never_covers():
+    records = [service("OLD", areas=[(LEEDS, "name", "high")], ended=True)]
+    index = coverage.CoverageIndex(records)
+    person = coverage.PersonArea(districts=frozenset({LEEDS}), icbs=frozenset({"QWO"}))
+    result = coverage.classify(index, person, ~index.ended)
+    assert not result.any_covering
+
+
+def _result(record, tier="covers"):
+    return {**record, **coverage.coverage_fields(coverage.TIERS.index(tier), record["areas_served"][0])}
+
+
+def test_partners_fold_into_their_lead_which_takes_the_partners_place():
+    lead = service("LEAD", areas=[(YORK, "name", "high")], service_name="York Talking Therapies")
+    partner = service("P1", areas=[(LEEDS, "catchment", "high")], role="partner", lead="LEAD")
+    site = service("S1", areas=[(LEEDS, "name", "high")], role="site", lead="LEAD", service_name="Site")
+    other = service("OTHER", areas=[(LEEDS, "name", "high")])
+    folded = coverage.fold_into_leads(
+        [_result(partner), _result(other), _result(site), _result(lead, "elsewhere")],
+        lambda code: {**lead, "distance_miles": 20.0} if code == "LEAD" else None,
+    )
+    assert [r["id"] for r in folded] == ["LEAD", "OTHER"]
+    assert folded[0]["coverage"] == "covers"
+    assert folded[0]["coverage_evidence"].startswith("Through Registered P1:")
+    assert folded[0]["delivered_with"] == [
+        {"id": "P1", "name": "Registered P1"},
+        {"id": "S1", "name": "Site"},
+    ]
+    assert folded[0]["distance_miles"] == 20.0  # the lead's own distance, not its partner's
+
+
+def test_a_partner_whose_lead_is_not_held_stays_itself():
+    partner = service("P1", areas=[(LEEDS, "catchment", "high")], role="partner", lead="GONE")
+    folded = coverage.fold_into_leads([_result(partner)], lambda code: None)
+    assert [r["id"] for r in folded] == ["P1"]
+    assert folded[0]["delivered_with"] == []

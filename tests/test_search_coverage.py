@@ -1,0 +1,111 @@
+"""The answer to "which service will take me?" on the committed data/: the services covering the
+person's area come first, whatever the distance to their registered office.
+
+Cases from the coverage issue, each one a person who was sent to the wrong service before."""
+
+import json
+
+import pytest
+
+from finder.cli import main
+from finder.search import search
+
+
+def nhs(query, **options):
+    return search(query, kind="nhs", radius_miles=options.pop("radius_miles", 10), limit=200, **options)
+
+
+def ids_with(response, tier):
+    found = set()
+    for result in response.results:
+        if result["coverage"] == tier:
+            found.add(result["id"])
+            found.update(item["id"] for item in result["delivered_with"])
+    return found
+
+
+def test_leeds_sees_the_leeds_service_first():
+    response = nhs("LS1 4AP")
+    assert response.results[0]["id"] == "RY6"
+    assert response.results[0]["coverage"] == "covers"
+    assert response.query.area.district_name == "Leeds"
+
+
+def test_nottingham_city_service_covers_nottingham_though_registered_in_harrogate():
+    assert "NDC08" in ids_with(nhs("NG1 5FS"), "covers")
+
+
+def test_harrogate_is_not_told_that_nottingham_or_darlington_services_cover_it():
+    covers = ids_with(nhs("HG1 1AA"), "covers")
+    assert covers, "North Yorkshire has a covering service"
+    assert not covers & {"NDC08", "NDC09", "NDC14"}
+
+
+def test_derby_is_covered_by_vitaminds_whose_office_is_in_london():
+    response = nhs("DE1 1AA")
+    covering = [r for r in response.results if r["coverage"] == "covers"]
+    assert "NWC11" in ids_with(response, "covers")
+    assert any(r["distance_miles"] and r["distance_miles"] > 50 for r in covering)
+    tiers = [r["coverage"] for r in response.results]
+    assert tiers == sorted(tiers, key=["covers", "national", "same_icb", "elsewhere"].index)
+
+
+def test_a_general_service_comes_before_specialists_in_manchester():
+    response = nhs("M13 9PL")
+    assert response.results[0]["role"] != "specialist"
+    lgbt = [r for r in response.results if "LGBT" in r["name"]]
+    assert lgbt and all(r["audience"] for r in lgbt)
+
+
+def test_the_isles_of_scilly_get_the_cornwall_service_not_a_national_one():
+    first = nhs("TR21 0JW").results[0]
+    assert first["coverage"] == "covers"
+    assert "Isles of Scilly" in first["coverage_evidence"] or first["id"] in ("RJ8", "AM5")
+    assert first["id"] not in ("AM7", "AM601")
+
+
+def test_a_service_that_has_probably_ended_is_never_offered():
+    for query in ("DL1 1AA", "LS1 4AP", "NG1 5FS"):
+        assert not [r for r in nhs(query, radius_miles=400).results if r["probably_ended"]]
+
+
+def test_online_self_referral_only_for_services_that_take_the_person():
+    response = search("M1 1AE", kind="nhs", radius_miles=100, self_referral_online=True, limit=100)
+    assert all(r["coverage"] == "covers" for r in response.results)
+
+
+def test_signhealth_is_never_the_general_fallback():
+    for query in ("LS1 4AP", "TR21 0JW", "BA1 1AA"):
+        first = nhs(query).results[0]
+        assert first["id"] != "AM7"
+
+
+def test_a_district_without_a_known_service_says_so_and_shows_its_icb():
+    response = nhs("BA1 1AA")  # Bath and North East Somerset
+    codes = {n.code for n in response.notices}
+    assert "no_covering_service" in codes
+    assert any(r["coverage"] == "same_icb" for r in response.results)
+
+
+def test_the_gp_route_searches_from_the_gps_area(capsys):
+    assert main(["search", "--gp", "A81001", "--kind", "nhs", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    first = payload["results"][0]
+    assert first["coverage"] == "covers"
+    assert any(row["name"] == "Stockton-on-Tees" for row in first["areas_served"])
+    assert payload["query"]["area"]["sub_icb_code"] == "16C"
+
+
+def test_plain_text_groups_your_area_first(capsys):
+    assert main(["search", "LS1 4AP", "--kind", "nhs"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Your area") < out.index("Anywhere in England")
+
+
+@pytest.mark.parametrize("query", ["LS1 4AP", "NG1 5FS", "DE1 1AA", "M13 9PL"])
+def test_one_entry_per_service(query):
+    response = nhs(query, radius_miles=30)
+    shown = [r["id"] for r in response.results]
+    folded = [item["id"] for r in response.results for item in r["delivered_with"]]
+    assert len(shown) == len(set(shown))
+    assert not set(shown) & set(folded)
