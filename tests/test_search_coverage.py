@@ -74,16 +74,25 @@ def test_online_self_referral_only_for_services_that_take_the_person():
     assert all(r["coverage"] == "covers" for r in response.results)
 
 
-def test_signhealth_is_never_the_general_fallback():
-    for query in ("LS1 4AP", "TR21 0JW", "BA1 1AA"):
-        first = nhs(query).results[0]
-        assert first["id"] != "AM7"
+def test_national_services_say_who_they_are_for_and_never_replace_a_local_one():
+    for query in ("LS1 4AP", "TR21 0JW", "M13 9PL", "BA1 1AA"):
+        response = nhs(query)
+        national = [r for r in response.results if r["coverage"] == "national"]
+        assert {r["id"] for r in national} >= {"AM7"}
+        # SignHealth is for Deaf people who use BSL; ieso only where a local service offers it.
+        assert all(
+            r["role"] in ("specialist", "digital") and (r["audience"] or r["role"] == "digital")
+            for r in national
+        )
+        if any(r["coverage"] == "covers" for r in response.results):
+            assert response.results[0]["coverage"] == "covers"
 
 
 def test_a_district_without_a_known_service_says_so_and_shows_its_icb():
-    response = nhs("BA1 1AA")  # Bath and North East Somerset
+    response = nhs("TN34 1AA")  # Hastings: no service is known to name it
     codes = {n.code for n in response.notices}
     assert "no_covering_service" in codes
+    assert not any(r["coverage"] == "covers" for r in response.results)
     assert any(r["coverage"] == "same_icb" for r in response.results)
 
 
