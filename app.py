@@ -72,6 +72,8 @@ label:focus-within, summary:focus-visible, [tabindex]:focus-visible {
   outline: 3px solid #ffb81c !important; outline-offset: 2px !important;
   box-shadow: 0 0 0 5px #212b32 !important;
 }
+[data-testid="stCaptionContainer"] { color: #4c6272 !important; }
+[data-testid="stCaptionContainer"] a { color: #005eb8 !important; }
 .skip-link { position: absolute; left: -10000px; top: 0; }
 .skip-link:focus { position: static; display: inline-block; padding: 0.4rem 0.6rem;
   background: #ffb81c; color: #212b32; font-weight: 600; }
@@ -487,7 +489,7 @@ def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
             st.markdown(group.intro)
         if group.key == "nearby":
             miles = "mile" if search["r"] == 1 else "miles"
-            st.caption(f"Within {search['r']} {miles} in a straight line (change this under More options).")
+            st.markdown(f"Within {search['r']} {miles} in a straight line (change this under More options).")
         all_shown = st.session_state.get("fh_show_all") == search
         heading = None
         for entry in group.entries:
