@@ -34,7 +34,7 @@ BASELINE_APP = """\
 import streamlit as st
 st.title("Baseline")
 with st.form("f"):
-    q = st.text_input("Postcode or town")
+    q = st.text_input("Postcode, town or GP surgery")
     go = st.form_submit_button("Search")
 if go:
     st.markdown(f"### Results near {q}")
