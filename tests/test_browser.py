@@ -340,3 +340,45 @@ def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch):
 def _shot(name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / name
+
+
+def _your_service_names(page) -> list[str]:
+    """The card headings under "Your NHS Talking Therapies service" (the first, open group)."""
+    return page.evaluate(
+        """() => {
+        const heads = [...document.querySelectorAll('[data-testid="stHeading"] h3, [data-testid="stHeading"] h2')];
+        const start = heads.findIndex(h => h.innerText.startsWith("Your NHS Talking Therapies service"));
+        if (start < 0) return [];
+        const names = [];
+        for (const h of heads.slice(start + 1)) { if (h.tagName === "H2") break; names.push(h.innerText); }
+        return names;
+    }"""
+    )
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_coverage_order_on_the_committed_data(real_app_url, tmp_path, size):
+    """Needs the coordinator's coverage (results carrying `coverage`): passes after the merge."""
+    with chromium(tmp_path) as context:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.set_viewport_size(SIZES[size])
+        for postcode in ("LS6 3QG", "DE1 1AA", "HG1 1AA"):
+            page.goto(real_app_url)
+            box = page.locator(POSTCODE_BOX)
+            box.fill(postcode)
+            box.press("Enter")
+            wait_for_results(page)
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+            yours = _your_service_names(page)
+            if postcode == "LS6 3QG":
+                first = page.locator('[data-testid="stHeading"] h3').first
+                assert "Leeds" in first.inner_text() and _in_viewport(page, first)
+                assert yours and "Leeds" in yours[0]
+            elif postcode == "DE1 1AA":
+                # Derby and Derbyshire: several providers cover the city and people may choose; they
+                # come before anything else on the page.
+                first = page.locator('[data-testid="stHeading"] h3').first.inner_text()
+                assert len(yours) >= 2 and yours[0] == first
+            else:
+                assert yours and not [n for n in yours if "Nottingham" in n or "Darlington" in n]
