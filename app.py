@@ -15,8 +15,9 @@ import os
 import traceback
 
 import streamlit as st
+import streamlit.components.v1 as components
 
-from finder import PROJECT_URL, about_ipt, live, postcodes, services, store, urgent_help
+from finder import PROJECT_URL, about_ipt, live, place_input, postcodes, services, store, urgent_help
 from finder import presentation as fmt
 from finder import search as finder_search
 from finder.errors import FinderError, PostcodeError
@@ -47,11 +48,49 @@ _log = logging.getLogger(__name__)  # errors only: never what anyone searched fo
 
 
 def urgent_help_box() -> None:
-    """Shown at the top of every page: talking therapies are not a crisis service."""
+    """On every page, before anything else: a compact line of crisis numbers that opens to the
+    full list. Talking therapies are not a crisis service."""
     with st.container(border=True, key="urgent_help"):
-        st.markdown(f"**{urgent_help.NOT_A_CRISIS_SERVICE}**")
-        st.markdown(_helpline_list(urgent_help.CRISIS_LINES))
-        st.caption(f"These numbers were last checked on {urgent_help.CHECKED_ON}.")
+        st.markdown(
+            "**Need help now?** Call [999](tel:999) · [NHS 111, option 2](tel:111) · "
+            "Samaritans [116 123](tel:116123) · Text SHOUT to [85258](sms:85258). "
+            "Talking therapies are not a crisis service."
+        )
+        with st.expander("More about getting help now"):
+            st.markdown(f"**{urgent_help.NOT_A_CRISIS_SERVICE}**")
+            st.markdown(_helpline_list(urgent_help.CRISIS_LINES))
+            st.caption(f"These numbers were last checked on {urgent_help.CHECKED_ON}.")
+
+
+# A visible focus ring on every control (Streamlit's own is faint on checkboxes, radios and
+# sliders), and a skip link that appears when it has keyboard focus. Static CSS: no data in it.
+ACCESSIBILITY_CSS = """
+<style>
+a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible,
+[role="slider"]:focus-visible, [role="radio"]:focus-visible, [role="checkbox"]:focus-visible,
+label:focus-within, summary:focus-visible, [tabindex]:focus-visible {
+  outline: 3px solid #ffb81c !important; outline-offset: 2px !important;
+  box-shadow: 0 0 0 5px #212b32 !important;
+}
+[data-testid="stCaptionContainer"] { color: #4c6272 !important; }
+[data-testid="stCaptionContainer"] a { color: #005eb8 !important; }
+.skip-link { position: absolute; left: -10000px; top: 0; }
+.skip-link:focus { position: static; display: inline-block; padding: 0.4rem 0.6rem;
+  background: #ffb81c; color: #212b32; font-weight: 600; }
+</style>
+"""
+
+
+def accessibility_aids() -> None:
+    st.html(ACCESSIBILITY_CSS)
+
+
+def site_nav(current: str) -> None:
+    """The pages as labelled links (Streamlit's own top menu becomes an unlabelled "»" on phones)."""
+    with st.container(horizontal=True, key="site_nav", gap="medium"):
+        for key, (_, title, icon, _) in PAGES.items():
+            if key != current:
+                st.page_link(_page_objects[key], label=title, icon=icon)
 
 
 def _helpline_list(helplines) -> str:
@@ -71,8 +110,11 @@ def nation_route_box(country: str) -> None:
     with st.container(border=True, key="nation_route"):
         st.markdown(f"### If you live in {fmt.md_escape(route.place)}")
         st.markdown(fmt.md_escape(route.summary))
+        if route.links:
+            st.markdown("\n".join(f"- {fmt.md_link(link.label, link.url)}" for link in route.links))
         if route.helplines:
             st.markdown(_helpline_list(route.helplines))
+        st.caption(f"These links and numbers were last checked on {urgent_help.CHECKED_ON}.")
 
 
 def _data_stamp() -> tuple:
@@ -189,64 +231,165 @@ def _write_search_params(search: dict) -> None:
     st.query_params.from_dict(params)
 
 
+SEARCH_LABEL = "Postcode, town or GP surgery"
+
+
+def _practitioners_held() -> bool:
+    _warm_data(_data_stamp())
+    try:
+        return finder_search.dataset().count("private") > 0
+    except FinderError:
+        return False
+
+
 def find_help_page() -> None:
-    st.title("Find talking therapy near you")
-    st.markdown(
-        "Type your postcode to find your local **NHS Talking Therapies** service (free, and you can "
-        "usually refer yourself) and private **Interpersonal Therapy (IPT)** practitioners."
-    )
+    st.markdown('<a class="skip-link" href="#search-form">Skip to the search box</a>', unsafe_allow_html=True)
+    st.title("Find talking therapy")
+    st.markdown("Find your free NHS Talking Therapies service and how to refer yourself.")
     _seed_search_widgets()
-    with st.form("find_help_form", enter_to_submit=True, border=True):
+    practitioners = _practitioners_held()
+    st.html('<span id="search-form"></span>')
+    with st.form("find_help_form", enter_to_submit=True, border=False):
         st.text_input(
-            "Postcode or town",
+            SEARCH_LABEL,
             key="fh_query",
-            max_chars=100,
-            placeholder="For example SW1A 1AA or Leeds",
+            max_chars=300,  # a pasted address is read for its postcode, so it is not cut short
+            placeholder="For example LS6 3QG or Leeds",
             autocomplete="postal-code",
-            help="A full postcode gives the most accurate distances.",
-        )
-        st.select_slider("How far can you travel? (miles)", options=RADIUS_CHOICES, key="fh_radius")
-        st.radio(
-            "Show", options=list(KIND_LABELS), format_func=KIND_LABELS.get, key="fh_kind", horizontal=True
-        )
-        left, right = st.columns(2)
-        with left:
-            st.checkbox(
-                "I can refer myself online",
-                key="fh_online",
-                help="Only services whose online referral form we hold a link to. Most NHS Talking "
-                "Therapies services take self-referrals; ask the service if it is not listed.",
-            )
-        with right:
-            st.checkbox("Delivers IPT", key="fh_ipt")
-        st.radio(
-            "Private therapists: online or in person",
-            options=list(MODE_LABELS),
-            format_func=MODE_LABELS.get,
-            key="fh_mode",
-            horizontal=True,
         )
         submitted = st.form_submit_button("Search", type="primary", key="fh_search")
+        with st.expander("More options"):
+            st.checkbox("I can refer myself online", key="fh_online")
+            st.checkbox("Delivers IPT", key="fh_ipt")
+            st.select_slider(
+                "Other services near you: how far (miles)", options=RADIUS_CHOICES, key="fh_radius"
+            )
+            if practitioners:
+                st.radio(
+                    "Show",
+                    options=list(KIND_LABELS),
+                    format_func=KIND_LABELS.get,
+                    key="fh_kind",
+                    horizontal=True,
+                )
+                st.radio(
+                    "Private therapists: online or in person",
+                    options=list(MODE_LABELS),
+                    format_func=MODE_LABELS.get,
+                    key="fh_mode",
+                    horizontal=True,
+                )
     if submitted:
         search = _current_search()
         st.session_state.fh_committed = search if search["q"] else None
+        st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
         if not search["q"]:
             st.query_params.clear()
-            st.error("Please type a postcode (like SW1A 1AA) or a town.", icon=":material/error:")
+            st.error(
+                "Please type a postcode (like LS6 3QG), a town or a GP surgery.", icon=":material/error:"
+            )
             return
     committed = st.session_state.get("fh_committed")
     if committed:
         _write_search_params(committed)  # also after coming back from another page
-        show_results(committed)
+        show_results(committed, practitioners=practitioners)
+    elif not practitioners:
+        st.caption(PRIVATE_HINT)
 
 
-def show_results(search: dict) -> None:
+IPT_UK_DIRECTORY = "https://www.iptuk.net/find-a-therapist.html"  # as finder.live links it
+PRIVATE_HINT = (
+    "Looking for a private IPT therapist? Find an accredited one in "
+    f"[IPT UK's directory]({IPT_UK_DIRECTORY}), then check them on the Check a therapist page."
+)
+
+
+def _choose_place(query: str) -> None:
+    st.session_state.fh_query = query
+    committed = dict(st.session_state.get("fh_committed") or {})
+    committed["q"] = query
+    st.session_state.fh_committed = committed
+    st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
+
+
+def place_buttons(options, key: str) -> None:
+    """Places a person may have meant, as buttons that search for that place."""
+    with st.container(horizontal=True, key=f"choices_{key}"):
+        for i, choice in enumerate(options):
+            st.button(choice.label, key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,))
+
+
+def _resolve(search: dict):
+    """The query as the search will read it, or None after saying what to change."""
+    prepared = place_input.prepare(search["q"])
+    if prepared.problem:
+        st.error(prepared.problem, icon=":material/error:")
+        return None
+    if prepared.note:
+        st.info(fmt.md_escape(prepared.note), icon=":material/info:")
+    try:
+        return place_input.with_nation(prepared.query, postcodes.tables())
+    except FinderError:
+        return prepared.query
+
+
+def _place_problem(error: PostcodeError, query: str) -> None:
+    """A query that found no single place: the choices or nearest spellings as buttons."""
+    try:
+        t = postcodes.tables()
+    except FinderError:
+        t = None
+    options = []
+    if t is not None and error.reason == "ambiguous":
+        options = place_input.choices(query, t)
+        if options:
+            st.warning(
+                f"More than one place is called {fmt.md_escape(query)}. Which one?", icon=":material/help:"
+            )
+            place_buttons(options, "place_choice")
+            return
+    if t is not None and error.reason == "unknown":
+        options = place_input.suggestions(query, t)
+    st.error(fmt.md_escape(str(error)), icon=":material/error:")
+    if options:
+        st.markdown("Did you mean:")
+        place_buttons(options, "place_suggestion")
+
+
+def _move_to_answer() -> None:
+    """After Search, move keyboard focus (and so the screen reader) and the view to the answer.
+    Streamlit cannot move focus itself; a script in a zero-height frame does it once per search."""
+    counter = st.session_state.get("fh_new_search", 0)
+    if not counter or st.session_state.get("fh_moved") == counter:
+        return
+    st.session_state.fh_moved = counter
+    components.html(
+        f"""<script>/* search {counter} */
+        const doc = window.parent.document;
+        let tries = 0;
+        const move = () => {{
+          const target = doc.getElementById("answer");
+          if (!target) {{ if (tries++ < 40) setTimeout(move, 50); return; }}
+          target.setAttribute("tabindex", "-1");
+          target.scrollIntoView({{block: "start"}});
+          target.focus({{preventScroll: true}});
+        }};
+        move();
+        </script>""",
+        height=0,
+    )
+
+
+def show_results(search: dict, *, practitioners: bool = True) -> None:
     _warm_data(_data_stamp())
+    query = _resolve(search)
+    if query is None:
+        return
     try:
         response = finder_search.search(
-            search["q"],
+            query,
             radius_miles=search["r"],
-            kind=search["kind"],
+            kind=search["kind"] if practitioners else "nhs",
             self_referral_online=search["online"],
             ipt=search["ipt"],
             limit=RESULT_LIMIT,
@@ -254,7 +397,7 @@ def show_results(search: dict) -> None:
         )
     except FinderError as error:
         if isinstance(error, PostcodeError) and error.reason != "no_data":
-            st.error(fmt.md_escape(str(error)), icon=":material/error:")  # what to change in the query
+            _place_problem(error, query)
             return
         # The data could not be read: the operator's problem (logged for them), not the visitor's.
         _log.error("search failed: %s", error)
@@ -263,56 +406,64 @@ def show_results(search: dict) -> None:
             icon=":material/error:",
         )
         return
+    _answer(search, response, practitioners)
 
+
+def _answer(search: dict, response, practitioners: bool) -> None:
     where = response.query
     place = fmt.md_escape(where.postcode or search["q"])
-    country = f" ({fmt.md_escape(where.country)})" if where.country and where.country != "Unknown" else ""
-    st.markdown(f"## Results near {place}{country}")
-    notices = response.notices
+    st.header(f"Results for {place}", anchor="answer")
+    _move_to_answer()
+    if where.kind == "place":
+        try:
+            used, others = place_input.place_used(where.postcode, where.lat, where.lon, postcodes.tables())
+        except FinderError:
+            used, others = "", []
+        if others:
+            st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
+            place_buttons(others, "place_other")
+    notices = list(response.notices)
     if where.country and where.country != "England" and urgent_help.nation_route(where.country):
         nation_route_box(where.country)
-        notices = [n for n in notices if getattr(n, "code", None) != "nation"]
+        # The nation's route says it all: no empty-result or missing-practitioner notices after it.
+        notices = [
+            n
+            for n in notices
+            if getattr(n, "code", None) not in ("nation", "nothing_matched", "no_practitioners")
+        ]
+        if not response.results:
+            return
     for notice in notices:
+        if getattr(notice, "code", None) == "no_practitioners" and not practitioners:
+            continue
         st.info(fmt.md_escape(notice), icon=":material/info:")
-
     results = response.results
-    nhs_here = search["kind"] != "private" and finder_search.nhs_available(where)
-    nhs_website = _nhs_website_link()
     if not results:
         if not notices:
             st.markdown(
-                "**No services matched.** Try a wider distance, fewer filters, or choose "
-                "**Online** to include therapists who work by video or phone."
+                "**No services matched.** Try fewer options, or a longer distance under More options."
             )
-        if nhs_here:
-            st.markdown(f"You can also {nhs_website}.")
+        if finder_search.nhs_available(where):
+            st.markdown(f"You can also {_nhs_website_link()}.")
         return
-    # (Without a map position the search has already said that it lists online options.)
-    if where.has_coordinates and not any(r.get("within_radius") for r in results):
+    nation_shown = bool(
+        where.country and where.country != "England" and urgent_help.nation_route(where.country)
+    )
+    if where.has_coordinates and not nation_shown and not any(r.get("within_radius") for r in results):
         miles = "mile" if search["r"] == 1 else "miles"
         st.info(
-            f"Nothing within {search['r']} {miles} matched. The options below work online, so you can "
-            "use them from where you are. Choose a longer distance to see more"
-            + (f", or {nhs_website}." if nhs_here else "."),
+            f"Nothing matched within {search['r']} {miles}. The options below work online, so you can "
+            f"use them from where you are. You can also {_nhs_website_link()}.",
             icon=":material/info:",
         )
-    count = len(results)
-    shown = (
-        f"The nearest {count} results"
-        if count >= RESULT_LIMIT
-        else f"{count} {'result' if count == 1 else 'results'}"
-    )
-    st.markdown(f"{shown}, nearest first. Distances are in a straight line, not by road.")
     england_by_period = _england(_data_stamp())
-    # The nearest few first: a long list is slow to draw and hard to take in; the rest are one
-    # click away (and all of them are in the CSV).
-    visible = results if st.session_state.get("fh_show_all") == search else results[:RESULTS_SHOWN]
-    for record in visible:
-        result_card(record, fmt.england_for(record, england_by_period))
-    if len(visible) < count and st.button(f"Show all {count} results", key="fh_more"):
-        st.session_state.fh_show_all = search
-        st.rerun()
-    show_map(where, visible)
+    groups = fmt.group_results(results)
+    shown = 0
+    for group in groups:
+        shown = _draw_group(group, england_by_period, search, shown)
+    if not practitioners:
+        st.caption(PRIVATE_HINT)
+    show_map(where, results[:RESULTS_SHOWN])
     st.download_button(
         "Download these results (CSV)",
         data=fmt.results_csv(results),
@@ -324,6 +475,37 @@ def show_results(search: dict) -> None:
     st.caption("To share this search, copy the address from your browser's address bar.")
 
 
+def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
+    """One group of the answer; open or folded. Returns how many cards have been drawn so far."""
+    body = (
+        st.expander(f"{group.heading} ({len(group.entries)})", expanded=False)
+        if group.folded
+        else st.container()
+    )
+    with body:
+        if not group.folded:
+            st.subheader(group.heading)
+        if group.intro:
+            st.markdown(group.intro)
+        if group.key == "nearby":
+            miles = "mile" if search["r"] == 1 else "miles"
+            st.markdown(f"Within {search['r']} {miles} in a straight line (change this under More options).")
+        all_shown = st.session_state.get("fh_show_all") == search
+        heading = None
+        for entry in group.entries:
+            if shown >= RESULTS_SHOWN and not all_shown:
+                if st.button("Show all results", key=f"fh_more_{group.key}"):
+                    st.session_state.fh_show_all = search
+                    st.rerun()
+                break
+            if entry.subheading and entry.subheading != heading:
+                heading = entry.subheading
+                st.markdown(f"**{fmt.md_escape(heading)}**")
+            result_card(entry, fmt.england_for(entry.record, england_by_period), group.show_distance)
+            shown += 1
+    return shown
+
+
 def _nhs_website_link() -> str:
     return fmt.md_link(
         "find your local NHS Talking Therapies service on the NHS website",
@@ -331,30 +513,48 @@ def _nhs_website_link() -> str:
     )
 
 
-def result_card(record: dict, england: dict | None) -> None:
-    card = fmt.result_card(record, england, nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER)
+def result_card(entry, england: dict | None, show_distance: bool) -> None:
+    record = entry.record
+    card = fmt.result_card(
+        record, england, nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER, show_distance=show_distance
+    )
     with st.container(border=True):
         st.markdown(f"### {card.title}")
         if card.run_by:
             st.caption(card.run_by)
-        st.markdown(card.summary)
-        if card.referral_url:
+        if card.who_for:
+            st.markdown(card.who_for)
+        if card.action:
             st.link_button(
-                "Refer yourself online",
-                card.referral_url,
+                card.action.label,
+                card.action.url,
                 type="primary",
-                icon=":material/open_in_new:",
-                key=f"refer_{record.get('id')}",
+                icon=":material/call:" if card.action.url.startswith("tel:") else ":material/open_in_new:",
+                key=f"act_{record.get('id')}",
             )
-        elif card.referral_hint:
-            st.markdown(card.referral_hint)
-        for lines in (card.contacts, card.details, card.outcomes):
-            if lines:
-                st.markdown("  \n".join(lines))
-        st.caption(card.verified)
-        if card.provenance:
-            with st.expander("Where this information comes from"):
-                st.markdown("\n".join(f"- {line}" for line in card.provenance))
+        lines = [line for line in (card.distance, card.ipt, card.outcomes) if line]
+        st.markdown("  \n".join(lines))
+        for partner in entry.partners:
+            st.markdown(fmt.partner_line(partner, record))
+        if card.contacts or card.details:
+            st.markdown("  \n".join((*card.details, *card.contacts)))
+        with st.expander("Where this comes from"):
+            st.markdown("\n".join(f"- {line}" for line in card.sources) or "No sources recorded.")
+        if record.get("kind") == "nhs":
+            with st.expander("Send to a patient"):
+                st.caption(
+                    "Plain text to copy into a message or print (the copy button is at the top right)."
+                )
+                st.code(
+                    fmt.patient_text(
+                        record,
+                        urgent_help.CRISIS_LINES,
+                        not_a_crisis=urgent_help.NOT_A_CRISIS_SERVICE,
+                        nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER,
+                    ),
+                    language=None,
+                    wrap_lines=True,
+                )
 
 
 def show_map(where, results: list[dict]) -> None:
@@ -369,17 +569,16 @@ def show_map(where, results: list[dict]) -> None:
         points.append({"lat": where.lat, "lon": where.lon, "color": HERE, "size": 200})
     if not points:
         return
-    st.markdown("### Map")
-    st.caption("Red: your search point. Blue: services and practitioners in the list above.")
-    st.map(
-        pd.DataFrame(points),
-        latitude="lat",
-        longitude="lon",
-        color="color",
-        size="size",
-        height=380,
-        alt=f"Map of {len(points) - (1 if where.has_coordinates else 0)} results around your search point",
-    )
+    with st.expander("Map"):
+        st.caption("Red: your search point. Blue: the registered offices of the services above.")
+        st.map(
+            pd.DataFrame(points),
+            latitude="lat",
+            longitude="lon",
+            color="color",
+            size="size",
+            height=380,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,47 +614,54 @@ def check_page() -> None:
         show_check(result)
 
 
-def show_check(result: dict) -> None:
-    overall = result.get("overall") or {}
-    verdict = fmt.md_escape(overall.get("verdict") or "")
-    if overall.get("ipt_accredited"):
-        st.success(verdict or "Accredited for IPT.", icon=":material/verified:")
-    elif verdict:
-        st.info(verdict, icon=":material/info:")
-    missing = [fmt.md_escape(m) for m in overall.get("missing") or []]
-    if missing:
-        st.markdown("Still to check: " + ", ".join(missing))
+def _parsed_number(result: dict):
+    from finder.accreditation import parse_registration_number
 
+    try:
+        return parse_registration_number((result.get("query") or {}).get("registration_number"))
+    except FinderError:
+        return None
+
+
+def show_check(result: dict) -> None:
+    """A three-line summary first; each register's details folded, the relevant ones open."""
+    number = _parsed_number(result)
+    summary = fmt.check_summary(result, number)
+    accredited = (result.get("overall") or {}).get("ipt_accredited")
+    (st.success if accredited else st.info)("  \n".join(summary), icon=":material/fact_check:")
     registers = result.get("registers") or []
     if not registers:
         return
-    st.markdown("## Registers")
+    relevant = fmt.relevant_registers(registers, getattr(number, "kind", None))
+    st.markdown("#### What each register said")
     for register in registers:
-        status = register.get("status", "")
-        words = fmt.status_words(status)
-        show = {"success": st.success, "warning": st.warning, "error": st.error}.get(words.tone, st.info)
-        url = register.get("url")
-        checked = fmt.md_escape(fmt.checked_text(register.get("checked_at"))) or "–"
-        row = {
-            "Level": fmt.md_escape(register.get("level")) or "–",
-            "Number": fmt.md_escape(register.get("registration_number")) or "–",
-            "Name on register": fmt.md_escape(register.get("name_on_register")) or "–",
-            # A register left to be checked by hand was not checked here at all.
-            "Checked": "not checked here" if status == "manual_check" else checked,
-            "Link": fmt.md_link("open the register", url) if fmt.safe_url(url) else "–",
-        }
-        with st.container(border=True):
-            st.markdown(f"### {fmt.md_escape(register.get('register'))}")
-            show(fmt.md_escape(words.words), icon=words.icon)
-            st.table({key: [value] for key, value in row.items()}, hide_index=True)
-            note = register.get("note")
-            if note:
-                st.caption(fmt.md_escape(note))
-            candidates = register.get("candidates") or []
-            if candidates:
-                st.markdown(
-                    "Possible matches: " + "; ".join(fmt.md_escape(_candidate(c)) for c in candidates)
-                )
+        name = str(register.get("register") or "")
+        words = fmt.status_words(register.get("status", ""))
+        with st.expander(f"{name}: {words.words.split(':')[0]}", expanded=name in relevant):
+            _register_details(register, words)
+
+
+def _register_details(register: dict, words) -> None:
+    status = register.get("status", "")
+    show = {"success": st.success, "warning": st.warning, "error": st.error}.get(words.tone, st.info)
+    show(fmt.md_escape(words.words), icon=words.icon)
+    url = register.get("url")
+    facts = [
+        ("Level", register.get("level")),
+        ("Number", register.get("registration_number")),
+        ("Name on register", register.get("name_on_register")),
+    ]
+    lines = [f"{label}: {fmt.md_escape(value)}" for label, value in facts if value]
+    if status != "manual_check":  # a register left to be checked by hand was not checked here
+        checked = fmt.checked_text(register.get("checked_at"))
+        if checked:
+            lines.append(f"Checked: {fmt.md_escape(checked)}")
+    if fmt.safe_url(url):
+        lines.append(fmt.md_link("Open this register's own search", url))
+    st.markdown("  \n".join(lines))
+    candidates = register.get("candidates") or []
+    if candidates:
+        st.markdown("Possible matches: " + "; ".join(fmt.md_escape(_candidate(c)) for c in candidates))
 
 
 def _candidate(candidate: object) -> str:
@@ -648,16 +854,21 @@ PAGES = {
 }
 
 
+_page_objects: dict = {}
+
+
 def main(default: str = "find") -> None:
     """Build the navigation and run the chosen page. `default` is the page shown at the root
     address; tests use it to open each page through the same navigation."""
     st.set_page_config(page_title="Talking therapy finder", page_icon=":material/support:", layout="centered")
-    pages = [
-        st.Page(function, title=title, icon=icon, url_path=url_path, default=(key == default))
-        for key, (function, title, icon, url_path) in PAGES.items()
-    ]
-    page = st.navigation(pages, position="top")
+    for key, (function, title, icon, url_path) in PAGES.items():
+        _page_objects[key] = st.Page(
+            function, title=title, icon=icon, url_path=url_path, default=(key == default)
+        )
+    page = st.navigation(list(_page_objects.values()), position="hidden")
+    accessibility_aids()
     urgent_help_box()
+    current = next((k for k, p in _page_objects.items() if p.url_path == page.url_path), default)
     try:
         page.run()
     except Exception as error:  # never Streamlit's error page: a calm message and the way on
@@ -670,6 +881,9 @@ def main(default: str = "find") -> None:
             "this page.",
             icon=":material/error:",
         )
+    st.divider()
+    st.markdown("**More from this site**")
+    site_nav(current)
 
 
 if __name__ == "__main__":

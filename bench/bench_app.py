@@ -34,10 +34,10 @@ BASELINE_APP = """\
 import streamlit as st
 st.title("Baseline")
 with st.form("f"):
-    q = st.text_input("Postcode or town")
+    q = st.text_input("Postcode, town or GP surgery")
     go = st.form_submit_button("Search")
 if go:
-    st.markdown(f"### Results near {q}")
+    st.markdown(f"### Results for {q}")
     st.markdown("2.0 miles away (straight line)")
     st.caption("To share this search, copy the address")
 """
@@ -97,7 +97,7 @@ def measure(context, script: Path, cwd: Path, title: str, runs: int) -> dict:
             box.fill(postcode)
             t0 = time.perf_counter()
             box.press("Enter")
-            page.get_by_text(f"Results near {postcode}").first.wait_for()
+            page.get_by_text(f"Results for {postcode}").first.wait_for()
             page.wait_for_function(RESULTS_DRAWN)  # the whole list of this search is drawn
             elapsed = time.perf_counter() - t0
             if i > 0:  # the first search warms caches; report the ones a visitor then sees
@@ -137,7 +137,7 @@ def main() -> int:
         )
         try:
             baseline = measure(context, baseline_script, Path(tmp), "Baseline", runs)
-            app = measure(context, ROOT / "app.py", ROOT, "Find talking therapy near you", runs)
+            app = measure(context, ROOT / "app.py", ROOT, "Find talking therapy", runs)
         finally:
             context.close()
 

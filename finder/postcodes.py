@@ -445,7 +445,9 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
         [
             k
             for k in t.places_starting_with(key)
-            if k != key and _words(t.places[k]["name"])[: len(typed_words)] == typed_words
+            if k != key
+            and not t.places[k].get("qualified_of")  # "St Ives, Cornwall" is asked for by name
+            and _words(t.places[k]["name"])[: len(typed_words)] == typed_words
         ]
         if len(key) >= 3
         else []

@@ -247,27 +247,220 @@ def outcome_lines(outcomes: Mapping | None, england: Mapping | None) -> list[str
 # One search result, as the app shows it
 
 KIND_NAMES = {"nhs": "NHS Talking Therapies service", "private": "Private practitioner"}
-# The NHS website's finder, for NHS services whose own referral link we do not hold.
-NHS_FINDER_HINT = (
-    "We don't hold an online referral link for this service. {link}, call the service, or ask your GP."
+NHS_FINDER_LABEL = "Find how to refer yourself on the NHS website"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action:
+    """The one thing a card asks a person to do next: a button with a safe http(s) or tel: link."""
+
+    label: str  # plain text (a button label is not Markdown)
+    url: str
+
+
+def primary_action(record: Mapping, *, nhs_finder_url: str | None = None) -> Action | None:
+    """Refer online > call the self-referral line > the service's website > the NHS finder.
+
+    Only a number the service gives for referring yourself is offered as "Call": a general or
+    professionals' line would leave a person on the wrong phone (it stays in the contact details).
+    """
+    name = str(record.get("service_name") or record.get("name") or "the service")
+    referral = safe_url(record.get("self_referral_url"))
+    if referral:
+        return Action(label="Refer yourself online", url=referral)
+    phone = record.get("self_referral_phone")
+    if record.get("kind") == "private":
+        phone = phone or record.get("phone")
+    dial = tel_url(phone)
+    if dial:
+        return Action(label=f"Call {' '.join(str(phone).split())}", url=dial)
+    website = safe_url(record.get("website"))
+    if website:
+        return Action(label=f"Visit {' '.join(name.split())}'s website", url=website)
+    if record.get("kind") == "nhs" and nhs_finder_url:
+        return Action(label=NHS_FINDER_LABEL, url=nhs_finder_url)
+    return None
+
+
+def _age_words(record: Mapping) -> str | None:
+    try:
+        age = int(float(record.get("min_age")))
+    except (TypeError, ValueError):
+        return None
+    return f"aged {age} and over"
+
+
+def _served_names(record: Mapping) -> list[str]:
+    """Districts a service covers with at least medium confidence (a guess from its registered
+    office alone is not said to a person as fact)."""
+    names = []
+    for area in record.get("areas_served") or []:
+        if isinstance(area, Mapping) and area.get("confidence") in ("high", "medium") and area.get("name"):
+            names.append(str(area["name"]))
+    return names
+
+
+def _list_words(names: list[str], limit: int = 3) -> str:
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} more areas"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def who_for(record: Mapping) -> str | None:
+    """One sentence of who a service is for, escaped: its audience, age and area."""
+    if record.get("kind") == "private":
+        return None
+    audience = record.get("audience")
+    if audience:
+        return md_escape(f"For {audience}.")
+    age = _age_words(record)
+    if record.get("role") == "digital":
+        return "For people whose local NHS Talking Therapies service offers it: ask your local service."
+    if record.get("national"):
+        return md_escape(f"Open to people {age or 'of any age'} anywhere in England.")
+    served = _served_names(record)
+    if served:
+        people = f"people {age}" if age else "people"
+        return md_escape(f"For {people} registered with a GP in {_list_words(served)}.")
+    if record.get("catchment"):
+        return md_escape(f"Who it is for: {record['catchment']}.")
+    if age:
+        return md_escape(f"For people {age}.")
+    return None
+
+
+def ipt_words(record: Mapping) -> str:
+    """Whether a service gives Interpersonal Therapy, in words that say what the evidence is
+    (its `ipt_basis`): NHS England's figures for the latest year, for an earlier year only, or
+    the service's own website; nothing stronger than the source says."""
+    basis = record.get("ipt_basis")
+    outcomes = record.get("outcomes") if isinstance(record.get("outcomes"), Mapping) else {}
+    courses = as_number(outcomes.get("ipt_courses"))
+    recovered = as_number(outcomes.get("ipt_recovery_pct"))
+    period = outcomes.get("period")
+    if basis == "official_latest" and courses and period:
+        people = f"{courses:,.0f} {'person' if courses == 1 else 'people'}"
+        line = f"Delivered Interpersonal Therapy (IPT) to {people} in {period}"
+        if recovered is not None:
+            line += f"; {recovered:g}% recovered"
+        return md_escape(line + ".")
+    if basis == "official_earlier":
+        # The evidence says both years, e.g. "10 people had IPT here in 2023-24; 2024-25 figure
+        # too small to publish".
+        evidence = str(record.get("ipt_evidence") or "").removeprefix("NHS England figures: ")
+        return md_escape(
+            f"Interpersonal Therapy (IPT): {evidence}" if evidence else "Delivered IPT in an earlier year."
+        )
+    if basis == "website":
+        return "Its own website mentions Interpersonal Therapy (IPT); NHS England's figures don't show it."
+    offers = record.get("offers_ipt")
+    if offers is True:
+        return "Offers Interpersonal Therapy (IPT)."
+    if offers is False:
+        return "Does not offer Interpersonal Therapy (IPT), as far as we know."
+    return "Interpersonal Therapy (IPT): not known. You can ask for it when you refer yourself."
+
+
+def outcomes_sentence(outcomes: Mapping | None, england: Mapping | None) -> str | None:
+    """Recovery and waiting in one line, each next to England's figure for the same year."""
+    if not isinstance(outcomes, Mapping) or not outcomes.get("period"):
+        return None
+    england = england if isinstance(england, Mapping) else {}
+    if england.get("period") and england["period"] != outcomes["period"]:
+        england = {}  # compared only with England's figures for the same year
+    parts = []
+    for label, key in (
+        ("recovered", "recovery_pct"),
+        ("started treatment within 6 weeks", "within_6_weeks_pct"),
+    ):
+        mine = as_number(outcomes.get(key))
+        if mine is None:
+            continue
+        theirs = as_number(england.get(key))
+        part = f"{mine:g}% {label}"
+        if theirs is not None:
+            part += f" (England {theirs:g}%: {compare_to_england(mine, theirs).replace(' as', '').replace(' than', '')})"
+        parts.append(part)
+    if not parts:
+        return None
+    return md_escape(f"In {outcomes['period']}, " + " and ".join(parts) + ".")
+
+
+# Where each kind of fact comes from, said for people (the sources' file names stay internal).
+_SOURCE_WORDS = (
+    ("annual_main", "NHS England's published statistics"),
+    ("therapy_based", "NHS England's published statistics"),
+    ("ods_providers", "the NHS's register of organisations (its registered office)"),
+    ("service_links", "the service's own web pages"),
+    ("service_areas", "the service's public pages and registered name"),
+    ("service_roles", "the service's public pages and NHS England's statistics"),
 )
+_GROUP_WORDS = {
+    "location": "Address",
+    "contacts": "Phone, website and referral link",
+    "outcomes": "Outcomes",
+    "ipt": "Interpersonal Therapy (IPT)",
+}
 
 
-@dataclass(frozen=True)
+def _source_words(source: object) -> str:
+    text = str(source or "")
+    if safe_url(text):
+        return "the service's page"
+    found = [words for key, words in _SOURCE_WORDS if key in text]
+    return " and ".join(dict.fromkeys(found)) or "published data"
+
+
+def _period_of(record: Mapping) -> str | None:
+    outcomes = record.get("outcomes")
+    return outcomes.get("period") if isinstance(outcomes, Mapping) else None
+
+
+def sources_for_people(record: Mapping, *, max_links: int = 3) -> list[str]:
+    """The "Where this comes from" lines: which body said each fact and how fresh it is, with the
+    pages it was seen on as links. No file names, codes or pipeline notes."""
+    provenance = record.get("provenance") if isinstance(record.get("provenance"), Mapping) else {}
+    lines = []
+    for group, entry in provenance.items():
+        if not isinstance(entry, Mapping):
+            continue
+        title = _GROUP_WORDS.get(group, str(group).replace("_", " ").capitalize())
+        words = f"From {_source_words(entry.get('source'))}"
+        if "statistics" in words and _period_of(record):
+            words += f" for {_period_of(record)}"
+        note = str(entry.get("note") or "")
+        if entry.get("last_verified") and safe_url(entry.get("source")):
+            words += f", checked {entry['last_verified']}"
+        elif "date unknown" in note or (group == "contacts" and not entry.get("last_verified")):
+            words += "; we could not check the date"
+        if "inference" in note:
+            words += ". We matched these pages to this service ourselves, so please check them"
+        line = md_escape(f"{title}: {words}.")
+        urls = [u for u in entry.get("evidence_urls") or [] if safe_url(u)][:max_links]
+        if urls:
+            line += " Seen on " + ", ".join(md_link(f"page {i}", u) for i, u in enumerate(urls, 1)) + "."
+        lines.append(line)
+    if record.get("kind") == "nhs" and record.get("id"):
+        lines.append(md_escape(f"NHS organisation code (for staff): {record['id']}."))
+    return lines
+
+
+@dataclass(frozen=True, kw_only=True)
 class ResultCard:
     """A search result as Markdown lines (every piece of record text already escaped) plus the
-    one link that becomes a button. `referral_url` is None unless it is a safe http(s) URL."""
+    one action that becomes a button."""
 
     title: str
     run_by: str | None
-    summary: str
-    referral_url: str | None
-    referral_hint: str | None
+    action: Action | None
+    who_for: str | None
+    part_of: str | None
+    distance: str | None
+    ipt: str
+    outcomes: str | None
     contacts: tuple[str, ...]
     details: tuple[str, ...]
-    outcomes: tuple[str, ...]
-    verified: str
-    provenance: tuple[str, ...]
+    sources: tuple[str, ...]
 
 
 def _name_key(name: object) -> str:
@@ -296,120 +489,248 @@ def service_title(record: Mapping) -> tuple[str, str | None]:
     return name, None
 
 
-def result_card(record: Mapping, england: Mapping | None, *, nhs_finder_url: str | None = None) -> ResultCard:
+def result_card(
+    record: Mapping,
+    england: Mapping | None,
+    *,
+    nhs_finder_url: str | None = None,
+    show_distance: bool = True,
+) -> ResultCard:
     title, run_by_line = service_title(record)
     run_by = md_escape(run_by_line) if run_by_line else None
-
-    facts = [
-        KIND_NAMES.get(str(record.get("kind")), "Service"),
-        distance_text(record.get("distance_miles"), works_online=bool(record.get("works_online"))),
-    ]
-    approximate = location_note(record.get("location_precision"))
-    if approximate:
-        facts.append(approximate)
-    if record.get("online_option"):
-        facts.append("works online, so you can use it from further away")
-
-    referral = safe_url(record.get("self_referral_url"))
-    hint = None
-    if not referral and record.get("kind") == "nhs" and nhs_finder_url:
-        hint = NHS_FINDER_HINT.format(
-            link=md_link("Find how to refer yourself on the NHS website", nhs_finder_url)
-        )
-
-    contacts = []
-    phone, referral_phone = record.get("phone"), record.get("self_referral_phone")
-    if phone:
-        contacts.append(f"Phone: {md_link(phone, tel_url(phone))}")
-    if referral_phone and referral_phone != phone:
-        contacts.append(f"Self-referral by phone: {md_link(referral_phone, tel_url(referral_phone))}")
-    if safe_url(record.get("website")):
-        contacts.append(f"Website: {md_link('visit the website', record.get('website'))}")
-    if record.get("email") and "@" in str(record.get("email")):
-        contacts.append(f"Email: {md_escape(record.get('email'))}")
-
+    action = primary_action(record, nhs_finder_url=nhs_finder_url)
+    distance = None
+    if show_distance:
+        distance = distance_text(record.get("distance_miles"), works_online=bool(record.get("works_online")))
+        approximate = location_note(record.get("location_precision"))
+        if approximate and record.get("distance_miles") is not None:
+            distance += f" ({approximate})"
     return ResultCard(
         title=md_escape(title),
         run_by=run_by,
-        summary=" · ".join(md_escape(fact) for fact in facts),
-        referral_url=referral,
-        referral_hint=hint,
-        contacts=tuple(contacts),
+        action=action,
+        who_for=who_for(record),
+        part_of=None,
+        distance=distance,
+        ipt=ipt_words(record),
+        outcomes=outcomes_sentence(record.get("outcomes"), england),
+        contacts=tuple(_contact_lines(record, action)),
         details=tuple(_detail_lines(record)),
-        outcomes=tuple(md_escape(line) for line in outcome_lines(record.get("outcomes"), england)),
-        verified=_verified_line(record),
-        provenance=tuple(provenance_lines(record.get("provenance"))),
+        sources=tuple(sources_for_people(record)),
     )
 
 
+def _contact_lines(record: Mapping, action: Action | None) -> list[str]:
+    """Ways to get in touch other than the primary action (which is already a button)."""
+    used = action.url if action else None
+    contacts = []
+    phone, referral_phone = record.get("phone"), record.get("self_referral_phone")
+    if referral_phone and tel_url(referral_phone) != used:
+        contacts.append(f"To refer yourself by phone: {md_link(referral_phone, tel_url(referral_phone))}")
+    if phone and phone != referral_phone and tel_url(phone) != used:
+        contacts.append(f"Phone (general enquiries): {md_link(phone, tel_url(phone))}")
+    website = safe_url(record.get("website"))
+    if website and website != used:
+        contacts.append(md_link("The service's website", website))
+    if record.get("email") and "@" in str(record.get("email")):
+        contacts.append(f"Email: {md_escape(record.get('email'))}")
+    return contacts
+
+
 def _detail_lines(record: Mapping) -> list[str]:
+    """Facts for private practitioners (NHS services say theirs in who_for and the IPT line)."""
     details = []
-    age_rule = str(record.get("min_age_text") or "").strip()
-    if age_rule and not age_rule.isdigit():  # an age rule as the service states it
-        details.append(f"Age: {md_escape(age_rule)}")
-    elif age_text(record.get("min_age")):
-        details.append(age_text(record.get("min_age")))
-    if record.get("catchment"):
-        details.append(f"Area covered: {md_escape(record.get('catchment'))}")
-    if record.get("location_note"):
-        details.append(md_escape(record.get("location_note")))
-    details.append(ipt_line(record))
-    if record.get("kind") == "private":
-        if record.get("town"):
-            details.append(f"Based in {md_escape(record.get('town'))}")
-        ways = [
-            word
-            for key, word in (
-                ("works_in_person", "in person"),
-                ("works_online", "online"),
-                ("works_by_phone", "by phone"),
-            )
-            if record.get(key)
-        ]
-        if ways:
-            details.append("Works " + ", ".join(ways))
-        registrations = [
-            f"{md_escape(r.get('register'))} {md_escape(r.get('number'))}".strip()
-            for r in record.get("registrations") or []
-            if isinstance(r, Mapping)
-        ]
-        if registrations:
-            details.append(
-                "Registered with: " + "; ".join(registrations) + " (check this on the Check a therapist page)"
-            )
-    if record.get("offers_dit") is True:
-        details.append("Offers Dynamic Interpersonal Therapy (DIT), which is a different therapy from IPT")
+    if record.get("kind") != "private":
+        if record.get("offers_dit") is True:
+            details.append("Also offers Dynamic Interpersonal Therapy (DIT), a different therapy from IPT.")
+        return details
+    if record.get("town"):
+        details.append(f"Based in {md_escape(record.get('town'))}")
+    ways = [
+        word
+        for key, word in (
+            ("works_in_person", "in person"),
+            ("works_online", "online"),
+            ("works_by_phone", "by phone"),
+        )
+        if record.get(key)
+    ]
+    if ways:
+        details.append("Works " + ", ".join(ways))
+    registrations = [
+        f"{md_escape(r.get('register'))} {md_escape(r.get('number'))}".strip()
+        for r in record.get("registrations") or []
+        if isinstance(r, Mapping)
+    ]
+    if registrations:
+        details.append(
+            "Registered with: " + "; ".join(registrations) + " (check this on the Check a therapist page)"
+        )
     return details
 
 
-# What the app says about IPT follows what the evidence is (issue 13): NHS England's figures for
-# the latest year, for an earlier year only, or the service's own website.
-IPT_WORDS = {
-    "official_latest": "**Delivers IPT** (NHS England figures)",
-    "official_earlier": "**Delivered IPT in an earlier year** (NHS England figures)",
-    "website": "Its own website mentions IPT (not shown in NHS England figures)",
+# ---------------------------------------------------------------------------------------------
+# Grouping the answer: the person's own service first
+
+GROUP_YOURS = "Your NHS Talking Therapies service"
+GROUP_ALSO = "Also for you if..."
+GROUP_NATIONAL = "Open to anyone in England"
+GROUP_NEARBY = "Other services near you (may only accept people registered with a GP in their area)"
+GROUP_PRIVATE = "Private IPT practitioners"
+BSL_HEADING = "For Deaf people who use BSL"
+DIGITAL_HEADING = "Available if your local service offers it"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One service as shown: its record, the partner organisations that deliver part of it, and
+    the subheading it sits under in its group (None for most)."""
+
+    record: Mapping
+    partners: tuple[Mapping, ...] = ()
+    subheading: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultGroup:
+    key: str  # yours | also | national | nearby | private
+    heading: str
+    entries: tuple[Entry, ...]
+    folded: bool
+    intro: str | None = None
+    show_distance: bool = False
+
+
+def _group_key(record: Mapping) -> str:
+    if record.get("kind") == "private":
+        return "private"
+    coverage, role = record.get("coverage"), record.get("role")
+    if role == "digital":
+        return "national"
+    if coverage == "covers":
+        return "also" if role == "specialist" else "yours"
+    if coverage == "national" or (coverage is None and record.get("national")):
+        return "national"
+    return "nearby"  # same_icb, elsewhere, or a result from before coverage was known
+
+
+def _subheading(record: Mapping, key: str) -> str | None:
+    if record.get("role") == "digital":
+        return DIGITAL_HEADING
+    audience = str(record.get("audience") or "")
+    if key == "national" and re.search(r"\bBSL\b|sign language", audience, re.IGNORECASE):
+        return BSL_HEADING
+    return None
+
+
+def _same_service(a: Mapping, b: Mapping) -> bool:
+    """Two records for one service: the same id, or the same public name and the same way in."""
+    if a.get("id") and a.get("id") == b.get("id"):
+        return True
+    name_a = " ".join(str(a.get("service_name") or "").lower().split())
+    name_b = " ".join(str(b.get("service_name") or "").lower().split())
+    if not name_a or name_a != name_b:
+        return False
+    ways = ("self_referral_url", "website", "self_referral_phone", "phone")
+    return any(a.get(k) and a.get(k) == b.get(k) for k in ways)
+
+
+_HEADINGS = {
+    "yours": GROUP_YOURS,
+    "also": GROUP_ALSO,
+    "national": GROUP_NATIONAL,
+    "nearby": GROUP_NEARBY,
+    "private": GROUP_PRIVATE,
 }
 
 
-def ipt_line(record: Mapping) -> str:
-    """The IPT line of a card, in Markdown with the evidence escaped."""
-    evidence = md_escape(record.get("ipt_evidence")) if record.get("ipt_evidence") else ""
-    offers_ipt = record.get("offers_ipt")
-    if offers_ipt is True:
-        words = IPT_WORDS.get(str(record.get("ipt_basis")), "**Offers IPT**")  # practitioners: accredited
-        return words + (f": {evidence}" if evidence else "")
-    if offers_ipt is False:
-        return "Does not offer IPT" + (f": {evidence}" if evidence else "")
-    return "IPT: not known. You can ask for it when you refer yourself."
+def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
+    """Search results in the order a person needs them: the service that covers them, services
+    for particular groups in their area, national services, other services nearby, then private
+    practitioners. Partners are shown under their lead; duplicates are merged. Results without
+    `coverage` (before it is known) all count as "near you". The first group is open, the rest
+    folded. Search order is kept within each group."""
+    results = list(results)
+    present = {r.get("id") for r in results if r.get("id")}
+    kept: list[Mapping] = []
+    partners: dict[str, list[Mapping]] = {}
+    for record in results:
+        lead = record.get("lead_id")
+        if (
+            record.get("role") in ("partner", "site")
+            and lead
+            and lead in present
+            and lead != record.get("id")
+        ):
+            partners.setdefault(lead, []).append(record)
+            continue
+        if any(_same_service(record, other) for other in kept):
+            continue
+        kept.append(record)
+    buckets: dict[str, list[Entry]] = {key: [] for key in _HEADINGS}
+    for record in kept:
+        key = _group_key(record)
+        under = tuple(p for p in partners.get(record.get("id"), []) if p.get("role") == "partner")
+        buckets[key].append(Entry(record=record, partners=under, subheading=_subheading(record, key)))
+    groups = []
+    for key, heading in _HEADINGS.items():
+        entries = buckets[key]
+        if not entries:
+            continue
+        if key == "national":  # the general national services before those for one group
+            entries.sort(key=lambda e: e.subheading is not None)
+        intro = None
+        if key == "yours" and len(entries) > 1:
+            intro = "More than one service covers your area: you can choose which one to contact."
+        groups.append(
+            ResultGroup(
+                key=key,
+                heading=heading,
+                entries=tuple(entries),
+                folded=bool(groups),
+                intro=intro,
+                show_distance=key in ("nearby", "private"),
+            )
+        )
+    return groups
 
 
-def _verified_line(record: Mapping) -> str:
-    source = record.get("source")
-    when = md_escape(record.get("last_verified") or "unknown")
-    if safe_url(source):
-        return f"Last verified {when} ({md_link('source', source)})"
-    # Imported from a published file: say when it was imported, not that the service was checked.
-    return f"Imported {when} from {md_escape(source)}"
+def partner_line(partner: Mapping, lead: Mapping) -> str:
+    """How a partner organisation reads under its lead service."""
+    lead_name = lead.get("service_name") or lead.get("name")
+    return md_escape(
+        f"{partner.get('service_name') or partner.get('name')} is part of {lead_name}: refer through {lead_name}."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A text to send to a patient
+
+
+def patient_text(record: Mapping, crisis_lines: Iterable, *, not_a_crisis: str, nhs_finder_url: str) -> str:
+    """Plain text a GP or support worker can paste into a message or print: the service, how to
+    refer, phone and link, and the crisis lines. Never Markdown: it is shown in a code box."""
+
+    def clean(value: object) -> str:
+        return " ".join(str(value).split())
+
+    name = clean(record.get("service_name") or record.get("name") or "NHS Talking Therapies")
+    lines = [name]
+    referral = safe_url(record.get("self_referral_url"))
+    if referral:
+        lines.append(f"Refer yourself online: {referral}")
+    if tel_url(record.get("self_referral_phone")):
+        lines.append(f"Refer yourself by phone: {clean(record['self_referral_phone'])}")
+    if tel_url(record.get("phone")) and record.get("phone") != record.get("self_referral_phone"):
+        lines.append(f"Phone: {clean(record['phone'])}")
+    if safe_url(record.get("website")):
+        lines.append(f"Website: {safe_url(record.get('website'))}")
+    if not referral and not tel_url(record.get("self_referral_phone")) and record.get("kind") == "nhs":
+        lines.append(f"How to refer yourself: {nhs_finder_url}")
+    lines += ["", not_a_crisis]
+    for line in crisis_lines:
+        lines.append(f"- {line.how}: {line.when}.")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,6 +787,94 @@ def status_words(status: str) -> StatusWords:
     return REGISTER_STATUS.get(
         status, StatusWords(f"Unknown status ({md_escape(status)})", ":material/help:", "neutral")
     )
+
+
+# The HCPC's profession codes, the letters its registration numbers start with.
+HCPC_PROFESSIONS = {
+    "AS": "arts therapist",
+    "BS": "biomedical scientist",
+    "CH": "chiropodist or podiatrist",
+    "CS": "clinical scientist",
+    "DT": "dietitian",
+    "HAD": "hearing aid dispenser",
+    "OT": "occupational therapist",
+    "ODP": "operating department practitioner",
+    "OR": "orthoptist",
+    "PA": "paramedic",
+    "PH": "physiotherapist",
+    "PYL": "practitioner psychologist",
+    "PO": "prosthetist or orthotist",
+    "RA": "radiographer",
+    "SL": "speech and language therapist",
+}
+# Which registers a number of each shape can belong to (see finder.accreditation's number rules).
+REGISTERS_BY_NUMBER = {
+    "hcpc": ("HCPC",),
+    "digits": ("BACP", "UKCP", "CBT Register UK (BABCP)"),
+    "ncps": ("NCPS",),
+}
+_FAILED = ("check_failed", "manual_check")
+
+
+def number_words(kind: str | None, text: str | None, prefix: str | None = None) -> str | None:
+    """Which register a registration number belongs to, in words."""
+    if kind == "hcpc":
+        job = HCPC_PROFESSIONS.get(prefix or "")
+        return f"{text} is an HCPC number" + (f" ({job})." if job else ".")
+    if kind == "digits":
+        return f"{text} looks like a BACP, UKCP or BABCP membership number."
+    if kind == "ncps":
+        return f"{text} is an NCPS number."
+    return None
+
+
+def relevant_registers(registers: Iterable[Mapping], number_kind: str | None) -> set[str]:
+    """The registers worth opening: IPT UK, those the number can belong to (or HCPC and BACP, the
+    most common, without a number), and any register that found something."""
+    wanted = {"IPT UK", *REGISTERS_BY_NUMBER.get(number_kind or "", ("HCPC", "BACP"))}
+    for register in registers:
+        if register.get("status") not in (*_FAILED, "not_found"):
+            wanted.add(str(register.get("register")))
+    return wanted
+
+
+def check_summary(result: Mapping, number: object = None) -> list[str]:
+    """The three lines shown first on the check page, as Markdown. A register that could not be
+    checked never turns into a negative verdict: it is named with a link to check by hand.
+    `number` is the parsed registration number (finder.accreditation.RegistrationNumber) or None."""
+    number_kind = getattr(number, "kind", None)
+    overall = result.get("overall") if isinstance(result.get("overall"), Mapping) else {}
+    registers = [r for r in result.get("registers") or [] if isinstance(r, Mapping)]
+    relevant = relevant_registers(registers, number_kind)
+    found = [r for r in registers if r.get("status") in ("current", "current_with_conditions")]
+    gone = [r for r in registers if r.get("status") == "lapsed_or_removed"]
+    unchecked = [r for r in registers if r.get("status") in _FAILED and r.get("register") in relevant]
+    lines = []
+    if overall.get("ipt_accredited"):
+        lines.append(md_escape(overall.get("verdict") or "Accredited for IPT."))
+    elif found or gone:
+        parts = [f"on the {md_escape(r.get('register'))} register" for r in found]
+        parts += [f"no longer registered with {md_escape(r.get('register'))}" for r in gone]
+        lines.append("We found this name " + "; ".join(parts) + ".")
+    else:
+        names = " or ".join(md_escape(r.get("register")) for r in unchecked[:2]) or "the registers"
+        lines.append(
+            f"We could not check {names} automatically just now: that says nothing against the therapist."
+        )
+    if unchecked:
+        links = " ".join(
+            f"[{md_escape(r.get('register'))}]({r['url']})" for r in unchecked if safe_url(r.get("url"))
+        )
+        lines.append(
+            f"Check by hand here: {links}" if links else "Check by hand on each register's own website."
+        )
+    else:
+        lines.append("Every register relevant to what you typed answered.")
+    words = number_words(number_kind, getattr(number, "text", None), getattr(number, "prefix", None))
+    lines.append(
+        md_escape(words) if words else "Add a registration number to check it against its own register."
+    )
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

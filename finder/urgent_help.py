@@ -6,6 +6,11 @@ number only after checking it on the service's own page, and update `CHECKED_ON`
 
 Only numbers we are sure of are listed. Where a nation has no single number we can vouch for
 (the Channel Islands and the Isle of Man), the route is the person's GP or local emergency services.
+
+Each nation's route also links to that nation's own official health information site. Only the
+home pages of well-known official sites are linked (NHS 111 Wales, NHS inform, nidirect, gov.je,
+gov.gg, gov.im): deep links move and would need checking more often. They were checked with the
+numbers, on `CHECKED_ON`.
 """
 
 from __future__ import annotations
@@ -75,6 +80,12 @@ SHOUT = Helpline(
 CRISIS_LINES: tuple[Helpline, ...] = (EMERGENCY, NHS_111_ENGLAND, SAMARITANS, SHOUT)
 
 
+@dataclass(frozen=True, kw_only=True)
+class NationLink:
+    label: str
+    url: str
+
+
 @dataclass(frozen=True)
 class NationRoute:
     """Where someone outside England goes instead of NHS Talking Therapies (England-only)."""
@@ -83,6 +94,32 @@ class NationRoute:
     place: str  # as people say it in a sentence: "the Isle of Man"
     summary: str
     helplines: tuple[Helpline, ...]
+    links: tuple[NationLink, ...] = ()
+
+
+NATION_LINKS: dict[str, tuple[NationLink, ...]] = {
+    "Wales": (
+        NationLink(label="NHS 111 Wales: health advice and local services", url="https://111.wales.nhs.uk/"),
+    ),
+    "Scotland": (
+        NationLink(
+            label="NHS inform: Scotland's health information service", url="https://www.nhsinform.scot/"
+        ),
+    ),
+    "Northern Ireland": (
+        NationLink(
+            label="nidirect: Northern Ireland's public services, including health",
+            url="https://www.nidirect.gov.uk/",
+        ),
+    ),
+    "Channel Islands": (
+        NationLink(label="Government of Jersey: health and wellbeing", url="https://www.gov.je/"),
+        NationLink(label="States of Guernsey: health and social care", url="https://www.gov.gg/"),
+    ),
+    "Isle of Man": (
+        NationLink(label="Isle of Man Government: health and social care", url="https://www.gov.im/"),
+    ),
+}
 
 
 NHS_24_SCOTLAND = Helpline(
@@ -126,7 +163,9 @@ _EMERGENCY_LOCAL = " In an emergency, call 999 or your local emergency services.
 
 
 def _route(country: str, place: str, helplines: tuple[Helpline, ...], extra: str = "") -> NationRoute:
-    return NationRoute(country, place, _NOT_ENGLAND.format(place=place) + extra, helplines)
+    return NationRoute(
+        country, place, _NOT_ENGLAND.format(place=place) + extra, helplines, NATION_LINKS.get(country, ())
+    )
 
 
 NATION_ROUTES: dict[str, NationRoute] = {

@@ -190,16 +190,21 @@ def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
     assert names[0] == "Test nhs N-COV"
     assert "Test nhs N-BHAM" in names and "Test nhs N-LEEDS" not in names  # Leeds is ~100 miles away
     shown = distances(at)
-    assert len(shown) >= 4 and shown == sorted(shown)
-    refer = [b for b in at.link_button if b.proto.url == "https://example.org/refer-cov"]
-    assert refer and refer[0].value == "Refer yourself online"
+    # NHS services first, then private practitioners, each nearest first.
+    assert len(shown) == 6 and shown[:3] == sorted(shown[:3]) and shown[3:] == sorted(shown[3:])
+    refer = [b for b in at.get("link_button") if b.proto.url == "https://example.org/refer-cov"]
+    assert refer and refer[0].proto.label == "Refer yourself online"
     assert "[024 7600 0000](tel:02476000000)" in all_text(at)
 
 
 def test_a_service_without_a_referral_link_points_to_the_nhs_finder(app_data):
-    text = all_text(search(open_page(), "LS1 4AP", radius=5))
-    assert "We don't hold an online referral link for this service" in text
-    assert "(https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/)" in text
+    at = search(open_page(), "LS1 4AP", radius=5)
+    buttons = [b.proto for b in at.get("link_button")]
+    assert [b.label for b in buttons] == ["Find how to refer yourself on the NHS website"]
+    assert (
+        buttons[0].url
+        == "https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/"
+    )
 
 
 def test_private_practitioners_show_town_ways_of_working_and_registrations(app_data):
@@ -235,21 +240,20 @@ def test_long_lists_show_the_nearest_first_and_the_rest_on_request(app_data):
     at = AppTest.from_string("import app\napp.RESULTS_SHOWN = 2\napp.main()", default_timeout=TIMEOUT).run()
     at = search(at, "CV1 1AH", radius=50)
     assert result_names(at) == ["Test nhs N-COV", "Test <b>bold</b> [click](javascript:alert(1))"]
-    more = at.button(key="fh_more")
-    assert more.label == "Show all 6 results"
+    more = at.button(key="fh_more_nearby")
+    assert more.label == "Show all results"
     more.click()
     assert len(result_names(at.run())) == 6
-    assert not [b for b in at.button if b.key == "fh_more"]
+    assert not [b for b in at.button if (b.key or "").startswith("fh_more")]
 
 
 def test_outcomes_are_compared_with_the_england_average(app_data):
     at = search(open_page(), "CV1 1AH", radius=5)
     text = all_text(at)
-    assert "Recovery: 55% (higher than the England average of 50.5%)" in text
     assert (
-        "Started treatment within 6 weeks of referral: 80% (lower than the England average of 91.6%)" in text
+        "In 2024-25, 55% recovered (England 50.5%: higher) and 80% started treatment within 6 weeks "
+        "(England 91.6%: lower)." in text
     )
-    assert "2024-25" in text
 
 
 @pytest.mark.parametrize(
@@ -337,8 +341,8 @@ def test_unsafe_links_and_markup_from_data_are_not_rendered(app_data):
 
 def test_outcomes_from_an_earlier_year_are_compared_with_that_year_in_england(app_data):
     text = all_text(search(open_page(), "LS1 4AP", radius=1))
-    assert "within 6 weeks of referral: 58.3% (lower than the England average of 90.5%)" in text
-    assert "NHS England figures for 2023-24" in text and "91.6%" not in text
+    assert "In 2023-24, 51% recovered (England 50.1%: about the same)" in text
+    assert "58.3% started treatment within 6 weeks (England 90.5%: lower)" in text and "91.6%" not in text
 
 
 @pytest.mark.parametrize("radius", ["inf", "-inf", "1e400", "nan", "many"])
@@ -365,7 +369,7 @@ def test_nothing_within_the_distance_says_so_and_offers_next_steps(app_data):
     names = result_names(at)
     assert names and all("private" in name for name in names)
     text = all_text(at)
-    assert "Nothing within 5 miles" in text and "longer distance" in text
+    assert "Nothing matched within 5 miles" in text
     assert "find-an-NHS-talking-therapies-service" in text
 
 
@@ -430,11 +434,12 @@ def test_check_page_says_could_not_check_when_the_registers_cannot_be_reached(ap
     monkeypatch.setattr("finder.live.default_fetcher", lambda: StaticFetcher({}))
     at = check("Jane Example")
     assert not at.exception
+    summary = plain(at.info[0].value)
+    assert summary.startswith("We could not check IPT UK or HCPC automatically just now")
+    assert "Not confirmed" not in all_text(at)  # no verdict from checks that did not happen
+    assert "Check by hand here: [IPT UK](https://" in summary and "javascript:" not in summary
     warnings = [plain(w.value) for w in at.warning]
     assert any(w.startswith("Could not check") and "not the same as 'not found'" in w for w in warnings)
-    assert "BACP" in all_text(at)
-    links = str([t.proto for t in at.table])
-    assert "https://" in links and "javascript:" not in links
 
 
 def test_check_page_offline_mode_gives_links_to_check_by_hand(app_data):
@@ -446,15 +451,16 @@ def test_check_page_offline_mode_gives_links_to_check_by_hand(app_data):
 
 def test_a_register_left_to_check_by_hand_is_not_shown_as_checked(app_data):
     at = check("Jane Example")  # offline: every register is left to be checked by hand
-    tables = str([t.proto for t in at.table])
-    assert "not checked here" in tables
-    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", tables)
+    text = all_text(at)
+    assert "Check by hand" in text and "Checked:" not in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", text)
 
 
 def test_check_page_rejects_bad_input_inline(app_data):
     at = check("<script>")
     assert not at.exception
-    assert len(at.error) == 1 and not at.table  # one inline message, no register results
+    assert len(at.error) == 1
+    assert "What each register said" not in all_text(at)  # one inline message, no register results
 
 
 @pytest.mark.parametrize("page", ["find", "check", "ipt", "data"])
@@ -514,3 +520,104 @@ def test_no_usage_statistics_are_sent():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] == "none"  # no tracebacks on screen, even by accident
+
+
+# ---------------------------------------------------------------------------------------------
+# Place input, nations, the check summary, the patient text, the private side (issue 10)
+
+
+def test_a_pasted_address_is_searched_by_its_postcode(app_data):
+    at = search(open_page(), "14 Headingley Lane, Leeds LS1 4AP")
+    assert not at.exception and not at.error
+    assert "We used the postcode LS1 4AP from what you typed." in all_text(at)
+    assert "Test nhs N-LEEDS" in result_names(at)
+    assert at.text_input(key="fh_query").value == "14 Headingley Lane, Leeds LS1 4AP"  # never emptied
+
+
+def test_an_ambiguous_town_offers_choices_that_search_when_clicked(app_data):
+    at = search(open_page(), "Newcastle")
+    labels = [b.label for b in at.button if (b.key or "").startswith("place_choice")]
+    assert "Newcastle Upon Tyne" in labels and "Newcastle-under-Lyme" in labels
+    next(b for b in at.button if b.label == "Newcastle Upon Tyne").click()
+    at = at.run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Results for Newcastle Upon Tyne"]
+
+
+def test_a_shared_town_name_says_which_place_was_used(app_data):
+    at = search(open_page(), "St Ives")
+    assert "We used St Ives, Cambridgeshire. Not this one?" in plain(all_text(at).replace("**", ""))
+    assert [b.label for b in at.button if (b.key or "").startswith("place_other")] == ["St Ives, Cornwall"]
+    cornwall = search(open_page(), "St Ives, Cornwall")
+    assert "We used St Ives, Cornwall." in all_text(cornwall).replace("**", "")
+
+
+def test_a_nation_after_a_town_picks_the_town_in_that_nation(app_data):
+    text = all_text(search(open_page(), "Newport, Wales"))
+    assert "If you live in Wales" in text
+
+
+def test_a_misspelt_town_gets_suggestions(app_data):
+    at = search(open_page(), "Manchestr")
+    assert not at.exception
+    suggested = [b.label for b in at.button if (b.key or "").startswith("place_suggestion")]
+    assert suggested and suggested[0] == "Manchester"
+
+
+def test_over_long_input_gets_a_message_and_keeps_the_text(app_data):
+    long_text = "I would like to find some help for my anxiety near where I live please " * 2
+    at = search(open_page(), long_text)
+    assert any("longer than a postcode or a town name" in e.value for e in at.error)
+    assert at.text_input(key="fh_query").value == long_text  # the box keeps what was typed
+
+
+@pytest.mark.parametrize(
+    ("postcode", "nation", "link"),
+    [
+        ("CF10 1EP", "Wales", "https://111.wales.nhs.uk/"),
+        ("EH1 1YZ", "Scotland", "https://www.nhsinform.scot/"),
+        ("BT1 5GS", "Northern Ireland", "https://www.nidirect.gov.uk/"),
+        ("JE2 4WE", "the Channel Islands", "https://www.gov.je/"),
+        ("IM1 1AA", "the Isle of Man", "https://www.gov.im/"),
+    ],
+)
+def test_each_nation_gets_its_own_route_with_links_and_no_empty_result_notice(
+    app_data, postcode, nation, link
+):
+    at = search(open_page(), postcode)
+    text = all_text(at)
+    assert f"If you live in {nation}" in text and f"]({link})" in text
+    assert "We hold nothing that matches" not in text and "Nothing matched" not in text
+
+
+def test_check_page_offline_summary_comes_first_and_names_the_number_register(app_data):
+    at = check("Jane Example", "PYL012345")
+    summary = plain(at.info[0].value).split("\n")
+    assert len(summary) == 3
+    assert summary[0].startswith("We could not check IPT UK or HCPC automatically just now")
+    assert summary[1].startswith("Check by hand here: [IPT UK](")
+    assert summary[2].strip() == "PYL012345 is an HCPC number (practitioner psychologist)."
+    opened = {e.label.split(":")[0] for e in at.expander if e.proto.expanded}
+    assert {"IPT UK", "HCPC"} <= opened and "NCPS" not in opened  # only the relevant registers open
+
+
+def test_the_patient_text_has_the_service_and_the_crisis_lines(app_data):
+    at = search(open_page(), "CV1 1AH")
+    text = at.code[0].value
+    assert text.startswith("Test nhs N-COV\nRefer yourself online: https://example.org/refer-cov")
+    assert "116 123" in text and "999" in text and "85258" in text
+    assert "[" not in text.split("\n")[0]  # plain text, not Markdown
+
+
+def test_private_controls_are_hidden_when_no_practitioners_are_held(tmp_path, monkeypatch):
+    directory = build_app_data(tmp_path)
+    store.publish(
+        {"practitioners.json": store.json_bytes({"schema_version": 1, "records": []})}, directory=directory
+    )
+    monkeypatch.setenv(store.DATA_DIR_ENV, str(directory))
+    at = search(open_page(), "CV1 1AH")
+    assert not at.exception
+    assert not [r for r in at.radio if r.key in ("fh_kind", "fh_mode")]
+    text = all_text(at)
+    assert "IPT UK's directory" in text and "wider radius" not in text
+    assert "Test nhs N-COV" in result_names(at)

@@ -165,17 +165,17 @@ RESULTS_DRAWN = """() => {
 def wait_for_results(page) -> None:
     """Until the whole result list of the latest search is on screen."""
     page.wait_for_function(RESULTS_DRAWN)
-    assert page.get_by_text("miles away (straight line)").count() >= 1
+    assert page.locator('[data-testid="stHeading"] h3').count() >= 1
 
 
-POSTCODE_BOX = 'input[aria-label="Postcode or town"]'
+POSTCODE_BOX = 'input[aria-label="Postcode, town or GP surgery"]'
 
 
 def test_search_by_keyboard_shows_results_and_the_self_referral_link(page, app_url):
     page.goto(app_url)
     page.locator(POSTCODE_BOX).wait_for()
     assert page.get_by_text("not a crisis service").count() >= 1
-    assert page.locator('a[href="tel:116123"]').count() == 1  # the urgent-help numbers are dialable
+    assert page.locator('a[href="tel:116123"]').count() >= 1  # the urgent-help numbers are dialable
 
     # Keyboard only: Tab reaches the postcode box, typing and Enter submit the search.
     tab_to(page, POSTCODE_BOX)
@@ -207,11 +207,12 @@ def test_a_shared_link_restores_the_search(page, app_url):
 def test_coming_back_from_another_page_keeps_the_search(page, app_url):
     page.goto(f"{app_url}/?q=CV1+1AH&ipt=1")
     wait_for_results(page)
-    page.get_by_role("link", name="About IPT").click()
+    page.get_by_role("link", name="About IPT").first.click()
     page.get_by_role("heading", name="About Interpersonal Therapy (IPT)").wait_for()
-    page.get_by_role("link", name="Find help").click()
+    page.get_by_role("link", name="Find help").first.click()
     wait_for_results(page)
     assert page.locator(POSTCODE_BOX).input_value() == "CV1 1AH"
+    page.get_by_text("More options", exact=True).click()
     assert page.get_by_role("checkbox", name="Delivers IPT").is_checked()
     assert "q=CV1" in page.url
 
@@ -232,6 +233,56 @@ def test_check_page(page, app_url):
     box.press("Enter")
     page.get_by_text("Check by hand").first.wait_for()
     assert page.get_by_text("not a crisis service").count() >= 1
+
+
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def _in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 40) <= size["height"]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_after_search_the_first_result_is_in_view_and_every_page_passes_axe(app_url, tmp_path, size):
+    with chromium(tmp_path) as context:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.set_viewport_size(SIZES[size])
+        page.goto(app_url)
+        box = page.locator(POSTCODE_BOX)
+        box.wait_for()
+        assert _in_viewport(page, box)  # the box is on the first screen, with the Search button
+        assert _in_viewport(page, page.get_by_role("button", name="Search"))
+        assert serious_violations(page) == []
+        box.fill("CV1 1AH")
+        box.press("Enter")
+        wait_for_results(page)
+        first = page.locator('[data-testid="stHeading"] h3').first
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+        page.wait_for_timeout(300)
+        assert _in_viewport(page, first)
+        assert serious_violations(page) == []
+        for path, ready in (
+            ("check", "Therapist's name"),
+            ("about-ipt", "What it is"),
+            ("about-data", "Sources"),
+        ):
+            page.goto(f"{app_url}/{path}")
+            page.get_by_text(ready).first.wait_for()
+            assert serious_violations(page) == [], path
 
 
 def real_service_with_referral_link() -> dict | None:
@@ -257,28 +308,77 @@ def real_app_url():
 
 def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch, screenshot_dir):
     monkeypatch.delenv("FINDER_DATA_DIR", raising=False)
-    service = real_service_with_referral_link()
-    if service is None:
-        pytest.skip("the committed data/ holds no NHS service with an online self-referral link yet")
     with chromium(tmp_path) as context:
         page = context.new_page()
         page.set_default_timeout(30_000)
-        page.goto(real_app_url)
-        box = page.locator(POSTCODE_BOX)
-        box.fill(service["postcode"])
-        box.press("Enter")
-        wait_for_results(page)
-        # The service's own self-referral form is offered as the "Refer yourself online" link.
-        refer = page.get_by_role("link", name="Refer yourself online").and_(
-            page.locator(f'a[href="{service["self_referral_url"]}"]')
-        )
-        refer.first.wait_for(state="visible")
-        assert refer.count() >= 1
-        save_screenshot(page, "search.png", screenshot_dir)
+        for size, viewport in SIZES.items():
+            page.set_viewport_size(viewport)
+            page.goto(real_app_url)
+            box = page.locator(POSTCODE_BOX)
+            box.wait_for()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(_shot(screenshot_dir, f"search-{size}.png")))
+            box.fill("LS6 3QG")
+            box.press("Enter")
+            wait_for_results(page)
+            page.wait_for_timeout(800)  # the view has moved to the answer
+            page.screenshot(path=str(_shot(screenshot_dir, f"results-{size}.png")))
+            page.goto(f"{real_app_url}/check")
+            name = page.locator('input[aria-label="Therapist\'s name"]')
+            name.fill("Jane Example")
+            page.locator('input[aria-label="Registration number (optional)"]').fill("PYL012345")
+            name.press("Enter")
+            page.get_by_text("Check by hand").first.wait_for()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(_shot(screenshot_dir, f"check-{size}.png")))
+            page.goto(f"{real_app_url}/about-ipt")
+            page.get_by_text("What it is").first.wait_for()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(_shot(screenshot_dir, f"about-{size}.png")))
 
-        page.goto(f"{real_app_url}/check")
-        name = page.locator('input[aria-label="Therapist\'s name"]')
-        name.fill("Jane Example")
-        name.press("Enter")
-        page.get_by_text("Check by hand").first.wait_for()
-        save_screenshot(page, "check.png", screenshot_dir)
+
+def _shot(directory: Path, name: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / name
+
+
+def _your_service_names(page) -> list[str]:
+    """The card headings under "Your NHS Talking Therapies service" (the first, open group)."""
+    return page.evaluate(
+        """() => {
+        const heads = [...document.querySelectorAll('[data-testid="stHeading"] h3, [data-testid="stHeading"] h2')];
+        const start = heads.findIndex(h => h.innerText.startsWith("Your NHS Talking Therapies service"));
+        if (start < 0) return [];
+        const names = [];
+        for (const h of heads.slice(start + 1)) { if (h.tagName === "H2") break; names.push(h.innerText); }
+        return names;
+    }"""
+    )
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_coverage_order_on_the_committed_data(real_app_url, tmp_path, size):
+    """Needs the coordinator's coverage (results carrying `coverage`): passes after the merge."""
+    with chromium(tmp_path) as context:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.set_viewport_size(SIZES[size])
+        for postcode in ("LS6 3QG", "DE1 1AA", "HG1 1AA"):
+            page.goto(real_app_url)
+            box = page.locator(POSTCODE_BOX)
+            box.fill(postcode)
+            box.press("Enter")
+            wait_for_results(page)
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+            yours = _your_service_names(page)
+            if postcode == "LS6 3QG":
+                first = page.locator('[data-testid="stHeading"] h3').first
+                assert "Leeds" in first.inner_text() and _in_viewport(page, first)
+                assert yours and "Leeds" in yours[0]
+            elif postcode == "DE1 1AA":
+                # Derby and Derbyshire: several providers cover the city and people may choose; they
+                # come before anything else on the page.
+                first = page.locator('[data-testid="stHeading"] h3').first.inner_text()
+                assert len(yours) >= 2 and yours[0] == first
+            else:
+                assert yours and not [n for n in yours if "Nottingham" in n or "Darlington" in n]

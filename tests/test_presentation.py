@@ -347,6 +347,7 @@ def test_result_card_escapes_record_text_and_keeps_only_safe_links():
     card = fmt.result_card(
         {
             "kind": "nhs",
+            "id": "RXX",
             "name": "Trust <b>HQ</b>",
             "service_name": "Talking [Therapies](javascript:x)",
             "distance_miles": 2.34,
@@ -354,26 +355,25 @@ def test_result_card_escapes_record_text_and_keeps_only_safe_links():
             "website": "data:text/html,x",
             "phone": "0300 013 57 27",
             "min_age": 16,
-            "min_age_text": "16",
             "offers_ipt": None,
             "location_precision": "sector",
-            "source": "ods_providers.csv",
-            "last_verified": "2026-11-25",
+            "provenance": {"location": {"source": "ods_providers.csv", "last_verified": "2026-11-25"}},
         },
         None,
         nhs_finder_url="https://www.nhs.uk/finder/",
     )
     assert card.title == "Talking \\[Therapies\\](javascript\\:x)"
     assert card.run_by == "Run by Trust \\<b\\>HQ\\</b\\>"
-    assert card.summary == (
-        "NHS Talking Therapies service · 2.3 miles away (straight line) · approximate location (postcode sector)"
+    assert card.distance == "2.3 miles away (straight line) (approximate location (postcode sector))"
+    # No safe referral link, no self-referral line, no safe website: the NHS finder as the button.
+    assert card.action == fmt.Action(
+        label="Find how to refer yourself on the NHS website", url="https://www.nhs.uk/finder/"
     )
-    assert card.referral_url is None
-    assert "[Find how to refer yourself on the NHS website](https://www.nhs.uk/finder/)" in card.referral_hint
-    assert card.contacts == ("Phone: [0300 013 57 27](tel:03000135727)",)
-    assert "For people aged 16 and over" in card.details
-    assert "IPT: not known. You can ask for it when you refer yourself." in card.details
-    assert card.verified == "Imported 2026-11-25 from ods\\_providers.csv"
+    assert card.contacts == ("Phone (general enquiries): [0300 013 57 27](tel:03000135727)",)
+    assert card.who_for == "For people aged 16 and over."
+    assert "not known" in card.ipt
+    text = " ".join(card.sources)
+    assert "register of organisations" in text and ".csv" not in text
 
 
 def test_result_card_for_a_private_practitioner():
@@ -386,21 +386,192 @@ def test_result_card_for_a_private_practitioner():
             "works_in_person": False,
             "works_by_phone": True,
             "offers_ipt": True,
-            "ipt_evidence": "IPT UK accreditation: Level B IPT Practitioner",
-            "self_referral_url": None,
+            "phone": "0113 496 0000",
             "town": "Leeds",
             "registrations": [{"register": "HCPC", "number": "PYL012345"}],
-            "source": "https://iptuk.example/directory",
-            "last_verified": "2026-11-25",
         },
         None,
         nhs_finder_url="https://www.nhs.uk/finder/",
     )
-    assert card.referral_hint is None  # the NHS finder is only suggested for NHS services
-    assert card.summary.startswith("Private practitioner · Works online (no local address)")
+    assert card.action == fmt.Action(label="Call 0113 496 0000", url="tel:01134960000")
+    assert card.distance == "Works online (no local address)"
     assert "Works online, by phone" in card.details and "Based in Leeds" in card.details
     assert any(line.startswith("Registered with: HCPC PYL012345") for line in card.details)
-    assert card.verified == "Last verified 2026-11-25 ([source](https://iptuk.example/directory))"
+
+
+def test_primary_action_order_and_only_a_self_referral_line_is_called():
+    base = {"kind": "nhs", "name": "Test Talking Therapies"}
+    finder = "https://www.nhs.uk/finder/"
+    full = {
+        **base,
+        "self_referral_url": "https://example.org/refer",
+        "self_referral_phone": "0300 555 0101",
+        "phone": "0300 555 0199",
+        "website": "https://example.org/",
+    }
+    assert fmt.primary_action(full, nhs_finder_url=finder).label == "Refer yourself online"
+    no_form = {**full, "self_referral_url": None}
+    assert fmt.primary_action(no_form, nhs_finder_url=finder) == fmt.Action(
+        label="Call 0300 555 0101", url="tel:03005550101"
+    )
+    # A general or professionals' number is not offered as the way to refer yourself.
+    general_only = {**no_form, "self_referral_phone": None}
+    assert (
+        fmt.primary_action(general_only, nhs_finder_url=finder).label
+        == "Visit Test Talking Therapies's website"
+    )
+    assert fmt.primary_action(base, nhs_finder_url=finder).url == finder
+
+
+def test_ipt_in_words_from_the_services_own_figures():
+    record = {
+        "outcomes": {"period": "2024-25", "ipt_courses": 105, "ipt_recovery_pct": 43.0},
+        "offers_ipt": True,
+    }
+    assert (
+        fmt.ipt_words(record)
+        == "Delivered Interpersonal Therapy (IPT) to 105 people in 2024-25; 43% recovered."
+    )
+    assert fmt.ipt_words({"offers_ipt": None}).startswith("Interpersonal Therapy (IPT): not known")
+
+
+def test_outcomes_in_one_line_against_england_of_the_same_year():
+    line = fmt.outcomes_sentence(
+        {"period": "2024-25", "recovery_pct": 55.0, "within_6_weeks_pct": 80.0},
+        {"period": "2024-25", "recovery_pct": 50.5, "within_6_weeks_pct": 91.6},
+    )
+    assert (
+        line.replace("\\", "")
+        == "In 2024-25, 55% recovered (England 50.5%: higher) and 80% started treatment within 6 weeks (England 91.6%: lower)."
+    )
+    other_year = fmt.outcomes_sentence(
+        {"period": "2023-24", "recovery_pct": 51.0}, {"period": "2024-25", "recovery_pct": 50.5}
+    )
+    assert other_year == "In 2023-24, 51% recovered."
+
+
+def test_sources_are_written_for_people_without_file_names_or_pipeline_words():
+    record = {
+        "kind": "nhs",
+        "id": "RY6",
+        "outcomes": {"period": "2024-25"},
+        "provenance": {
+            "contacts": {
+                "source": "service_links.csv",
+                "last_verified": None,
+                "note": "seen on public pages, date unknown; tied to this organisation only by inference (x)",
+                "evidence_urls": ["https://example.org/a", "javascript:alert(1)"],
+            },
+            "outcomes": {"source": "annual_main_2024-25.csv", "last_verified": "2026-12-01"},
+        },
+    }
+    lines = fmt.sources_for_people(record)
+    text = " ".join(lines)
+    assert ".csv" not in text and "inference" not in text and "javascript" not in text
+    assert "we could not check the date" in text and "[page 1](https://example.org/a)" in text
+    assert "NHS England's published statistics for 2024-25" in text
+
+
+def _nhs(id_, **fields):
+    return {"kind": "nhs", "id": id_, "name": f"Service {id_}", **fields}
+
+
+def test_results_are_grouped_your_service_first():
+    results = [
+        _nhs("NEAR", coverage="same_icb", role="lead", distance_miles=1.0),
+        _nhs(
+            "SIGN",
+            coverage="national",
+            role="specialist",
+            national=True,
+            audience="Deaf people who use British Sign Language (BSL), aged 18+, anywhere in England",
+        ),
+        _nhs("LGBT", coverage="covers", role="specialist", audience="LGBT+ people"),
+        _nhs("IESO", coverage="national", role="digital"),
+        _nhs(
+            "LEEDS", coverage="covers", role="lead", delivered_with=[{"id": "PART", "name": "Service PART"}]
+        ),
+        _nhs("PART", coverage="covers", role="partner", lead_id="LEEDS"),
+        _nhs("NAT", coverage="national", role="lead", national=True),
+        {"kind": "private", "id": "P1", "name": "A Therapist", "distance_miles": 3.0},
+    ]
+    groups = fmt.group_results(results)
+    assert [g.heading for g in groups] == [
+        fmt.GROUP_YOURS,
+        fmt.GROUP_ALSO,
+        fmt.GROUP_NATIONAL,
+        fmt.GROUP_NEARBY,
+        fmt.GROUP_PRIVATE,
+    ]
+    yours, also, national, nearby, private = groups
+    assert [e.record["id"] for e in yours.entries] == ["LEEDS"]
+    assert [p["id"] for p in yours.entries[0].partners] == ["PART"]  # the partner sits under its lead
+    assert not yours.folded and all(g.folded for g in groups[1:])
+    assert [e.record["id"] for e in also.entries] == ["LGBT"]
+    assert [(e.record["id"], e.subheading) for e in national.entries] == [
+        ("NAT", None),
+        ("SIGN", fmt.BSL_HEADING),
+        ("IESO", fmt.DIGITAL_HEADING),
+    ]
+    assert not yours.show_distance and nearby.show_distance and private.show_distance
+
+
+def test_two_services_covering_an_area_both_show_and_the_person_may_choose():
+    groups = fmt.group_results(
+        [_nhs("A", coverage="covers", role="lead"), _nhs("B", coverage="covers", role="lead")]
+    )
+    assert len(groups[0].entries) == 2 and "choose" in groups[0].intro
+
+
+def test_duplicates_are_merged():
+    one = _nhs("A", coverage="covers", service_name="Talking Therapies X", website="https://x.example/")
+    same = _nhs("B", coverage="covers", service_name="Talking therapies  X", website="https://x.example/")
+    assert [e.record["id"] for e in fmt.group_results([one, same, dict(one)])[0].entries] == ["A"]
+
+
+def test_results_without_coverage_are_all_near_you_and_open():
+    groups = fmt.group_results([_nhs("A", distance_miles=1.0), _nhs("B", distance_miles=2.0)])
+    assert [g.heading for g in groups] == [fmt.GROUP_NEARBY] and not groups[0].folded
+
+
+def test_the_patient_text_is_plain_and_has_the_crisis_lines():
+    from finder import urgent_help
+
+    text = fmt.patient_text(
+        {
+            "kind": "nhs",
+            "name": "Test *Service*",
+            "self_referral_phone": "0300 555 0101",
+            "website": "javascript:x",
+        },
+        urgent_help.CRISIS_LINES,
+        not_a_crisis=urgent_help.NOT_A_CRISIS_SERVICE,
+        nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER,
+    )
+    assert text.startswith("Test *Service*\nRefer yourself by phone: 0300 555 0101")
+    assert "javascript" not in text and "116 123" in text and "999" in text
+
+
+def test_check_summary_never_gives_a_negative_verdict_from_checks_that_failed():
+    from finder.accreditation import parse_registration_number
+
+    result = {
+        "overall": {"ipt_accredited": False, "verdict": "Not confirmed as IPT accredited"},
+        "registers": [
+            {
+                "register": "IPT UK",
+                "status": "check_failed",
+                "url": "https://www.iptuk.net/find-a-therapist.html",
+            },
+            {"register": "HCPC", "status": "check_failed", "url": "https://www.hcpc-uk.org/"},
+            {"register": "BACP", "status": "manual_check", "url": "https://www.bacp.co.uk/"},
+        ],
+    }
+    lines = fmt.check_summary(result, parse_registration_number("PYL012345"))
+    assert len(lines) == 3 and "Not confirmed" not in " ".join(lines)
+    assert lines[0].startswith("We could not check IPT UK or HCPC")
+    assert lines[2] == "PYL012345 is an HCPC number (practitioner psychologist)."
+    assert fmt.relevant_registers(result["registers"], "hcpc") == {"IPT UK", "HCPC"}
 
 
 @pytest.mark.parametrize(

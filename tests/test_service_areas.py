@@ -266,10 +266,10 @@ def test_ipt_search_keeps_official_bases_and_counts_website_mentions(data_copy, 
 def test_ipt_words_follow_the_basis(data_copy, real):
     _import(real)
     records = _records(data_copy)
-    assert presentation.ipt_line(records["RY6"]).startswith("**Delivers IPT** (NHS England figures)")
-    assert presentation.ipt_line(records["RPG"]).startswith("**Delivered IPT in an earlier year**")
-    assert presentation.ipt_line(records["RXE"]).startswith("Its own website mentions IPT")
-    assert presentation.ipt_line(records["NWC11"]).startswith("IPT: not known")
+    assert presentation.ipt_words(records["RY6"]).startswith("Delivered Interpersonal Therapy (IPT) to")
+    assert "had IPT here in 2023-24" in presentation.ipt_words(records["RPG"])
+    assert presentation.ipt_words(records["RXE"]).startswith("Its own website mentions Interpersonal Therapy")
+    assert presentation.ipt_words(records["NWC11"]).startswith("Interpersonal Therapy (IPT): not known")
 
 
 def test_export_has_service_areas_and_role_columns(data_copy, real):

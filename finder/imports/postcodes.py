@@ -587,6 +587,47 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+def _place_row(key: str, group: pd.DataFrame, outcodes: pd.DataFrame, same_name: str, qualified_of: str = ""):
+    """One town: the centroid of its outcodes' centroids where we hold them, else the list's own
+    approximate position; None when neither gives a position in the UK."""
+    town = group["name"].iloc[0]
+    known = outcodes.reindex(group["postcode"].unique()).dropna(subset=["lat"])
+    if len(known):
+        lat, lon = known["lat"].mean(), known["lon"].mean()
+        countries = known["country"]
+        share = float((countries == "England").mean())
+        country = countries.value_counts().index[0]
+        mixed = countries.nunique() > 1
+        source = "outcode centroids of OS Code-Point Open; town names from outcodes_towns (CC0)"
+    else:
+        lat = pd.to_numeric(group["latitude"], errors="coerce").mean()
+        lon = pd.to_numeric(group["longitude"], errors="coerce").mean()
+        mapped = group["country"].map(TOWNS_COUNTRY).dropna()
+        if (
+            pd.isna(lat)
+            or mapped.empty
+            or not (UK_LAT[0] <= lat <= UK_LAT[1] and UK_LON[0] <= lon <= UK_LON[1])
+        ):
+            return None
+        country = mapped.value_counts().index[0]
+        share = float((mapped == "England").mean())
+        mixed = mapped.nunique() > 1
+        source = "outcodes_towns (CC0), approximate"
+    return {
+        "place_key": key,
+        "name": town,
+        "lat": round(float(lat), 6),
+        "lon": round(float(lon), 6),
+        "country": country,
+        "share_england": round(share, 4),
+        "mixed_country": bool(mixed),
+        "outcodes": " ".join(sorted(group["postcode"].unique())),
+        "same_name_elsewhere": same_name,
+        "source": source,
+        "qualified_of": qualified_of,
+    }
+
+
 def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float | None = MAX_SHRINK) -> int:
     """Town names for offline place search, from the CC0 outcode-towns list.
 
@@ -621,46 +662,18 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     named = named.assign(group_size=sizes).sort_values(["place_key", "group_size"], ascending=[True, False])
     best_region = named.groupby("place_key")["region"].first()
     others = _same_name_elsewhere(named, best_region)
+    # Each of the places that share a name is also kept under "<name>, <county>" ("St Ives,
+    # Cornwall"), so a person can say which one they mean; `qualified_of` marks these rows so a
+    # plain search for the name does not list them twice.
+    rivals = named[named["place_key"].isin(others)]
     named = named[named["region"] == named["place_key"].map(best_region)]
-    rows = []
-    for key, group in named.groupby("place_key"):
-        town = group["name"].iloc[0]
-        known = outcodes.reindex(group["postcode"].unique()).dropna(subset=["lat"])
-        if len(known):
-            lat, lon = known["lat"].mean(), known["lon"].mean()
-            countries = known["country"]
-            share = float((countries == "England").mean())
-            country = countries.value_counts().index[0]
-            mixed = countries.nunique() > 1
-            source = "outcode centroids of OS Code-Point Open; town names from outcodes_towns (CC0)"
-        else:
-            lat = pd.to_numeric(group["latitude"], errors="coerce").mean()
-            lon = pd.to_numeric(group["longitude"], errors="coerce").mean()
-            mapped = group["country"].map(TOWNS_COUNTRY).dropna()
-            if (
-                pd.isna(lat)
-                or mapped.empty
-                or not (UK_LAT[0] <= lat <= UK_LAT[1] and UK_LON[0] <= lon <= UK_LON[1])
-            ):
-                continue
-            country = mapped.value_counts().index[0]
-            share = float((mapped == "England").mean())
-            mixed = mapped.nunique() > 1
-            source = "outcodes_towns (CC0), approximate"
-        rows.append(
-            {
-                "place_key": key,
-                "name": town,
-                "lat": round(float(lat), 6),
-                "lon": round(float(lon), 6),
-                "country": country,
-                "share_england": round(share, 4),
-                "mixed_country": bool(mixed),
-                "outcodes": " ".join(sorted(group["postcode"].unique())),
-                "same_name_elsewhere": others.get(key, ""),
-                "source": source,
-            }
-        )
+    rows = [
+        _place_row(key, group, outcodes, others.get(key, "")) for key, group in named.groupby("place_key")
+    ]
+    for (key, region), group in rivals.groupby(["place_key", "region"]):
+        name = f"{group['name'].iloc[0]}, {region}"
+        rows.append(_place_row(place_key(name), group.assign(name=name), outcodes, "", qualified_of=key))
+    rows = [row for row in rows if row is not None]
     if not rows:
         raise SourceFormatError(f"{path.name}: no towns found")
     places = pd.DataFrame(rows).drop_duplicates("place_key")
