@@ -142,17 +142,6 @@ def tab_to(page, selector: str, limit: int = 60) -> int:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def save_screenshot(page, name: str, directory: Path, height: int = 2400) -> None:
-    """The whole page from the top: Streamlit scrolls an inner container, so the window is made
-    tall enough instead of relying on full_page."""
-    directory.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1100, "height": height})
-    page.evaluate("document.activeElement && document.activeElement.blur()")
-    page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(directory / name))
-
-
 # True once a search's run has finished drawing: the share hint (drawn after the last result) is
 # from this run, and Streamlit has removed every element left over ("stale") from the last run.
 RESULTS_DRAWN = """() => {
