@@ -42,7 +42,7 @@ THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
 
 def build_app_data(directory: Path) -> Path:
     """Fill `directory` with test records and the real postcode tables (linked, not copied)."""
-    for path in (ROOT / "data").glob("*.parquet"):
+    for path in [*(ROOT / "data").glob("*.parquet"), ROOT / "data" / "areas.json"]:
         (directory / path.name).symlink_to(path)
     services = [
         record(
@@ -54,6 +54,16 @@ def build_app_data(directory: Path) -> Path:
             self_referral_url="https://example.org/refer-cov",
             phone="024 7600 0000",
             outcomes={"period": "2024-25", "recovery_pct": 55.0, "within_6_weeks_pct": 80.0},
+            # Takes people registered with a Coventry GP: the online form is offered to them.
+            areas_served=[
+                {
+                    "code": "E08000026",
+                    "name": "Coventry",
+                    "basis": "name",
+                    "confidence": "high",
+                    "evidence": "test",
+                }
+            ],
         ),
         record(
             "N-BHAM", "nhs", "B1 2AY", offers_ipt=False, self_referral_url="https://example.org/refer-bham"
@@ -190,8 +200,9 @@ def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
     assert names[0] == "Test nhs N-COV"
     assert "Test nhs N-BHAM" in names and "Test nhs N-LEEDS" not in names  # Leeds is ~100 miles away
     shown = distances(at)
-    # NHS services first, then private practitioners, each nearest first.
-    assert len(shown) == 6 and shown[:3] == sorted(shown[:3]) and shown[3:] == sorted(shown[3:])
+    # The covering service first (its registered office's distance is no clinic distance), then the
+    # other NHS services and the private practitioners, each nearest first.
+    assert len(shown) == 5 and shown[:2] == sorted(shown[:2]) and shown[2:] == sorted(shown[2:])
     refer = [b for b in at.get("link_button") if b.proto.url == "https://example.org/refer-cov"]
     assert refer and refer[0].proto.label == "Refer yourself online"
     assert "[024 7600 0000](tel:02476000000)" in all_text(at)
