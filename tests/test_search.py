@@ -38,6 +38,16 @@ def sample(data_copy):
             offers_ipt=True,
             ipt_evidence="test evidence",
             self_referral_url="https://example.org/refer",
+            # Takes people registered with a Coventry GP: its online form is offered to them.
+            areas_served=[
+                {
+                    "code": "E08000026",
+                    "name": "Coventry",
+                    "basis": "name",
+                    "confidence": "high",
+                    "evidence": "test",
+                }
+            ],
         ),
         record("N-BHAM", "nhs", "B1 2AY", offers_ipt=False),
         record("N-LEEDS", "nhs", "LS1 4AP"),
