@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from finder import store
 from finder.errors import FinderError
+from finder.settings import settings
 
 # Commands that write data/: each holds the writer lock for its whole run, so a read of the
 # manifest and the publish that follows can't interleave with another writer.
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         # A damaged file, an unreadable path, a full disk: one line for the operator, not a
         # traceback (FINDER_DEBUG=1 shows it). Data is untouched: every write is atomic.
-        if os.environ.get("FINDER_DEBUG"):
+        if settings().debug:
             raise
         _error_line(f"{type(error).__name__}: {error} (set FINDER_DEBUG=1 for the details)")
         return 2

@@ -10,12 +10,12 @@ the tests or the app's normal path.
 from __future__ import annotations
 
 import functools
-import os
 
 import requests
 
 from finder import PROJECT_NAME, PROJECT_URL
 from finder.postcodes import GSS_COUNTRY, Location
+from finder.settings import settings
 
 POSTCODES_IO = "https://api.postcodes.io"
 USER_AGENT = f"{PROJECT_NAME} (+{PROJECT_URL})"
@@ -27,7 +27,7 @@ COUNTRY_NAMES = set(GSS_COUNTRY.values())
 @functools.lru_cache(maxsize=1024)
 def postcodes_io(postcode: str) -> Location | None:
     """Look a full postcode up on postcodes.io; None when it is unknown or the service is down."""
-    base = os.environ.get("FINDER_POSTCODES_IO_URL", POSTCODES_IO)  # tests point it at 127.0.0.1
+    base = settings().postcodes_io_url  # tests point it at 127.0.0.1
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     quoted = requests.utils.quote(postcode)

@@ -9,7 +9,6 @@ no per-postcode Python objects (1.7M postcodes in about 25 MB).
 from __future__ import annotations
 
 import bisect
-import os
 import re
 import threading
 import time
@@ -22,6 +21,7 @@ import pyarrow.parquet as pq
 from finder import store
 from finder.errors import PostcodeError
 from finder.names import fold  # the one accent and case folding (also for therapists' names)
+from finder.settings import settings
 
 POSTCODES_FILE = "postcodes.parquet"
 SECTORS_FILE = "postcode_sectors.parquet"
@@ -282,8 +282,8 @@ def tables() -> PostcodeTables:
         return _tables
 
 
-def _data_env() -> str | None:
-    return os.environ.get(store.DATA_DIR_ENV)
+def _data_env() -> Path | None:
+    return settings().data_dir
 
 
 def lookup(query: object, *, online: bool = False) -> Location:

@@ -19,21 +19,20 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from finder.settings import DATA_DIR_ENV as DATA_DIR_ENV  # tests and the refresh job point data/ elsewhere
+from finder.settings import settings
+
 JOURNAL_NAME = ".publish-journal.json"
 TMP_PREFIX = ".tmp-"
-
-# Tests and the refresh job point the whole project at another data directory with this variable.
-DATA_DIR_ENV = "FINDER_DATA_DIR"
-
 
 # Resolved once: data_dir() is on every search's path.
 _REPOSITORY_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 def data_dir() -> Path:
-    configured = os.environ.get(DATA_DIR_ENV)
+    configured = settings().data_dir
     if configured:
-        return Path(configured)
+        return configured
     return _REPOSITORY_DATA_DIR
 
 

@@ -39,7 +39,6 @@ import email.utils
 import hashlib
 import ipaddress
 import json
-import os
 import socket
 import sqlite3
 import threading
@@ -52,8 +51,8 @@ from urllib.robotparser import RobotFileParser
 
 from finder import PROJECT_NAME, PROJECT_URL
 from finder.records import is_http_url  # the one link rule: http(s), a host, no user name
+from finder.settings import settings
 
-ALLOW_PRIVATE_ENV = "FINDER_ALLOW_PRIVATE_HOSTS"
 ROBOTS_MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to read at least 500 KiB
 USER_AGENT = f"{PROJECT_NAME}/0.1 (+{PROJECT_URL}; finds NHS talking therapies and IPT practitioners)"
@@ -299,9 +298,7 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.max_download_bytes = max_download_bytes
         # Tests serve pages from 127.0.0.1 and say so with FINDER_ALLOW_PRIVATE_HOSTS=1.
-        self.allow_private = (
-            bool(os.environ.get(ALLOW_PRIVATE_ENV)) if allow_private is None else allow_private
-        )
+        self.allow_private = settings().allow_private_hosts if allow_private is None else allow_private
         self._sleep = sleep
         self._clock = clock
         self.cache = ConditionalCache(Path(cache_path), cache_days) if cache_path else None

@@ -13,10 +13,8 @@ is not configured), 1 at least one source kept its previous data.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -35,6 +33,7 @@ from finder.changes import (
 )
 from finder.errors import FinderError, ParseError, SourceFormatError
 from finder.records import is_http_url
+from finder.settings import POSTCODES_SOURCE_ENV, settings
 from scrapers.http import FetchError, Response, RobotsDisallowed
 
 Fetch = Callable[..., Response]
@@ -42,10 +41,6 @@ Fetch = Callable[..., Response]
 CHANGES_FILE = "CHANGES.md"
 REPORT_FILE = "refresh-report.json"
 DEFAULT_MAX_SHRINK = 0.2
-
-# Test-only: when set to a file path, every publish by the refresh writes that file and sleeps
-# between writing its temp files and the commit point, so a test can kill the process mid-write.
-PAUSE_ENV = "FINDER_TEST_PUBLISH_PAUSE"
 
 RECORD_KINDS = ("nhs", "private")
 PRECISIONS = ("postcode", "sector", "outcode", None)
@@ -318,14 +313,7 @@ def refresh_source(
 
 
 def publish_files(files: Mapping[str, bytes], check: Callable[[Mapping[str, Path]], None]) -> None:
-    def validate(temps: Mapping[str, Path]) -> None:
-        check(temps)
-        pause_marker = os.environ.get(PAUSE_ENV)
-        if pause_marker:  # test-only: hold the temp files unrenamed so a test can kill us here
-            Path(pause_marker).write_text(",".join(sorted(temps)))
-            time.sleep(float(os.environ.get(PAUSE_ENV + "_SECONDS", "30")))
-
-    store.publish(dict(files), validate=validate)
+    store.publish(dict(files), validate=check)
 
 
 class RunReports(list):
@@ -761,7 +749,7 @@ class NhsDirectorySource(StagedNhsSource):
 
         providers = json.loads((stage / "nhs_providers.json").read_text(encoding="utf-8"))["records"]
         links = json.loads((stage / "service_links.json").read_text(encoding="utf-8"))["records"]
-        if os.environ.get("NHS_API_KEY", "").strip():
+        if settings().nhs_api_key:
             from scrapers import nhs_api
 
             listings, notes = nhs_api.scrape(fetch), ["read from the NHS Service Search API"]
@@ -871,7 +859,6 @@ ANNUAL_REPORTS_URL = (
     "https://digital.nhs.uk/data-and-information/publications/statistical/"
     "nhs-talking-therapies-for-anxiety-and-depression-annual-reports"
 )
-STATS_URLS_ENV = "FINDER_NHS_STATS_URLS"
 
 
 def expected_periods(today: str, known: Iterable[str]) -> list[str]:
@@ -907,7 +894,7 @@ class NhsStatisticsSource(StagedNhsSource):
         from finder.imports.nhs import import_outcomes
 
         notes: list[str] = []
-        configured = os.environ.get(STATS_URLS_ENV, "").split()
+        configured = list(settings().nhs_stats_urls)
         if configured:
             files = configured
         else:
@@ -1027,7 +1014,6 @@ class IptukSource(RecordFileSource):
         }
 
 
-POSTCODES_ENV = "FINDER_POSTCODES_SOURCE"
 POSTCODE_FILES = (
     "postcodes.parquet",
     "postcode_sectors.parquet",
@@ -1043,10 +1029,8 @@ class PostcodesSource(Source):
     description = "OS Code-Point Open / ONSPD release (URL or path in FINDER_POSTCODES_SOURCE)"
 
     def skip_reason(self) -> str | None:
-        if not os.environ.get(POSTCODES_ENV, "").strip():
-            return (
-                f"no newer release given (set {POSTCODES_ENV} to a Code-Point Open or ONSPD zip URL or path)"
-            )
+        if not settings().postcodes_source:
+            return f"no newer release given (set {POSTCODES_SOURCE_ENV} to a Code-Point Open or ONSPD zip URL or path)"
         return None
 
     def current(self) -> Candidate | None:
@@ -1060,7 +1044,7 @@ class PostcodesSource(Source):
 
         from finder.imports.postcodes import import_postcodes
 
-        given = os.environ[POSTCODES_ENV].strip()
+        given = settings().postcodes_source or ""
         with tempfile.TemporaryDirectory(prefix="finder-postcodes-") as tmp:
             stage = Path(tmp)
             _copy_into(stage, ("manifest.json",))

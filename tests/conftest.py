@@ -13,6 +13,25 @@ sys.path.insert(0, str(ROOT))
 os.environ["FINDER_ALLOW_PRIVATE_HOSTS"] = "1"
 sys.path.insert(0, str(ROOT / "tests"))
 
+from finder.settings import settings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(monkeypatch):
+    """finder.settings reads the environment once per process; a test that changes a variable
+    with monkeypatch.setenv/delenv gets settings read again (and the next test starts afresh)."""
+    settings.cache_clear()
+    for name in ("setenv", "delenv"):
+        change = getattr(monkeypatch, name)
+
+        def changed(*args, _change=change, **kwargs):
+            _change(*args, **kwargs)
+            settings.cache_clear()
+
+        setattr(monkeypatch, name, changed)
+    yield
+    settings.cache_clear()
+
 
 @pytest.fixture
 def fixtures() -> Path:
