@@ -15,9 +15,10 @@ import traceback
 
 import streamlit as st
 
-from finder import PROJECT_URL, about_ipt, live, postcodes, services, store, urgent_help
+from finder import PROJECT_URL, about_ipt, postcodes, services, store, urgent_help
 from finder import presentation as fmt
 from finder import search as finder_search
+from finder.cli import live
 from finder.errors import FinderError, PostcodeError
 from finder.settings import settings
 

@@ -388,8 +388,7 @@ def _assert_no_network_answer(data):
 
 def test_no_network_in_process_cli(monkeypatch, capsys):
     """The real Fetcher with every request sent to a proxy on a closed loopback port."""
-    from finder import live
-    from finder.cli import main
+    from finder.cli import live, main
     from scrapers.http import Fetcher
 
     proxy = f"http://127.0.0.1:{_closed_port()}"
@@ -453,8 +452,7 @@ def test_cli_offline_gives_links_and_explains_empty_data(tmp_path):
 
 
 def test_text_output_never_passes_control_characters_from_a_register_page(monkeypatch, capsys):
-    from finder import live
-    from finder.cli import main
+    from finder.cli import live, main
 
     hostile = acc.RegisterEntry("Janet\x1b[2J Smith", "300004", "Registered\x1b]0;x\x07", None, "Leeds\x9b1m")
 

@@ -427,7 +427,7 @@ def test_check_page_says_could_not_check_when_the_registers_cannot_be_reached(ap
 
     # A fetcher with no pages: every request fails as it would with the network down.
     monkeypatch.setenv("FINDER_OFFLINE_CHECKS", "0")
-    monkeypatch.setattr("finder.live.default_fetcher", lambda: StaticFetcher({}))
+    monkeypatch.setattr("finder.cli.live.default_fetcher", lambda: StaticFetcher({}))
     at = check("Jane Example")
     assert not at.exception
     warnings = [plain(w.value) for w in at.warning]

@@ -1,14 +1,14 @@
 """Dependencies point one way: app.py -> finder <- scrapers.
 
 The domain modules of finder/ import neither Streamlit, BeautifulSoup nor scrapers; only the
-composition root (finder/commands/, finder/live.py) may reach scrapers, and the app never does.
+composition root (finder/cli/commands/, finder/cli/live.py) may reach scrapers, and the app never does.
 """
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSITION_ROOT = {ROOT / "finder" / "live.py"} | set((ROOT / "finder" / "commands").glob("*.py"))
+COMPOSITION_ROOT = set((ROOT / "finder" / "cli").rglob("*.py"))
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -4,7 +4,7 @@ HTTP server on 127.0.0.1 (found, not found, several matches, lapsed, changed lay
 import pytest
 
 from finder import accreditation as acc
-from finder import live
+from finder.cli import live
 from finder.errors import ParseError
 from scrapers import bacp, hcpc, iptuk, registers
 from scrapers.http import Fetcher, StaticFetcher

@@ -1,6 +1,6 @@
 import json
 
-from finder.commands import terminal_line
+from finder.cli.commands import terminal_line
 from finder.records import safe_url
 from finder.search import KINDS, search
 

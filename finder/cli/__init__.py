@@ -1,4 +1,9 @@
-"""`python -m finder COMMAND ...`: every command has --help; bad input exits 2 with one line."""
+"""`python -m finder COMMAND ...`: every command has --help; bad input exits 2 with one line.
+
+This package is the composition root: the CLI commands (finder/cli/commands/) and the live checks
+(finder/cli/live.py, also used by the app) wire the scrapers and the one HTTP fetcher into the
+domain. No other module of finder/ imports scrapers (tests/test_architecture.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from finder.settings import settings
 # manifest and the publish that follows can't interleave with another writer.
 WRITING_COMMANDS = frozenset({"import", "build", "refresh"})
 
-# Command name -> module in finder.commands. Each module owns its arguments and behaviour.
+# Command name -> module in finder.cli.commands. Each module owns its arguments and behaviour.
 COMMANDS = {
     "postcode": "postcode",
     "search": "search",
@@ -37,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"finder.commands.{module_name}")
+        module = importlib.import_module(f"finder.cli.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _error_line(message: str) -> None:
-    from finder.commands import terminal_line
+    from finder.cli.commands import terminal_line
 
     # The message may quote what was typed or read: no control characters reach the terminal.
     first = message.splitlines()[0] if message else ""
