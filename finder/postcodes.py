@@ -12,6 +12,7 @@ import bisect
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -153,6 +154,17 @@ class Location:
         return asdict(self)
 
 
+@dataclass(frozen=True, kw_only=True)
+class OnlineFallback:
+    """Online look-ups for what the embedded data lacks (a postcode newer than the release, a
+    place not in the gazetteer); each answers None when it finds nothing. finder never fetches:
+    the CLI injects scrapers' postcodes.io and Nominatim clients (finder.cli.live.online_fallback),
+    as it injects the register checkers into finder.accreditation."""
+
+    postcode: Callable[[str], Location | None]
+    place: Callable[[str], Location | None]
+
+
 def parse_query(query: object) -> ParsedQuery:
     """Classify what was typed. Raises PostcodeError(reason='empty'|'too_long'|'wrong_shape')."""
     if not isinstance(query, str) or not query.strip():
@@ -286,8 +298,9 @@ def _data_env() -> Path | None:
     return settings().data_dir
 
 
-def lookup(query: object, *, online: bool = False) -> Location:
-    """Resolve a postcode, sector, outcode or town to a Location, offline by default.
+def lookup(query: object, *, fallback: OnlineFallback | None = None) -> Location:
+    """Resolve a postcode, sector, outcode or town to a Location, offline unless a `fallback`
+    is given for what the embedded data lacks.
 
     Raises PostcodeError with a message fit to show a person; `reason` is one of empty, too_long,
     wrong_shape, non_geographic, unknown, ambiguous (a town name several places share), no_data.
@@ -295,7 +308,7 @@ def lookup(query: object, *, online: bool = False) -> Location:
     parsed = parse_query(query)
     t = tables()
     if parsed.kind == "place":
-        return _lookup_place(parsed, t, online=online, query=str(query))
+        return _lookup_place(parsed, t, fallback=fallback, query=str(query))
     original = " ".join(str(query).split())
     nation = NATION_BY_AREA.get(parsed.area)
     if parsed.area in NON_GEOGRAPHIC_AREAS or parsed.outcode in NON_GEOGRAPHIC_OUTCODES:
@@ -324,17 +337,15 @@ def lookup(query: object, *, online: bool = False) -> Location:
                     1.0 if country == "England" else 0.0,
                 )
             # A known postcode without coordinates: fall back to its sector, keeping its nation.
-            fallback = _centroid_location(original, parsed, t, country_hint=country)
-            if fallback is not None:
-                return _with(fallback, terminated=terminated)
+            centre = _centroid_location(original, parsed, t, country_hint=country)
+            if centre is not None:
+                return _with(centre, terminated=terminated)
             if country != "Unknown":
                 return Location(
                     original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
                 )
-        elif online:
-            from finder import online as online_lookup
-
-            found = online_lookup.postcodes_io(parsed.text)
+        elif fallback is not None:
+            found = fallback.postcode(parsed.text)
             if found is not None:
                 if found.country == "Unknown" and parsed.outcode in t.outcodes:
                     found = _with(found, country=t.outcodes[parsed.outcode]["country"])
@@ -401,7 +412,9 @@ def place_key(name: str) -> str:
     return re.sub(r"[^a-z]", "", fold(name))
 
 
-def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query: str) -> Location:
+def _lookup_place(
+    parsed: ParsedQuery, t: PostcodeTables, *, fallback: OnlineFallback | None, query: str
+) -> Location:
     key = PLACE_ALIASES.get(place_key(parsed.text), place_key(parsed.text))
     row = t.places.get(key)
     # Longer names that begin with the typed words ("Berwick" -> Berwick-upon-Tweed), but not
@@ -442,10 +455,8 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
             share_in_england=float(row["share_england"]),
             mixed_country=bool(row["mixed_country"]),
         )
-    if online:
-        from finder import online as online_lookup
-
-        found = online_lookup.nominatim(parsed.text)
+    if fallback is not None:
+        found = fallback.place(parsed.text)
         if found is not None:
             return found
     raise PostcodeError(

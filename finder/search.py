@@ -137,10 +137,10 @@ def search(
     ipt: bool = False,
     limit: int = 50,
     mode: str = "any",
-    online_lookup: bool = False,
+    fallback: postcodes.OnlineFallback | None = None,  # online look-ups, injected by the CLI
 ) -> SearchResponse:
     _check_options(radius_miles, kind, mode, limit)
-    location = postcodes.lookup(query, online=online_lookup)
+    location = postcodes.lookup(query, fallback=fallback)
     data = dataset()
 
     keep = np.ones(len(data.records), dtype=bool)
