@@ -2,7 +2,7 @@
 
 Every scraper's `scrape(fetch)` takes a fetcher: any callable `fetch(url, params=None,
 headers=None) -> Response` that raises `FetchError` for anything that is not a usable answer.
-`Fetcher` is the real one; tests pass saved pages through `StaticFetcher`.
+`Fetcher` is the real one; tests pass saved pages through their own fetchers (tests/helpers.py).
 
 INTERFACE (stable; other modules depend on it):
 - Response(url, status, text, headers, from_cache)
@@ -11,7 +11,6 @@ INTERFACE (stable; other modules depend on it):
           cache_path=None, cache_days=7, respect_robots=True, max_retry_wait=120.0,
           max_body_seconds=120.0, max_download_seconds=1800.0).get(url, params=None, headers=None)
   and Fetcher.__call__ = get; Fetcher.stats() -> dict of request counts.
-- StaticFetcher({url: text or (status, text)}) for tests.
 
 Politeness rules of the real `Fetcher` (the issue's "one shared HTTP layer"):
 - a User-Agent naming the project and its repository;
@@ -92,26 +91,6 @@ class FetchError(Exception):
 
 class RobotsDisallowed(FetchError):
     pass
-
-
-class StaticFetcher:
-    """A fetcher over saved pages: {url: text} or {url: (status, text)}; unknown URLs raise."""
-
-    def __init__(self, pages: Mapping[str, object]):
-        self.pages = dict(pages)
-        self.requested: list[str] = []
-
-    def __call__(self, url: str, params=None, headers=None) -> Response:
-        full = f"{url}?{urlencode(params)}" if params else url
-        self.requested.append(full)
-        for candidate in (full, url):
-            if candidate in self.pages:
-                page = self.pages[candidate]
-                status, text = page if isinstance(page, tuple) else (200, page)
-                return Response(full, status, text)
-        raise FetchError(full, "no saved page for this URL")
-
-    get = __call__
 
 
 def full_url(url: str, params: Mapping[str, object] | None) -> str:

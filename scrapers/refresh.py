@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from finder import store
 from finder.changes import (
@@ -387,45 +387,6 @@ def report_json(reports: Sequence[SourceReport], options: RefreshOptions) -> dic
         "commit_message": commit_message(options.today, reports),
         "sources": [r.to_json() for r in reports],
     }
-
-
-# -- test and benchmark helpers -------------------------------------------------------------------
-
-
-class RedirectAll:
-    """Send every request to one base URL (scheme and host replaced, path kept).
-
-    For tests and benchmarks only: it points all real adapters at a 127.0.0.1 server so that no
-    traffic leaves the machine."""
-
-    def __init__(self, fetch: Fetch, base_url: str):
-        self._fetch = fetch
-        base = urlsplit(base_url)
-        self._scheme, self._netloc = base.scheme, base.netloc
-
-    def _rewrite(self, url: str) -> str:
-        parts = urlsplit(url)
-        return urlunsplit((self._scheme, self._netloc, parts.path, parts.query, ""))
-
-    def __call__(self, url: str, params=None, headers=None) -> Response:
-        response = self._fetch(self._rewrite(url), params=params, headers=headers)
-        # Answer as the real host would, so scrapers resolve links and cite sources as in production.
-        served = urlsplit(response.url)
-        if served.netloc == self._netloc:
-            original = urlsplit(url)
-            response = replace(response, url=urlunsplit((original.scheme, original.netloc, *served[2:])))
-        return response
-
-    get = __call__
-
-    def download(self, url: str, destination: Path):
-        return self._fetch.download(self._rewrite(url), destination)
-
-    def stats(self) -> dict:
-        return self._fetch.stats()
-
-    def close(self) -> None:
-        self._fetch.close()
 
 
 class ProgressBars:
