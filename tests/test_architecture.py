@@ -7,6 +7,7 @@ included), and the rules below are a few lines each without another dependency o
 """
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,9 +19,14 @@ def imported_modules(path: Path) -> set[str]:
     return {name.split(".")[0] for name in imported_names(path)}
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imported_names(path: Path) -> set[str]:
     """Every dotted name `path` imports; `from a import b` gives both a and a.b (b may be a module)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -115,7 +121,7 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def reads_environment(path: Path) -> list[int]:
     """Lines where `path` touches os.environ / os.getenv (or imports them from os)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     lines = []
     for node in ast.walk(tree):
         if (
@@ -145,7 +151,7 @@ def test_only_the_settings_module_reads_the_environment():
 def test_test_helpers_do_not_ship_in_production_modules():
     defined = {}
     for path in PRODUCTION:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name in {
                 "StaticFetcher",
                 "RedirectAll",
