@@ -11,16 +11,17 @@ Run with `streamlit run app.py`.
 from __future__ import annotations
 
 import logging
-import os
 import traceback
 
 import streamlit as st
 import streamlit.components.v1 as components
 
-from finder import PROJECT_URL, about_ipt, live, place_input, postcodes, services, store, urgent_help
+from finder import PROJECT_URL, about_ipt, place_input, postcodes, services, store, urgent_help
 from finder import presentation as fmt
 from finder import search as finder_search
+from finder.cli import live
 from finder.errors import FinderError, PostcodeError
+from finder.settings import settings
 
 RADIUS_CHOICES = (1, 2, 5, 10, 20, 50, 100)
 DEFAULT_RADIUS = 10
@@ -28,12 +29,12 @@ KIND_LABELS = {"all": "NHS and private", "nhs": "NHS only", "private": "Private 
 MODE_LABELS = {"any": "Online or in person", "online": "Online", "in_person": "In person"}
 RESULT_LIMIT = 50
 RESULTS_SHOWN = 20  # drawn at first; "Show all" draws the rest of RESULT_LIMIT
-# Set to 1 to check registers without any network access (demos, tests, a machine offline): the
-# check page then answers from local data and gives a link to search each register by hand.
-OFFLINE_CHECKS_ENV = "FINDER_OFFLINE_CHECKS"
+# FINDER_OFFLINE_CHECKS=1 (finder/settings.py) checks registers without any network access (demos,
+# tests, a machine offline): the check page then answers from local data and gives a link to
+# search each register by hand.
 # Where visitors report a wrong entry: the project's issue tracker unless a deployment names its
 # own (a contact form, say) in FINDER_REPORT_URL.
-REPORT_URL = os.environ.get("FINDER_REPORT_URL") or f"{PROJECT_URL}/issues/new"
+REPORT_URL = settings().report_url or f"{PROJECT_URL}/issues/new"
 
 ACCENT = "#1d70b8"  # NHS-style blue for services on the map
 HERE = "#d4351c"  # red for the search point
@@ -586,7 +587,7 @@ def show_map(where, results: list[dict]) -> None:
 
 
 def _offline_checks() -> bool:
-    return os.environ.get(OFFLINE_CHECKS_ENV, "") not in ("", "0")
+    return settings().offline_checks
 
 
 def check_page() -> None:

@@ -5,7 +5,7 @@ double-barrelled, with titles and post-nominals as registers and people write th
 - 1,000 name matches with finder.names.NameIndex (exact dict hits + rapidfuzz candidate search);
 - the same matching done naively, difflib.SequenceMatcher against every entry, measured in the
   same run on a slice of the queries and scaled to 1,000 (the full naive run takes minutes);
-- one local check (`finder.live.check_therapist(..., offline=True)`) against 10,000 local IPT records.
+- one local check (`finder.cli.live.check_therapist(..., offline=True)`) against 10,000 local IPT records.
 
 Run: /work/venv/bin/python bench/bench_accreditation.py [--entries 10000] [--queries 1000]
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from finder import live
+from finder.cli import live
 from finder.names import NameIndex, fold, parse_name
 
 FIRST = [

@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "fixtures" 
 import clinic_site  # noqa: E402
 from localserver import LocalServer  # noqa: E402
 
+from finder.settings import settings  # noqa: E402
 from scrapers.http import Fetcher  # noqa: E402
 from scrapers.refresh import RefreshOptions, run_refresh, write_reports  # noqa: E402
 
@@ -59,6 +60,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work, LocalServer() as server:
         os.environ["FINDER_DATA_DIR"] = str(Path(work) / "data")
+        settings.cache_clear()  # settings are read once per process: read them again
         clinic_site.serve(server, [clinic_site.clinic(n) for n in range(1, args.services + 1)])
         for route in server.routes.values():
             route.delay = args.latency

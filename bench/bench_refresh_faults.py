@@ -35,8 +35,9 @@ def main() -> int:
     parser.add_argument("--deadline", type=float, default=None, help="default: the command's own")
     args = parser.parse_args()
     os.environ["FINDER_ALLOW_PRIVATE_HOSTS"] = "1"  # the failing server is on 127.0.0.1
-    from finder import cli
     from finder.commands import refresh as command
+
+    from finder import cli
     from scrapers.refresh import DEFAULT_DEADLINE, RedirectAll
 
     with tempfile.TemporaryDirectory() as work, LocalServer() as server:

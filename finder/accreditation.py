@@ -14,7 +14,7 @@ answer honest:
 - several entries with the same name are `ambiguous`, with every candidate listed.
 
 This module holds the rules only. The live lookups are injected as `Checker` callables by the
-composition root (`finder.live`), so nothing here imports a scraper or touches the network.
+composition root (`finder.cli.live`), so nothing here imports a scraper or touches the network.
 """
 
 from __future__ import annotations

@@ -13,13 +13,13 @@ The tables live in `data/areas.json`, written by `python -m finder import areas 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from finder import store
+from finder.settings import settings
 
 AREAS_FILE = "areas.json"
 FOUND_BY = ("postcode", "ward", "sector", "outcode", "place", "gp")
@@ -139,7 +139,7 @@ def tables() -> AreaTables | None:
     """The loaded area tables (None when `data/` has none yet), reloaded when the file changes."""
     global _tables, _stamp, _checked
     now = time.monotonic()
-    env = os.environ.get(store.DATA_DIR_ENV)
+    env = settings().data_dir
     if now - _checked[0] < RELOAD_CHECK_SECONDS and _checked[1] == env:
         return _tables
     path = store.data_dir() / AREAS_FILE

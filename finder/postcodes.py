@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from finder import areas, store
 from finder.areas import Area
 from finder.errors import PostcodeError
 from finder.names import fold  # the one accent and case folding (also for therapists' names)
+from finder.settings import settings
 
 POSTCODES_FILE = "postcodes.parquet"
 SECTORS_FILE = "postcode_sectors.parquet"
@@ -162,6 +163,17 @@ class Location:
         values["area"] = self.area.to_json() if self.area else None
         values["area_candidates"] = [a.to_json() for a in self.area_candidates]
         return values
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnlineFallback:
+    """Online look-ups for what the embedded data lacks (a postcode newer than the release, a
+    place not in the gazetteer); each answers None when it finds nothing. finder never fetches:
+    the CLI injects scrapers' postcodes.io and Nominatim clients (finder.cli.live.online_fallback),
+    as it injects the register checkers into finder.accreditation."""
+
+    postcode: Callable[[str], Location | None]
+    place: Callable[[str], Location | None]
 
 
 def parse_query(query: object) -> ParsedQuery:
@@ -311,27 +323,27 @@ def tables() -> PostcodeTables:
         return _tables
 
 
-def _data_env() -> str | None:
-    return os.environ.get(store.DATA_DIR_ENV)
+def _data_env() -> Path | None:
+    return settings().data_dir
 
 
-def lookup(query: object, *, online: bool = False) -> Location:
-    """Resolve a postcode, sector, outcode or town to a Location, offline by default, with its
-    NHS area (`area`, or `area_candidates` where the postcodes of a sector, outcode or town do not
-    all agree; none outside England).
+def lookup(query: object, *, fallback: OnlineFallback | None = None) -> Location:
+    """Resolve a postcode, sector, outcode or town to a Location, offline unless a `fallback`
+    is given for what the embedded data lacks, with its NHS area (`area`, or `area_candidates`
+    where the postcodes of a sector, outcode or town do not all agree; none outside England).
 
     Raises PostcodeError with a message fit to show a person; `reason` is one of empty, too_long,
     wrong_shape, non_geographic, unknown, ambiguous (a town name several places share), no_data.
     """
-    location = _locate(query, online=online)
+    location = _locate(query, fallback=fallback)
     return with_area(location, tables())
 
 
-def _locate(query: object, *, online: bool) -> Location:
+def _locate(query: object, *, fallback: OnlineFallback | None) -> Location:
     parsed = parse_query(query)
     t = tables()
     if parsed.kind == "place":
-        return _lookup_place(parsed, t, online=online, query=str(query))
+        return _lookup_place(parsed, t, fallback=fallback, query=str(query))
     original = " ".join(str(query).split())
     nation = NATION_BY_AREA.get(parsed.area)
     if parsed.area in NON_GEOGRAPHIC_AREAS or parsed.outcode in NON_GEOGRAPHIC_OUTCODES:
@@ -360,17 +372,15 @@ def _locate(query: object, *, online: bool) -> Location:
                     1.0 if country == "England" else 0.0,
                 )
             # A known postcode without coordinates: fall back to its sector, keeping its nation.
-            fallback = _centroid_location(original, parsed, t, country_hint=country)
-            if fallback is not None:
-                return _with(fallback, terminated=terminated)
+            centre = _centroid_location(original, parsed, t, country_hint=country)
+            if centre is not None:
+                return _with(centre, terminated=terminated)
             if country != "Unknown":
                 return Location(
                     original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
                 )
-        elif online:
-            from finder import online as online_lookup
-
-            found = online_lookup.postcodes_io(parsed.text)
+        elif fallback is not None:
+            found = fallback.postcode(parsed.text)
             if found is not None:
                 if found.country == "Unknown" and parsed.outcode in t.outcodes:
                     found = _with(found, country=t.outcodes[parsed.outcode]["country"])
@@ -435,7 +445,9 @@ def place_key(name: str) -> str:
     return re.sub(r"[^a-z]", "", fold(name))
 
 
-def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query: str) -> Location:
+def _lookup_place(
+    parsed: ParsedQuery, t: PostcodeTables, *, fallback: OnlineFallback | None, query: str
+) -> Location:
     key = PLACE_ALIASES.get(place_key(parsed.text), place_key(parsed.text))
     row = t.places.get(key)
     # Longer names that begin with the typed words ("Berwick" -> Berwick-upon-Tweed), but not
@@ -478,10 +490,8 @@ def _lookup_place(parsed: ParsedQuery, t: PostcodeTables, *, online: bool, query
             share_in_england=float(row["share_england"]),
             mixed_country=bool(row["mixed_country"]),
         )
-    if online:
-        from finder import online as online_lookup
-
-        found = online_lookup.nominatim(parsed.text)
+    if fallback is not None:
+        found = fallback.place(parsed.text)
         if found is not None:
             return found
     raise PostcodeError(

@@ -157,20 +157,15 @@ def search(
     ipt: bool = False,
     limit: int = 50,
     mode: str = "any",
-    online_lookup: bool = False,
+    fallback: postcodes.OnlineFallback | None = None,  # online look-ups, injected by the CLI
     ipt_include_website: bool = False,
     gp: str | None = None,
 ) -> SearchResponse:
     """`ipt`: only services NHS England's figures show delivering IPT (and accredited private
-    practitioners); with `ipt_include_website`, also services whose own website mentions IPT."""
+    practitioners); with `ipt_include_website`, also services whose own website mentions IPT.
+    `gp`: search from a GP surgery (its ODS code): its sub-ICB decides who covers the person."""
     _check_options(radius_miles, kind, mode, limit)
-    if gp:
-        # From the GP surgery: distances from the surgery, and its sub-ICB as the area.
-        from finder.gp import gp_location
-
-        location = gp_location(gp)
-    else:
-        location = postcodes.lookup(query, online=online_lookup)
+    location = _where(query, gp, fallback)
     data = dataset()
 
     # A service that has probably ended is kept in data/ and the export, never offered.
@@ -182,16 +177,10 @@ def search(
     # Tiers come before the filters: whether a service covers the person does not depend on what
     # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
     tiers = coverage.classify(data.coverage, person_area(location), keep)
-    if mode == "online":
-        keep &= data.works_online
-    elif mode == "in_person":
-        keep &= data.works_in_person
-    website_only = keep & data.ipt_website if ipt and not ipt_include_website else None
-    if ipt:
-        keep &= data.ipt | data.ipt_website if ipt_include_website else data.ipt
-    if self_referral_online:
-        # An online form is only worth offering where the service will take the person.
-        keep &= data.online_referral & (tiers.tier == coverage.COVERS)
+    filters = Filters(
+        mode=mode, ipt=ipt, ipt_include_website=ipt_include_website, online=self_referral_online
+    )
+    keep, website_only = _filtered(data, keep, tiers, filters)
 
     if location.has_coordinates:
         distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
@@ -233,18 +222,63 @@ def search(
     results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)[:limit]
     notices = _notices(location, kind, mode, data, results, radius_miles)
     if website_only is not None:
-        more = int((website_only & ((distances <= radius_miles) | (tiers.tier < coverage.ELSEWHERE))).sum())
-        if more:
-            notices.append(
-                Notice(
-                    "ipt_website_mentions",
-                    f"{more} more NHS {'service mentions IPT on its' if more == 1 else 'services mention IPT on their'} "
-                    "own website, without NHS England figures that show it; you can include "
-                    f"{'it' if more == 1 else 'them'}.",
-                )
-            )
+        notices += _ipt_website_notice(int((website_only & ((distances <= radius_miles) | answers)).sum()))
     notices += _coverage_notices(location, kind, tiers, nhs_available(location))
     return SearchResponse(location, results, notices, float(radius_miles))
+
+
+def _where(query: str, gp: str | None, fallback: postcodes.OnlineFallback | None) -> Location:
+    if gp:
+        # From the GP surgery: distances from the surgery, and its sub-ICB as the area.
+        from finder.gp import gp_location
+
+        return gp_location(gp)
+    return postcodes.lookup(query, fallback=fallback)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Filters:
+    """What the person asked to see: how practitioners work, IPT evidence, an online form."""
+
+    mode: str
+    ipt: bool
+    ipt_include_website: bool
+    online: bool
+
+
+def _filtered(
+    data: Dataset, keep: np.ndarray, tiers: coverage.Tiers, filters: Filters
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The records the filters keep, and (for the IPT filter) those kept out that only mention
+    IPT on their own website, so the person can be told about them."""
+    if filters.mode == "online":
+        keep = keep & data.works_online
+    elif filters.mode == "in_person":
+        keep = keep & data.works_in_person
+    website_only = None
+    if filters.ipt:
+        if filters.ipt_include_website:
+            keep = keep & (data.ipt | data.ipt_website)
+        else:
+            website_only = keep & data.ipt_website
+            keep = keep & data.ipt
+    if filters.online:
+        # An online form is only worth offering where the service will take the person.
+        keep = keep & data.online_referral & (tiers.tier == coverage.COVERS)
+    return keep, website_only
+
+
+def _ipt_website_notice(more: int) -> list[Notice]:
+    if not more:
+        return []
+    services = "service mentions IPT on its" if more == 1 else "services mention IPT on their"
+    return [
+        Notice(
+            "ipt_website_mentions",
+            f"{more} more NHS {services} own website, without NHS England figures that show it; "
+            f"you can include {'it' if more == 1 else 'them'}.",
+        )
+    ]
 
 
 def _coverage_notices(location: Location, kind: str, tiers: coverage.Tiers, nhs_here: bool) -> list[Notice]:

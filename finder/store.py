@@ -24,22 +24,20 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from finder.errors import FinderError
+from finder.settings import DATA_DIR_ENV as DATA_DIR_ENV  # tests and the refresh job point data/ elsewhere
+from finder.settings import settings
 
 JOURNAL_NAME = ".publish-journal.json"
 TMP_PREFIX = ".tmp-"
-
-# Tests and the refresh job point the whole project at another data directory with this variable.
-DATA_DIR_ENV = "FINDER_DATA_DIR"
-
 
 # Resolved once: data_dir() is on every search's path.
 _REPOSITORY_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 def data_dir() -> Path:
-    configured = os.environ.get(DATA_DIR_ENV)
+    configured = settings().data_dir
     if configured:
-        return Path(configured)
+        return configured
     return _REPOSITORY_DATA_DIR
 
 
@@ -69,7 +67,8 @@ _process_lock = threading.RLock()
 _held: dict[str, tuple[int, int]] = {}  # directory -> (fd, depth): the lock is re-entrant per process
 
 # How long a writer waits for another writer before giving up (seconds; 0: do not wait).
-LOCK_WAIT_ENV = "FINDER_LOCK_WAIT"
+from finder.settings import LOCK_WAIT_ENV as LOCK_WAIT_ENV  # noqa: E402  (named in messages)
+
 DEFAULT_LOCK_WAIT = 60.0
 LOCK_POLL = 0.1
 
@@ -82,7 +81,7 @@ class WriterBusy(FinderError):
 
 
 def lock_wait() -> float:
-    configured = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    configured = settings().lock_wait
     try:
         return max(0.0, float(configured)) if configured else DEFAULT_LOCK_WAIT
     except ValueError:
@@ -246,7 +245,7 @@ def read_journal(directory: Path) -> list[tuple[str, str]] | None:
 def _move_journal_aside(directory: Path, problem: str) -> None:
     """Keep a damaged journal for whoever investigates, outside data/, and say where it went."""
     journal = directory / JOURNAL_NAME
-    base = Path(os.environ.get("FINDER_CACHE_DIR") or Path.home() / ".cache" / "ipt-finder")
+    base = settings().cache_dir
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     for folder in (base / "malformed-journals", Path(tempfile.gettempdir())):
         try:

@@ -2,7 +2,7 @@
 
 Every scraper's `scrape(fetch)` takes a fetcher: any callable `fetch(url, params=None,
 headers=None) -> Response` that raises `FetchError` for anything that is not a usable answer.
-`Fetcher` is the real one; tests pass saved pages through `StaticFetcher`.
+`Fetcher` is the real one; tests pass saved pages through their own fetchers (tests/helpers.py).
 
 INTERFACE (stable; other modules depend on it):
 - Response(url, status, text, headers, from_cache)
@@ -11,7 +11,6 @@ INTERFACE (stable; other modules depend on it):
           cache_path=None, cache_days=7, respect_robots=True, max_retry_wait=120.0,
           max_body_seconds=120.0, max_download_seconds=1800.0).get(url, params=None, headers=None)
   and Fetcher.__call__ = get; Fetcher.stats() -> dict of request counts.
-- StaticFetcher({url: text or (status, text)}) for tests.
 
 Politeness rules of the real `Fetcher` (the issue's "one shared HTTP layer"):
 - a User-Agent naming the project and its repository;
@@ -39,7 +38,6 @@ import email.utils
 import hashlib
 import ipaddress
 import json
-import os
 import socket
 import sqlite3
 import threading
@@ -52,8 +50,8 @@ from urllib.robotparser import RobotFileParser
 
 from finder import PROJECT_NAME, PROJECT_URL
 from finder.records import is_http_url  # the one link rule: http(s), a host, no user name
+from finder.settings import settings
 
-ALLOW_PRIVATE_ENV = "FINDER_ALLOW_PRIVATE_HOSTS"
 ROBOTS_MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to read at least 500 KiB
 USER_AGENT = f"{PROJECT_NAME}/0.1 (+{PROJECT_URL}; finds NHS talking therapies and IPT practitioners)"
@@ -93,26 +91,6 @@ class FetchError(Exception):
 
 class RobotsDisallowed(FetchError):
     pass
-
-
-class StaticFetcher:
-    """A fetcher over saved pages: {url: text} or {url: (status, text)}; unknown URLs raise."""
-
-    def __init__(self, pages: Mapping[str, object]):
-        self.pages = dict(pages)
-        self.requested: list[str] = []
-
-    def __call__(self, url: str, params=None, headers=None) -> Response:
-        full = f"{url}?{urlencode(params)}" if params else url
-        self.requested.append(full)
-        for candidate in (full, url):
-            if candidate in self.pages:
-                page = self.pages[candidate]
-                status, text = page if isinstance(page, tuple) else (200, page)
-                return Response(full, status, text)
-        raise FetchError(full, "no saved page for this URL")
-
-    get = __call__
 
 
 def full_url(url: str, params: Mapping[str, object] | None) -> str:
@@ -322,9 +300,7 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.max_download_bytes = max_download_bytes
         # Tests serve pages from 127.0.0.1 and say so with FINDER_ALLOW_PRIVATE_HOSTS=1.
-        self.allow_private = (
-            bool(os.environ.get(ALLOW_PRIVATE_ENV)) if allow_private is None else allow_private
-        )
+        self.allow_private = settings().allow_private_hosts if allow_private is None else allow_private
         self._sleep = sleep
         self._clock = clock
         self._time_left: Callable[[], float | None] | None = None

@@ -12,16 +12,15 @@ Version 1 answers carried `Contacts` and `Metrics` as JSON strings; both shapes 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 
 from finder.errors import FinderError, ParseError
+from finder.settings import NHS_API_KEY_ENV, settings
 from finder.textrules import is_email, normalise_uk_phone, safe_url
 
 API_URL = "https://api.nhs.uk/service-search-api/"
 API_VERSION = "3"
-KEY_ENV = "NHS_API_KEY"
 TALKING_THERAPIES = "SRV0339"
 TRUST_HQ = "TRU"
 METRIC_URL, METRIC_PHONE, METRIC_EXTENSION, METRIC_EMAIL = 9464, 9461, 9462, 9463
@@ -47,9 +46,11 @@ class ApiService:
 
 
 def api_key() -> str:
-    key = os.environ.get(KEY_ENV, "").strip()
+    key = settings().nhs_api_key
     if not key:
-        raise FinderError(f"set {KEY_ENV} to an NHS Service Search API subscription key to use the API")
+        raise FinderError(
+            f"set {NHS_API_KEY_ENV} to an NHS Service Search API subscription key to use the API"
+        )
     return key
 
 

@@ -13,7 +13,6 @@ is not configured), 1 at least one source kept its previous data.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from finder import store
 from finder.changes import (
@@ -35,6 +34,7 @@ from finder.changes import (
 )
 from finder.errors import FinderError, ParseError, SourceFormatError
 from finder.records import is_http_url
+from finder.settings import POSTCODES_SOURCE_ENV, settings
 from scrapers.http import FetchError, Response, RobotsDisallowed
 
 Fetch = Callable[..., Response]
@@ -63,10 +63,6 @@ REVIEW_FIELDS = (
     "phone",
     "self_referral_phone",
 )
-
-# Test-only: when set to a file path, every publish by the refresh writes that file and sleeps
-# between writing its temp files and the commit point, so a test can kill the process mid-write.
-PAUSE_ENV = "FINDER_TEST_PUBLISH_PAUSE"
 
 RECORD_KINDS = ("nhs", "private")
 PRECISIONS = ("postcode", "sector", "outcode", None)
@@ -449,10 +445,6 @@ def publish_files(
                 "nothing replaced, the next run will refresh it"
             )
         check(temps)
-        pause_marker = os.environ.get(PAUSE_ENV)
-        if pause_marker:  # test-only: hold the temp files unrenamed so a test can kill us here
-            Path(pause_marker).write_text(",".join(sorted(temps)))
-            time.sleep(float(os.environ.get(PAUSE_ENV + "_SECONDS", "30")))
 
     store.publish(dict(files), validate=validate)
 
@@ -542,50 +534,6 @@ def report_json(reports: Sequence[SourceReport], options: RefreshOptions) -> dic
         "commit_message": commit_message(options.today, reports),
         "sources": [r.to_json() for r in reports],
     }
-
-
-# -- test and benchmark helpers -------------------------------------------------------------------
-
-
-class RedirectAll:
-    """Send every request to one base URL (scheme and host replaced, path kept).
-
-    For tests and benchmarks only: it points all real adapters at a 127.0.0.1 server so that no
-    traffic leaves the machine."""
-
-    def __init__(self, fetch: Fetch, base_url: str):
-        self._fetch = fetch
-        base = urlsplit(base_url)
-        self._scheme, self._netloc = base.scheme, base.netloc
-
-    def _rewrite(self, url: str) -> str:
-        parts = urlsplit(url)
-        return urlunsplit((self._scheme, self._netloc, parts.path, parts.query, ""))
-
-    def __call__(self, url: str, params=None, headers=None) -> Response:
-        response = self._fetch(self._rewrite(url), params=params, headers=headers)
-        # Answer as the real host would, so scrapers resolve links and cite sources as in production.
-        served = urlsplit(response.url)
-        if served.netloc == self._netloc:
-            original = urlsplit(url)
-            response = replace(response, url=urlunsplit((original.scheme, original.netloc, *served[2:])))
-        return response
-
-    get = __call__
-
-    def download(self, url: str, destination: Path):
-        return self._fetch.download(self._rewrite(url), destination)
-
-    def set_time_left(self, time_left) -> None:
-        setter = getattr(self._fetch, "set_time_left", None)
-        if setter is not None:
-            setter(time_left)
-
-    def stats(self) -> dict:
-        return self._fetch.stats()
-
-    def close(self) -> None:
-        self._fetch.close()
 
 
 class ProgressBars:
@@ -980,7 +928,7 @@ class NhsDirectorySource(StagedNhsSource):
 
         providers = json.loads((stage / "nhs_providers.json").read_text(encoding="utf-8"))["records"]
         links = json.loads((stage / "service_links.json").read_text(encoding="utf-8"))["records"]
-        if os.environ.get("NHS_API_KEY", "").strip():
+        if settings().nhs_api_key:
             from scrapers import nhs_api
 
             listings, notes = nhs_api.scrape(fetch), ["read from the NHS Service Search API"]
@@ -1094,7 +1042,6 @@ ANNUAL_REPORTS_URL = (
     "https://digital.nhs.uk/data-and-information/publications/statistical/"
     "nhs-talking-therapies-for-anxiety-and-depression-annual-reports"
 )
-STATS_URLS_ENV = "FINDER_NHS_STATS_URLS"
 
 
 def expected_periods(today: str, known: Iterable[str]) -> list[str]:
@@ -1130,7 +1077,7 @@ class NhsStatisticsSource(StagedNhsSource):
         from finder.imports.nhs import import_outcomes
 
         notes: list[str] = []
-        configured = os.environ.get(STATS_URLS_ENV, "").split()
+        configured = list(settings().nhs_stats_urls)
         if configured:
             files = configured
         else:
@@ -1250,7 +1197,6 @@ class IptukSource(RecordFileSource):
         }
 
 
-POSTCODES_ENV = "FINDER_POSTCODES_SOURCE"
 POSTCODE_FILES = (
     "postcodes.parquet",
     "postcode_sectors.parquet",
@@ -1266,10 +1212,8 @@ class PostcodesSource(Source):
     description = "OS Code-Point Open / ONSPD release (URL or path in FINDER_POSTCODES_SOURCE)"
 
     def skip_reason(self) -> str | None:
-        if not os.environ.get(POSTCODES_ENV, "").strip():
-            return (
-                f"no newer release given (set {POSTCODES_ENV} to a Code-Point Open or ONSPD zip URL or path)"
-            )
+        if not settings().postcodes_source:
+            return f"no newer release given (set {POSTCODES_SOURCE_ENV} to a Code-Point Open or ONSPD zip URL or path)"
         return None
 
     def current(self) -> Candidate | None:
@@ -1283,7 +1227,7 @@ class PostcodesSource(Source):
 
         from finder.imports.postcodes import import_postcodes
 
-        given = os.environ[POSTCODES_ENV].strip()
+        given = settings().postcodes_source or ""
         with tempfile.TemporaryDirectory(prefix="finder-postcodes-") as tmp:
             stage = Path(tmp)
             _copy_into(stage, ("manifest.json",))

@@ -3,8 +3,6 @@
 import json
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -360,18 +358,21 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def _cli(*args, env_extra=None, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy",)}
-    env["HOME"] = str(tmp_path)  # where a disk cache would go
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "finder", "check", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@pytest.fixture
+def check_cli(run_cli, monkeypatch, tmp_path):
+    """`python -m finder check ARGS`, in process, with HOME in tmp_path (where a disk cache would go)."""
+    from finder.cli import live
+
+    for name in [k for k in os.environ if k.lower() == "no_proxy"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    live.default_fetcher.cache_clear()  # a fetcher made for this test's environment
+
+    def run(*args, env_extra=None):
+        return run_cli("check", *args, env=env_extra)
+
+    yield run
+    live.default_fetcher.cache_clear()
 
 
 def _assert_no_network_answer(data):
@@ -388,8 +389,7 @@ def _assert_no_network_answer(data):
 
 def test_no_network_in_process_cli(monkeypatch, capsys):
     """The real Fetcher with every request sent to a proxy on a closed loopback port."""
-    from finder import live
-    from finder.cli import main
+    from finder.cli import live, main
     from scrapers.http import Fetcher
 
     proxy = f"http://127.0.0.1:{_closed_port()}"
@@ -405,9 +405,9 @@ def test_no_network_in_process_cli(monkeypatch, capsys):
     _assert_no_network_answer(json.loads(capsys.readouterr().out))
 
 
-def test_no_network_gives_check_failed_with_link_and_never_current(tmp_path):
-    """End to end in a subprocess with the default fetcher: the environment's proxy settings send
-    every request to a closed loopback port, as on a machine with no network."""
+def test_no_network_gives_check_failed_with_link_and_never_current(check_cli, tmp_path):
+    """End to end with the default fetcher: the environment's proxy settings send every request
+    to a closed loopback port, as on a machine with no network."""
     import requests
 
     from scrapers.http import Fetcher
@@ -418,9 +418,7 @@ def test_no_network_gives_check_failed_with_link_and_never_current(tmp_path):
     env = {
         k: proxy for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
     }
-    done = _cli(
-        "Dr Jane A. Smith-Jones MBACP", "--reg", "PYL012345", "--json", env_extra=env, tmp_path=tmp_path
-    )
+    done = check_cli("Dr Jane A. Smith-Jones MBACP", "--reg", "PYL012345", "--json", env_extra=env)
     assert done.returncode == 0, done.stderr
     _assert_no_network_answer(json.loads(done.stdout))
     # What was looked up is never written to disk: no cache file, not in data/ either.
@@ -438,14 +436,14 @@ def test_no_network_gives_check_failed_with_link_and_never_current(tmp_path):
         ["Jane Smith", "--reg", "PYL12345678"],
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line(args, tmp_path):
-    done = _cli(*args, "--offline", tmp_path=tmp_path)
+def test_cli_bad_input_exits_2_with_one_line(check_cli, args):
+    done = check_cli(*args, "--offline")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
-def test_cli_offline_gives_links_and_explains_empty_data(tmp_path):
-    done = _cli("Jane Smith", "--offline", tmp_path=tmp_path)
+def test_cli_offline_gives_links_and_explains_empty_data(check_cli):
+    done = check_cli("Jane Smith", "--offline")
     assert done.returncode == 0, done.stderr
     assert "IPT UK: check by hand" in done.stdout
     assert "import practitioners" in done.stdout
@@ -453,8 +451,7 @@ def test_cli_offline_gives_links_and_explains_empty_data(tmp_path):
 
 
 def test_text_output_never_passes_control_characters_from_a_register_page(monkeypatch, capsys):
-    from finder import live
-    from finder.cli import main
+    from finder.cli import live, main
 
     hostile = acc.RegisterEntry("Janet\x1b[2J Smith", "300004", "Registered\x1b]0;x\x07", None, "Leeds\x9b1m")
 

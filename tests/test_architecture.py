@@ -1,25 +1,88 @@
-"""Dependencies point one way: app.py -> finder <- scrapers.
+"""Dependencies point one way: app.py -> finder <- scrapers, with finder/cli/ (the composition root)
+the only part of finder that reaches scrapers.
 
-The domain modules of finder/ import neither Streamlit, BeautifulSoup nor scrapers; only the
-composition root (finder/commands/, finder/live.py) may reach scrapers, and the app never does.
+Checked with the standard library's ast rather than grimp/import-linter: the project uses absolute
+imports only, so a module's imports are read straight from its source (lazy ones inside functions
+included), and the rules below are a few lines each without another dependency or config format.
 """
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSITION_ROOT = {ROOT / "finder" / "live.py"} | set((ROOT / "finder" / "commands").glob("*.py"))
+COMPOSITION_ROOT = set((ROOT / "finder" / "cli").rglob("*.py"))
+PRODUCTION = sorted([*(ROOT / "finder").rglob("*.py"), *(ROOT / "scrapers").rglob("*.py"), ROOT / "app.py"])
 
 
 def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {name.split(".")[0] for name in imported_names(path)}
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every dotted name `path` imports; `from a import b` gives both a and a.b (b may be a module)."""
+    tree = parsed(path)
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
+            names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
     return names
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = {module_name(path): path for path in PRODUCTION}
+    graph = {}
+    for name, path in modules.items():
+        graph[name] = {imported for imported in imported_names(path) if imported in modules} - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
 
 
 def test_domain_imports_no_ui_no_html_parser_no_scrapers():
@@ -38,6 +101,60 @@ def test_app_does_not_reach_scrapers_or_parse_html():
     assert not imported_modules(ROOT / "app.py") & {"scrapers", "bs4", "requests"}
 
 
-def test_scrapers_never_import_the_app():
+def test_scrapers_never_import_the_app_or_the_composition_root():
     for path in (ROOT / "scrapers").rglob("*.py"):
         assert not imported_modules(path) & {"streamlit", "app"}, path
+        assert not {n for n in imported_names(path) if n.startswith("finder.cli")}, path
+
+
+def test_no_import_cycles_among_project_modules():
+    graph = import_graph()
+    assert (
+        "finder.postcodes" in graph and "scrapers.http" in graph["scrapers.postcodes_io"]
+    )  # the graph is real
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def reads_environment(path: Path) -> list[int]:
+    """Lines where `path` touches os.environ / os.getenv (or imports them from os)."""
+    tree = parsed(path)
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in {"environ", "getenv", "environb", "getenvb"}
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            if {alias.name for alias in node.names} & {"environ", "getenv", "environb", "getenvb"}:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_settings_module_reads_the_environment():
+    settings = ROOT / "finder" / "settings.py"
+    assert reads_environment(settings)  # the check sees a real read
+    offenders = {
+        str(path.relative_to(ROOT)): lines
+        for path in PRODUCTION
+        if path != settings and (lines := reads_environment(path))
+    }
+    assert offenders == {}
+
+
+def test_test_helpers_do_not_ship_in_production_modules():
+    defined = {}
+    for path in PRODUCTION:
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name in {
+                "StaticFetcher",
+                "RedirectAll",
+            }:
+                defined[node.name] = str(path.relative_to(ROOT))
+    assert defined == {}

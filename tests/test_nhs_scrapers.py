@@ -4,10 +4,11 @@ service_sites): what they find, what they refuse, and that a changed layout is a
 import json
 
 import pytest
+from helpers import StaticFetcher
 
 from finder.errors import FinderError, ParseError
 from scrapers import nhs_api, nhsuk, ods, service_sites
-from scrapers.http import FetchError, Response, StaticFetcher
+from scrapers.http import FetchError, Response
 
 
 def read(fixtures, name):

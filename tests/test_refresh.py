@@ -366,7 +366,7 @@ def test_diff_ignores_bookkeeping_dates_but_counts_them_as_rechecked():
 @pytest.fixture
 def cli_sources(local_server, tmp_path, monkeypatch):
     """`python -m finder refresh` with its sources and fetcher pointed at the local server."""
-    from finder.commands import refresh as command
+    from finder.cli.commands import refresh as command
     from scrapers import refresh as module
 
     sources = [
@@ -456,7 +456,7 @@ def test_the_weekly_run_still_revalidates_what_last_weeks_run_fetched(local_serv
     import argparse
     import time as clock
 
-    from finder.commands import refresh as command
+    from finder.cli.commands import refresh as command
 
     monkeypatch.setenv(command.CACHE_ENV, str(tmp_path / "http.sqlite"))
     local_server.route("/page", body="<h1>Clinics</h1>" * 100, etag='"v1"')

@@ -1,14 +1,15 @@
-"""With no network, `python -m finder refresh` fails loudly and changes nothing: exit 1, one line
+"""With no network, `python -m finder refresh` (in process) fails loudly and changes nothing: exit 1, one line
 per source saying why, data/ byte-identical."""
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
+from helpers import RedirectAll
+
+from finder.cli.commands import refresh as command
+from scrapers.http import Fetcher
+
 FIXTURES = Path(__file__).parent / "fixtures"
-RUNNER = FIXTURES / "refresh" / "run_offline.py"
 SOURCES = ("ods", "nhs", "service-sites", "nhs-statistics", "iptuk", "postcodes")
 
 
@@ -22,29 +23,28 @@ def snapshot(directory):
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-def test_no_network_exits_1_with_a_line_per_source_and_leaves_data_untouched(data_copy, tmp_path):
+def test_no_network_exits_1_with_a_line_per_source_and_leaves_data_untouched(
+    run_cli, data_copy, tmp_path, monkeypatch
+):
     from finder.imports import nhs
 
     stats = FIXTURES / "nhs_stats"  # a directory to refresh, built by the project's importers
     nhs.import_providers(stats / "ods_providers.csv")
     nhs.import_service_links(stats / "service_links.csv")
     before = snapshot(data_copy)
-    env = {
-        **os.environ,
-        "FINDER_DATA_DIR": str(data_copy),
-        "HOME": str(tmp_path),
-        "FINDER_POSTCODES_SOURCE": "https://example.org/codepo_gb.zip",
-    }
-    env.pop("NHS_API_KEY", None)
-    env.pop("FINDER_NHS_STATS_URLS", None)
-
-    done = subprocess.run(
-        [sys.executable, str(RUNNER), f"http://127.0.0.1:{closed_port()}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("FINDER_POSTCODES_SOURCE", "https://example.org/codepo_gb.zip")
+    monkeypatch.delenv("NHS_API_KEY", raising=False)
+    monkeypatch.delenv("FINDER_NHS_STATS_URLS", raising=False)
+    # Every request goes to a closed 127.0.0.1 port: nothing can answer, nothing leaves the machine.
+    base_url = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setattr(
+        command,
+        "make_fetcher",
+        lambda args: RedirectAll(Fetcher(min_interval=0, retries=1, backoff=0.01, timeout=2), base_url),
     )
+
+    done = run_cli("refresh")
 
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()

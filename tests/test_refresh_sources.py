@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import RedirectAll
 
 from scrapers import refresh
 from scrapers.http import Fetcher
@@ -52,7 +53,7 @@ def nhs_data(clean_copy):
 def run(server, *sources, **options):
     fetcher = Fetcher(min_interval=0, retries=0, timeout=10)  # generous: a loaded machine is slow
     opts = refresh.RefreshOptions(today=TODAY, **options)
-    reports = refresh.run_refresh(list(sources), refresh.RedirectAll(fetcher, server.url("")), opts)
+    reports = refresh.run_refresh(list(sources), RedirectAll(fetcher, server.url("")), opts)
     refresh.write_reports(reports, opts)
     return {r.name: r for r in reports}
 

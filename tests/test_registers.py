@@ -2,12 +2,13 @@
 HTTP server on 127.0.0.1 (found, not found, several matches, lapsed, changed layout, failures)."""
 
 import pytest
+from helpers import StaticFetcher
 
 from finder import accreditation as acc
-from finder import live
+from finder.cli import live
 from finder.errors import ParseError
 from scrapers import bacp, hcpc, iptuk, registers
-from scrapers.http import Fetcher, StaticFetcher
+from scrapers.http import Fetcher
 
 
 def read(fixtures, name):

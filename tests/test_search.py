@@ -189,7 +189,7 @@ def test_bad_options_are_refused_clearly(sample, options):
         search("CV1 1AH", **options)
 
 
-def run_cli(*args, env_data=None):
+def python_m_finder(*args, env_data=None):
     env = None
     if env_data is not None:
         import os
@@ -206,7 +206,8 @@ def run_cli(*args, env_data=None):
 
 
 def test_cli_search_json_has_query_results_and_notices(sample):
-    done = run_cli("search", "cv1 1ah", "--radius-miles", "40", "--json", env_data=sample)
+    """The one subprocess smoke test of `python -m finder`; the other CLI tests run in process."""
+    done = python_m_finder("search", "cv1 1ah", "--radius-miles", "40", "--json", env_data=sample)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert set(payload) == {"query", "results", "notices"}
@@ -230,7 +231,7 @@ def test_cli_search_json_has_query_results_and_notices(sample):
         assert key in first
 
 
-def test_cli_postcode_json_keys():
+def test_cli_postcode_json_keys(run_cli):
     done = run_cli("postcode", "LS1", "--json")
     payload = json.loads(done.stdout)
     for key in ("query", "postcode", "kind", "lat", "lon", "country", "precision", "source"):
@@ -247,7 +248,7 @@ def test_cli_postcode_json_keys():
         ("postcode", ""),
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line(args):
+def test_cli_bad_input_exits_2_with_one_line(run_cli, args):
     done = run_cli(*args)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
@@ -258,20 +259,20 @@ def test_cli_bad_input_exits_2_with_one_line(args):
     "args",
     [("postcode", "LS1"), ("import", "towns", "/"), ("import", "postcodes", "/dev/null"), ("export", "-")],
 )
-def test_cli_broken_data_or_paths_give_one_line_not_a_traceback(tmp_path, args):
+def test_cli_broken_data_or_paths_give_one_line_not_a_traceback(run_cli, tmp_path, args):
     not_a_directory = tmp_path / "afile"
     not_a_directory.write_text("x")
-    done = run_cli(*args, env_data=not_a_directory)
+    done = run_cli(*args, env={store.DATA_DIR_ENV: str(not_a_directory)})
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
-def test_cli_errors_never_echo_terminal_escapes():
+def test_cli_errors_never_echo_terminal_escapes(run_cli):
     done = run_cli("postcode", "ab\x1b]0;pwned\x07c1")
     assert done.returncode == 2 and "\x1b" not in done.stderr and "\x07" not in done.stderr
 
 
-def test_cli_text_output_shows_no_terminal_escapes_and_no_unsafe_links(data_copy):
+def test_cli_text_output_shows_no_terminal_escapes_and_no_unsafe_links(run_cli, data_copy):
     hostile = record(
         "N-EVIL",
         "nhs",
@@ -281,7 +282,7 @@ def test_cli_text_output_shows_no_terminal_escapes_and_no_unsafe_links(data_copy
         self_referral_url="https://example.org/refer",
     )
     write(data_copy, [hostile], [])
-    done = run_cli("search", "CV1 1AH", "--radius-miles", "1", env_data=data_copy)
+    done = run_cli("search", "CV1 1AH", "--radius-miles", "1")
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "javascript:" not in done.stdout
     assert "refer online: https://example.org/refer" in done.stdout
@@ -310,7 +311,7 @@ def test_approximate_locations_name_the_area_actually_used(sample, typed, said):
     assert len(notices) == 1 and said in notices[0]
 
 
-def test_every_command_has_working_help():
+def test_every_command_has_working_help(run_cli):
     from finder.cli import COMMANDS
 
     for command in ["", *COMMANDS]:

@@ -16,7 +16,9 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    location = postcodes.lookup(args.query, online=args.online)
+    from finder.cli.live import online_fallback
+
+    location = postcodes.lookup(args.query, fallback=online_fallback() if args.online else None)
     if args.json:
         print(json.dumps(location.to_json(), ensure_ascii=False))
         return 0

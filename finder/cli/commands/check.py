@@ -2,7 +2,7 @@
 
 import json
 
-from finder.commands import terminal_line
+from finder.cli.commands import terminal_line
 
 HELP = (
     "Check a named therapist: IPT UK accreditation plus a current core registration (HCPC, BACP live; "
@@ -33,7 +33,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from finder import live
+    from finder.cli import live
 
     result = live.check_therapist(args.name, args.reg, offline=args.offline)
     if args.json:

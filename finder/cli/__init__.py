@@ -1,14 +1,19 @@
-"""`python -m finder COMMAND ...`: every command has --help; bad input exits 2 with one line."""
+"""`python -m finder COMMAND ...`: every command has --help; bad input exits 2 with one line.
+
+This package is the composition root: the CLI commands (finder/cli/commands/) and the live checks
+(finder/cli/live.py, also used by the app) wire the scrapers and the one HTTP fetcher into the
+domain. No other module of finder/ imports scrapers (tests/test_architecture.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from finder import store
 from finder.errors import FinderError
+from finder.settings import settings
 
 # Commands that write data/: each holds the writer lock for its whole run, so a read of the
 # manifest and the publish that follows can't interleave with another writer. The refresh is not
@@ -16,7 +21,7 @@ from finder.errors import FinderError
 # that data/ did not change meanwhile), so a slow site never blocks an import.
 WRITING_COMMANDS = frozenset({"import", "build"})
 
-# Command name -> module in finder.commands. Each module owns its arguments and behaviour.
+# Command name -> module in finder.cli.commands. Each module owns its arguments and behaviour.
 COMMANDS = {
     "postcode": "postcode",
     "search": "search",
@@ -40,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"finder.commands.{module_name}")
+        module = importlib.import_module(f"finder.cli.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
@@ -69,14 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         # A damaged file, an unreadable path, a full disk: one line for the operator, not a
         # traceback (FINDER_DEBUG=1 shows it). Data is untouched: every write is atomic.
-        if os.environ.get("FINDER_DEBUG"):
+        if settings().debug:
             raise
         _error_line(f"{type(error).__name__}: {error} (set FINDER_DEBUG=1 for the details)")
         return 2
 
 
 def _error_line(message: str) -> None:
-    from finder.commands import terminal_line
+    from finder.cli.commands import terminal_line
 
     # The message may quote what was typed or read: no control characters reach the terminal.
     first = message.splitlines()[0] if message else ""

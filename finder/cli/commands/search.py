@@ -1,6 +1,7 @@
 import json
 
-from finder.commands import terminal_line
+from finder.cli.commands import terminal_line
+from finder.cli.live import online_fallback
 from finder.errors import FinderError
 from finder.records import safe_url
 from finder.search import KINDS, search
@@ -60,7 +61,7 @@ def run(args) -> int:
         ipt_include_website=args.ipt_include_website,
         limit=args.limit,
         mode=args.mode,
-        online_lookup=args.online_lookup,
+        fallback=online_fallback() if args.online_lookup else None,
     )
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False))

@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 from finder.errors import FinderError
+from finder.settings import HTTP_CACHE_ENV as CACHE_ENV
+from finder.settings import settings
 
 HELP = "Refresh the data from its sources (each on its own; a failed source keeps its last good data)."
 
-CACHE_ENV = "FINDER_HTTP_CACHE"
+
 # The cache holds validators (ETag, Last-Modified), never answers: every page is still asked for.
 # Kept well past the weekly schedule, so a run that starts late, or after a missed week, still
 # finds last run's validators and unchanged pages are answered 304 instead of downloaded again.
@@ -134,11 +136,7 @@ def cache_path(disabled: bool) -> Path | None:
     default ~/.cache/ipt-finder, shared with the app's live checks but in a file of its own)."""
     if disabled:
         return None
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured)
-    directory = os.environ.get("FINDER_CACHE_DIR")
-    return (Path(directory) if directory else Path.home() / ".cache" / "ipt-finder") / "http.sqlite"
+    return settings().http_cache_path
 
 
 def make_fetcher(args):

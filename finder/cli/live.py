@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from finder import accreditation as acc
+from finder import postcodes
 from finder.accreditation import CheckQuery, CheckResult, RegisterResult
 
 CACHE_DAYS = 7
@@ -230,3 +231,37 @@ def check_therapist(
             *[(r, manual_checker(r)) for r in (acc.UKCP, acc.BABCP, acc.NCPS)],
         ]
     return acc.check_therapist(name, registration_number, checkers, links=links, checked_at=probe.checked_at)
+
+
+@functools.lru_cache(maxsize=1)
+def online_fallback() -> postcodes.OnlineFallback:
+    """postcodes.io and Nominatim for `--online` look-ups, on the one HTTP fetcher.
+
+    A person is waiting: no retry, a 5 s timeout. These are APIs called for one person's query,
+    not pages crawled, and both publish usage policies we follow (Nominatim: at most one request
+    a second, a named User-Agent, cached answers), so robots.txt (which is for crawlers; Nominatim's
+    disallows them) is not consulted. Answers are kept for the life of the process.
+    """
+    from scrapers import nominatim, postcodes_io
+    from scrapers.http import Fetcher
+
+    def fetcher(min_interval: float) -> Fetcher:
+        return Fetcher(
+            min_interval=min_interval,
+            retries=0,
+            timeout=5.0,
+            respect_robots=False,
+            max_body_seconds=10.0,
+        )
+
+    postcode_fetch, place_fetch = fetcher(0.0), fetcher(1.0)
+
+    @functools.lru_cache(maxsize=1024)
+    def postcode(text: str) -> postcodes.Location | None:
+        return postcodes_io.lookup(postcode_fetch, text)
+
+    @functools.lru_cache(maxsize=1024)
+    def place(text: str) -> postcodes.Location | None:
+        return nominatim.lookup(place_fetch, text)
+
+    return postcodes.OnlineFallback(postcode=postcode, place=place)
