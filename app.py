@@ -298,7 +298,7 @@ def find_help_page() -> None:
         st.caption(PRIVATE_HINT)
 
 
-IPT_UK_DIRECTORY = "https://www.iptuk.net/find-a-therapist.html"  # as finder.live links it
+IPT_UK_DIRECTORY = "https://www.iptuk.net/find-a-therapist.html"  # as finder.cli.live links it
 PRIVATE_HINT = (
     "Looking for a private IPT therapist? Find an accredited one in "
     f"[IPT UK's directory]({IPT_UK_DIRECTORY}), then check them on the Check a therapist page."

@@ -35,10 +35,11 @@ def main() -> int:
     parser.add_argument("--deadline", type=float, default=None, help="default: the command's own")
     args = parser.parse_args()
     os.environ["FINDER_ALLOW_PRIVATE_HOSTS"] = "1"  # the failing server is on 127.0.0.1
-    from finder.commands import refresh as command
+    from helpers import RedirectAll  # tests/helpers.py: test and benchmark code only
 
     from finder import cli
-    from scrapers.refresh import DEFAULT_DEADLINE, RedirectAll
+    from finder.cli.commands import refresh as command
+    from scrapers.refresh import DEFAULT_DEADLINE
 
     with tempfile.TemporaryDirectory() as work, LocalServer() as server:
         data = Path(work) / "data"

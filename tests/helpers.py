@@ -62,6 +62,11 @@ class RedirectAll:
     def download(self, url: str, destination: Path):
         return self._fetch.download(self._rewrite(url), destination)
 
+    def set_time_left(self, time_left) -> None:
+        setter = getattr(self._fetch, "set_time_left", None)
+        if setter is not None:
+            setter(time_left)
+
     def stats(self) -> dict:
         return self._fetch.stats()
 
