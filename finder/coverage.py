@@ -59,8 +59,8 @@ class CoverageIndex:
         self.ended = np.zeros(size, dtype=bool)
         self.specialist = np.zeros(size, dtype=bool)
         self.nhs = np.zeros(size, dtype=bool)
-        self.icb = np.empty(size, dtype=object)
         self.index_of_id: dict[str, int] = {}
+        self.in_icb: dict[str, np.ndarray] = {}  # ICB code -> the NHS services based in it
         # Partners and sites can each fold away one result: a search builds that many extra.
         self.foldable = sum(1 for r in records if r.get("role") in FOLDED_ROLES and r.get("lead_id"))
         for i, record in enumerate(records):
@@ -68,7 +68,8 @@ class CoverageIndex:
             if record.get("kind") != "nhs":
                 continue
             self.nhs[i] = True
-            self.icb[i] = record.get("icb_code")
+            if record.get("icb_code"):
+                self.in_icb.setdefault(record["icb_code"], np.zeros(size, dtype=bool))[i] = True
             self.national[i] = bool(record.get("national"))
             self.ended[i] = bool(record.get("probably_ended"))
             self.specialist[i] = record.get("role") == "specialist"
@@ -117,7 +118,10 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
     covering = {i: best_row(rows) for i, rows in rows_by_record.items()}
     tier[index.national & index.nhs] = NATIONAL
     if person.icbs:
-        in_icb = index.nhs & np.isin(index.icb, list(person.icbs))
+        in_icb = np.zeros(size, dtype=bool)
+        for icb in person.icbs:
+            if icb in index.in_icb:
+                in_icb |= index.in_icb[icb]
         # With a service known to cover the person, the ICB's other services whose areas we do
         # know are not for them; with none known, every service based in the ICB is the best lead.
         same_icb = in_icb if not covering else in_icb & ~index.areas_known

@@ -196,7 +196,7 @@ def search(
     # nearby before online-only; then distance (unknown last).
     order = np.lexsort(
         (
-            np.nan_to_num(distances[shown], nan=np.inf),
+            np.where(np.isnan(distances[shown]), np.inf, distances[shown]),
             online_elsewhere[shown],
             tiers.confidence_rank[shown],
             data.coverage.specialist[shown] & (tiers.tier[shown] == coverage.COVERS),

@@ -201,7 +201,17 @@ def recover_if_needed(directory: Path | None = None) -> None:
                     return
             except WriterBusy:
                 pass
-    remove_dead_temps(directory)
+    # Readers are on every search's path: listing data/ for dead temp files is done at most every
+    # few seconds per folder (the next writer sweeps them anyway).
+    now = time.monotonic()
+    key = str(directory)
+    if now - _swept.get(key, -SWEEP_SECONDS) >= SWEEP_SECONDS:
+        _swept[key] = now
+        remove_dead_temps(directory)
+
+
+SWEEP_SECONDS = 5.0
+_swept: dict[str, float] = {}
 
 
 def _plain_name(name: object) -> bool:
