@@ -286,22 +286,23 @@ def _coverage_notices(location: Location, kind: str, tiers: coverage.Tiers, nhs_
         return []
     notices = []
     area = location.area
-    if area is None and location.area_candidates:
-        names = sorted({a.district_name for a in location.area_candidates})
-        listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    districts = sorted({a.district_name for a in location.area_candidates})
+    if area is None and len(districts) == 1:
+        # One district split between two NHS areas, and this postcode's ward is split too.
+        notices.append(
+            Notice(
+                "split_district",
+                f"Part of {districts[0]} is served by one NHS area and part by another, so the services "
+                "of both are shown: which one takes you depends on your GP surgery.",
+            )
+        )
+    elif area is None and districts:
+        listed = ", ".join(districts[:-1]) + f" and {districts[-1]}"
         notices.append(
             Notice(
                 "area_approximate",
                 f"{location.postcode} covers more than one area ({listed}), so services for each are "
                 "shown. Type your full postcode or your GP surgery to see only yours.",
-            )
-        )
-    if area is not None and area.sub_icb_code is None:
-        notices.append(
-            Notice(
-                "split_district",
-                f"{area.district_name} is split between two NHS areas, so the services of both are "
-                "shown: which one takes you depends on your GP surgery.",
             )
         )
     if (area is not None or location.area_candidates) and not tiers.any_covering:
@@ -312,7 +313,7 @@ def _coverage_notices(location: Location, kind: str, tiers: coverage.Tiers, nhs_
                 "the same NHS area are shown; the NHS website can tell you for sure.",
             )
         )
-    if area is not None and area.found_by != "gp":
+    if location.kind != "gp" and (area is not None or location.area_candidates):
         notices.append(
             Notice(
                 "gp_decides",

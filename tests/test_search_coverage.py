@@ -118,3 +118,18 @@ def test_one_entry_per_service(query):
     folded = [item["id"] for r in response.results for item in r["delivered_with"]]
     assert len(shown) == len(set(shown))
     assert not set(shown) & set(folded)
+
+
+def test_a_postcode_in_a_split_ward_shows_both_nhs_areas_services_and_says_why():
+    response = nhs("LE7 4ZF")  # Charnwood: its ward lies in two sub-ICB locations
+    assert {a.sub_icb_code for a in response.query.area_candidates} == {"03W", "04V"}
+    codes = {n.code for n in response.notices}
+    assert "split_district" in codes and "area_approximate" not in codes
+    assert any(r["coverage"] == "covers" for r in response.results)
+
+
+def test_a_town_spanning_districts_says_the_area_is_approximate():
+    response = nhs("Leeds")  # the town's postcode districts reach into neighbouring districts
+    assert response.query.area is None and len({a.district_code for a in response.query.area_candidates}) > 1
+    assert "area_approximate" in {n.code for n in response.notices}
+    assert "RY6" in ids_with(response, "covers")
