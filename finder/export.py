@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable
 
 from finder import services as services_module
-from finder.textrules import is_http_url
+from finder.schema import is_http_url
 
 FORMATS = ("openreferral", "csv")
 HSDS_VERSION = "3.0"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from finder.records import safe_url
+from finder.schema import safe_url
 from finder.textrules import public_name_problem, site_name
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import test_refresh_sources
+from helpers import RedirectAll
 from localserver import Route
 
 from finder import cli, store
@@ -403,9 +404,7 @@ def test_an_all_failing_host_trips_the_breaker(nhs_data, local_server):
     local_server.route("/robots.txt", status=404)  # crawling allowed: every page answers 500
     fetcher = Fetcher(min_interval=0, retries=0, timeout=10)
     options = refresh.RefreshOptions(today="2026-11-25", breaker=3)
-    reports = refresh.run_refresh(
-        [refresh.OdsSource()], refresh.RedirectAll(fetcher, local_server.url("")), options
-    )
+    reports = refresh.run_refresh([refresh.OdsSource()], RedirectAll(fetcher, local_server.url("")), options)
     (report,) = reports
     assert report.status == "kept" and refresh.exit_code(reports) == 1
     assert (
@@ -461,9 +460,7 @@ def test_a_long_retry_after_is_left_for_the_next_run(nhs_data, local_server):
     slept = []
     fetcher = Fetcher(min_interval=0, retries=3, timeout=10, max_retry_wait=30, sleep=slept.append)
     options = refresh.RefreshOptions(today="2026-11-25")
-    reports = refresh.run_refresh(
-        [refresh.OdsSource()], refresh.RedirectAll(fetcher, local_server.url("")), options
-    )
+    reports = refresh.run_refresh([refresh.OdsSource()], RedirectAll(fetcher, local_server.url("")), options)
     (report,) = reports
     assert report.status == "kept"
     assert "server asked to retry after 120 s (more than 30 s): try next run" in report.reason
@@ -499,7 +496,7 @@ def test_a_mass_rename_is_held_for_review_then_publishable(nhs_data, local_serve
     renamed = {code: {"org_name": f"<b>{code}</b>"} for code in _codes(nhs_data)}
     serve_ord(local_server, nhs_data, renamed)
     fetcher = Fetcher(min_interval=0, retries=0, timeout=10)
-    redirect = refresh.RedirectAll(fetcher, local_server.url(""))
+    redirect = RedirectAll(fetcher, local_server.url(""))
     options = refresh.RefreshOptions(today="2026-11-25", mass_change_min=5)
     reports = refresh.run_refresh([refresh.OdsSource()], redirect, options)
     (report,) = reports
@@ -519,14 +516,14 @@ def test_refresh_against_a_host_answering_500_ends_within_its_deadline(
 ):
     """`python -m finder refresh`, every request answered 500, small injected limits: every source
     keeps its data, the run ends, exit 1."""
-    from finder.commands import refresh as command
+    from finder.cli.commands import refresh as command
 
     before = snapshot(data_copy)
     local_server.fallback = Route(status=500, body="down")
     monkeypatch.setattr(
         command,
         "make_fetcher",
-        lambda args: refresh.RedirectAll(
+        lambda args: RedirectAll(
             Fetcher(min_interval=0, retries=1, backoff=0.01, timeout=5), local_server.url("")
         ),
     )

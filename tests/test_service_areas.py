@@ -4,12 +4,12 @@ import hashlib
 import json
 
 import pytest
+from helpers import RedirectAll
 
 from finder import areas_served, export, presentation, search
 from finder.errors import SourceFormatError
 from finder.imports import nhs, nhs_coverage
-from finder.records import non_public_host, public_url
-from finder.services import RecordError, validate_services
+from finder.schema import RecordError, non_public_host, public_url, validate_services
 
 
 @pytest.fixture
@@ -191,7 +191,7 @@ def test_the_refresh_keeps_the_rules_when_a_new_year_arrives(data_copy, real, lo
         body=(real / "therapy_based_outcomes_2024-25.csv").read_bytes(),
         content_type="text/csv",
     )
-    fetcher = refresh.RedirectAll(Fetcher(min_interval=0, retries=0, timeout=10), local_server.url(""))
+    fetcher = RedirectAll(Fetcher(min_interval=0, retries=0, timeout=10), local_server.url(""))
     options = refresh.RefreshOptions(today="2026-11-25")
     [report] = refresh.run_refresh([refresh.NhsStatisticsSource()], fetcher, options)
     assert report.status == "updated"

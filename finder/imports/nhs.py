@@ -37,28 +37,28 @@ from finder.areas_served import areas_fields, role_fields
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.ipt_evidence import ipt_finding
-from finder.services import (
-    AREAS_FILE,
+from finder.schema import (
     LINKS_FILE,
-    LOCATION_NOTE,
     OUTCOMES_FILE,
     PROVIDERS_FILE,
     ROLES_FILE,
     SCHEMA_VERSION,
+    SERVICE_AREAS_FILE,
     SERVICES_FILE,
-    services_document,
-    validate_services,
+    non_public_host,
+    public_url,
+    records_document,
+    safe_url,
+    validate,
 )
+from finder.services import LOCATION_NOTE
 from finder.textrules import (
     all_uk_phones,
     attribution_caveat,
     minimum_age,
     national_or_online,
-    non_public_host,
     numbers_not_for_self_referral,
     public_name_problem,
-    public_url,
-    safe_url,
     therapy_mentions,
 )
 
@@ -304,7 +304,7 @@ def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> b
 
 
 # The stored source tables services.json is derived from, in derivation order.
-SOURCE_TABLES = (PROVIDERS_FILE, OUTCOMES_FILE, LINKS_FILE, AREAS_FILE, ROLES_FILE)
+SOURCE_TABLES = (PROVIDERS_FILE, OUTCOMES_FILE, LINKS_FILE, SERVICE_AREAS_FILE, ROLES_FILE)
 
 
 def _publish(
@@ -322,8 +322,8 @@ def _publish(
     lines: list[str] = []
     if providers is not None:
         records, derive_lines = derive_services(tables)
-        validate_services(records)  # the declared schema, before anything is written
-        files[SERVICES_FILE] = store.json_bytes(services_document(records))
+        validate(records, kind="nhs")  # the declared schema, before anything is written
+        files[SERVICES_FILE] = store.json_bytes(records_document(records))
         located = sum(1 for r in records if r["lat"] is not None)
         entries[SERVICES_SOURCE_NAME] = {
             "records": len(records),
@@ -337,12 +337,12 @@ def _publish(
         lines.append("services.json not rebuilt yet: import nhs-providers to build the directory")
     files["manifest.json"] = _manifest_bytes(entries, directory)
 
-    def validate(temps: Mapping[str, Path]) -> None:
+    def check_written(temps: Mapping[str, Path]) -> None:
         for name, temp in temps.items():
             if name.endswith(".json"):
                 json.loads(temp.read_text(encoding="utf-8"))  # a torn write never replaces data
 
-    store.publish(files, validate=validate, directory=directory)
+    store.publish(files, validate=check_written, directory=directory)
     return lines
 
 
@@ -1034,7 +1034,7 @@ def derive_services(tables: Mapping[str, dict | None]) -> tuple[list[dict], list
     outcomes = tables.get(OUTCOMES_FILE)
     links_by_code = {r["org_code"]: r for r in (tables.get(LINKS_FILE) or {}).get("records", [])}
     areas_by_code: dict[str, list[dict]] = {}
-    for row in (tables.get(AREAS_FILE) or {}).get("records", []):
+    for row in (tables.get(SERVICE_AREAS_FILE) or {}).get("records", []):
         areas_by_code.setdefault(row["org_code"], []).append(row)
     roles_by_code = {r["org_code"]: r for r in (tables.get(ROLES_FILE) or {}).get("records", [])}
     records = []
@@ -1100,7 +1100,7 @@ def _name_and_role_lines(records: list[dict], links_by_code: Mapping, tables: Ma
         )
     for record in dangling:
         record["lead_id"] = None
-    if tables.get(AREAS_FILE):
+    if tables.get(SERVICE_AREAS_FILE):
         covered = sum(1 for r in records if r["areas_served"] or r["national"])
         lines.append(
             f"  areas known for {covered} of {len(records)} services ({sum(r['national'] for r in records)} national)"

@@ -20,19 +20,21 @@ from collections import Counter
 from pathlib import Path
 
 from finder import store
-from finder.areas_served import AREA_ROW_KEYS, NATIONAL_BASIS, NATIONAL_CODE
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.imports.nhs import SourceTable, _publish, _today, check_header, read_tables
-from finder.services import (
+from finder.schema import (
     AREA_BASES,
-    AREAS_FILE,
+    AREA_ROW_KEYS,
     CONFIDENCES,
     DISTRICT_CODE,
+    NATIONAL_BASIS,
+    NATIONAL_CODE,
     PROVIDERS_FILE,
     ROLES,
     ROLES_FILE,
     SCHEMA_VERSION,
+    SERVICE_AREAS_FILE,
 )
 
 AREA_COLUMNS = ("org_code", "org_name", "lad24_code", "lad24_name", "basis", "evidence", "confidence")
@@ -79,7 +81,7 @@ def _held_rows(name: str, directory: Path | None) -> int:
 
 
 def area_rows(table: SourceTable) -> list[dict]:
-    """The checked rows of service_areas.csv as stored (see finder.areas_served.AREA_ROW_KEYS)."""
+    """The checked rows of service_areas.csv as stored (see finder.schema.AREA_ROW_KEYS)."""
     rows, seen = [], set()
     for line, row in enumerate(table.rows, start=2):
         where = f"{table.name}: row {line}"
@@ -117,7 +119,7 @@ def import_service_areas(
     table = _one_table(path, "service areas")
     ignored = check_header(table.header, AREA_COLUMNS, (), table.name, "service areas")
     rows = area_rows(table)
-    refuse_shrink(table.name, "area rows", len(rows), _held_rows(AREAS_FILE, directory), max_shrink)
+    refuse_shrink(table.name, "area rows", len(rows), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
     providers = {r["org_code"] for r in rows}
     bases = Counter(r["basis"] for r in rows)
     lines = [
@@ -144,7 +146,7 @@ def import_service_areas(
         "rows": len(rows),
         "source_sha256": guard.source_checksums([path]),
     }
-    return lines + _publish(AREAS_FILE, document, (AREAS_SOURCE_NAME, entry), directory)
+    return lines + _publish(SERVICE_AREAS_FILE, document, (AREAS_SOURCE_NAME, entry), directory)
 
 
 def _directory_gaps(codes: set[str], active: set[str] | None) -> list[str]:

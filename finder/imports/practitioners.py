@@ -17,6 +17,7 @@ from finder import practitioners
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import guard
 from finder.imports.guard import MAX_SHRINK, check_shrink
+from finder.schema import PRACTITIONERS_FILE, RecordError
 
 COLUMNS = (
     "name",
@@ -107,7 +108,7 @@ def build_records(path: Path) -> tuple[list[dict], int]:
         try:
             records.append(practitioners.build_record(row))
             lines.append(line)
-        except practitioners.RecordError as error:
+        except RecordError as error:
             errors.append(f"row {line}, field {error.field}: {error.detail}")
     errors += _numbers_shared_by_different_names(zip(lines, records, strict=True))
     if errors:
@@ -146,7 +147,7 @@ def cli_import_practitioners(path, *, allow_shrink: bool = False) -> list[str]:
     records, merged = build_records(path)
     from finder import store
 
-    held = store.read_json(practitioners.FILE_NAME, default=None) or {}
+    held = store.read_json(PRACTITIONERS_FILE, default=None) or {}
     shrink_line = check_shrink(
         path.name,
         "practitioners",

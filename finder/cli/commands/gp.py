@@ -1,7 +1,7 @@
 import json
 
 from finder import gp
-from finder.commands import terminal_line
+from finder.cli.commands import terminal_line
 
 HELP = "Find a GP surgery by its name, postcode or practice code (its area decides the NHS service)."
 
