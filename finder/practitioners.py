@@ -26,6 +26,7 @@ from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
 from finder.errors import FinderError, PostcodeError
 from finder.schema import (
+    MANIFEST_FILE,
     PRACTITIONER_KIND,
     PRACTITIONERS_FILE,
     RecordError,
@@ -372,7 +373,7 @@ def publish_practitioners(
             raise FinderError(f"{FILE_NAME} did not round-trip; nothing was changed")
 
     store.publish(
-        {FILE_NAME: practitioners_bytes(records), "manifest.json": manifest},
+        {FILE_NAME: practitioners_bytes(records), MANIFEST_FILE: manifest},
         validate=check,
         directory=directory,
     )

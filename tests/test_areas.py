@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finder import areas, cli, postcodes
+from finder import areas, cli, postcodes, schema
 from finder.errors import SourceFormatError
 from finder.imports.areas import import_areas
 from finder.postcodes import lookup
@@ -21,7 +21,7 @@ def snapshot(directory: Path) -> dict:
 
 
 def loaded(directory: Path) -> areas.AreaTables:
-    return areas.AreaTables(json.loads((directory / areas.AREAS_FILE).read_text()))
+    return areas.AreaTables(json.loads((directory / schema.AREAS_FILE).read_text()))
 
 
 # --- the import ------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from finder import store
-from finder.areas import AREAS_FILE
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.schema import AREAS_FILE, MANIFEST_FILE
 
 LAD_FILE = "lad24_sicbl24_icb24.csv"
 WARD_FILE = "ward24_sicbl24.csv"
@@ -259,7 +259,7 @@ def import_areas(
     )
     files = {
         AREAS_FILE: store.json_bytes(payload),
-        "manifest.json": store.update_manifest(
+        MANIFEST_FILE: store.update_manifest(
             "areas",
             {
                 "source": ", ".join(sorted(COLUMNS) + ([CHAIN_FILE] if aliases else [])),

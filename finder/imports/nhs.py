@@ -39,6 +39,7 @@ from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.ipt_evidence import ipt_finding
 from finder.schema import (
     LINKS_FILE,
+    MANIFEST_FILE,
     OUTCOMES_FILE,
     PROVIDERS_FILE,
     ROLES_FILE,
@@ -291,12 +292,12 @@ def _load(name: str, directory: Path | None) -> dict | None:
 
 
 def _held_checksums(source: str, directory: Path | None) -> dict[str, str]:
-    manifest = store.read_json("manifest.json", directory, default={}) or {}
+    manifest = store.read_json(MANIFEST_FILE, directory, default={}) or {}
     return dict(manifest.get("sources", {}).get(source, {}).get("source_sha256") or {})
 
 
 def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> bytes:
-    manifest = store.read_json("manifest.json", directory, default={}) or {}
+    manifest = store.read_json(MANIFEST_FILE, directory, default={}) or {}
     sources = dict(manifest.get("sources", {}))
     for source, info in entries.items():
         sources[source] = dict(info)
@@ -335,7 +336,7 @@ def _publish(
         lines += derive_lines
     else:
         lines.append("services.json not rebuilt yet: import nhs-providers to build the directory")
-    files["manifest.json"] = _manifest_bytes(entries, directory)
+    files[MANIFEST_FILE] = _manifest_bytes(entries, directory)
 
     def check_written(temps: Mapping[str, Path]) -> None:
         for name, temp in temps.items():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from finder import store
 from finder.errors import FinderError, SourceFormatError
+from finder.schema import LINKS_FILE, PRACTITIONERS_FILE, records_document
 
 HELP = "Rebuild all of data/ end to end from the shared source files with the project's importers."
 
@@ -27,7 +28,6 @@ AREAS_CSV = Path("nhs") / "service_areas.csv"
 ROLES_CSV = Path("nhs") / "service_roles.csv"
 AREAS_DIR = Path("areas")
 GP_CSV = Path("gp") / "epraccur_2026-02.csv"
-PRACTITIONERS_FILE = "practitioners.json"
 
 
 def add_arguments(parser):
@@ -88,7 +88,7 @@ def build(shared: Path, *, skip_postcodes: bool = False, out=None) -> list[tuple
         steps.append((f"outcomes {path.name}", lambda path=path: nhs.import_outcomes(path)))
     if (shared / LINKS_CSV).exists():
         steps.append(("service links", lambda: nhs.import_service_links(shared / LINKS_CSV)))
-    elif (store.data_dir() / "service_links.json").exists():
+    elif (store.data_dir() / LINKS_FILE).exists():
         # Say so: the directory keeps the links of an earlier import, not of this source directory.
         steps.append(
             (
@@ -135,7 +135,7 @@ def _ensure_practitioners() -> list[str]:
     """The practitioner table belongs to another importer; the app needs the file to exist."""
     if (store.data_dir() / PRACTITIONERS_FILE).exists():
         return ["practitioners.json present, left as it is"]
-    store.publish({PRACTITIONERS_FILE: store.json_bytes({"schema_version": 1, "records": []})})
+    store.publish({PRACTITIONERS_FILE: store.json_bytes(records_document([]))})
     return ["practitioners.json absent: wrote an empty table"]
 
 
