@@ -86,7 +86,7 @@ def test_a_changed_header_is_refused_in_one_line_and_data_is_untouched(tmp_path)
     with pytest.raises(SourceFormatError) as caught:
         import_areas(drifted, data=target)
     message = str(caught.value)
-    assert "missing ['SICBL24CDH']" in message and "unexpected ['SICBL24CODE']" in message
+    assert "missing columns: SICBL24CDH" in message and "unexpected columns: SICBL24CODE" in message
     assert "\n" not in message
     assert snapshot(target) == before
 

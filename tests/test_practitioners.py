@@ -94,7 +94,7 @@ def test_bad_fields_are_named_with_their_row(data_copy, tmp_path, capsys, row, f
     [
         ("", "empty"),
         ("name,town\nJane,Leeds\n", "missing column"),
-        (HEADER + ",favourite_colour\n", "unknown column"),
+        (HEADER + ",favourite_colour\n", "unexpected columns: favourite_colour"),
         (HEADER + "\n", "no practitioner rows"),
         (HEADER + "\n" + "a,b\n", "row 2: 2 fields"),
     ],

@@ -20,14 +20,10 @@ numbers) and `NULL` (not applicable) are missing values, never zero.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
-import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,6 +32,7 @@ from finder import store
 from finder.areas_served import areas_fields, role_fields
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports.tables import Layout, SourceTable, check_header, read_tables
 from finder.ipt_evidence import ipt_finding
 from finder.schema import (
     LINKS_FILE,
@@ -139,6 +136,12 @@ LINK_COLUMNS = (
     "evidence_urls",
     "notes",
 )
+PROVIDERS_LAYOUT = Layout(title="ODS providers", columns=PROVIDER_COLUMNS)
+MAIN_LAYOUT = Layout(title="annual main measures", columns=MAIN_REQUIRED, known_extra=MAIN_KNOWN_EXTRA)
+THERAPY_LAYOUT = Layout(
+    title="therapy-based outcomes", columns=THERAPY_REQUIRED, known_extra=THERAPY_KNOWN_EXTRA
+)
+LINKS_LAYOUT = Layout(title="service links", columns=LINK_COLUMNS)
 
 MISSING_MARKERS = frozenset({"*", "NULL", ""})  # suppressed, not applicable, empty: never zero
 MAIN_ORG_TYPES = ("Provider", "ICB", "England")
@@ -163,75 +166,6 @@ LINKS_SEEN_NOTE = "seen on public pages, date unknown"
 
 def _today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
-# --- Reading CSV or zip -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    name: str  # file (or zip member) name, for messages and provenance
-    header: tuple[str, ...]
-    rows: list[dict[str, str]]
-
-
-def _decode(blob: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return blob.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SourceFormatError(f"{name}: neither UTF-8 nor Windows-1252 text, not a CSV")
-
-
-def _parse_csv(text: str, name: str) -> SourceTable:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise SourceFormatError(f"{name}: empty file (no header)")
-    header = tuple(h.strip() for h in reader.fieldnames)
-    rows = []
-    for row in reader:
-        if None in row:
-            raise SourceFormatError(f"{name}: line {reader.line_num} has more cells than the header")
-        if any(value is None for value in row.values()):
-            # A row cut short (a truncated download) would silently blank the missing figures.
-            raise SourceFormatError(
-                f"{name}: line {reader.line_num} has fewer cells than the header; the file may be truncated"
-            )
-        rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
-    return SourceTable(name, header, rows)
-
-
-def read_tables(path: Path) -> list[SourceTable]:
-    """The CSV tables in `path`: the file itself, or every CSV inside a zip, read through the
-    import guards (regular files only, bounded unpacking, no control characters, whole rows)."""
-    path = Path(path)
-    try:
-        return [_parse_csv(_decode(blob, name), name) for name, blob in guard.read_csv_sources(path)]
-    except (OSError, zipfile.BadZipFile, csv.Error) as error:
-        raise SourceFormatError(f"{path}: cannot be read ({error.__class__.__name__}: {error})") from None
-
-
-def check_header(
-    header: Iterable[str], required: Iterable[str], known_extra: Iterable[str], name: str, layout: str
-) -> list[str]:
-    """Refuse a header that lacks a required column (naming the missing and unexpected ones);
-    return the unexpected columns of an otherwise complete header (ignored, and reported)."""
-    header = list(header)
-    required = list(required)
-    missing = [c for c in required if c not in header]
-    unexpected = [c for c in header if c not in required and c not in set(known_extra)]
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if missing or duplicated:
-        parts = [f"{name}: the {layout} header has changed"]
-        if missing:
-            parts.append(f"missing columns: {', '.join(missing)}")
-        if unexpected:
-            parts.append(f"unexpected columns: {', '.join(unexpected)}")
-        if duplicated:
-            parts.append(f"duplicated columns: {', '.join(duplicated)}")
-        raise SourceFormatError("; ".join(parts) + ". Nothing was imported; data/ is unchanged.")
-    return unexpected
 
 
 def _number(value: str, name: str, column: str, line: int) -> float | None:
@@ -362,7 +296,7 @@ def import_providers(
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of providers, found {len(tables)}")
     table = tables[0]
-    ignored = check_header(table.header, PROVIDER_COLUMNS, (), table.name, "ODS providers")
+    ignored = check_header(table.header, PROVIDERS_LAYOUT, table.name)
     records = []
     seen = set()
     for line, row in enumerate(table.rows, start=2):
@@ -449,7 +383,7 @@ def _layout(table: SourceTable) -> str:
 def parse_main(table: SourceTable) -> tuple[dict, list[str]]:
     """The main measures: per organisation (providers, ICBs, England) the totals and the share of
     finished courses that started treatment within 6 and 18 weeks."""
-    ignored = check_header(table.header, MAIN_REQUIRED, MAIN_KNOWN_EXTRA, table.name, "annual main measures")
+    ignored = check_header(table.header, MAIN_LAYOUT, table.name)
     totals: dict[tuple[str, str], dict] = {}
     bands: dict[tuple[str, str], dict[str, float | None]] = {}
     duplicates: list[str] = []
@@ -560,9 +494,7 @@ def _therapy_figures(row: dict, name: str, line: int) -> dict:
 def parse_therapy(table: SourceTable) -> tuple[dict, list[str]]:
     """Therapy-based outcomes: England by therapy type, and IPT and DIT (brief psychodynamic
     psychotherapy) per provider. Only Diagnosis 'Total' rows are used."""
-    ignored = check_header(
-        table.header, THERAPY_REQUIRED, THERAPY_KNOWN_EXTRA, table.name, "therapy-based outcomes"
-    )
+    ignored = check_header(table.header, THERAPY_LAYOUT, table.name)
     name = table.name
     england: list[dict] = []
     providers: dict[str, dict] = {}
@@ -673,7 +605,7 @@ def import_service_links(
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of service links, found {len(tables)}")
     table = tables[0]
-    ignored = check_header(table.header, LINK_COLUMNS, (), table.name, "service links")
+    ignored = check_header(table.header, LINKS_LAYOUT, table.name)
     records = []
     rejected_urls: list[str] = []
     non_public: list[str] = []

@@ -22,7 +22,8 @@ from pathlib import Path
 from finder import store
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
-from finder.imports.nhs import SourceTable, _publish, _today, check_header, read_tables
+from finder.imports.nhs import _publish, _today
+from finder.imports.tables import Layout, SourceTable, check_header, read_tables
 from finder.schema import (
     AREA_BASES,
     AREA_ROW_KEYS,
@@ -41,6 +42,8 @@ AREA_COLUMNS = ("org_code", "org_name", "lad24_code", "lad24_name", "basis", "ev
 ROLE_COLUMNS = ("org_code", "org_name", "role", "audience", "lead_org_code", "evidence", "confidence")
 # Published with the roles but taken from the statistics themselves, so not needed here.
 ROLE_KNOWN_EXTRA = ("referrals_2024_25",)
+AREAS_LAYOUT = Layout(title="service areas", columns=AREA_COLUMNS)
+ROLES_LAYOUT = Layout(title="service roles", columns=ROLE_COLUMNS, known_extra=ROLE_KNOWN_EXTRA)
 AREAS_SOURCE_NAME = "service-areas"
 ROLES_SOURCE_NAME = "service-roles"
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
@@ -117,7 +120,7 @@ def import_service_areas(
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers)."""
     table = _one_table(path, "service areas")
-    ignored = check_header(table.header, AREA_COLUMNS, (), table.name, "service areas")
+    ignored = check_header(table.header, AREAS_LAYOUT, table.name)
     rows = area_rows(table)
     refuse_shrink(table.name, "area rows", len(rows), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
     providers = {r["org_code"] for r in rows}
@@ -204,7 +207,7 @@ def import_service_roles(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
     table = _one_table(path, "service roles")
-    ignored = check_header(table.header, ROLE_COLUMNS, ROLE_KNOWN_EXTRA, table.name, "service roles")
+    ignored = check_header(table.header, ROLES_LAYOUT, table.name)
     active = _active_codes(directory)
     rows = role_rows(table, active)
     refuse_shrink(table.name, "role rows", len(rows), _held_rows(ROLES_FILE, directory), max_shrink)

@@ -17,6 +17,7 @@ from finder import practitioners
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import guard
 from finder.imports.guard import MAX_SHRINK, check_shrink
+from finder.imports.tables import Layout, check_header
 from finder.schema import PRACTITIONERS_FILE, RecordError
 
 COLUMNS = (
@@ -33,6 +34,10 @@ COLUMNS = (
     "phone",
     "source",
     "last_verified",
+)
+# Every template column has a meaning: an unknown one is a typo or another file, refused.
+LAYOUT = Layout(
+    title="practitioners template", columns=COLUMNS, exact=True, hint="docs/practitioners_template.csv"
 )
 REQUIRED = ("name", "ipt_level", "town", "outcode", "source", "last_verified")
 MAX_BYTES = 20_000_000
@@ -63,21 +68,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     except (StopIteration, csv.Error):
         raise SourceFormatError(f"{path.name} has no header row") from None
     header = [h.strip().lower() for h in header]
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
-        parts = []
-        if missing:
-            parts.append("missing column(s) " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s) " + ", ".join(repr(u[:30]) for u in unknown[:5]))
-        if len(set(header)) != len(header):
-            parts.append("a column appears twice")
-        raise SourceFormatError(
-            f"{path.name}: header is not the practitioners template: "
-            + "; ".join(parts)
-            + " (see docs/practitioners_template.csv)"
-        )
+    check_header(header, LAYOUT, path.name)
     rows = []
     try:
         for values in reader:
