@@ -273,7 +273,3 @@ def import_areas(
     }
     store.publish(files, directory=data)
     return report
-
-
-def cli_import_areas(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_areas(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()

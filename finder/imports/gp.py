@@ -192,7 +192,3 @@ def import_gp_practices(
     }
     store.publish(files, directory=directory)
     return report
-
-
-def cli_import_gp_practices(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_gp_practices(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from finder import store
 from finder.areas_served import areas_fields, role_fields
 from finder.errors import FinderError, SourceFormatError
-from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports import guard, refuse_shrink
 from finder.imports.tables import Layout, SourceTable, check_header, read_tables
 from finder.ipt_evidence import ipt_finding
 from finder.schema import (
@@ -1043,18 +1043,3 @@ def _name_and_role_lines(records: list[dict], links_by_code: Mapping, tables: Ma
             f"  roles known for {sum(1 for r in records if r['role'])}; probably ended {sum(r['probably_ended'] for r in records)}"
         )
     return lines
-
-
-# --- CLI entry points (the importer table in finder/commands/imports.py) -------------------------
-
-
-def cli_import_providers(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_providers(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-
-
-def cli_import_outcomes(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_outcomes(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-
-
-def cli_import_service_links(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_service_links(path, max_shrink=None if allow_shrink else MAX_SHRINK)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from finder import store
 from finder.errors import SourceFormatError
-from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports import guard, refuse_shrink
 from finder.imports.nhs import _publish, _today
 from finder.imports.tables import Layout, SourceTable, check_header, read_tables
 from finder.schema import (
@@ -234,14 +234,3 @@ def import_service_roles(
         "source_sha256": guard.source_checksums([path]),
     }
     return lines + _publish(ROLES_FILE, document, (ROLES_SOURCE_NAME, entry), directory)
-
-
-# --- CLI entry points (the importer table in finder/commands/imports.py) ----------------------
-
-
-def cli_import_service_areas(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_service_areas(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-
-
-def cli_import_service_roles(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_service_roles(path, max_shrink=None if allow_shrink else MAX_SHRINK)

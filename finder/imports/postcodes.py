@@ -692,12 +692,3 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     )
     store.publish(files, directory=directory)
     return len(places)
-
-
-def cli_import_postcodes(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_postcodes(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()
-
-
-def cli_import_towns(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    count = import_towns(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-    return [f"Imported {count:,} towns for offline place search from {Path(path).name}"]
