@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from finder.cli.commands.build import DEFAULT_SHARED, outcome_files  # noqa: E402
+from finder.cli.commands.build import DEFAULT_SHARED  # noqa: E402
+from finder.imports.registry import outcome_files  # noqa: E402
 from finder.settings import settings  # noqa: E402
 
 STEP_LINE = re.compile(r"^\[(?P<step>[^\]]+)\] (?P<seconds>[0-9.]+) s$")

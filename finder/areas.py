@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from finder import store
+from finder.schema import AREAS_FILE
 from finder.settings import settings
 
-AREAS_FILE = "areas.json"
 FOUND_BY = ("postcode", "ward", "sector", "outcode", "place", "gp")
 
 

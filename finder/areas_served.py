@@ -17,14 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-NATIONAL_CODE = "ENGLAND"  # service_areas.csv: lad24_code of a service open to all of England
-NATIONAL_BASIS = "national"
+from finder.schema import NATIONAL_BASIS
+
 DIRECTORY_BASIS = "nhs_directory"
 PROBABLY_ENDED = "probably ended:"
 _CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
-
-# The stored row of data/service_areas.json (one per provider and district).
-AREA_ROW_KEYS = ("org_code", "org_name", "code", "name", "basis", "evidence", "confidence")
 
 
 def areas_fields(rows: Iterable[Mapping]) -> dict:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterable
 
 from finder import services as services_module
-from finder.textrules import is_http_url
+from finder.schema import is_http_url
 
 FORMATS = ("openreferral", "csv")
 HSDS_VERSION = "3.0"
@@ -256,42 +257,57 @@ _OUTCOME_COLUMNS = {
 }
 
 
-def _cell(value) -> str:
+# A cell a spreadsheet would run as a formula (CSV injection): one starting = + - @, or a tab or
+# carriage return before one. Such a cell is written with a leading apostrophe, so it shows as text.
+# A plain number (the only thing that may start with "-" and still be safe) stays a number, so a
+# negative figure remains readable and sortable; "-1+cmd|..." is not a plain number and is quoted.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell: empty for None, yes/no for booleans, text neutralised against formulas."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if text[:1] in ("=", "+", "-", "@") and not text.lstrip("-").replace(".", "").isdigit():
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+def csv_table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
+    """The one CSV writer: a header row, then every row's cells through `csv_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return out.getvalue()
 
 
 _LINK_COLUMNS = frozenset({"website", "self_referral_url"})
 
 
 def csv_text(records: Iterable[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for record in records:
-        outcomes = record.get("outcomes") or {}
-        row = []
-        for column in CSV_COLUMNS:
-            value = (
-                outcomes.get(_OUTCOME_COLUMNS[column]) if column in _OUTCOME_COLUMNS else record.get(column)
+    return csv_table(CSV_COLUMNS, (_csv_row(record) for record in records))
+
+
+def _csv_row(record: dict) -> list[object]:
+    outcomes = record.get("outcomes") or {}
+    row = []
+    for column in CSV_COLUMNS:
+        value = outcomes.get(_OUTCOME_COLUMNS[column]) if column in _OUTCOME_COLUMNS else record.get(column)
+        if column == "areas_served":
+            # "Leeds (E08000035; name, high)": the evidence is in the Open Referral export.
+            value = "; ".join(
+                f"{a['name']} ({a['code']}; {a['basis']}, {a['confidence']})" for a in value or []
             )
-            if column == "areas_served":
-                # "Leeds (E08000035; name, high)": the evidence is in the Open Referral export.
-                value = "; ".join(
-                    f"{a['name']} ({a['code']}; {a['basis']}, {a['confidence']})" for a in value or []
-                )
-            if column in _LINK_COLUMNS and not is_http_url(value):
-                value = None  # only http(s) links leave the project
-            row.append(_cell(value))
-        writer.writerow(row)
-    return out.getvalue()
+        if column in _LINK_COLUMNS and not is_http_url(value):
+            value = None  # only http(s) links leave the project
+        row.append(value)
+    return row
 
 
 def export_text(fmt: str, records: list[dict] | None = None) -> str:

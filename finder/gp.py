@@ -23,8 +23,8 @@ from finder import areas, postcodes, store
 from finder.errors import FinderError, PostcodeError
 from finder.names import fold
 from finder.postcodes import Location
+from finder.schema import GP_FILE
 
-GP_FILE = "gp_practices.parquet"
 # Words most practice names share: they decide little, so they weigh little.
 GENERIC_WORDS = frozenset(
     {

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from finder.textrules import attribution_caveat
 
-IPT_BASES = ("official_latest", "official_earlier", "website")
 OFFICIAL_BASES = ("official_latest", "official_earlier")
 SEEN_NOTE = "seen on public pages, date unknown"
 

@@ -24,12 +24,8 @@ from finder import areas, store
 from finder.areas import Area
 from finder.errors import PostcodeError
 from finder.names import fold  # the one accent and case folding (also for therapists' names)
+from finder.schema import OUTCODES_FILE, PLACES_FILE, POSTCODES_FILE, SECTORS_FILE
 from finder.settings import settings
-
-POSTCODES_FILE = "postcodes.parquet"
-SECTORS_FILE = "postcode_sectors.parquet"
-OUTCODES_FILE = "postcode_outcodes.parquet"
-PLACES_FILE = "places.parquet"
 
 # Country names by index in the `country` column of the postcode table; GSS codes map onto them.
 COUNTRIES = (

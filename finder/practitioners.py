@@ -25,23 +25,22 @@ from pathlib import Path
 from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
 from finder.errors import FinderError, PostcodeError
-from finder.records import RECORD_KEYS, is_http_url, non_public_host
-
-FILE_NAME = "practitioners.json"
-MANIFEST_SOURCE = "practitioners"
-SCHEMA_VERSION = 1
-KIND = "private"
-
-PRACTITIONER_KEYS = (
-    "ipt_level",
-    "ipt_supervisor",
-    "ipt_trainer",
-    "ipt_adolescents",
-    "registrations",
-    "town",
-    "outcode",
-    "works_by_phone",
+from finder.schema import (
+    MANIFEST_FILE,
+    PRACTITIONER_KIND,
+    PRACTITIONERS_FILE,
+    RecordError,
+    document_records,
+    http_url,
+    records_document,
+    validate,
+    validate_practitioner,
 )
+
+FILE_NAME = PRACTITIONERS_FILE
+MANIFEST_SOURCE = "practitioners"
+KIND = PRACTITIONER_KIND
+
 # Core registers a practitioner's registration can be on, by the short code used in records.
 CORE_REGISTER_CODES = ("HCPC", "BACP", "UKCP", "BABCP", "NCPS")
 _REGISTER_ALIASES = {
@@ -91,28 +90,6 @@ EMPTY_TABLE_HELP = (
 )
 
 
-class RecordError(FinderError):
-    """A practitioner field that fails validation; `field` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.detail = message
-
-
-def http_url(value: str | None, field: str, *, public: bool = True) -> str | None:
-    """Only http(s) links are ever stored (no javascript:, data:, file:...)."""
-    if value is None or not str(value).strip():
-        return None
-    text = str(value).strip()
-    if not is_http_url(text):
-        raise RecordError(field, f"{_short(text)!r} is not an http(s) web address")
-    if public and non_public_host(text):
-        # A staging, test or local copy of a site is not somewhere to send a person.
-        raise RecordError(field, f"{_short(text)!r} is on a host not for the public (staging, test or local)")
-    return text
-
-
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -121,12 +98,12 @@ def _plain_text(value: object, field: str, *, required: bool = False) -> str | N
     text = " ".join(str(value or "").split())
     if not text:
         if required:
-            raise RecordError(field, "is required")
+            raise RecordError.at(field, "is required")
         return None
     if len(text) > MAX_TEXT:
-        raise RecordError(field, f"is too long (at most {MAX_TEXT} characters)")
+        raise RecordError.at(field, f"is too long (at most {MAX_TEXT} characters)")
     if re.search(r"[<>]|javascript:|data:", text, re.IGNORECASE):
-        raise RecordError(field, "must be plain text (no markup or scripts)")
+        raise RecordError.at(field, "must be plain text (no markup or scripts)")
     return text
 
 
@@ -138,7 +115,7 @@ def normalise_registrations(value: object) -> list[dict[str, str]]:
             if not part.strip():
                 continue
             if ":" not in part:
-                raise RecordError(
+                raise RecordError.at(
                     "registrations",
                     f"{_short(part.strip())!r} should look like REGISTER:NUMBER, e.g. HCPC:PYL012345",
                 )
@@ -147,13 +124,13 @@ def normalise_registrations(value: object) -> list[dict[str, str]]:
     elif isinstance(value, Iterable):
         for item in value:
             if not isinstance(item, Mapping):
-                raise RecordError("registrations", "each registration needs a register and a number")
+                raise RecordError.at("registrations", "each registration needs a register and a number")
             items.append((str(item.get("register", "")), str(item.get("number", ""))))
     registrations = {}
     for register_text, number_text in items:
         code = _REGISTER_ALIASES.get(" ".join(register_text.lower().split()))
         if code is None:
-            raise RecordError(
+            raise RecordError.at(
                 "registrations",
                 f"unknown register {_short(register_text.strip())!r} "
                 f"(use one of {', '.join(CORE_REGISTER_CODES)})",
@@ -161,11 +138,11 @@ def normalise_registrations(value: object) -> list[dict[str, str]]:
         try:
             number = parse_registration_number(number_text)
         except FinderError as error:
-            raise RecordError("registrations", str(error)) from None
+            raise RecordError.at("registrations", str(error)) from None
         if number is None:
-            raise RecordError("registrations", f"{code} needs a registration number")
+            raise RecordError.at("registrations", f"{code} needs a registration number")
         if number.kind not in _NUMBER_KINDS[code]:
-            raise RecordError("registrations", f"{number.text} is not a {code} number")
+            raise RecordError.at("registrations", f"{number.text} is not a {code} number")
         registrations[(code, number.text)] = {"register": code, "number": number.text}
     return [registrations[key] for key in sorted(registrations)]
 
@@ -173,13 +150,13 @@ def normalise_registrations(value: object) -> list[dict[str, str]]:
 def _outcode(value: object) -> str:
     text = " ".join(str(value or "").split()).upper()
     if not text:
-        raise RecordError("outcode", "is required (the first half of the postcode, like LS6)")
+        raise RecordError.at("outcode", "is required (the first half of the postcode, like LS6)")
     try:
         parsed = postcodes.parse_query(text)
     except PostcodeError:
-        raise RecordError("outcode", f"{_short(text)!r} is not a postcode outcode like LS6") from None
+        raise RecordError.at("outcode", f"{_short(text)!r} is not a postcode outcode like LS6") from None
     if parsed.kind != "outcode":
-        raise RecordError(
+        raise RecordError.at(
             "outcode",
             f"give only the first half of the postcode ({parsed.outcode or text}), "
             "never a full postcode or address",
@@ -194,7 +171,7 @@ def locate_outcode(outcode: str) -> tuple[float | None, float | None, str | None
     except PostcodeError as error:
         if error.reason == "no_data":
             raise
-        raise RecordError("outcode", f"{outcode} is not a known outcode") from None
+        raise RecordError.at("outcode", f"{outcode} is not a known outcode") from None
     if not location.has_coordinates:
         return None, None, None
     return round(location.lat, 5), round(location.lon, 5), location.precision
@@ -208,7 +185,7 @@ def _bool(value: object, field: str) -> bool:
         return False
     if text in ("yes", "y", "true", "1"):
         return True
-    raise RecordError(field, f"{_short(text)!r} should be yes or no")
+    raise RecordError.at(field, f"{_short(text)!r} should be yes or no")
 
 
 def _iso_date(value: object) -> str:
@@ -216,9 +193,9 @@ def _iso_date(value: object) -> str:
     try:
         parsed = date.fromisoformat(text)
     except ValueError:
-        raise RecordError("last_verified", f"{_short(text)!r} should be a date like 2026-11-25") from None
+        raise RecordError.at("last_verified", f"{_short(text)!r} should be a date like 2026-11-25") from None
     if parsed > date.today():
-        raise RecordError("last_verified", f"{text} is in the future")
+        raise RecordError.at("last_verified", f"{text} is in the future")
     return parsed.isoformat()
 
 
@@ -242,19 +219,19 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
     try:
         names.parse_name(name)
     except ValueError:
-        raise RecordError(
+        raise RecordError.at(
             "name", f"{_short(name)!r} has no name left once titles and letters are removed"
         ) from None
     level = _plain_text(fields.get("ipt_level"), "ipt_level", required=True)
     ipt = ipt_part(level)
     if not IPT_LEVEL_RE.search(ipt):
         if NOT_IPT_RE.search(level):
-            raise RecordError(
+            raise RecordError.at(
                 "ipt_level",
                 f"{_short(level)!r} is Dynamic Interpersonal Therapy (DIT) or Interpersonal "
                 "Counselling (IPC), not an IPT accreditation",
             )
-        raise RecordError(
+        raise RecordError.at(
             "ipt_level",
             f"{_short(level)!r} is not an IPT UK level (Level A to D, "
             "Supervisor, Trainer or IPT-A), written as IPT UK shows it",
@@ -262,15 +239,17 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
     registrations = normalise_registrations(fields.get("registrations") or "")
     town = _plain_text(fields.get("town"), "town", required=True)
     if re.search(r"\d", town):
-        raise RecordError("town", f"{_short(town)!r}: give only the town, never a street address or postcode")
+        raise RecordError.at(
+            "town", f"{_short(town)!r}: give only the town, never a street address or postcode"
+        )
     outcode = _outcode(fields.get("outcode"))
     lat, lon, precision = locate(outcode)
     email = _plain_text(fields.get("email"), "email")
     if email and not EMAIL_RE.match(email):
-        raise RecordError("email", f"{_short(email)!r} is not an email address")
+        raise RecordError.at("email", f"{_short(email)!r} is not an email address")
     phone = _plain_text(fields.get("phone"), "phone")
     if phone and not PHONE_RE.match(phone):
-        raise RecordError("phone", f"{_short(phone)!r} is not a phone number")
+        raise RecordError.at("phone", f"{_short(phone)!r} is not a phone number")
     website = http_url(fields.get("website"), "website")
     source = _plain_text(fields.get("source"), "source", required=True)
     if "://" in source:
@@ -279,7 +258,7 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
     works_in_person = _bool(fields.get("works_in_person"), "works_in_person")
     works_by_phone = _bool(fields.get("works_by_phone"), "works_by_phone")
     if not (works_online or works_in_person or works_by_phone):
-        raise RecordError(
+        raise RecordError.at(
             "works_in_person", "at least one of works_in_person, works_online, works_by_phone must be yes"
         )
     record = {
@@ -308,27 +287,8 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
         "outcode": outcode,
         "works_by_phone": works_by_phone,
     }
-    validate_record(record)
+    validate_practitioner(record)
     return record
-
-
-def validate_record(record: Mapping[str, object]) -> None:
-    """Check a stored record against the contract (used before every publish)."""
-    missing = [key for key in (*RECORD_KEYS, *PRACTITIONER_KEYS) if key not in record]
-    if missing:
-        raise RecordError(missing[0], "is missing from the record")
-    if record["kind"] != KIND:
-        raise RecordError("kind", f"must be {KIND!r}")
-    for key in ("website", "self_referral_url"):
-        http_url(record[key], key)  # type: ignore[arg-type]
-    if record["location_precision"] not in ("postcode", "sector", "outcode", None):
-        raise RecordError("location_precision", "must be postcode, sector, outcode or null")
-    if record["location_precision"] == "postcode":
-        raise RecordError("location_precision", "a practitioner is never located to a full postcode")
-    for key in ("works_online", "works_in_person", "works_by_phone", "offers_ipt"):
-        if not isinstance(record[key], bool):
-            raise RecordError(key, "must be true or false")
-    date.fromisoformat(str(record["last_verified"]))
 
 
 def merge_duplicates(records: Sequence[dict]) -> tuple[list[dict], int]:
@@ -391,26 +351,18 @@ def load_practitioners(directory: Path | None = None) -> list[dict]:
     data = store.read_json(FILE_NAME, directory, default=None)
     if data is None:
         return []
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-        raise FinderError(f"{FILE_NAME} has an unknown layout (expected schema_version {SCHEMA_VERSION})")
-    return list(data.get("records", []))
+    return list(document_records(data, FILE_NAME))
 
 
 def practitioners_bytes(records: Sequence[dict]) -> bytes:
-    ordered = sorted(records, key=lambda r: r["id"])
-    return store.json_bytes({"schema_version": SCHEMA_VERSION, "records": ordered})
+    return store.json_bytes(records_document(records))
 
 
 def publish_practitioners(
     records: Sequence[dict], info: Mapping[str, object], directory: Path | None = None
 ) -> None:
     """Validate and atomically replace data/practitioners.json together with its manifest entry."""
-    ids = set()
-    for record in records:
-        validate_record(record)
-        if record["id"] in ids:
-            raise FinderError(f"two practitioner records share the id {record['id']}")
-        ids.add(record["id"])
+    validate(records, kind=KIND)  # the practitioner model and the search contract, ids unique
     manifest = store.update_manifest(MANIFEST_SOURCE, {**info, "records": len(records)}, directory)
 
     def check(paths: Mapping[str, Path]) -> None:
@@ -421,7 +373,7 @@ def publish_practitioners(
             raise FinderError(f"{FILE_NAME} did not round-trip; nothing was changed")
 
     store.publish(
-        {FILE_NAME: practitioners_bytes(records), "manifest.json": manifest},
+        {FILE_NAME: practitioners_bytes(records), MANIFEST_FILE: manifest},
         validate=check,
         directory=directory,
     )

@@ -7,14 +7,13 @@ never trusted as markup: `md_escape` makes it inert before the app puts it into 
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from finder.records import safe_url
+from finder.export import csv_table
+from finder.schema import safe_url
 from finder.textrules import public_name_problem, site_name
 
 # ---------------------------------------------------------------------------------------------
@@ -924,16 +923,11 @@ CSV_COLUMNS = (
 _CSV_LINKS = ("self_referral_url", "website")
 
 
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    text = " ".join(str(value).split())
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    if text[:1] in ("=", "+", "-", "@"):
-        text = "'" + text
-    return text
+def _csv_value(record: Mapping, key: str) -> object:
+    value = _field(record, key)
+    if key in _CSV_LINKS:
+        return safe_url(value)  # only http(s) links, as on the page
+    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def _field(record: Mapping, dotted: str) -> object:
@@ -946,15 +940,5 @@ def _field(record: Mapping, dotted: str) -> object:
 
 def results_csv(results: Iterable[Mapping]) -> bytes:
     """The results as CSV (UTF-8 with BOM so spreadsheet programs read the £ and accents)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([title for _, title in CSV_COLUMNS])
-    for record in results:
-        row = []
-        for key, _ in CSV_COLUMNS:
-            value = _field(record, key)
-            if key in _CSV_LINKS:
-                value = safe_url(value)  # only http(s) links, as on the page
-            row.append(_csv_cell(value))
-        writer.writerow(row)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    rows = ([_csv_value(record, key) for key, _ in CSV_COLUMNS] for record in results)
+    return ("\ufeff" + csv_table([title for _, title in CSV_COLUMNS], rows)).encode("utf-8")

@@ -19,10 +19,8 @@ from finder import coverage, postcodes, store
 from finder.errors import FinderError
 from finder.geo import haversine_miles
 from finder.postcodes import Location
-from finder.records import RECORD_KEYS
+from finder.schema import MANIFEST_FILE, PRACTITIONERS_FILE, SERVICES_FILE, validate
 
-SERVICES_FILE = "services.json"
-PRACTITIONERS_FILE = "practitioners.json"
 KINDS = ("all", "nhs", "private")
 MODES = ("any", "online", "in_person")
 MAX_RADIUS_MILES = 1000.0
@@ -79,10 +77,10 @@ def _read_records(directory: Path, name: str) -> list[dict]:
         raise FinderError(
             f"data/{name} is damaged ({error}); rebuild it with `python -m finder build`"
         ) from None
-    for record in records:
-        missing = [key for key in RECORD_KEYS if key not in record]
-        if missing:
-            raise FinderError(f"data/{name}: record {record.get('id')!r} lacks {', '.join(missing)}")
+    try:
+        validate(records, level="keys")
+    except FinderError as error:
+        raise FinderError(f"data/{name}: {error}") from None
     return records
 
 
@@ -117,7 +115,7 @@ def dataset_info() -> dict:
     return {
         "nhs_services": data.count("nhs"),
         "private_practitioners": data.count("private"),
-        "manifest": store.read_json("manifest.json", default={}) or {},
+        "manifest": store.read_json(MANIFEST_FILE, default={}) or {},
     }
 
 

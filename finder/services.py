@@ -8,46 +8,39 @@ self-referral routes, age limits and IPT mentions seen on public pages) and, whe
 scrapers. Every group of facts carries its source and the date it was last verified in
 `provenance`; the record's `source` is the main source (the ODS file).
 
-Records are validated against `SERVICE_FIELDS` before anything is written (`validate_services`).
+The record model (`SERVICE_FIELDS`) and its validation live in finder/schema.py; this module derives
+the records from the stored source tables (`derive_services`) and reads them back.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from finder import store
+from finder.areas_served import areas_fields, role_fields
 from finder.errors import FinderError
-from finder.textrules import is_http_url, non_public_host
+from finder.ipt_evidence import ipt_finding
+from finder.schema import (
+    LINKS_FILE,
+    OUTCOMES_FILE,
+    PROVIDERS_FILE,
+    ROLES_FILE,
+    SERVICE_AREAS_FILE,
+    SERVICES_FILE,
+    public_url,
+)
+from finder.textrules import (
+    attribution_caveat,
+    minimum_age,
+    national_or_online,
+    numbers_not_for_self_referral,
+    public_name_problem,
+    therapy_mentions,
+)
 
-SERVICES_FILE = "services.json"
-PROVIDERS_FILE = "nhs_providers.json"
-OUTCOMES_FILE = "nhs_outcomes.json"
-LINKS_FILE = "service_links.json"
-AREAS_FILE = "service_areas.json"
-ROLES_FILE = "service_roles.json"
-SCHEMA_VERSION = 1
-
-SELF_REFERRAL_KINDS = ("online", "phone", "unknown")
-LOCATION_PRECISIONS = ("postcode", "sector", "outcode", None)
-PROVENANCE_GROUPS = ("location", "contacts", "outcomes", "ipt")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PERIOD = re.compile(r"^\d{4}-\d{2}$")
-
-# Where a service takes people from (service_areas.csv; the NHS directory when refreshed). Bases
-# from strongest to weakest: the NHS directory's own list, a public page naming the areas, the
-# registered name naming the area, a catchment phrase, and, with nothing better, the district of
-# the headquarters. "national" rows (open to all of England) are held as `national`, not as areas.
-AREA_BASES = ("nhs_directory", "public_page", "name", "catchment", "hq_area")
-CONFIDENCES = ("high", "medium", "low")
-DISTRICT_CODE = re.compile(r"^E0[6-9]\d{6}$")  # ONS local authority district (LAD) code in England
-AREA_KEYS = ("code", "name", "basis", "confidence", "evidence")
-# What a provider is to the public (service_roles.csv).
-ROLES = ("lead", "partner", "specialist", "digital", "site", "unclear")
-IPT_BASES = ("official_latest", "official_earlier", "website")
+ODS_DESCRIPTION = "NHS Organisation Data Service"
+LINKS_SEEN_NOTE = "seen on public pages, date unknown"
 
 # The location note shown with every NHS service: ODS gives the organisation's headquarters.
 LOCATION_NOTE = (
@@ -55,208 +48,368 @@ LOCATION_NOTE = (
 )
 
 
-class RecordError(FinderError):
-    """A built record that does not match the declared schema: nothing is written."""
+# --- Deriving the directory ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    types: tuple[type, ...]
-    nullable: bool = False
-    meaning: str = ""
+def _locate(postcode: str | None) -> tuple[float | None, float | None, str | None]:
+    """Coordinates of a headquarters postcode from the embedded postcode tables."""
+    if not postcode:
+        return None, None, None
+    from finder import postcodes
+
+    try:
+        location = postcodes.lookup(postcode)
+    except FinderError:
+        return None, None, None
+    if not location.has_coordinates or location.precision not in ("postcode", "sector", "outcode"):
+        return None, None, None
+    return round(float(location.lat), 6), round(float(location.lon), 6), location.precision
 
 
-_STR, _INT, _FLOAT, _BOOL, _DICT, _LIST = (str,), (int,), (float, int), (bool,), (dict,), (list,)
-
-# The declared service record. Keys marked (contract) are the lead's search contract shared with
-# private practitioners; the rest are NHS-specific.
-SERVICE_FIELDS: tuple[Field, ...] = (
-    Field("id", _STR, False, "NHS organisation (ODS) code (contract)"),
-    Field("kind", _STR, False, '"nhs" (contract)'),
-    Field("name", _STR, False, "organisation name from ODS (contract)"),
-    Field("provider", _STR, False, "the organisation that runs the service (ODS name)"),
-    Field("service_name", _STR, True, "the public name of the service where a source shows it"),
-    Field("address", _STR, True, "street address where a source gives one"),
-    Field("postcode", _STR, True, "headquarters postcode (ODS)"),
-    Field("town", _STR, True, "headquarters town (ODS)"),
-    Field("lat", _FLOAT, True, "(contract)"),
-    Field("lon", _FLOAT, True, "(contract)"),
-    Field("location_precision", _STR, True, "postcode | sector | outcode (contract)"),
-    Field("location_note", _STR, False, "says the service may run clinics elsewhere"),
-    Field("icb_code", _STR, True, "Integrated Care Board code"),
-    Field("icb_name", _STR, True, ""),
-    Field("region_name", _STR, True, "NHS England region"),
-    Field("status", _STR, False, "ODS status: only Active services are in the directory"),
-    Field("phone", _STR, True, "(contract)"),
-    Field("email", _STR, True, "(contract)"),
-    Field("website", _STR, True, "http(s) only (contract)"),
-    Field("self_referral", _STR, False, "online | phone | unknown"),
-    Field("self_referral_url", _STR, True, "online self-referral form, http(s) only (contract)"),
-    Field("self_referral_phone", _STR, True, "phone number a source gives for self-referral"),
-    Field("min_age", _INT, True, "minimum age in years where a source states one"),
-    Field("min_age_text", _STR, True, "the age rule as stated, e.g. '17 years 9 months'"),
-    Field("catchment", _STR, True, "catchment wording as seen"),
-    Field("areas_covered", _LIST, False, "area (CCG/ICB sub-location) codes covered, where known"),
-    Field("areas_served", _LIST, False, "districts served: {code, name, basis, confidence, evidence}"),
-    Field("national", _BOOL, False, "open to people anywhere in England"),
-    Field("role", _STR, True, "lead | partner | specialist | digital | site | unclear"),
-    Field("audience", _STR, True, "who a specialist service is for"),
-    Field("lead_id", _STR, True, "the lead service's ODS code (partners, sites)"),
-    Field("role_evidence", _STR, True, "why the role is what it is"),
-    Field("role_confidence", _STR, True, "high | medium | low"),
-    Field("probably_ended", _BOOL, False, "the role evidence judges the service probably ended"),
-    Field("offers_ipt", _BOOL, True, "true / false / null = unknown (contract)"),
-    Field("ipt_basis", _STR, True, "official_latest | official_earlier | website | null"),
-    Field("ipt_evidence", _STR, True, "why offers_ipt is what it is (contract)"),
-    Field("offers_dit", _BOOL, True, "Dynamic Interpersonal Therapy, a different therapy from IPT"),
-    Field("dit_evidence", _STR, True, ""),
-    Field("outcomes", _DICT, True, "latest published year (see OUTCOME_FIELDS)"),
-    Field("outcomes_by_period", _DICT, False, "every published year held: period -> outcomes"),
-    Field("links_note", _STR, True, "caveats recorded with the public-page facts"),
-    Field("source", _STR, False, "main source (contract)"),
-    Field("last_verified", _STR, False, "ISO date (contract)"),
-    Field("provenance", _DICT, False, "group -> {source, last_verified, note}"),
-    Field("works_online", _BOOL, False, "(contract) true only when a source says national/online"),
-    Field("works_online_evidence", _STR, True, "the phrase that says so"),
-    Field("works_in_person", _BOOL, False, "(contract)"),
-)
-SERVICE_FIELD_NAMES = tuple(f.name for f in SERVICE_FIELDS)
-
-OUTCOME_FIELDS: tuple[Field, ...] = (
-    Field("period", _STR, False, "financial year, e.g. 2024-25"),
-    Field("referrals", _INT, True, "referrals received"),
-    Field("finished_treatment", _INT, True, "referrals that finished a course of treatment"),
-    Field("recovery_pct", _FLOAT, True, "Percentage_Recovery as published"),
-    Field("reliable_improvement_pct", _FLOAT, True, "Percentage_Improvement as published"),
-    Field("reliable_recovery_pct", _FLOAT, True, "Percentage_ReliableRecovery as published"),
-    Field("within_6_weeks_pct", _FLOAT, True, "finished courses that started treatment within 6 weeks"),
-    Field("within_18_weeks_pct", _FLOAT, True, "... within 18 weeks"),
-    Field("mean_wait_days", _FLOAT, True, "mean wait to start treatment, where published"),
-    Field("ipt_courses", _INT, True, "courses of IPT in the same year (null: suppressed or absent)"),
-    Field("ipt_recovery_pct", _FLOAT, True, ""),
-    Field("dit_courses", _INT, True, "courses of brief psychodynamic psychotherapy (where DIT is recorded)"),
-    Field("dit_recovery_pct", _FLOAT, True, ""),
-    Field("source", _STR, False, "the statistics file(s)"),
-)
+def _fmt_pct(value: float | None) -> str:
+    return f"{value:g}%" if value is not None else "suppressed"
 
 
-def _check_fields(obj: Mapping, fields: Iterable[Field], where: str) -> None:
-    fields = tuple(fields)
-    names = {f.name for f in fields}
-    missing = [f.name for f in fields if f.name not in obj]
-    extra = sorted(set(obj) - names)
-    if missing or extra:
-        raise RecordError(f"{where}: missing fields {missing}, undeclared fields {extra}")
-    for f in fields:
-        value = obj[f.name]
-        if value is None:
-            if not f.nullable:
-                raise RecordError(f"{where}: {f.name} must not be null")
+def _provider_outcomes(code: str, outcomes: dict | None) -> dict[str, dict]:
+    """Every period's outcome figures for one provider (main measures joined with IPT/DIT)."""
+    if not outcomes:
+        return {}
+    main = outcomes.get("main", {})
+    therapy = outcomes.get("therapy", {})
+    by_period = {}
+    for period in sorted(set(main) | set(therapy)):
+        figures = main.get(period, {}).get("providers", {}).get(code)
+        therapies = therapy.get(period, {}).get("providers", {}).get(code)
+        if figures is None and therapies is None:
             continue
-        if isinstance(value, bool) and bool not in f.types:
-            raise RecordError(f"{where}: {f.name} is a boolean, expected {f.types[0].__name__}")
-        if not isinstance(value, f.types):
-            raise RecordError(f"{where}: {f.name} is {type(value).__name__}, expected {f.types[0].__name__}")
+        figures = figures or {}
+        ipt = (therapies or {}).get("ipt") or {}
+        dit = (therapies or {}).get("dit") or {}
+        sources = []
+        if code in main.get(period, {}).get("providers", {}):
+            sources.append(main[period]["source"])
+        if therapies:
+            sources.append(therapy[period]["source"])
+        by_period[period] = {
+            "period": period,
+            "referrals": figures.get("referrals"),
+            "finished_treatment": figures.get("finished_treatment"),
+            "recovery_pct": figures.get("recovery_pct"),
+            "reliable_improvement_pct": figures.get("reliable_improvement_pct"),
+            "reliable_recovery_pct": figures.get("reliable_recovery_pct"),
+            "within_6_weeks_pct": figures.get("within_6_weeks_pct"),
+            "within_18_weeks_pct": figures.get("within_18_weeks_pct"),
+            "mean_wait_days": figures.get("mean_wait_days"),
+            "ipt_courses": ipt.get("courses"),
+            "ipt_recovery_pct": ipt.get("recovery_pct"),
+            "dit_courses": dit.get("courses"),
+            "dit_recovery_pct": dit.get("recovery_pct"),
+            "source": ", ".join(sources),
+        }
+    return by_period
 
 
-def validate_service(record: Mapping) -> None:
-    """Raise RecordError if `record` breaks the declared schema or one of the domain rules."""
-    where = f"service {record.get('id', '?')}"
-    _check_fields(record, SERVICE_FIELDS, where)
-    if record["kind"] != "nhs":
-        raise RecordError(f"{where}: kind must be 'nhs'")
-    if record["self_referral"] not in SELF_REFERRAL_KINDS:
-        raise RecordError(f"{where}: self_referral must be one of {SELF_REFERRAL_KINDS}")
-    if record["self_referral"] == "online" and not record["self_referral_url"]:
-        raise RecordError(f"{where}: self_referral 'online' needs self_referral_url")
-    if record["self_referral"] == "phone" and not record["self_referral_phone"]:
-        raise RecordError(f"{where}: self_referral 'phone' needs self_referral_phone")
-    if record["location_precision"] not in LOCATION_PRECISIONS:
-        raise RecordError(f"{where}: bad location_precision {record['location_precision']!r}")
-    if (record["lat"] is None) != (record["lon"] is None):
-        raise RecordError(f"{where}: lat and lon must both be set or both be null")
-    for key in ("website", "self_referral_url"):
-        if record[key] is not None and (not is_http_url(record[key]) or urlsplit(record[key]).username):
-            raise RecordError(f"{where}: {key} is not a plain http(s) URL: {record[key]!r}")
-        if record[key] is not None and non_public_host(record[key]):
-            raise RecordError(f"{where}: {key} is on a host not for the public: {record[key]!r}")
-    if record["offers_ipt"] is True and not record["ipt_evidence"]:
-        raise RecordError(f"{where}: offers_ipt is true without ipt_evidence")
-    if record["ipt_basis"] is not None and record["ipt_basis"] not in IPT_BASES:
-        raise RecordError(f"{where}: ipt_basis must be one of {IPT_BASES} or null")
-    if (record["offers_ipt"] is True) != (record["ipt_basis"] is not None):
-        raise RecordError(f"{where}: offers_ipt is true exactly when there is an ipt_basis")
-    _check_coverage_and_role(record, where)
-    if record["offers_dit"] is True and not record["dit_evidence"]:
-        raise RecordError(f"{where}: offers_dit is true without dit_evidence")
-    if not ISO_DATE.match(record["last_verified"]):
-        raise RecordError(f"{where}: last_verified must be an ISO date")
-    for group, info in record["provenance"].items():
-        if group not in PROVENANCE_GROUPS or not isinstance(info, dict) or not info.get("source"):
-            raise RecordError(f"{where}: provenance[{group!r}] needs a source")
-        verified = info.get("last_verified")
-        if verified is not None and not ISO_DATE.match(verified):
-            raise RecordError(f"{where}: provenance[{group!r}].last_verified must be an ISO date or null")
-        for url in info.get("evidence_urls", []):
-            if not is_http_url(url):
-                raise RecordError(f"{where}: evidence URL is not http(s): {url!r}")
-    if record["outcomes"] is not None:
-        _check_outcomes(record["outcomes"], where)
-    for period, outcomes in record["outcomes_by_period"].items():
-        _check_outcomes(outcomes, f"{where} {period}")
+def _therapy_rows(code: str, outcomes: dict | None) -> tuple[str, dict] | None:
+    """The latest period in which NHS England published therapy figures for this provider."""
+    therapy = (outcomes or {}).get("therapy", {})
+    for period in sorted(therapy, reverse=True):
+        row = therapy[period]["providers"].get(code)
+        if row is not None:
+            return period, {
+                **row,
+                "source": therapy[period]["source"],
+                "imported_at": therapy[period].get("imported_at"),
+            }
+    return None
 
 
-def _check_coverage_and_role(record: Mapping, where: str) -> None:
-    """The areas served and the role: declared values and code shapes."""
-    for area in record["areas_served"]:
-        if not isinstance(area, dict) or sorted(area) != sorted(AREA_KEYS):
-            raise RecordError(f"{where}: each areas_served entry needs exactly {AREA_KEYS}")
-        if not isinstance(area["code"], str) or not DISTRICT_CODE.match(area["code"]):
-            raise RecordError(f"{where}: areas_served code {area['code']!r} is not a district code")
-        if area["basis"] not in AREA_BASES:
-            raise RecordError(f"{where}: areas_served basis {area['basis']!r} is not one of {AREA_BASES}")
-        if area["confidence"] not in CONFIDENCES:
-            raise RecordError(
-                f"{where}: areas_served confidence {area['confidence']!r} is not one of {CONFIDENCES}"
+def _ipt_and_dit(code: str, outcomes: dict | None, link: dict | None) -> dict:
+    """IPT: the basis and evidence of finder.ipt_evidence (official latest or earlier year, the
+    service's own website, or nothing). DIT from the provider's latest published year of brief
+    psychodynamic psychotherapy (where NHS England records DIT) and DIT mentions."""
+    ipt = ipt_finding(code, (outcomes or {}).get("therapy"), link)
+    offers_dit = None
+    dit_evidence: list[str] = []
+    latest = _therapy_rows(code, outcomes)
+    if latest:
+        period, row = latest
+        dit = row.get("dit") or {}
+        if dit.get("courses") is not None:
+            offers_dit = dit["courses"] > 0
+            dit_evidence.append(
+                f"NHS England {period}: {dit['courses']:,} courses of brief psychodynamic psychotherapy "
+                "(the category where DIT is recorded)"
+                if dit["courses"] > 0
+                else f"NHS England {period}: no courses of brief psychodynamic psychotherapy published"
             )
-        if not all(isinstance(area[k], str) and area[k] for k in ("name", "evidence")):
-            raise RecordError(f"{where}: areas_served {area['code']} needs a name and evidence")
-    if record["role"] is not None and record["role"] not in ROLES:
-        raise RecordError(f"{where}: role {record['role']!r} is not one of {ROLES}")
-    if record["role_confidence"] is not None and record["role_confidence"] not in CONFIDENCES:
-        raise RecordError(f"{where}: role_confidence must be one of {CONFIDENCES} or null")
-    if record["lead_id"] is not None and record["lead_id"] == record["id"]:
-        raise RecordError(f"{where}: a service cannot be its own lead")
+    if link:
+        where = (
+            link["evidence_urls"][0] if link["evidence_urls"] else (link["website"] or "service_links.csv")
+        )
+        caveat = attribution_caveat(link.get("service_name"), link.get("notes"))
+        if caveat:
+            where += f" (tied to this organisation only by inference: {caveat})"
+        if therapy_mentions(" ".join(filter(None, (link.get("notes"), link.get("catchment"))))).dit:
+            offers_dit = True
+            dit_evidence.append(f"DIT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
+    return {
+        "offers_ipt": ipt.offers_ipt,
+        "ipt_basis": ipt.basis,
+        "ipt_evidence": ipt.evidence,
+        "offers_dit": offers_dit,
+        "dit_evidence": "; ".join(dit_evidence) if offers_dit is not None else None,
+        "ipt_sources": [s for s in ipt.sources if s],
+        "ipt_verified": ipt.verified,
+    }
 
 
-def _check_outcomes(outcomes: Mapping, where: str) -> None:
-    _check_fields(outcomes, OUTCOME_FIELDS, f"{where} outcomes")
-    if not PERIOD.match(outcomes["period"]):
-        raise RecordError(f"{where}: outcome period must look like 2024-25")
-    for f in OUTCOME_FIELDS:
-        value = outcomes[f.name]
-        if f.name.endswith("_pct") and value is not None and not 0 <= value <= 100:
-            raise RecordError(f"{where}: {f.name} {value} is not a percentage")
+def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, link: dict | None) -> dict:
+    """One directory record from the joined sources (nothing invented: a missing fact is null)."""
+    code = provider["org_code"]
+    ods_verified = providers_doc["imported_at"]
+    ods_source = f"{providers_doc['source']} ({ODS_DESCRIPTION})"
+    lat, lon, precision = _locate(provider["postcode"])
+    by_period = _provider_outcomes(code, outcomes)
+    latest_outcomes = by_period[max(by_period)] if by_period else None
+    therapy = _ipt_and_dit(code, outcomes, link)
+    provenance: dict[str, dict] = {
+        "location": {
+            "source": ods_source,
+            "last_verified": ods_verified,
+            "note": "headquarters postcode located with OS Code-Point Open",
+        },
+    }
+    contacts, contact_provenance = _contacts(link)
+    if contact_provenance:
+        provenance["contacts"] = contact_provenance
+    provenance.update(_outcome_and_ipt_provenance(latest_outcomes, outcomes, therapy, link))
+    return {
+        "id": code,
+        "kind": "nhs",
+        "name": provider["org_name"],
+        "provider": provider["org_name"],
+        "service_name": contacts["service_name"],
+        "address": None,
+        "postcode": provider["postcode"],
+        "town": provider["town"],
+        "lat": lat,
+        "lon": lon,
+        "location_precision": precision,
+        "location_note": LOCATION_NOTE,
+        "icb_code": provider["icb_code"],
+        "icb_name": provider["icb_name"],
+        "region_name": provider["region_name"],
+        "status": provider["status"],
+        "phone": contacts["phone"],
+        "email": None,
+        "website": contacts["website"],
+        "self_referral": contacts["self_referral"],
+        "self_referral_url": contacts["self_referral_url"],
+        "self_referral_phone": contacts["self_referral_phone"],
+        "min_age": contacts["min_age"],
+        "min_age_text": contacts["min_age_text"],
+        "catchment": contacts["catchment"],
+        "areas_covered": [],
+        "offers_ipt": therapy["offers_ipt"],
+        "ipt_basis": therapy["ipt_basis"],
+        "ipt_evidence": therapy["ipt_evidence"],
+        "offers_dit": therapy["offers_dit"],
+        "dit_evidence": therapy["dit_evidence"],
+        "outcomes": latest_outcomes,
+        "outcomes_by_period": by_period,
+        "links_note": contacts["links_note"],
+        "source": ods_source,
+        "last_verified": ods_verified,
+        "provenance": provenance,
+        # NHS Talking Therapies are local services seen in person unless a source says the
+        # service is national or delivered online.
+        "works_online": contacts["works_online_evidence"] is not None,
+        "works_online_evidence": contacts["works_online_evidence"],
+        "works_in_person": True,
+    }
 
 
-def validate_services(records: list[Mapping]) -> None:
-    ids = [r.get("id") for r in records]
-    if ids != sorted(ids):
-        raise RecordError("services must be sorted by id")
-    if len(set(ids)) != len(ids):
-        raise RecordError("duplicate service ids")
-    for record in records:
-        validate_service(record)
-    held = set(ids)
-    for record in records:
-        # Partners and sites are shown under their lead: the lead must be a service we hold.
-        if record["lead_id"] is not None and record["lead_id"] not in held:
-            raise RecordError(f"service {record['id']}: lead_id {record['lead_id']} is not a service we hold")
+def _contacts(link: dict | None) -> tuple[dict, dict | None]:
+    """The public-page facts of one service (service_links) and their provenance (None when the
+    links table says nothing usable about it)."""
+    phone = website = referral_url = referral_phone = catchment_text = service_name = links_note = None
+    min_age = None
+    min_age_text = None
+    works_online_evidence = None
+    provenance = None
+    if link:
+        # A links table stored before the non-public-host rule may still hold such a link.
+        website = public_url(link["website"])
+        phones = link["self_referral_phones"]
+        phone = phones[0] if phones else None
+        # The notes may say the pages are tied to this organisation only by inference, or that a
+        # number is a general or professionals' line: such facts are kept, with the caveat, but
+        # never presented as the organisation's way to refer yourself.
+        caveat = attribution_caveat(link["service_name"], link["notes"])
+        other_lines = numbers_not_for_self_referral(link["notes"])
+        if not caveat:
+            referral_url = public_url(link["self_referral_url"])
+            referral_phone = next((p for p in phones if p not in other_lines), None)
+        catchment_text = link["catchment"]
+        # The public name people know the service by, never a site, building or trust name, a
+        # historical name or an uncertain match (see textrules.public_name_problem).
+        service_name = None if public_name_problem(link["service_name"]) else link["service_name"]
+        notes = [link["notes"]] if link["notes"] else []
+        if len(link["self_referral_phones"]) > 1:
+            notes.append(f"phone numbers as published: {link['self_referral_phone_text']}")
+        links_note = "; ".join(notes) or None
+        min_age = link["min_age"]
+        if min_age is not None:
+            # A months part ("17 years 9 months") is only in the wording, not the age column.
+            stated = minimum_age(" ".join(filter(None, (link["catchment"], link["notes"]))))
+            min_age_text = (
+                stated.label() if stated and stated.years == min_age and stated.months else str(min_age)
+            )
+        works_online_evidence = national_or_online(" ".join(filter(None, (link["catchment"], link["notes"]))))
+        if any((website, referral_url, phone, catchment_text, service_name, min_age is not None)):
+            caveats = [LINKS_SEEN_NOTE]
+            if caveat:
+                held_back = link["self_referral_url"] or phones
+                caveats.append(
+                    f"tied to this organisation only by inference ({caveat})"
+                    + (", so not shown as its way to refer yourself" if held_back else "")
+                )
+            caveats += [
+                f"{number} is not given as a self-referral line ({words})"
+                for number, words in other_lines.items()
+                if number in phones
+            ]
+            if len(phones) > 1:  # e.g. one number per borough: the first is not everyone's
+                caveats.append(f"numbers as published: {link['self_referral_phone_text']}")
+            provenance = {
+                "source": "service_links.csv",
+                "last_verified": None,
+                "note": "; ".join(caveats),
+                "evidence_urls": link["evidence_urls"],
+            }
+    self_referral = "online" if referral_url else ("phone" if referral_phone else "unknown")
+    facts = {
+        "phone": phone,
+        "website": website,
+        "self_referral": self_referral,
+        "self_referral_url": referral_url,
+        "self_referral_phone": referral_phone,
+        "min_age": min_age,
+        "min_age_text": min_age_text,
+        "catchment": catchment_text,
+        "service_name": service_name,
+        "links_note": links_note,
+        "works_online_evidence": works_online_evidence,
+    }
+    return facts, provenance
 
 
-def services_document(records: list[dict]) -> dict:
-    return {"schema_version": SCHEMA_VERSION, "records": sorted(records, key=lambda r: r["id"])}
+def _outcome_and_ipt_provenance(
+    latest_outcomes: dict | None, outcomes: dict | None, therapy: dict, link: dict | None
+) -> dict[str, dict]:
+    provenance: dict[str, dict] = {}
+    if latest_outcomes:
+        provenance["outcomes"] = {
+            "source": latest_outcomes["source"],
+            "last_verified": (outcomes or {})
+            .get("main", {})
+            .get(latest_outcomes["period"], {})
+            .get("imported_at"),
+            "note": f"NHS England annual figures for {latest_outcomes['period']}",
+        }
+    if therapy["ipt_evidence"] is not None or therapy["offers_dit"] is not None:
+        provenance["ipt"] = {
+            "source": ", ".join(dict.fromkeys(therapy["ipt_sources"])) or "service_links.csv",
+            "last_verified": therapy["ipt_verified"],
+        }
+        if link and "service_links.csv" in therapy["ipt_sources"]:
+            provenance["ipt"]["note"] = f"public-page mentions are {LINKS_SEEN_NOTE}"
+    return provenance
+
+
+def derive_services(tables: Mapping[str, dict | None]) -> tuple[list[dict], list[str]]:
+    """Every active provider as a service record, joined by organisation code across the stored
+    source tables (file name -> document, as in SOURCE_TABLES)."""
+    providers = tables[PROVIDERS_FILE]
+    outcomes = tables.get(OUTCOMES_FILE)
+    links_by_code = {r["org_code"]: r for r in (tables.get(LINKS_FILE) or {}).get("records", [])}
+    areas_by_code: dict[str, list[dict]] = {}
+    for row in (tables.get(SERVICE_AREAS_FILE) or {}).get("records", []):
+        areas_by_code.setdefault(row["org_code"], []).append(row)
+    roles_by_code = {r["org_code"]: r for r in (tables.get(ROLES_FILE) or {}).get("records", [])}
+    records = []
+    for provider in providers["records"]:
+        if provider["status"] != "Active":
+            continue
+        code = provider["org_code"]
+        record = build_service(provider, providers, outcomes, links_by_code.get(code))
+        record.update(areas_fields(areas_by_code.get(code, [])))
+        record.update(role_fields(roles_by_code.get(code)))
+        records.append(record)
+    records.sort(key=lambda r: r["id"])
+    later_lines = _name_and_role_lines(records, links_by_code, tables)
+    located = sum(1 for r in records if r["lat"] is not None)
+    lines = [
+        f"Directory: {len(records)} active services, {located} located by headquarters postcode"
+        + (f", {len(records) - located} without coordinates" if located < len(records) else ""),
+        f"  outcomes for {sum(1 for r in records if r['outcomes'])}; "
+        f"IPT yes {sum(1 for r in records if r['offers_ipt'] is True)}, "
+        f"no {sum(1 for r in records if r['offers_ipt'] is False)}, "
+        f"unknown {sum(1 for r in records if r['offers_ipt'] is None)}; "
+        f"self-referral online {sum(1 for r in records if r['self_referral'] == 'online')}, "
+        f"phone {sum(1 for r in records if r['self_referral'] == 'phone')}",
+    ]
+    held_back = [
+        r["id"]
+        for r in records
+        if (link := links_by_code.get(r["id"]))
+        and (
+            (link["self_referral_url"] and not r["self_referral_url"])
+            or (link["self_referral_phones"] and not r["self_referral_phone"])
+        )
+    ]
+    if held_back:
+        lines.append(
+            "  self-referral details not shown as the way to refer yourself (the notes tie them to the "
+            f"organisation only by inference, or call the number a general or professionals' line): "
+            f"{', '.join(held_back)}"
+        )
+    missing = [r["id"] for r in records if r["lat"] is None]
+    if missing:
+        lines.append(f"  not located (postcode not found): {', '.join(missing)}")
+    return records, lines + later_lines
+
+
+def _name_and_role_lines(records: list[dict], links_by_code: Mapping, tables: Mapping) -> list[str]:
+    """Report what the public-name rule dropped; clear a lead that is no longer an active service
+    (partners and sites are shown under their lead, which must be a service we hold)."""
+    lines = []
+    dropped = [
+        f"{code} {link['service_name']!r} ({problem})"
+        for code, link in sorted(links_by_code.items())
+        if link.get("service_name") and (problem := public_name_problem(link["service_name"]))
+    ]
+    if dropped:
+        lines.append(f"  {len(dropped)} service names not used as the public name: " + "; ".join(dropped))
+    held = {r["id"] for r in records}
+    dangling = [r for r in records if r["lead_id"] is not None and r["lead_id"] not in held]
+    if dangling:
+        lines.append(
+            "  lead services not in the directory (lead cleared): "
+            + ", ".join(f"{r['id']} -> {r['lead_id']}" for r in dangling)
+        )
+    for record in dangling:
+        record["lead_id"] = None
+    if tables.get(SERVICE_AREAS_FILE):
+        covered = sum(1 for r in records if r["areas_served"] or r["national"])
+        lines.append(
+            f"  areas known for {covered} of {len(records)} services ({sum(r['national'] for r in records)} national)"
+        )
+    if tables.get(ROLES_FILE):
+        lines.append(
+            f"  roles known for {sum(1 for r in records if r['role'])}; probably ended {sum(r['probably_ended'] for r in records)}"
+        )
+    return lines
 
 
 # --- Readers ----------------------------------------------------------------------------------

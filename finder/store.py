@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from finder.errors import FinderError
+from finder.schema import MANIFEST_FILE
 from finder.settings import DATA_DIR_ENV as DATA_DIR_ENV  # tests and the refresh job point data/ elsewhere
 from finder.settings import settings
 
@@ -473,7 +474,7 @@ def read_json(name: str, directory: Path | None = None, default: object = None) 
 def update_manifest(source: str, info: Mapping[str, object], directory: Path | None = None) -> bytes:
     """Return the bytes of `manifest.json` with `source`'s entry replaced, for publishing together
     with that source's files so the manifest never describes data that is not there."""
-    manifest = read_json("manifest.json", directory, default={}) or {}
+    manifest = read_json(MANIFEST_FILE, directory, default={}) or {}
     sources = dict(manifest.get("sources", {}))
     sources[source] = dict(info)
     return json_bytes({"sources": dict(sorted(sources.items()))})

@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# The link rule lives with the record contract (finder.records); the parsers import it from here.
-from finder.records import is_http_url, non_public_host, public_url, safe_url  # noqa: F401
+from finder.schema import is_http_url
 
 # --- Minimum age ------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 from finder import PROJECT_NAME, PROJECT_URL
-from finder.records import is_http_url  # the one link rule: http(s), a host, no user name
+from finder.schema import is_http_url  # the one link rule: http(s), a host, no user name
 from finder.settings import settings
 
 ROBOTS_MAX_REDIRECTS = 5

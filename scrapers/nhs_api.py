@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass
 
 from finder.errors import FinderError, ParseError
+from finder.schema import safe_url
 from finder.settings import NHS_API_KEY_ENV, settings
-from finder.textrules import is_email, normalise_uk_phone, safe_url
+from finder.textrules import is_email, normalise_uk_phone
 
 API_URL = "https://api.nhs.uk/service-search-api/"
 API_VERSION = "3"

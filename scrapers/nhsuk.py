@@ -16,7 +16,8 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from finder.errors import ParseError
-from finder.textrules import mailto_address, safe_url, self_referral_link, tel_href_number
+from finder.schema import safe_url
+from finder.textrules import mailto_address, self_referral_link, tel_href_number
 
 RESULTS_URL = "https://www.nhs.uk/service-search/mental-health/find-an-nhs-talking-therapies-service/results"
 NHS_HOSTS = ("www.nhs.uk", "nhs.uk")

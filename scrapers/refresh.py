@@ -33,7 +33,22 @@ from finder.changes import (
     render_markdown,
 )
 from finder.errors import FinderError, ParseError, SourceFormatError
-from finder.records import is_http_url
+from finder.schema import (
+    LINKS_FILE,
+    MANIFEST_FILE,
+    NHS_FILES,
+    OUTCOMES_FILE,
+    POSTCODE_FILES,
+    POSTCODES_FILE,
+    PRACTITIONERS_FILE,
+    PROVIDERS_FILE,
+    SERVICE_AREAS_FILE,
+    SERVICES_FILE,
+    RecordError,
+    is_http_url,
+    records_document,
+    validate,
+)
 from finder.settings import POSTCODES_SOURCE_ENV, settings
 from scrapers.http import FetchError, Response, RobotsDisallowed
 
@@ -63,11 +78,6 @@ REVIEW_FIELDS = (
     "phone",
     "self_referral_phone",
 )
-
-RECORD_KINDS = ("nhs", "private")
-PRECISIONS = ("postcode", "sector", "outcode", None)
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-URL_FIELDS = ("self_referral_url", "website")
 
 
 class ValidationFailed(FinderError):
@@ -132,7 +142,7 @@ class RecordFileSource(Source):
     """A source whose data is one `{"schema_version": 1, "records": [...]}` JSON file in data/."""
 
     file_name: str = ""
-    check_contract: bool = True  # the searchable-record contract (services.json, practitioners.json)
+    kind: str | None = None  # the record model checked before publishing (None: the search contract)
 
     def current(self) -> Candidate | None:
         document = store.read_json(self.file_name, default=None)
@@ -141,21 +151,21 @@ class RecordFileSource(Source):
         records = document.get("records") if isinstance(document, dict) else None
         if not isinstance(records, list):
             raise SourceFormatError(f"data/{self.file_name} has no 'records' list")
-        manifest = store.read_json("manifest.json", default={}) or {}
+        manifest = store.read_json(MANIFEST_FILE, default={}) or {}
         return Candidate(tuple(records), manifest.get("sources", {}).get(self.name, {}))
 
     def validate(self, candidate: Candidate) -> None:
-        if self.check_contract:
-            problems = contract_problems(candidate.records)
-            if problems:
-                more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-                raise ValidationFailed("; ".join(problems[:3]) + more)
+        records = [dict(r) for r in candidate.records]
+        try:
+            validate(records, level="full" if self.kind else "contract", kind=self.kind)
+        except RecordError as error:
+            raise ValidationFailed(str(error)) from None
 
     def files(self, candidate: Candidate) -> dict[str, bytes]:
         records = sorted((dict(r) for r in candidate.records), key=lambda r: str(r["id"]))
         return {
-            self.file_name: store.json_bytes({"schema_version": 1, "records": records}),
-            "manifest.json": store.update_manifest(self.name, candidate.info),
+            self.file_name: store.json_bytes(records_document(records)),
+            MANIFEST_FILE: store.update_manifest(self.name, candidate.info),
         }
 
     def check_written(self, temps: Mapping[str, Path]) -> None:
@@ -165,43 +175,6 @@ class RecordFileSource(Source):
         document = json.loads(temps[self.file_name].read_text(encoding="utf-8"))
         if not document.get("records"):
             raise ValidationFailed(f"{self.file_name} was written without records")
-
-
-def contract_problems(records: Iterable[Mapping]) -> list[str]:
-    """Breaches of the searchable-record contract, one short message each (empty when fine)."""
-    problems = []
-    seen = set()
-    for record in records:
-        record_id = record.get("id")
-        label = f"record {record_id!r}"
-        if not isinstance(record_id, str) or not record_id:
-            problems.append(f"a record has no string id: {str(record)[:80]}")
-            continue
-        if record_id in seen:
-            problems.append(f"{label} appears twice")
-        seen.add(record_id)
-        if record.get("kind") not in RECORD_KINDS:
-            problems.append(f"{label}: kind {record.get('kind')!r} is not nhs/private")
-        if not isinstance(record.get("name"), str) or not record["name"].strip():
-            problems.append(f"{label}: no name")
-        for axis, limit in (("lat", 90), ("lon", 180)):
-            value = record.get(axis)
-            if value is not None and (not isinstance(value, int | float) or abs(value) > limit):
-                problems.append(f"{label}: {axis} {value!r} is not a coordinate")
-        if record.get("location_precision") not in PRECISIONS:
-            problems.append(f"{label}: location_precision {record.get('location_precision')!r}")
-        for key in URL_FIELDS:
-            value = record.get(key)
-            if value is not None and not is_http_url(str(value)):
-                problems.append(f"{label}: {key} {str(value)[:60]!r} is not an http(s) link")
-        if not record.get("source"):
-            problems.append(f"{label}: no source")
-        if not ISO_DATE.match(str(record.get("last_verified", ""))):
-            problems.append(f"{label}: last_verified {record.get('last_verified')!r} is not an ISO date")
-        for key in ("works_online", "works_in_person"):
-            if not isinstance(record.get(key), bool):
-                problems.append(f"{label}: {key} is not true/false")
-    return problems
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -572,16 +545,7 @@ def progress_bars(enabled: bool | None = None) -> ProgressBars | None:
 # of the importers (header checks, http(s)-only links, the declared service schema) applies, and
 # then compare the staged services.json with the published one before anything is replaced.
 
-NHS_TABLES = (
-    "nhs_providers.json",
-    "nhs_outcomes.json",
-    "service_links.json",
-    "service_areas.json",
-    "service_roles.json",
-    "services.json",
-    "manifest.json",
-)
-SERVICES_FILE = "services.json"
+NHS_TABLES = (*NHS_FILES, MANIFEST_FILE)
 MIN_SHARE_READ = 0.5  # below this share of pages read, a source counts as failed, not partly refreshed
 
 
@@ -628,7 +592,8 @@ class StagedNhsSource(RecordFileSource):
     """An NHS source refreshed through finder.imports.nhs on a staging copy of the NHS tables."""
 
     file_name = SERVICES_FILE
-    requires = "nhs_providers.json"
+    kind = "nhs"
+    requires = PROVIDERS_FILE
     # Only the ODS source re-checks what a service's `last_verified` dates (its organisation's
     # status and headquarters). The importers date every re-derived service with the providers
     # table's import day, so the other NHS sources put back the published dates.
@@ -656,16 +621,10 @@ class StagedNhsSource(RecordFileSource):
                 _keep_location_dates(stage, rechecked=set())
             records = _records_of(stage / SERVICES_FILE)
             files = _changed_files(stage, NHS_TABLES)
-        manifest = json.loads(files["manifest.json"]) if "manifest.json" in files else {}
+        manifest = json.loads(files[MANIFEST_FILE]) if MANIFEST_FILE in files else {}
         return Candidate(
             tuple(records), manifest.get("sources", {}).get(self.name, {}), None, files, tuple(notes)
         )
-
-    def validate(self, candidate: Candidate) -> None:
-        from finder.services import validate_services
-
-        validate_services([dict(r) for r in candidate.records])
-        super().validate(candidate)
 
 
 def _providers_csv(records: Iterable[Mapping], path: Path) -> Path:
@@ -733,7 +692,7 @@ class OdsSource(StagedNhsSource):
         from finder.imports.nhs import import_providers
         from scrapers import ods
 
-        providers = json.loads((stage / "nhs_providers.json").read_text(encoding="utf-8"))["records"]
+        providers = json.loads((stage / PROVIDERS_FILE).read_text(encoding="utf-8"))["records"]
         updated, failures, notes, done, rechecked = [], [], [], 0, set()
         for row in providers:
             try:
@@ -775,7 +734,6 @@ class OdsSource(StagedNhsSource):
 def _keep_location_dates(stage: Path, rechecked: set[str]) -> None:
     """The importer dates every organisation's ODS facts with the import day; a service whose
     organisation could not be looked up this time keeps the date it was last verified."""
-    from finder.services import services_document
 
     previous = {r["id"]: r for r in _records_of(store.data_dir() / SERVICES_FILE)}
     records = _records_of(stage / SERVICES_FILE)
@@ -793,7 +751,7 @@ def _keep_location_dates(stage: Path, rechecked: set[str]) -> None:
                 new_holder["last_verified"] = old_holder.get("last_verified")
                 moved = True
     if moved:
-        (stage / SERVICES_FILE).write_bytes(store.json_bytes(services_document(records)))
+        (stage / SERVICES_FILE).write_bytes(store.json_bytes(records_document(records)))
 
 
 class ServiceSitesSource(StagedNhsSource):
@@ -801,13 +759,13 @@ class ServiceSitesSource(StagedNhsSource):
 
     name = "service-sites"
     description = "services' own websites (self-referral link, phone, age, catchment, IPT)"
-    requires = "service_links.json"
+    requires = LINKS_FILE
 
     def stage(self, fetch, today, stage):
         from finder.imports.nhs import import_service_links
         from scrapers import service_sites
 
-        links = json.loads((stage / "service_links.json").read_text(encoding="utf-8"))["records"]
+        links = json.loads((stage / LINKS_FILE).read_text(encoding="utf-8"))["records"]
         updated, failures, notes, done = [], [], [], 0
         for row in links:
             if not row.get("website"):
@@ -879,10 +837,9 @@ def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_o
     from finder.areas_served import area_change_lines, directory_area_rows, merge_directory_areas
     from finder.imports.nhs_coverage import import_service_areas
 
-    held = (store.read_json("service_areas.json", stage, default=None) or {}).get("records", [])
+    held = (store.read_json(SERVICE_AREAS_FILE, stage, default=None) or {}).get("records", [])
     names = {
-        p["org_code"]: p["org_name"]
-        for p in json.loads((stage / "nhs_providers.json").read_text())["records"]
+        p["org_code"]: p["org_name"] for p in json.loads((stage / PROVIDERS_FILE).read_text())["records"]
     }
     found, unknown = [], set()
     for index, code in codes.items():
@@ -918,7 +875,7 @@ class NhsDirectorySource(StagedNhsSource):
 
     name = "nhs"
     description = "NHS service directory (Service Search API with NHS_API_KEY, else nhs.uk pages)"
-    requires = "service_links.json"
+    requires = LINKS_FILE
 
     def __init__(self, districts_of_sub_icb=None):
         self.districts_of_sub_icb = districts_of_sub_icb
@@ -926,8 +883,8 @@ class NhsDirectorySource(StagedNhsSource):
     def stage(self, fetch, today, stage):
         from finder.imports.nhs import import_service_links
 
-        providers = json.loads((stage / "nhs_providers.json").read_text(encoding="utf-8"))["records"]
-        links = json.loads((stage / "service_links.json").read_text(encoding="utf-8"))["records"]
+        providers = json.loads((stage / PROVIDERS_FILE).read_text(encoding="utf-8"))["records"]
+        links = json.loads((stage / LINKS_FILE).read_text(encoding="utf-8"))["records"]
         if settings().nhs_api_key:
             from scrapers import nhs_api
 
@@ -1081,7 +1038,7 @@ class NhsStatisticsSource(StagedNhsSource):
         if configured:
             files = configured
         else:
-            outcomes = store.read_json("nhs_outcomes.json", stage, default={}) or {}
+            outcomes = store.read_json(OUTCOMES_FILE, stage, default={}) or {}
             known = set(outcomes.get("main", {})) | set(outcomes.get("therapy", {}))
             files = []
             for period in expected_periods(today, known):
@@ -1127,7 +1084,8 @@ class IptukSource(RecordFileSource):
 
     name = "iptuk"
     description = "IPT UK Find a Therapist directory (accredited IPT practitioners)"
-    file_name = "practitioners.json"
+    file_name = PRACTITIONERS_FILE
+    kind = "private"
 
     @staticmethod
     def _owned(record: Mapping) -> bool:
@@ -1162,13 +1120,6 @@ class IptukSource(RecordFileSource):
             tuple(records), {"source": iptuk.DIRECTORY_URL, "fetched": today}, None, None, tuple(notes)
         )
 
-    def validate(self, candidate: Candidate) -> None:
-        from finder import practitioners
-
-        for record in candidate.records:
-            practitioners.validate_record(record)
-        super().validate(candidate)
-
     def files(self, candidate: Candidate) -> dict[str, bytes]:
         from finder import practitioners
 
@@ -1193,16 +1144,11 @@ class IptukSource(RecordFileSource):
         }
         return {
             self.file_name: practitioners.practitioners_bytes(records),
-            "manifest.json": store.update_manifest(practitioners.MANIFEST_SOURCE, manifest_entry),
+            MANIFEST_FILE: store.update_manifest(practitioners.MANIFEST_SOURCE, manifest_entry),
         }
 
 
-POSTCODE_FILES = (
-    "postcodes.parquet",
-    "postcode_sectors.parquet",
-    "postcode_outcodes.parquet",
-    "manifest.json",
-)
+POSTCODE_TABLES = (*POSTCODE_FILES, MANIFEST_FILE)
 
 
 class PostcodesSource(Source):
@@ -1217,7 +1163,7 @@ class PostcodesSource(Source):
         return None
 
     def current(self) -> Candidate | None:
-        path = store.data_dir() / "postcodes.parquet"
+        path = store.data_dir() / POSTCODES_FILE
         if not path.exists():
             return None
         return Candidate((), {"keys": _postcode_keys(path)})
@@ -1230,15 +1176,15 @@ class PostcodesSource(Source):
         given = settings().postcodes_source or ""
         with tempfile.TemporaryDirectory(prefix="finder-postcodes-") as tmp:
             stage = Path(tmp)
-            _copy_into(stage, ("manifest.json",))
+            _copy_into(stage, (MANIFEST_FILE,))
             if is_http_url(given):
                 path = stage / (Path(urlsplit(given).path).name or "postcodes.zip")
                 fetch.download(given, path)
             else:
                 path = Path(given)
             report = import_postcodes(path, directory=stage, max_shrink=None)  # --max-shrink applies
-            keys = _postcode_keys(stage / "postcodes.parquet")
-            files = _changed_files(stage, POSTCODE_FILES)
+            keys = _postcode_keys(stage / POSTCODES_FILE)
+            files = _changed_files(stage, POSTCODE_TABLES)
         return Candidate((), {"keys": keys, "source": report.source}, None, files, tuple(report.lines()))
 
     def size(self, candidate: Candidate) -> int:

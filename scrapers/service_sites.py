@@ -15,12 +15,12 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from finder.errors import ParseError
+from finder.schema import safe_url
 from finder.textrules import (
     catchment,
     introduces_other_line,
     mailto_address,
     minimum_age,
-    safe_url,
     self_referral_link,
     service_phones,
     tel_href_number,

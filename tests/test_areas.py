@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finder import areas, cli, postcodes
+from finder import areas, cli, postcodes, schema
 from finder.errors import SourceFormatError
 from finder.imports.areas import import_areas
 from finder.postcodes import lookup
@@ -21,7 +21,7 @@ def snapshot(directory: Path) -> dict:
 
 
 def loaded(directory: Path) -> areas.AreaTables:
-    return areas.AreaTables(json.loads((directory / areas.AREAS_FILE).read_text()))
+    return areas.AreaTables(json.loads((directory / schema.AREAS_FILE).read_text()))
 
 
 # --- the import ------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_a_changed_header_is_refused_in_one_line_and_data_is_untouched(tmp_path)
     with pytest.raises(SourceFormatError) as caught:
         import_areas(drifted, data=target)
     message = str(caught.value)
-    assert "missing ['SICBL24CDH']" in message and "unexpected ['SICBL24CODE']" in message
+    assert "missing columns: SICBL24CDH" in message and "unexpected columns: SICBL24CODE" in message
     assert "\n" not in message
     assert snapshot(target) == before
 

@@ -80,6 +80,31 @@ def test_csv_neutralises_formulas():
     assert row["name"].startswith("'=")
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-12.5, "-12.5"),  # a negative figure stays a readable, sortable number
+        ("-3", "-3"),
+        ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"),  # starts like a number, runs as a formula
+        ("+44 113 496 0000", "'+44 113 496 0000"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=cmd", "'\t=cmd"),
+        ("Leeds - north", "Leeds - north"),
+    ],
+)
+def test_one_rule_for_every_csv_the_project_writes(value, shown):
+    """The directory export and the app's results download share one cell rule."""
+    from finder import presentation
+
+    exported = next(
+        csv.DictReader(io.StringIO(export.csv_text([{"id": "X1", "name": value, "outcomes": None}])))
+    )
+    assert exported["name"] == shown
+    results = presentation.results_csv([{"name": value, "kind": "nhs"}]).decode("utf-8-sig")
+    downloaded = list(csv.reader(io.StringIO(results)))[1][0]
+    assert downloaded == (shown if "\t" not in shown else "'=cmd")  # the page collapses white space
+
+
 def test_export_without_directory_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FINDER_DATA_DIR", str(tmp_path / "empty"))
     assert cli.main(["export", "--format", "csv", str(tmp_path / "x.csv")]) == 2

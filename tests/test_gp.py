@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from finder import cli, gp, search
 from finder.errors import FinderError, SourceFormatError
-from finder.imports.gp import GP_FILE, import_gp_practices
+from finder.imports.gp import import_gp_practices
+from finder.schema import GP_FILE
 
 SAMPLE = Path(__file__).parent / "fixtures" / "gp" / "epraccur_sample.csv"
 

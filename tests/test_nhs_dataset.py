@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from finder import services
-from finder.services import validate_services
-from finder.textrules import is_http_url
+from finder import schema, services
+from finder.schema import is_http_url, validate_services
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ENGLAND_RECOVERY_2023_24 = 50.1  # annual_main_2023-24.csv, England Total row, Percentage_Recovery
@@ -310,8 +309,8 @@ def test_every_outcome_equals_the_published_cell(records):
 )
 def test_schema_refuses_a_record_that_would_mislead(records, changes, message):
     record = dict(records["R1A"], **changes)
-    with pytest.raises(services.RecordError, match=message):
-        services.validate_service(record)
+    with pytest.raises(schema.RecordError, match=message):
+        schema.validate_service(record)
 
 
 def test_england_figures_are_held_for_every_published_year():

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finder import postcodes, store
+from finder import postcodes, schema, store
 from finder.errors import PostcodeError, SourceFormatError
 from finder.geo import haversine_miles
 from finder.imports.postcodes import import_postcodes
@@ -298,7 +298,7 @@ def test_rows_that_are_not_postcodes_are_refused(tmp_path):
     ]
     with pytest.raises(SourceFormatError, match="not postcodes"):
         import_postcodes(make_codepoint_zip(tmp_path / "bad.zip", rows), directory=target)
-    assert not (target / postcodes.POSTCODES_FILE).exists()
+    assert not (target / schema.POSTCODES_FILE).exists()
 
 
 def test_nspl_import_keeps_terminated_and_pseudo_located_rows(tmp_path):

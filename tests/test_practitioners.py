@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from finder import practitioners
+from finder import practitioners, schema
 from finder.cli import main
 from finder.imports.practitioners import COLUMNS, cli_import_practitioners
 
@@ -38,7 +38,7 @@ def test_import_publishes_contract_records_located_by_outcode(data_copy, tmp_pat
     records = practitioners.load_practitioners()
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
     jane = next(r for r in records if r["name"] == "Jane Smith-Jones")
-    assert set(practitioners.RECORD_KEYS) <= set(jane)
+    assert set(schema.RECORD_KEYS) <= set(jane)
     assert (jane["kind"], jane["offers_ipt"], jane["location_precision"]) == ("private", True, "outcode")
     assert 53.7 < jane["lat"] < 53.9 and -1.7 < jane["lon"] < -1.5  # Leeds LS6
     assert jane["registrations"] == [{"register": "HCPC", "number": "PYL012345"}]
@@ -94,7 +94,7 @@ def test_bad_fields_are_named_with_their_row(data_copy, tmp_path, capsys, row, f
     [
         ("", "empty"),
         ("name,town\nJane,Leeds\n", "missing column"),
-        (HEADER + ",favourite_colour\n", "unknown column"),
+        (HEADER + ",favourite_colour\n", "unexpected columns: favourite_colour"),
         (HEADER + "\n", "no practitioner rows"),
         (HEADER + "\n" + "a,b\n", "row 2: 2 fields"),
     ],
@@ -117,7 +117,7 @@ def test_binary_file_is_refused(data_copy, tmp_path, capsys):
 
 
 def test_publish_refuses_records_that_break_the_contract(data_copy):
-    with pytest.raises(practitioners.RecordError):
+    with pytest.raises(schema.RecordError):
         practitioners.publish_practitioners([{"id": "x", "kind": "private"}], {"source": "test"})
 
 

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from finder import store
-from finder.areas import AREAS_FILE
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports.tables import Layout, read_table
+from finder.schema import AREAS_FILE, MANIFEST_FILE
 
 LAD_FILE = "lad24_sicbl24_icb24.csv"
 WARD_FILE = "ward24_sicbl24.csv"
@@ -96,18 +97,9 @@ def _read(directory: Path, name: str) -> list[dict]:
     path = directory / name
     if not path.exists():
         raise SourceFormatError(f"{directory}: {name} is missing")
-    # Through the one guarded reader: regular files only, no control characters, no truncation.
-    with guard.open_stream(path) as stream, io.TextIOWrapper(stream, "utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        expected = COLUMNS[name]
-        missing = [c for c in expected if c not in header]
-        unexpected = [c for c in header if c not in expected]
-        if missing or unexpected:
-            raise SourceFormatError(
-                f"{name}: columns changed: missing {missing or 'none'}, unexpected {unexpected or 'none'}"
-            )
-        rows = list(reader)
+    # Through the one guarded reader; each table's every column has a meaning, so exact headers.
+    table, _ = read_table(path, Layout(title="area lookup", columns=COLUMNS[name], exact=True))
+    rows = table.rows
     if not rows:
         raise SourceFormatError(f"{name}: no rows")
     return rows
@@ -259,7 +251,7 @@ def import_areas(
     )
     files = {
         AREAS_FILE: store.json_bytes(payload),
-        "manifest.json": store.update_manifest(
+        MANIFEST_FILE: store.update_manifest(
             "areas",
             {
                 "source": ", ".join(sorted(COLUMNS) + ([CHAIN_FILE] if aliases else [])),
@@ -281,7 +273,3 @@ def import_areas(
     }
     store.publish(files, directory=data)
     return report
-
-
-def cli_import_areas(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_areas(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()

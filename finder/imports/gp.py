@@ -23,8 +23,7 @@ import pyarrow.parquet as pq
 from finder import postcodes, store
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
-
-GP_FILE = "gp_practices.parquet"
+from finder.schema import GP_FILE, MANIFEST_FILE
 
 # The published column order (ODS Data Search and Export, epraccur).
 EPRACCUR_COLUMNS = (
@@ -177,7 +176,7 @@ def import_gp_practices(
     pq.write_table(table, sink, compression="zstd")
     files = {
         GP_FILE: sink.getvalue(),
-        "manifest.json": store.update_manifest(
+        MANIFEST_FILE: store.update_manifest(
             "gp-practices",
             {
                 "source": Path(path).name,
@@ -193,7 +192,3 @@ def import_gp_practices(
     }
     store.publish(files, directory=directory)
     return report
-
-
-def cli_import_gp_practices(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_gp_practices(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()

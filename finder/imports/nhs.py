@@ -20,46 +20,35 @@ numbers) and `NULL` (not applicable) are missing values, never zero.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
-import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from finder import store
-from finder.areas_served import areas_fields, role_fields
-from finder.errors import FinderError, SourceFormatError
-from finder.imports import MAX_SHRINK, guard, refuse_shrink
-from finder.ipt_evidence import ipt_finding
-from finder.services import (
-    AREAS_FILE,
+from finder.errors import SourceFormatError
+from finder.imports import guard, refuse_shrink
+from finder.imports.tables import Layout, SourceTable, check_header, read_tables
+from finder.schema import (
     LINKS_FILE,
-    LOCATION_NOTE,
+    MANIFEST_FILE,
     OUTCOMES_FILE,
     PROVIDERS_FILE,
     ROLES_FILE,
     SCHEMA_VERSION,
+    SERVICE_AREAS_FILE,
     SERVICES_FILE,
-    services_document,
-    validate_services,
+    non_public_host,
+    records_document,
+    safe_url,
+    validate,
 )
+from finder.services import LINKS_SEEN_NOTE, ODS_DESCRIPTION, derive_services
 from finder.textrules import (
     all_uk_phones,
-    attribution_caveat,
-    minimum_age,
-    national_or_online,
-    non_public_host,
-    numbers_not_for_self_referral,
-    public_name_problem,
-    public_url,
-    safe_url,
-    therapy_mentions,
 )
 
 # --- Known layouts ----------------------------------------------------------------------------
@@ -138,6 +127,12 @@ LINK_COLUMNS = (
     "evidence_urls",
     "notes",
 )
+PROVIDERS_LAYOUT = Layout(title="ODS providers", columns=PROVIDER_COLUMNS)
+MAIN_LAYOUT = Layout(title="annual main measures", columns=MAIN_REQUIRED, known_extra=MAIN_KNOWN_EXTRA)
+THERAPY_LAYOUT = Layout(
+    title="therapy-based outcomes", columns=THERAPY_REQUIRED, known_extra=THERAPY_KNOWN_EXTRA
+)
+LINKS_LAYOUT = Layout(title="service links", columns=LINK_COLUMNS)
 
 MISSING_MARKERS = frozenset({"*", "NULL", ""})  # suppressed, not applicable, empty: never zero
 MAIN_ORG_TYPES = ("Provider", "ICB", "England")
@@ -156,81 +151,10 @@ PROVIDERS_SOURCE_NAME = "nhs-providers"
 OUTCOMES_SOURCE_NAME = "nhs-outcomes"
 LINKS_SOURCE_NAME = "service-links"
 SERVICES_SOURCE_NAME = "services"
-ODS_DESCRIPTION = "NHS Organisation Data Service"
-LINKS_SEEN_NOTE = "seen on public pages, date unknown"
 
 
 def _today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
-# --- Reading CSV or zip -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    name: str  # file (or zip member) name, for messages and provenance
-    header: tuple[str, ...]
-    rows: list[dict[str, str]]
-
-
-def _decode(blob: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return blob.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SourceFormatError(f"{name}: neither UTF-8 nor Windows-1252 text, not a CSV")
-
-
-def _parse_csv(text: str, name: str) -> SourceTable:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise SourceFormatError(f"{name}: empty file (no header)")
-    header = tuple(h.strip() for h in reader.fieldnames)
-    rows = []
-    for row in reader:
-        if None in row:
-            raise SourceFormatError(f"{name}: line {reader.line_num} has more cells than the header")
-        if any(value is None for value in row.values()):
-            # A row cut short (a truncated download) would silently blank the missing figures.
-            raise SourceFormatError(
-                f"{name}: line {reader.line_num} has fewer cells than the header; the file may be truncated"
-            )
-        rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
-    return SourceTable(name, header, rows)
-
-
-def read_tables(path: Path) -> list[SourceTable]:
-    """The CSV tables in `path`: the file itself, or every CSV inside a zip, read through the
-    import guards (regular files only, bounded unpacking, no control characters, whole rows)."""
-    path = Path(path)
-    try:
-        return [_parse_csv(_decode(blob, name), name) for name, blob in guard.read_csv_sources(path)]
-    except (OSError, zipfile.BadZipFile, csv.Error) as error:
-        raise SourceFormatError(f"{path}: cannot be read ({error.__class__.__name__}: {error})") from None
-
-
-def check_header(
-    header: Iterable[str], required: Iterable[str], known_extra: Iterable[str], name: str, layout: str
-) -> list[str]:
-    """Refuse a header that lacks a required column (naming the missing and unexpected ones);
-    return the unexpected columns of an otherwise complete header (ignored, and reported)."""
-    header = list(header)
-    required = list(required)
-    missing = [c for c in required if c not in header]
-    unexpected = [c for c in header if c not in required and c not in set(known_extra)]
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if missing or duplicated:
-        parts = [f"{name}: the {layout} header has changed"]
-        if missing:
-            parts.append(f"missing columns: {', '.join(missing)}")
-        if unexpected:
-            parts.append(f"unexpected columns: {', '.join(unexpected)}")
-        if duplicated:
-            parts.append(f"duplicated columns: {', '.join(duplicated)}")
-        raise SourceFormatError("; ".join(parts) + ". Nothing was imported; data/ is unchanged.")
-    return unexpected
 
 
 def _number(value: str, name: str, column: str, line: int) -> float | None:
@@ -291,12 +215,12 @@ def _load(name: str, directory: Path | None) -> dict | None:
 
 
 def _held_checksums(source: str, directory: Path | None) -> dict[str, str]:
-    manifest = store.read_json("manifest.json", directory, default={}) or {}
+    manifest = store.read_json(MANIFEST_FILE, directory, default={}) or {}
     return dict(manifest.get("sources", {}).get(source, {}).get("source_sha256") or {})
 
 
 def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> bytes:
-    manifest = store.read_json("manifest.json", directory, default={}) or {}
+    manifest = store.read_json(MANIFEST_FILE, directory, default={}) or {}
     sources = dict(manifest.get("sources", {}))
     for source, info in entries.items():
         sources[source] = dict(info)
@@ -304,7 +228,7 @@ def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> b
 
 
 # The stored source tables services.json is derived from, in derivation order.
-SOURCE_TABLES = (PROVIDERS_FILE, OUTCOMES_FILE, LINKS_FILE, AREAS_FILE, ROLES_FILE)
+SOURCE_TABLES = (PROVIDERS_FILE, OUTCOMES_FILE, LINKS_FILE, SERVICE_AREAS_FILE, ROLES_FILE)
 
 
 def _publish(
@@ -322,8 +246,8 @@ def _publish(
     lines: list[str] = []
     if providers is not None:
         records, derive_lines = derive_services(tables)
-        validate_services(records)  # the declared schema, before anything is written
-        files[SERVICES_FILE] = store.json_bytes(services_document(records))
+        validate(records, kind="nhs")  # the declared schema, before anything is written
+        files[SERVICES_FILE] = store.json_bytes(records_document(records))
         located = sum(1 for r in records if r["lat"] is not None)
         entries[SERVICES_SOURCE_NAME] = {
             "records": len(records),
@@ -335,14 +259,14 @@ def _publish(
         lines += derive_lines
     else:
         lines.append("services.json not rebuilt yet: import nhs-providers to build the directory")
-    files["manifest.json"] = _manifest_bytes(entries, directory)
+    files[MANIFEST_FILE] = _manifest_bytes(entries, directory)
 
-    def validate(temps: Mapping[str, Path]) -> None:
+    def check_written(temps: Mapping[str, Path]) -> None:
         for name, temp in temps.items():
             if name.endswith(".json"):
                 json.loads(temp.read_text(encoding="utf-8"))  # a torn write never replaces data
 
-    store.publish(files, validate=validate, directory=directory)
+    store.publish(files, validate=check_written, directory=directory)
     return lines
 
 
@@ -361,7 +285,7 @@ def import_providers(
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of providers, found {len(tables)}")
     table = tables[0]
-    ignored = check_header(table.header, PROVIDER_COLUMNS, (), table.name, "ODS providers")
+    ignored = check_header(table.header, PROVIDERS_LAYOUT, table.name)
     records = []
     seen = set()
     for line, row in enumerate(table.rows, start=2):
@@ -448,7 +372,7 @@ def _layout(table: SourceTable) -> str:
 def parse_main(table: SourceTable) -> tuple[dict, list[str]]:
     """The main measures: per organisation (providers, ICBs, England) the totals and the share of
     finished courses that started treatment within 6 and 18 weeks."""
-    ignored = check_header(table.header, MAIN_REQUIRED, MAIN_KNOWN_EXTRA, table.name, "annual main measures")
+    ignored = check_header(table.header, MAIN_LAYOUT, table.name)
     totals: dict[tuple[str, str], dict] = {}
     bands: dict[tuple[str, str], dict[str, float | None]] = {}
     duplicates: list[str] = []
@@ -559,9 +483,7 @@ def _therapy_figures(row: dict, name: str, line: int) -> dict:
 def parse_therapy(table: SourceTable) -> tuple[dict, list[str]]:
     """Therapy-based outcomes: England by therapy type, and IPT and DIT (brief psychodynamic
     psychotherapy) per provider. Only Diagnosis 'Total' rows are used."""
-    ignored = check_header(
-        table.header, THERAPY_REQUIRED, THERAPY_KNOWN_EXTRA, table.name, "therapy-based outcomes"
-    )
+    ignored = check_header(table.header, THERAPY_LAYOUT, table.name)
     name = table.name
     england: list[dict] = []
     providers: dict[str, dict] = {}
@@ -672,7 +594,7 @@ def import_service_links(
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of service links, found {len(tables)}")
     table = tables[0]
-    ignored = check_header(table.header, LINK_COLUMNS, (), table.name, "service links")
+    ignored = check_header(table.header, LINKS_LAYOUT, table.name)
     records = []
     rejected_urls: list[str] = []
     non_public: list[str] = []
@@ -777,351 +699,3 @@ def import_service_links(
     }
     lines += _publish(LINKS_FILE, document, (LINKS_SOURCE_NAME, entry), directory)
     return lines
-
-
-# --- Deriving the directory ---------------------------------------------------------------------
-
-
-def _locate(postcode: str | None) -> tuple[float | None, float | None, str | None]:
-    """Coordinates of a headquarters postcode from the embedded postcode tables."""
-    if not postcode:
-        return None, None, None
-    from finder import postcodes
-
-    try:
-        location = postcodes.lookup(postcode)
-    except FinderError:
-        return None, None, None
-    if not location.has_coordinates or location.precision not in ("postcode", "sector", "outcode"):
-        return None, None, None
-    return round(float(location.lat), 6), round(float(location.lon), 6), location.precision
-
-
-def _fmt_pct(value: float | None) -> str:
-    return f"{value:g}%" if value is not None else "suppressed"
-
-
-def _provider_outcomes(code: str, outcomes: dict | None) -> dict[str, dict]:
-    """Every period's outcome figures for one provider (main measures joined with IPT/DIT)."""
-    if not outcomes:
-        return {}
-    main = outcomes.get("main", {})
-    therapy = outcomes.get("therapy", {})
-    by_period = {}
-    for period in sorted(set(main) | set(therapy)):
-        figures = main.get(period, {}).get("providers", {}).get(code)
-        therapies = therapy.get(period, {}).get("providers", {}).get(code)
-        if figures is None and therapies is None:
-            continue
-        figures = figures or {}
-        ipt = (therapies or {}).get("ipt") or {}
-        dit = (therapies or {}).get("dit") or {}
-        sources = []
-        if code in main.get(period, {}).get("providers", {}):
-            sources.append(main[period]["source"])
-        if therapies:
-            sources.append(therapy[period]["source"])
-        by_period[period] = {
-            "period": period,
-            "referrals": figures.get("referrals"),
-            "finished_treatment": figures.get("finished_treatment"),
-            "recovery_pct": figures.get("recovery_pct"),
-            "reliable_improvement_pct": figures.get("reliable_improvement_pct"),
-            "reliable_recovery_pct": figures.get("reliable_recovery_pct"),
-            "within_6_weeks_pct": figures.get("within_6_weeks_pct"),
-            "within_18_weeks_pct": figures.get("within_18_weeks_pct"),
-            "mean_wait_days": figures.get("mean_wait_days"),
-            "ipt_courses": ipt.get("courses"),
-            "ipt_recovery_pct": ipt.get("recovery_pct"),
-            "dit_courses": dit.get("courses"),
-            "dit_recovery_pct": dit.get("recovery_pct"),
-            "source": ", ".join(sources),
-        }
-    return by_period
-
-
-def _therapy_rows(code: str, outcomes: dict | None) -> tuple[str, dict] | None:
-    """The latest period in which NHS England published therapy figures for this provider."""
-    therapy = (outcomes or {}).get("therapy", {})
-    for period in sorted(therapy, reverse=True):
-        row = therapy[period]["providers"].get(code)
-        if row is not None:
-            return period, {
-                **row,
-                "source": therapy[period]["source"],
-                "imported_at": therapy[period].get("imported_at"),
-            }
-    return None
-
-
-def _ipt_and_dit(code: str, outcomes: dict | None, link: dict | None) -> dict:
-    """IPT: the basis and evidence of finder.ipt_evidence (official latest or earlier year, the
-    service's own website, or nothing). DIT from the provider's latest published year of brief
-    psychodynamic psychotherapy (where NHS England records DIT) and DIT mentions."""
-    ipt = ipt_finding(code, (outcomes or {}).get("therapy"), link)
-    offers_dit = None
-    dit_evidence: list[str] = []
-    latest = _therapy_rows(code, outcomes)
-    if latest:
-        period, row = latest
-        dit = row.get("dit") or {}
-        if dit.get("courses") is not None:
-            offers_dit = dit["courses"] > 0
-            dit_evidence.append(
-                f"NHS England {period}: {dit['courses']:,} courses of brief psychodynamic psychotherapy "
-                "(the category where DIT is recorded)"
-                if dit["courses"] > 0
-                else f"NHS England {period}: no courses of brief psychodynamic psychotherapy published"
-            )
-    if link:
-        where = (
-            link["evidence_urls"][0] if link["evidence_urls"] else (link["website"] or "service_links.csv")
-        )
-        caveat = attribution_caveat(link.get("service_name"), link.get("notes"))
-        if caveat:
-            where += f" (tied to this organisation only by inference: {caveat})"
-        if therapy_mentions(" ".join(filter(None, (link.get("notes"), link.get("catchment"))))).dit:
-            offers_dit = True
-            dit_evidence.append(f"DIT mentioned on public pages ({LINKS_SEEN_NOTE}): {where}")
-    return {
-        "offers_ipt": ipt.offers_ipt,
-        "ipt_basis": ipt.basis,
-        "ipt_evidence": ipt.evidence,
-        "offers_dit": offers_dit,
-        "dit_evidence": "; ".join(dit_evidence) if offers_dit is not None else None,
-        "ipt_sources": [s for s in ipt.sources if s],
-        "ipt_verified": ipt.verified,
-    }
-
-
-def build_service(provider: dict, providers_doc: dict, outcomes: dict | None, link: dict | None) -> dict:
-    """One directory record from the joined sources (nothing invented: a missing fact is null)."""
-    code = provider["org_code"]
-    ods_verified = providers_doc["imported_at"]
-    ods_source = f"{providers_doc['source']} ({ODS_DESCRIPTION})"
-    lat, lon, precision = _locate(provider["postcode"])
-    by_period = _provider_outcomes(code, outcomes)
-    latest_outcomes = by_period[max(by_period)] if by_period else None
-    therapy = _ipt_and_dit(code, outcomes, link)
-    provenance: dict[str, dict] = {
-        "location": {
-            "source": ods_source,
-            "last_verified": ods_verified,
-            "note": "headquarters postcode located with OS Code-Point Open",
-        },
-    }
-    phone = website = referral_url = referral_phone = catchment_text = service_name = links_note = None
-    min_age = None
-    min_age_text = None
-    works_online_evidence = None
-    if link:
-        # A links table stored before the non-public-host rule may still hold such a link.
-        website = public_url(link["website"])
-        phones = link["self_referral_phones"]
-        phone = phones[0] if phones else None
-        # The notes may say the pages are tied to this organisation only by inference, or that a
-        # number is a general or professionals' line: such facts are kept, with the caveat, but
-        # never presented as the organisation's way to refer yourself.
-        caveat = attribution_caveat(link["service_name"], link["notes"])
-        other_lines = numbers_not_for_self_referral(link["notes"])
-        if not caveat:
-            referral_url = public_url(link["self_referral_url"])
-            referral_phone = next((p for p in phones if p not in other_lines), None)
-        catchment_text = link["catchment"]
-        # The public name people know the service by, never a site, building or trust name, a
-        # historical name or an uncertain match (see textrules.public_name_problem).
-        service_name = None if public_name_problem(link["service_name"]) else link["service_name"]
-        notes = [link["notes"]] if link["notes"] else []
-        if len(link["self_referral_phones"]) > 1:
-            notes.append(f"phone numbers as published: {link['self_referral_phone_text']}")
-        links_note = "; ".join(notes) or None
-        min_age = link["min_age"]
-        if min_age is not None:
-            # A months part ("17 years 9 months") is only in the wording, not the age column.
-            stated = minimum_age(" ".join(filter(None, (link["catchment"], link["notes"]))))
-            min_age_text = (
-                stated.label() if stated and stated.years == min_age and stated.months else str(min_age)
-            )
-        works_online_evidence = national_or_online(" ".join(filter(None, (link["catchment"], link["notes"]))))
-        if any((website, referral_url, phone, catchment_text, service_name, min_age is not None)):
-            caveats = [LINKS_SEEN_NOTE]
-            if caveat:
-                held_back = link["self_referral_url"] or phones
-                caveats.append(
-                    f"tied to this organisation only by inference ({caveat})"
-                    + (", so not shown as its way to refer yourself" if held_back else "")
-                )
-            caveats += [
-                f"{number} is not given as a self-referral line ({words})"
-                for number, words in other_lines.items()
-                if number in phones
-            ]
-            if len(phones) > 1:  # e.g. one number per borough: the first is not everyone's
-                caveats.append(f"numbers as published: {link['self_referral_phone_text']}")
-            provenance["contacts"] = {
-                "source": "service_links.csv",
-                "last_verified": None,
-                "note": "; ".join(caveats),
-                "evidence_urls": link["evidence_urls"],
-            }
-    if latest_outcomes:
-        provenance["outcomes"] = {
-            "source": latest_outcomes["source"],
-            "last_verified": (outcomes or {})
-            .get("main", {})
-            .get(latest_outcomes["period"], {})
-            .get("imported_at"),
-            "note": f"NHS England annual figures for {latest_outcomes['period']}",
-        }
-    if therapy["ipt_evidence"] is not None or therapy["offers_dit"] is not None:
-        provenance["ipt"] = {
-            "source": ", ".join(dict.fromkeys(therapy["ipt_sources"])) or "service_links.csv",
-            "last_verified": therapy["ipt_verified"],
-        }
-        if link and "service_links.csv" in therapy["ipt_sources"]:
-            provenance["ipt"]["note"] = f"public-page mentions are {LINKS_SEEN_NOTE}"
-    self_referral = "online" if referral_url else ("phone" if referral_phone else "unknown")
-    return {
-        "id": code,
-        "kind": "nhs",
-        "name": provider["org_name"],
-        "provider": provider["org_name"],
-        "service_name": service_name,
-        "address": None,
-        "postcode": provider["postcode"],
-        "town": provider["town"],
-        "lat": lat,
-        "lon": lon,
-        "location_precision": precision,
-        "location_note": LOCATION_NOTE,
-        "icb_code": provider["icb_code"],
-        "icb_name": provider["icb_name"],
-        "region_name": provider["region_name"],
-        "status": provider["status"],
-        "phone": phone,
-        "email": None,
-        "website": website,
-        "self_referral": self_referral,
-        "self_referral_url": referral_url,
-        "self_referral_phone": referral_phone,
-        "min_age": min_age,
-        "min_age_text": min_age_text,
-        "catchment": catchment_text,
-        "areas_covered": [],
-        "offers_ipt": therapy["offers_ipt"],
-        "ipt_basis": therapy["ipt_basis"],
-        "ipt_evidence": therapy["ipt_evidence"],
-        "offers_dit": therapy["offers_dit"],
-        "dit_evidence": therapy["dit_evidence"],
-        "outcomes": latest_outcomes,
-        "outcomes_by_period": by_period,
-        "links_note": links_note,
-        "source": ods_source,
-        "last_verified": ods_verified,
-        "provenance": provenance,
-        # NHS Talking Therapies are local services seen in person unless a source says the
-        # service is national or delivered online.
-        "works_online": works_online_evidence is not None,
-        "works_online_evidence": works_online_evidence,
-        "works_in_person": True,
-    }
-
-
-def derive_services(tables: Mapping[str, dict | None]) -> tuple[list[dict], list[str]]:
-    """Every active provider as a service record, joined by organisation code across the stored
-    source tables (file name -> document, as in SOURCE_TABLES)."""
-    providers = tables[PROVIDERS_FILE]
-    outcomes = tables.get(OUTCOMES_FILE)
-    links_by_code = {r["org_code"]: r for r in (tables.get(LINKS_FILE) or {}).get("records", [])}
-    areas_by_code: dict[str, list[dict]] = {}
-    for row in (tables.get(AREAS_FILE) or {}).get("records", []):
-        areas_by_code.setdefault(row["org_code"], []).append(row)
-    roles_by_code = {r["org_code"]: r for r in (tables.get(ROLES_FILE) or {}).get("records", [])}
-    records = []
-    for provider in providers["records"]:
-        if provider["status"] != "Active":
-            continue
-        code = provider["org_code"]
-        record = build_service(provider, providers, outcomes, links_by_code.get(code))
-        record.update(areas_fields(areas_by_code.get(code, [])))
-        record.update(role_fields(roles_by_code.get(code)))
-        records.append(record)
-    records.sort(key=lambda r: r["id"])
-    later_lines = _name_and_role_lines(records, links_by_code, tables)
-    located = sum(1 for r in records if r["lat"] is not None)
-    lines = [
-        f"Directory: {len(records)} active services, {located} located by headquarters postcode"
-        + (f", {len(records) - located} without coordinates" if located < len(records) else ""),
-        f"  outcomes for {sum(1 for r in records if r['outcomes'])}; "
-        f"IPT yes {sum(1 for r in records if r['offers_ipt'] is True)}, "
-        f"no {sum(1 for r in records if r['offers_ipt'] is False)}, "
-        f"unknown {sum(1 for r in records if r['offers_ipt'] is None)}; "
-        f"self-referral online {sum(1 for r in records if r['self_referral'] == 'online')}, "
-        f"phone {sum(1 for r in records if r['self_referral'] == 'phone')}",
-    ]
-    held_back = [
-        r["id"]
-        for r in records
-        if (link := links_by_code.get(r["id"]))
-        and (
-            (link["self_referral_url"] and not r["self_referral_url"])
-            or (link["self_referral_phones"] and not r["self_referral_phone"])
-        )
-    ]
-    if held_back:
-        lines.append(
-            "  self-referral details not shown as the way to refer yourself (the notes tie them to the "
-            f"organisation only by inference, or call the number a general or professionals' line): "
-            f"{', '.join(held_back)}"
-        )
-    missing = [r["id"] for r in records if r["lat"] is None]
-    if missing:
-        lines.append(f"  not located (postcode not found): {', '.join(missing)}")
-    return records, lines + later_lines
-
-
-def _name_and_role_lines(records: list[dict], links_by_code: Mapping, tables: Mapping) -> list[str]:
-    """Report what the public-name rule dropped; clear a lead that is no longer an active service
-    (partners and sites are shown under their lead, which must be a service we hold)."""
-    lines = []
-    dropped = [
-        f"{code} {link['service_name']!r} ({problem})"
-        for code, link in sorted(links_by_code.items())
-        if link.get("service_name") and (problem := public_name_problem(link["service_name"]))
-    ]
-    if dropped:
-        lines.append(f"  {len(dropped)} service names not used as the public name: " + "; ".join(dropped))
-    held = {r["id"] for r in records}
-    dangling = [r for r in records if r["lead_id"] is not None and r["lead_id"] not in held]
-    if dangling:
-        lines.append(
-            "  lead services not in the directory (lead cleared): "
-            + ", ".join(f"{r['id']} -> {r['lead_id']}" for r in dangling)
-        )
-    for record in dangling:
-        record["lead_id"] = None
-    if tables.get(AREAS_FILE):
-        covered = sum(1 for r in records if r["areas_served"] or r["national"])
-        lines.append(
-            f"  areas known for {covered} of {len(records)} services ({sum(r['national'] for r in records)} national)"
-        )
-    if tables.get(ROLES_FILE):
-        lines.append(
-            f"  roles known for {sum(1 for r in records if r['role'])}; probably ended {sum(r['probably_ended'] for r in records)}"
-        )
-    return lines
-
-
-# --- CLI entry points (the importer table in finder/commands/imports.py) -------------------------
-
-
-def cli_import_providers(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_providers(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-
-
-def cli_import_outcomes(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_outcomes(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-
-
-def cli_import_service_links(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_service_links(path, max_shrink=None if allow_shrink else MAX_SHRINK)

@@ -20,25 +20,30 @@ from collections import Counter
 from pathlib import Path
 
 from finder import store
-from finder.areas_served import AREA_ROW_KEYS, NATIONAL_BASIS, NATIONAL_CODE
 from finder.errors import SourceFormatError
-from finder.imports import MAX_SHRINK, guard, refuse_shrink
-from finder.imports.nhs import SourceTable, _publish, _today, check_header, read_tables
-from finder.services import (
+from finder.imports import guard, refuse_shrink
+from finder.imports.nhs import _publish, _today
+from finder.imports.tables import Layout, SourceTable, check_header, read_tables
+from finder.schema import (
     AREA_BASES,
-    AREAS_FILE,
+    AREA_ROW_KEYS,
     CONFIDENCES,
     DISTRICT_CODE,
+    NATIONAL_BASIS,
+    NATIONAL_CODE,
     PROVIDERS_FILE,
     ROLES,
     ROLES_FILE,
     SCHEMA_VERSION,
+    SERVICE_AREAS_FILE,
 )
 
 AREA_COLUMNS = ("org_code", "org_name", "lad24_code", "lad24_name", "basis", "evidence", "confidence")
 ROLE_COLUMNS = ("org_code", "org_name", "role", "audience", "lead_org_code", "evidence", "confidence")
 # Published with the roles but taken from the statistics themselves, so not needed here.
 ROLE_KNOWN_EXTRA = ("referrals_2024_25",)
+AREAS_LAYOUT = Layout(title="service areas", columns=AREA_COLUMNS)
+ROLES_LAYOUT = Layout(title="service roles", columns=ROLE_COLUMNS, known_extra=ROLE_KNOWN_EXTRA)
 AREAS_SOURCE_NAME = "service-areas"
 ROLES_SOURCE_NAME = "service-roles"
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
@@ -79,7 +84,7 @@ def _held_rows(name: str, directory: Path | None) -> int:
 
 
 def area_rows(table: SourceTable) -> list[dict]:
-    """The checked rows of service_areas.csv as stored (see finder.areas_served.AREA_ROW_KEYS)."""
+    """The checked rows of service_areas.csv as stored (see finder.schema.AREA_ROW_KEYS)."""
     rows, seen = [], set()
     for line, row in enumerate(table.rows, start=2):
         where = f"{table.name}: row {line}"
@@ -115,9 +120,9 @@ def import_service_areas(
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers)."""
     table = _one_table(path, "service areas")
-    ignored = check_header(table.header, AREA_COLUMNS, (), table.name, "service areas")
+    ignored = check_header(table.header, AREAS_LAYOUT, table.name)
     rows = area_rows(table)
-    refuse_shrink(table.name, "area rows", len(rows), _held_rows(AREAS_FILE, directory), max_shrink)
+    refuse_shrink(table.name, "area rows", len(rows), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
     providers = {r["org_code"] for r in rows}
     bases = Counter(r["basis"] for r in rows)
     lines = [
@@ -144,7 +149,7 @@ def import_service_areas(
         "rows": len(rows),
         "source_sha256": guard.source_checksums([path]),
     }
-    return lines + _publish(AREAS_FILE, document, (AREAS_SOURCE_NAME, entry), directory)
+    return lines + _publish(SERVICE_AREAS_FILE, document, (AREAS_SOURCE_NAME, entry), directory)
 
 
 def _directory_gaps(codes: set[str], active: set[str] | None) -> list[str]:
@@ -202,7 +207,7 @@ def import_service_roles(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
     table = _one_table(path, "service roles")
-    ignored = check_header(table.header, ROLE_COLUMNS, ROLE_KNOWN_EXTRA, table.name, "service roles")
+    ignored = check_header(table.header, ROLES_LAYOUT, table.name)
     active = _active_codes(directory)
     rows = role_rows(table, active)
     refuse_shrink(table.name, "role rows", len(rows), _held_rows(ROLES_FILE, directory), max_shrink)
@@ -229,14 +234,3 @@ def import_service_roles(
         "source_sha256": guard.source_checksums([path]),
     }
     return lines + _publish(ROLES_FILE, document, (ROLES_SOURCE_NAME, entry), directory)
-
-
-# --- CLI entry points (the importer table in finder/commands/imports.py) ----------------------
-
-
-def cli_import_service_areas(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_service_areas(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-
-
-def cli_import_service_roles(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_service_roles(path, max_shrink=None if allow_shrink else MAX_SHRINK)

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from pandas.api.types import union_categoricals
 
 from finder import store
-from finder.areas import AREAS_FILE, AreaTables
+from finder.areas import AreaTables
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
 from finder.postcodes import (
@@ -38,14 +38,11 @@ from finder.postcodes import (
     GSS_COUNTRY,
     MISSING_E6,
     NATION_BY_AREA,
-    OUTCODES_FILE,
-    PLACES_FILE,
-    POSTCODES_FILE,
-    SECTORS_FILE,
     decode_compact,
     encode_keys,
     place_key,
 )
+from finder.schema import AREAS_FILE, MANIFEST_FILE, OUTCODES_FILE, PLACES_FILE, POSTCODES_FILE, SECTORS_FILE
 
 CODEPOINT_COLUMNS = (
     "Postcode",
@@ -427,7 +424,7 @@ def publish_postcode_frame(
         len(outcodes),
         _check_area_codes(district, district_codes, ward, ward_codes, country, directory),
     )
-    files["manifest.json"] = store.update_manifest(
+    files[MANIFEST_FILE] = store.update_manifest(
         "postcodes", _manifest_entry(report, imported_at, source_sha256), directory
     )
 
@@ -683,7 +680,7 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     if shrink_line:
         print(shrink_line.strip(), file=sys.stderr)  # the count is the return value: say it here
     files = {PLACES_FILE: _parquet_bytes(pa.Table.from_pandas(places, preserve_index=False))}
-    files["manifest.json"] = store.update_manifest(
+    files[MANIFEST_FILE] = store.update_manifest(
         "places",
         {
             "source": path.name,
@@ -695,12 +692,3 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     )
     store.publish(files, directory=directory)
     return len(places)
-
-
-def cli_import_postcodes(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    return import_postcodes(path, max_shrink=None if allow_shrink else MAX_SHRINK).lines()
-
-
-def cli_import_towns(path: Path, *, allow_shrink: bool = False) -> list[str]:
-    count = import_towns(path, max_shrink=None if allow_shrink else MAX_SHRINK)
-    return [f"Imported {count:,} towns for offline place search from {Path(path).name}"]

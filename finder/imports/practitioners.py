@@ -17,6 +17,8 @@ from finder import practitioners
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import guard
 from finder.imports.guard import MAX_SHRINK, check_shrink
+from finder.imports.tables import Layout, check_header
+from finder.schema import PRACTITIONERS_FILE, RecordError
 
 COLUMNS = (
     "name",
@@ -32,6 +34,10 @@ COLUMNS = (
     "phone",
     "source",
     "last_verified",
+)
+# Every template column has a meaning: an unknown one is a typo or another file, refused.
+LAYOUT = Layout(
+    title="practitioners template", columns=COLUMNS, exact=True, hint="docs/practitioners_template.csv"
 )
 REQUIRED = ("name", "ipt_level", "town", "outcode", "source", "last_verified")
 MAX_BYTES = 20_000_000
@@ -62,21 +68,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     except (StopIteration, csv.Error):
         raise SourceFormatError(f"{path.name} has no header row") from None
     header = [h.strip().lower() for h in header]
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
-        parts = []
-        if missing:
-            parts.append("missing column(s) " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s) " + ", ".join(repr(u[:30]) for u in unknown[:5]))
-        if len(set(header)) != len(header):
-            parts.append("a column appears twice")
-        raise SourceFormatError(
-            f"{path.name}: header is not the practitioners template: "
-            + "; ".join(parts)
-            + " (see docs/practitioners_template.csv)"
-        )
+    check_header(header, LAYOUT, path.name)
     rows = []
     try:
         for values in reader:
@@ -107,7 +99,7 @@ def build_records(path: Path) -> tuple[list[dict], int]:
         try:
             records.append(practitioners.build_record(row))
             lines.append(line)
-        except practitioners.RecordError as error:
+        except RecordError as error:
             errors.append(f"row {line}, field {error.field}: {error.detail}")
     errors += _numbers_shared_by_different_names(zip(lines, records, strict=True))
     if errors:
@@ -146,7 +138,7 @@ def cli_import_practitioners(path, *, allow_shrink: bool = False) -> list[str]:
     records, merged = build_records(path)
     from finder import store
 
-    held = store.read_json(practitioners.FILE_NAME, default=None) or {}
+    held = store.read_json(PRACTITIONERS_FILE, default=None) or {}
     shrink_line = check_shrink(
         path.name,
         "practitioners",

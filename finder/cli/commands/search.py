@@ -3,7 +3,7 @@ import json
 from finder.cli.commands import terminal_line
 from finder.cli.live import online_fallback
 from finder.errors import FinderError
-from finder.records import safe_url
+from finder.schema import safe_url
 from finder.search import KINDS, search
 
 HELP = "Find NHS Talking Therapies services and private IPT practitioners near a postcode or town."

@@ -2,7 +2,7 @@
 
 import pytest
 
-from finder.records import is_http_url, safe_url
+from finder.schema import is_http_url, safe_url
 
 
 @pytest.mark.parametrize(
