@@ -1217,12 +1217,20 @@ def _postcode_keys(path: Path):
     return pq.read_table(path, columns=["key"]).column("key").to_numpy()
 
 
+def districts_of_sub_icb(sub_icb_code: str) -> list[tuple[str, str]]:
+    """The districts of a sub-ICB location (the directory's `RelatedIAPTCCGs` codes are sub-ICB,
+    formerly CCG, codes), as (district code, name) pairs from data/'s area tables."""
+    from finder import areas
+
+    return [(area.district_code, area.district_name) for area in areas.districts_of_sub_icb(sub_icb_code)]
+
+
 def default_sources() -> list[Source]:
     """Every source `python -m finder refresh` knows, in the order they run (ODS first: the
     directory is built on its organisations)."""
     return [
         OdsSource(),
-        NhsDirectorySource(),
+        NhsDirectorySource(districts_of_sub_icb=districts_of_sub_icb),
         ServiceSitesSource(),
         NhsStatisticsSource(),
         IptukSource(),

@@ -372,3 +372,13 @@ def test_directory_codes_become_the_strongest_area_rows():
         "TAD Bradford: now Bradford (nhs_directory); no longer Doncaster; "
         "basis changed: North Yorkshire public_page -> nhs_directory"
     ]
+
+
+def test_the_weekly_refresh_reads_the_directorys_areas_through_the_area_tables():
+    from scrapers import refresh
+
+    """The NHS directory lists the sub-ICB (CCG) codes a service takes people from; the refresh
+    turns them into districts with the committed area tables (Leeds is sub-ICB 15F)."""
+    source = next(s for s in refresh.default_sources() if isinstance(s, refresh.NhsDirectorySource))
+    assert ("E08000035", "Leeds") in source.districts_of_sub_icb("15F")
+    assert source.districts_of_sub_icb("NOT-A-CODE") == []
