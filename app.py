@@ -15,7 +15,6 @@ import os
 import traceback
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from finder import PROJECT_URL, about_ipt, live, place_input, postcodes, services, store, urgent_help
 from finder import presentation as fmt
@@ -358,17 +357,17 @@ def _place_problem(error: PostcodeError, query: str) -> None:
 
 def _move_to_answer() -> None:
     """After Search, move keyboard focus (and so the screen reader) and the view to the answer.
-    Streamlit cannot move focus itself; a script in a zero-height frame does it once per search."""
+    Streamlit cannot move focus itself; a small script does it once per search."""
     counter = st.session_state.get("fh_new_search", 0)
     if not counter or st.session_state.get("fh_moved") == counter:
         return
     st.session_state.fh_moved = counter
-    components.html(
+    # st.html runs the script in the page itself: no frame to load, unlike components.html.
+    st.html(
         f"""<script>/* search {counter} */
-        const doc = window.parent.document;
         let tries = 0;
         const move = () => {{
-          const target = doc.getElementById("answer");
+          const target = document.getElementById("answer");
           if (!target) {{ if (tries++ < 40) setTimeout(move, 50); return; }}
           target.setAttribute("tabindex", "-1");
           target.scrollIntoView({{block: "start"}});
@@ -376,7 +375,7 @@ def _move_to_answer() -> None:
         }};
         move();
         </script>""",
-        height=0,
+        unsafe_allow_javascript=True,
     )
 
 
@@ -477,12 +476,21 @@ def _answer(search: dict, response, practitioners: bool) -> None:
 
 def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
     """One group of the answer; open or folded. Returns how many cards have been drawn so far."""
-    body = (
-        st.expander(f"{group.heading} ({len(group.entries)})", expanded=False)
-        if group.folded
-        else st.container()
-    )
+    if group.folded:
+        # Folded groups are drawn only once opened (a rerun): most searches never open them, and
+        # drawing every card inside them made each search several times slower. The key is new
+        # for each search, so a new search starts with them folded again.
+        search_number = st.session_state.get("fh_new_search", 0)
+        body = st.expander(
+            f"{group.heading} ({len(group.entries)})",
+            key=f"fh_group_{group.key}_{search_number}",
+            on_change="rerun",
+        )
+    else:
+        body = st.container()
     with body:
+        if group.folded and not body.open:
+            return shown
         if not group.folded:
             st.subheader(group.heading)
         if group.intro:
@@ -501,7 +509,12 @@ def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
             if entry.subheading and entry.subheading != heading:
                 heading = entry.subheading
                 st.markdown(f"**{fmt.md_escape(heading)}**")
-            result_card(entry, fmt.england_for(entry.record, england_by_period), group.show_distance)
+            result_card(
+                entry,
+                fmt.england_for(entry.record, england_by_period),
+                group.show_distance,
+                patient_text=not group.folded,
+            )
             shown += 1
     return shown
 
@@ -513,7 +526,9 @@ def _nhs_website_link() -> str:
     )
 
 
-def result_card(entry, england: dict | None, show_distance: bool) -> None:
+def result_card(entry, england: dict | None, show_distance: bool, *, patient_text: bool = True) -> None:
+    """One service. The "Send to a patient" text is built only for the open group (the services
+    that take the person): a copyable code box on every folded card slowed each search."""
     record = entry.record
     card = fmt.result_card(
         record, england, nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER, show_distance=show_distance
@@ -540,7 +555,7 @@ def result_card(entry, england: dict | None, show_distance: bool) -> None:
             st.markdown("  \n".join((*card.details, *card.contacts)))
         with st.expander("Where this comes from"):
             st.markdown("\n".join(f"- {line}" for line in card.sources) or "No sources recorded.")
-        if record.get("kind") == "nhs":
+        if patient_text and record.get("kind") == "nhs":
             with st.expander("Send to a patient"):
                 st.caption(
                     "Plain text to copy into a message or print (the copy button is at the top right)."
@@ -558,8 +573,6 @@ def result_card(entry, england: dict | None, show_distance: bool) -> None:
 
 
 def show_map(where, results: list[dict]) -> None:
-    import pandas as pd
-
     points = [
         {"lat": r["lat"], "lon": r["lon"], "color": ACCENT, "size": 120}
         for r in results
@@ -569,16 +582,21 @@ def show_map(where, results: list[dict]) -> None:
         points.append({"lat": where.lat, "lon": where.lon, "color": HERE, "size": 200})
     if not points:
         return
-    with st.expander("Map"):
-        st.caption("Red: your search point. Blue: the registered offices of the services above.")
-        st.map(
-            pd.DataFrame(points),
-            latitude="lat",
-            longitude="lon",
-            color="color",
-            size="size",
-            height=380,
-        )
+    # Drawn only when asked: the map library is heavy, and in a folded section it was still built
+    # on every search. The toggle keeps its state, so the map stays open for the next search.
+    if not st.toggle("Show these services on a map", key="fh_map"):
+        return
+    import pandas as pd
+
+    st.caption("Red: your search point. Blue: the registered offices of the services above.")
+    st.map(
+        pd.DataFrame(points),
+        latitude="lat",
+        longitude="lon",
+        color="color",
+        size="size",
+        height=380,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -642,6 +642,7 @@ _HEADINGS = {
     "nearby": GROUP_NEARBY,
     "private": GROUP_PRIVATE,
 }
+GROUP_HEADINGS = frozenset(_HEADINGS.values())
 
 
 def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from finder import store
 from finder.errors import FinderError, PostcodeError
+from finder.presentation import GROUP_HEADINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -42,7 +43,8 @@ THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
 
 def build_app_data(directory: Path) -> Path:
     """Fill `directory` with test records and the real postcode tables (linked, not copied)."""
-    for path in (ROOT / "data").glob("*.parquet"):
+    # The postcode, place and GP tables and the area lookup are the real ones.
+    for path in [*(ROOT / "data").glob("*.parquet"), ROOT / "data" / "areas.json"]:
         (directory / path.name).symlink_to(path)
     services = [
         record(
@@ -53,6 +55,17 @@ def build_app_data(directory: Path) -> Path:
             ipt_evidence="test evidence",
             self_referral_url="https://example.org/refer-cov",
             phone="024 7600 0000",
+            # It takes people registered with a GP in Coventry, so it is the answer for CV1 1AH.
+            areas_served=[
+                {
+                    "code": "E08000026",
+                    "name": "Coventry",
+                    "basis": "name",
+                    "confidence": "high",
+                    "evidence": "test",
+                }
+            ],
+            role="lead",
             outcomes={"period": "2024-25", "recovery_pct": 55.0, "within_6_weeks_pct": 80.0},
         ),
         record(
@@ -155,6 +168,21 @@ def search(at, text, **options):
         elif key == "radius":
             at.select_slider(key="fh_radius").set_value(value)
     at.button(key="fh_search").click()
+    return open_folded(at.run())
+
+
+GROUP_KEYS = ("yours", "also", "national", "nearby", "private")
+
+
+def open_folded(at):
+    """Open every folded group of the answer, as a person clicking each one would (their cards
+    are drawn only once opened)."""
+    number = at.session_state["fh_new_search"] if "fh_new_search" in at.session_state else 0
+    folded = [e for e in at.expander if e.label.split(" (")[0] in GROUP_HEADINGS]
+    if not folded:
+        return at
+    for key in GROUP_KEYS:
+        at.session_state[f"fh_group_{key}_{number}"] = True
     return at.run()
 
 
@@ -190,8 +218,9 @@ def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
     assert names[0] == "Test nhs N-COV"
     assert "Test nhs N-BHAM" in names and "Test nhs N-LEEDS" not in names  # Leeds is ~100 miles away
     shown = distances(at)
-    # NHS services first, then private practitioners, each nearest first.
-    assert len(shown) == 6 and shown[:3] == sorted(shown[:3]) and shown[3:] == sorted(shown[3:])
+    # The service covering Coventry first (its distance says nothing about whether it takes the
+    # person, so none is shown), then other NHS services and private practitioners, nearest first.
+    assert len(shown) == 5 and shown[:2] == sorted(shown[:2]) and shown[2:] == sorted(shown[2:])
     refer = [b for b in at.get("link_button") if b.proto.url == "https://example.org/refer-cov"]
     assert refer and refer[0].proto.label == "Refer yourself online"
     assert "[024 7600 0000](tel:02476000000)" in all_text(at)

@@ -427,6 +427,7 @@ def test_ipt_in_words_from_the_services_own_figures():
     record = {
         "outcomes": {"period": "2024-25", "ipt_courses": 105, "ipt_recovery_pct": 43.0},
         "offers_ipt": True,
+        "ipt_basis": "official_latest",
     }
     assert (
         fmt.ipt_words(record)
