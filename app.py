@@ -167,8 +167,16 @@ def _search_from_params() -> dict:
         "kind": kind if kind in KIND_LABELS else "all",
         "online": params.get("online") == "1",
         "ipt": params.get("ipt") == "1",
+        "ipt_web": params.get("iptweb") == "1",
         "mode": mode if mode in MODE_LABELS else "any",
+        "gp": _gp_code(params.get("gp")),
     }
+
+
+def _gp_code(value: object) -> str | None:
+    """A GP practice code from the address bar ("A81001"), or None."""
+    code = str(value or "").strip().upper()
+    return code if place_input.GP_PRACTICE_CODE.fullmatch(code) else None
 
 
 def _seed_search_widgets() -> None:
@@ -187,10 +195,12 @@ def _seed_search_widgets() -> None:
         "kind": "all",
         "online": False,
         "ipt": False,
+        "ipt_web": False,
         "mode": "any",
     }
     for key, value in search.items():
-        st.session_state[_WIDGET_KEYS[key]] = value
+        if key in _WIDGET_KEYS:  # the chosen GP surgery is not a widget
+            st.session_state[_WIDGET_KEYS[key]] = value
 
 
 _WIDGET_KEYS = {
@@ -199,6 +209,7 @@ _WIDGET_KEYS = {
     "kind": "fh_kind",
     "online": "fh_online",
     "ipt": "fh_ipt",
+    "ipt_web": "fh_ipt_web",
     "mode": "fh_mode",
 }
 
@@ -210,7 +221,9 @@ def _current_search() -> dict:
         "kind": st.session_state.fh_kind,
         "online": st.session_state.fh_online,
         "ipt": st.session_state.fh_ipt,
+        "ipt_web": st.session_state.fh_ipt_web,
         "mode": st.session_state.fh_mode,
+        "gp": None,  # typing a new search leaves the surgery chosen before
     }
 
 
@@ -225,6 +238,10 @@ def _write_search_params(search: dict) -> None:
         params["online"] = "1"
     if search["ipt"]:
         params["ipt"] = "1"
+    if search.get("ipt_web"):
+        params["iptweb"] = "1"
+    if search.get("gp"):
+        params["gp"] = search["gp"]
     if search["mode"] != "any":
         params["mode"] = search["mode"]
     st.query_params.from_dict(params)
@@ -260,6 +277,11 @@ def find_help_page() -> None:
         with st.expander("More options"):
             st.checkbox("I can refer myself online", key="fh_online")
             st.checkbox("Delivers IPT", key="fh_ipt")
+            st.checkbox(
+                "With Delivers IPT: also services whose own website mentions IPT "
+                "(NHS England's figures don't show it)",
+                key="fh_ipt_web",
+            )
             st.select_slider(
                 "Other services near you: how far (miles)", options=RADIUS_CHOICES, key="fh_radius"
             )
@@ -307,6 +329,7 @@ def _choose_place(query: str) -> None:
     st.session_state.fh_query = query
     committed = dict(st.session_state.get("fh_committed") or {})
     committed["q"] = query
+    committed["gp"] = None
     st.session_state.fh_committed = committed
     st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
 
@@ -316,6 +339,45 @@ def place_buttons(options, key: str) -> None:
     with st.container(horizontal=True, key=f"choices_{key}"):
         for i, choice in enumerate(options):
             st.button(choice.label, key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,))
+
+
+def _choose_practice(code: str) -> None:
+    """Search from the chosen GP surgery (the box keeps what was typed)."""
+    committed = dict(st.session_state.get("fh_committed") or {})
+    committed["gp"] = code
+    st.session_state.fh_committed = committed
+    st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
+
+
+def _practices(query: str) -> list:
+    from finder import gp
+
+    try:
+        return gp.find_practices(query, limit=6)
+    except FinderError:  # no GP table, or input it cannot read: offer nothing
+        return []
+
+
+def practice_buttons(found: list) -> None:
+    """GP surgeries a person may have meant, as buttons that search from that surgery."""
+    with st.container(horizontal=True, key="choices_practice"):
+        for practice in found:
+            st.button(
+                fmt.practice_label(practice),
+                key=f"gp_choice_{practice.code}",
+                on_click=_choose_practice,
+                args=(practice.code,),
+            )
+
+
+def _offer_practices(query: str, found: list | None = None) -> bool:
+    """For input that names a GP surgery: the matching surgeries to choose from."""
+    found = _practices(query) if found is None else found
+    if not found:
+        return False
+    st.markdown("**Is this your GP surgery?** Choose it to see the services for its patients.")
+    practice_buttons(found)
+    return True
 
 
 def _resolve(search: dict):
@@ -349,6 +411,14 @@ def _place_problem(error: PostcodeError, query: str) -> None:
             return
     if t is not None and error.reason == "unknown":
         options = place_input.suggestions(query, t)
+        found = _practices(query)
+        if found:  # not a place we know: perhaps the name of a GP surgery
+            st.warning(f"We don't know a place called {fmt.md_escape(query)}.", icon=":material/help:")
+            _offer_practices(query, found)
+            if options:
+                st.markdown("Or did you mean the place:")
+                place_buttons(options, "place_suggestion")
+            return
     st.error(fmt.md_escape(str(error)), icon=":material/error:")
     if options:
         st.markdown("Did you mean:")
@@ -381,9 +451,15 @@ def _move_to_answer() -> None:
 
 def show_results(search: dict, *, practitioners: bool = True) -> None:
     _warm_data(_data_stamp())
-    query = _resolve(search)
-    if query is None:
-        return
+    practice = _chosen_practice(search.get("gp"))
+    if practice is None:
+        query = _resolve(search)
+        if query is None:
+            return
+        if place_input.looks_like_surgery(query) and _offer_practices(query):
+            return
+    else:
+        query = practice.code
     try:
         response = finder_search.search(
             query,
@@ -391,8 +467,10 @@ def show_results(search: dict, *, practitioners: bool = True) -> None:
             kind=search["kind"] if practitioners else "nhs",
             self_referral_online=search["online"],
             ipt=search["ipt"],
+            ipt_include_website=bool(search.get("ipt_web")),
             limit=RESULT_LIMIT,
             mode=search["mode"],
+            gp=practice.code if practice else None,
         )
     except FinderError as error:
         if isinstance(error, PostcodeError) and error.reason != "no_data":
@@ -405,13 +483,26 @@ def show_results(search: dict, *, practitioners: bool = True) -> None:
             icon=":material/error:",
         )
         return
-    _answer(search, response, practitioners)
+    _answer(search, response, practitioners, practice)
 
 
-def _answer(search: dict, response, practitioners: bool) -> None:
+def _chosen_practice(code: str | None):
+    """The GP surgery a search is from (chosen from a list or in a shared link), or None."""
+    if not code:
+        return None
+    found = _practices(code)
+    return found[0] if found and found[0].code == code else None
+
+
+def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
     where = response.query
-    place = fmt.md_escape(where.postcode or search["q"])
-    st.header(f"Results for {place}", anchor="answer")
+    if practice is not None:
+        label = fmt.md_escape(fmt.practice_label(practice))
+        st.header(f"Services for people registered at {label}", anchor="answer")
+        st.caption("Not your surgery? Type its name, or your postcode, in the box above.")
+    else:
+        place = fmt.md_escape(where.postcode or search["q"])
+        st.header(f"Results for {place}", anchor="answer")
     _move_to_answer()
     if where.kind == "place":
         try:

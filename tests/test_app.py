@@ -650,3 +650,40 @@ def test_private_controls_are_hidden_when_no_practitioners_are_held(tmp_path, mo
     text = all_text(at)
     assert "IPT UK's directory" in text and "wider radius" not in text
     assert "Test nhs N-COV" in result_names(at)
+
+
+@pytest.fixture
+def committed_data(monkeypatch):
+    """The app on the committed data/ (read only): real services, areas and GP practices."""
+    monkeypatch.delenv(store.DATA_DIR_ENV, raising=False)
+    if not (ROOT / "data" / "gp_practices.parquet").exists():
+        pytest.skip("no GP practice table in data/")
+
+
+def test_a_gp_surgery_in_the_box_offers_it_and_searches_from_it(committed_data):
+    at = search(open_page(), "Densham Surgery")
+    assert not at.exception
+    choice = [b for b in at.button if b.key == "gp_choice_A81001"]
+    assert choice and choice[0].label == "The Densham Surgery, Stockton-on-Tees"
+    at = open_folded(choice[0].click().run())
+    assert not at.exception
+    assert at.query_params["gp"] in ("A81001", ["A81001"])  # in the address, so Back and sharing work
+    headers = [h.value for h in at.header]
+    assert "Services for people registered at The Densham Surgery, Stockton-on-Tees" in headers
+    assert at.subheader[0].value == "Your NHS Talking Therapies service"
+    first = next(plain(m.value[4:]) for m in at.markdown if m.value.startswith("### "))
+    assert "Teesside" in first  # the service covering Stockton-on-Tees
+    # The shared link opens the same answer.
+    shared = open_page(q="Densham Surgery", gp="A81001")
+    assert "Services for people registered at The Densham Surgery, Stockton-on-Tees" in [
+        h.value for h in shared.header
+    ]
+
+
+def test_a_practice_code_and_an_unknown_name_offer_gp_surgeries(committed_data):
+    at = search(open_page(), "A81001")
+    assert [b.key for b in at.button if b.key.startswith("gp_choice_")] == ["gp_choice_A81001"]
+    at = search(open_page(), "Densham")  # not a place we know: perhaps a surgery
+    assert "gp_choice_A81001" in [b.key for b in at.button]
+    at = search(open_page(), "Leeds")  # a town is searched as a town
+    assert not [b for b in at.button if b.key.startswith("gp_choice_")]
