@@ -512,7 +512,19 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
         if others:
             st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
             place_buttons(others, "place_other")
-    notices = list(response.notices)
+    groups = fmt.group_results(response.results)
+    covered = any(g.key == "yours" for g in groups)
+    # Without a service known to cover the person, the NHS finder is the next step: a box with a
+    # button says so, instead of the notice.
+    finder_box = (
+        not covered
+        and response.results
+        and any(r.get("kind") == "nhs" for r in response.results)
+        and finder_search.nhs_available(where)
+    )
+    notices = [
+        n for n in response.notices if not (finder_box and getattr(n, "code", None) == "no_covering_service")
+    ]
     if where.country and where.country != "England" and urgent_help.nation_route(where.country):
         nation_route_box(where.country)
         # The nation's route says it all: no empty-result or missing-practitioner notices after it.
@@ -539,7 +551,15 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
     nation_shown = bool(
         where.country and where.country != "England" and urgent_help.nation_route(where.country)
     )
-    if where.has_coordinates and not nation_shown and not any(r.get("within_radius") for r in results):
+    if finder_box:
+        nhs_finder_box(where)
+    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
+    if (
+        where.has_coordinates
+        and not nation_shown
+        and not localised
+        and not any(r.get("within_radius") for r in results)
+    ):
         miles = "mile" if search["r"] == 1 else "miles"
         st.info(
             f"Nothing matched within {search['r']} {miles}. The options below work online, so you can "
@@ -547,10 +567,9 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
             icon=":material/info:",
         )
     england_by_period = _england(_data_stamp())
-    groups = fmt.group_results(results)
     shown = 0
     for group in groups:
-        shown = _draw_group(group, england_by_period, search, shown)
+        shown = _draw_group(group, england_by_period, search, shown, where)
     if not practitioners:
         st.caption(PRIVATE_HINT)
     show_map(where, results[:RESULTS_SHOWN])
@@ -565,7 +584,40 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
     st.caption("To share this search, copy the address from your browser's address bar.")
 
 
-def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
+def nhs_finder_box(where) -> None:
+    """No service is known to cover the person: the NHS website finds it from their GP surgery."""
+    area = getattr(where, "area", None)
+    place = f"{area.district_name}" if area else "your area"
+    with st.container(border=True, key="nhs_finder"):
+        st.subheader("Find your NHS Talking Therapies service")
+        st.markdown(
+            f"We don't know which NHS Talking Therapies service covers {fmt.md_escape(place)}. "
+            "The NHS website finds it from your GP surgery, and shows how to refer yourself."
+        )
+        st.link_button(
+            "Find your service on the NHS website",
+            urgent_help.NHS_TALKING_THERAPIES_FINDER,
+            type="primary",
+            icon=":material/open_in_new:",
+        )
+        st.caption("The services below are based in your NHS area or open to anyone in England.")
+
+
+def _icb_words(where) -> str | None:
+    """Which NHS area "based in your NHS area" means, and whether we inferred it."""
+    area = getattr(where, "area", None)
+    if area is None or not area.icb_name:
+        return None
+    words = f"Services based in your NHS area ({area.icb_name}) come first."
+    if area.icb_inferred:
+        words += (
+            f" The NHS reorganised its areas in April 2026: we worked out that {area.district_name} is "
+            "now in this one from the published changes, so it may be wrong."
+        )
+    return fmt.md_escape(words)
+
+
+def _draw_group(group, england_by_period, search: dict, shown: int, where=None) -> int:
     """One group of the answer; open or folded. Returns how many cards have been drawn so far."""
     if group.folded:
         # Folded groups are drawn only once opened (a rerun): most searches never open them, and
@@ -587,6 +639,9 @@ def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
         if group.intro:
             st.markdown(group.intro)
         if group.key == "nearby":
+            icb = _icb_words(where)
+            if icb and any(e.record.get("coverage") == "same_icb" for e in group.entries):
+                st.markdown(icb)
             miles = "mile" if search["r"] == 1 else "miles"
             st.markdown(f"Within {search['r']} {miles} in a straight line (change this under More options).")
         all_shown = st.session_state.get("fh_show_all") == search

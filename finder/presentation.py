@@ -500,7 +500,9 @@ def result_card(
     run_by = md_escape(run_by_line) if run_by_line else None
     action = primary_action(record, nhs_finder_url=nhs_finder_url)
     distance = None
-    if show_distance:
+    if not show_distance:
+        distance = registered_office_text(record)
+    else:
         distance = distance_text(record.get("distance_miles"), works_online=bool(record.get("works_online")))
         approximate = location_note(record.get("location_precision"))
         if approximate and record.get("distance_miles") is not None:
@@ -517,6 +519,21 @@ def result_card(
         contacts=tuple(_contact_lines(record, action)),
         details=tuple(_detail_lines(record)),
         sources=tuple(sources_for_people(record)),
+    )
+
+
+FAR_OFFICE_MILES = 5.0
+
+
+def registered_office_text(record: Mapping) -> str | None:
+    """For a service that covers the person but is registered far away: its registered office is
+    not where people are seen, so its distance is said as the office's, never as a clinic's."""
+    miles = as_number(record.get("distance_miles"))
+    if record.get("coverage") != "covers" or miles is None or miles < FAR_OFFICE_MILES:
+        return None
+    return (
+        f"Its registered office is {miles:.0f} miles away, but it serves your area: "
+        "where you are seen is agreed when you refer yourself."
     )
 
 
@@ -673,6 +690,8 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
         key = _group_key(record)
         under = tuple(p for p in partners.get(record.get("id"), []) if p.get("role") == "partner")
         buckets[key].append(Entry(record=record, partners=under, subheading=_subheading(record, key)))
+    # Results from before coverage was known are all "near you", and the first group opens.
+    known = any(r.get("coverage") for r in kept)
     groups = []
     for key, heading in _HEADINGS.items():
         entries = buckets[key]
@@ -688,7 +707,9 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
                 key=key,
                 heading=heading,
                 entries=tuple(entries),
-                folded=bool(groups),
+                # Only the service that takes the person opens by itself; without one the NHS
+                # finder is the next step, not a national or far-off service.
+                folded=bool(groups) or (known and key not in ("yours", "private")),
                 intro=intro,
                 show_distance=key in ("nearby", "private"),
             )
@@ -948,10 +969,22 @@ CSV_COLUMNS = (
     ("outcomes.period", "Period of the figures"),
     ("last_verified", "Last verified"),
     ("source", "Source"),
+    # Whether the service takes the person (search coverage); last, so older columns keep places.
+    ("service_name", "Service name"),
+    ("coverage", "Takes people from your area"),
+    ("coverage_basis", "How we know the area it covers"),
+    ("coverage_confidence", "How sure we are"),
+    ("coverage_evidence", "Evidence for the area it covers"),
 )
 
 
 _CSV_LINKS = ("self_referral_url", "website")
+COVERAGE_WORDS = {
+    "covers": "Covers your area",
+    "national": "Open to people anywhere in England",
+    "same_icb": "Based in your NHS area; the areas it covers are not known",
+    "elsewhere": "May only accept people registered with a GP in its own area",
+}
 
 
 def _csv_cell(value: object) -> str:
@@ -983,6 +1016,8 @@ def results_csv(results: Iterable[Mapping]) -> bytes:
         row = []
         for key, _ in CSV_COLUMNS:
             value = _field(record, key)
+            if key == "coverage":
+                value = COVERAGE_WORDS.get(value, value)
             if key in _CSV_LINKS:
                 value = safe_url(value)  # only http(s) links, as on the page
             row.append(_csv_cell(value))

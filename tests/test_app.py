@@ -178,7 +178,7 @@ def open_folded(at):
     """Open every folded group of the answer, as a person clicking each one would (their cards
     are drawn only once opened)."""
     number = at.session_state["fh_new_search"] if "fh_new_search" in at.session_state else 0
-    folded = [e for e in at.expander if e.label.split(" (")[0] in GROUP_HEADINGS]
+    folded = [e for e in at.expander if e.label.rsplit(" (", 1)[0] in GROUP_HEADINGS]
     if not folded:
         return at
     for key in GROUP_KEYS:
@@ -229,11 +229,14 @@ def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
 def test_a_service_without_a_referral_link_points_to_the_nhs_finder(app_data):
     at = search(open_page(), "LS1 4AP", radius=5)
     buttons = [b.proto for b in at.get("link_button")]
-    assert [b.label for b in buttons] == ["Find how to refer yourself on the NHS website"]
-    assert (
-        buttons[0].url
-        == "https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/"
-    )
+    # No test service covers Leeds: the NHS finder comes first, and is the card's own action too.
+    assert [b.label for b in buttons] == [
+        "Find your service on the NHS website",
+        "Find how to refer yourself on the NHS website",
+    ]
+    assert {b.url for b in buttons} == {
+        "https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/"
+    }
 
 
 def test_private_practitioners_show_town_ways_of_working_and_registrations(app_data):
@@ -540,7 +543,7 @@ def test_results_follow_a_data_refresh_without_a_restart(tmp_path, monkeypatch):
     document["records"].append(record("N-LEEDS2", "nhs", "LS2 9JT"))
     store.publish({"services.json": store.json_bytes(document)}, directory=directory)
     at.button(key="fh_search").click()
-    assert result_names(at.run()) == ["Test nhs N-LEEDS", "Test nhs N-LEEDS2"]
+    assert result_names(open_folded(at.run())) == ["Test nhs N-LEEDS", "Test nhs N-LEEDS2"]
 
 
 def test_no_usage_statistics_are_sent():
@@ -687,3 +690,12 @@ def test_a_practice_code_and_an_unknown_name_offer_gp_surgeries(committed_data):
     assert "gp_choice_A81001" in [b.key for b in at.button]
     at = search(open_page(), "Leeds")  # a town is searched as a town
     assert not [b for b in at.button if b.key.startswith("gp_choice_")]
+
+
+def test_without_a_covering_service_the_nhs_finder_is_the_next_step(committed_data):
+    at = search(open_page(), "TN34 1AA")  # Hastings: no service known to cover it
+    assert not at.exception
+    buttons = at.get("link_button")
+    assert buttons[0].proto.label == "Find your service on the NHS website"
+    assert "We don't know which NHS Talking Therapies service covers Hastings" in all_text(at)
+    assert "Nothing matched within" not in all_text(at)  # services of its NHS area are listed
