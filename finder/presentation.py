@@ -296,8 +296,21 @@ def _served_names(record: Mapping) -> list[str]:
     names = []
     for area in record.get("areas_served") or []:
         if isinstance(area, Mapping) and area.get("confidence") in ("high", "medium") and area.get("name"):
-            names.append(str(area["name"]))
+            names.append(str(area["name"]) + _partial_words(area))
     return names
+
+
+# service_areas.csv says where a service covers only part of a district ("PARTIAL LAD: Craven area
+# only of North Yorkshire"): that part is said with the district's name.
+_PARTIAL = re.compile(r"PARTIAL LAD:\s*([^\"]+)")
+
+
+def _partial_words(area: Mapping) -> str:
+    found = _PARTIAL.search(str(area.get("evidence") or ""))
+    if not found:
+        return ""
+    part = found[1].strip().removesuffix(f" of {area.get('name')}").strip(" .")
+    return f" ({part})" if part else ""
 
 
 def _list_words(names: list[str], limit: int = 3) -> str:
@@ -318,6 +331,11 @@ def who_for(record: Mapping) -> str | None:
         return "For people whose local NHS Talking Therapies service offers it: ask your local service."
     if record.get("national"):
         return md_escape(f"Open to people {age or 'of any age'} anywhere in England.")
+    if record.get("coverage") == "covers" and record.get("coverage_confidence") == "low":
+        return md_escape(
+            "It is based in your area, so it probably takes people registered with a GP here: "
+            "please check when you contact it."
+        )
     served = _served_names(record)
     if served:
         people = f"people {age}" if age else "people"

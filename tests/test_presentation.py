@@ -697,3 +697,23 @@ def test_the_csv_carries_the_coverage_in_words():
     header, row = rows[0].split(","), rows[1]
     assert "Takes people from your area" in header and "How sure we are" in header
     assert "Covers your area" in row and "Leeds Mental Wellbeing Service" in row and "high" in row
+
+
+def test_who_for_says_a_partly_covered_district_and_a_guess_as_a_guess():
+    bradford = {
+        "kind": "nhs",
+        "areas_served": [
+            {"code": "E08000032", "name": "Bradford", "confidence": "high", "evidence": "name"},
+            {
+                "code": "E06000065",
+                "name": "North Yorkshire",
+                "confidence": "medium",
+                "evidence": 'https://x.example : "... - PARTIAL LAD: Craven area only of North Yorkshire"',
+            },
+        ],
+    }
+    assert fmt.who_for(bradford).replace("\\", "") == (
+        "For people registered with a GP in Bradford and North Yorkshire (Craven area only)."
+    )
+    guessed = {"kind": "nhs", "coverage": "covers", "coverage_confidence": "low"}
+    assert "probably" in fmt.who_for(guessed) and "check" in fmt.who_for(guessed)
