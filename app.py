@@ -278,8 +278,7 @@ def find_help_page() -> None:
             st.checkbox("I can refer myself online", key="fh_online")
             st.checkbox("Delivers IPT", key="fh_ipt")
             st.checkbox(
-                "With Delivers IPT: also services whose own website mentions IPT "
-                "(NHS England's figures don't show it)",
+                "Also services whose own website mentions IPT (NHS England's figures don't show it)",
                 key="fh_ipt_web",
             )
             st.select_slider(
@@ -536,7 +535,13 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
         if not response.results:
             return
     for notice in notices:
-        if getattr(notice, "code", None) == "no_practitioners" and not practitioners:
+        code = getattr(notice, "code", None)
+        if code == "no_practitioners" and not practitioners:
+            continue
+        if code == "gp_decides":
+            # Said on every postcode search: a line, not a box, so the answer stays on a phone's
+            # first screen.
+            st.markdown(fmt.md_escape(notice))
             continue
         st.info(fmt.md_escape(notice), icon=":material/info:")
     results = response.results
@@ -635,7 +640,7 @@ def _draw_group(group, england_by_period, search: dict, shown: int, where=None) 
         if group.folded and not body.open:
             return shown
         if not group.folded:
-            st.subheader(group.heading)
+            st.header(group.heading)  # level 2, like "Results for ...": the cards under it are level 3
         if group.intro:
             st.markdown(group.intro)
         if group.key == "nearby":
@@ -680,7 +685,7 @@ def result_card(entry, england: dict | None, show_distance: bool, *, patient_tex
         record, england, nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER, show_distance=show_distance
     )
     with st.container(border=True):
-        st.markdown(f"### {card.title}")
+        st.subheader(card.title, anchor=False)  # level 3, under its group's heading
         if card.run_by:
             st.caption(card.run_by)
         if card.who_for:
