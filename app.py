@@ -498,7 +498,7 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
     if practice is not None:
         label = fmt.md_escape(fmt.practice_label(practice))
         st.header(f"Services for people registered at {label}", anchor="answer")
-        st.caption("Not your surgery? Type its name, or your postcode, in the box above.")
+        st.markdown("Not your surgery? Type its name, or your postcode, in the box above.")
     else:
         place = fmt.md_escape(where.postcode or search["q"])
         st.header(f"Results for {place}", anchor="answer")

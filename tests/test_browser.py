@@ -330,6 +330,8 @@ def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch, 
             page.screenshot(path=str(_shot(screenshot_dir, f"gp-{size}.png")))
             page.goto(f"{real_app_url}/check")
             name = page.locator('input[aria-label="Therapist\'s name"]')
+            name.wait_for()
+            page.wait_for_timeout(500)  # the form is live (Enter pressed earlier can be lost)
             name.fill("Jane Example")
             page.locator('input[aria-label="Registration number (optional)"]').fill("PYL012345")
             name.press("Enter")
