@@ -14,7 +14,6 @@ import logging
 import traceback
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from finder import PROJECT_URL, about_ipt, place_input, postcodes, services, store, urgent_help
 from finder import presentation as fmt
@@ -169,8 +168,16 @@ def _search_from_params() -> dict:
         "kind": kind if kind in KIND_LABELS else "all",
         "online": params.get("online") == "1",
         "ipt": params.get("ipt") == "1",
+        "ipt_web": params.get("iptweb") == "1",
         "mode": mode if mode in MODE_LABELS else "any",
+        "gp": _gp_code(params.get("gp")),
     }
+
+
+def _gp_code(value: object) -> str | None:
+    """A GP practice code from the address bar ("A81001"), or None."""
+    code = str(value or "").strip().upper()
+    return code if place_input.GP_PRACTICE_CODE.fullmatch(code) else None
 
 
 def _seed_search_widgets() -> None:
@@ -189,10 +196,12 @@ def _seed_search_widgets() -> None:
         "kind": "all",
         "online": False,
         "ipt": False,
+        "ipt_web": False,
         "mode": "any",
     }
     for key, value in search.items():
-        st.session_state[_WIDGET_KEYS[key]] = value
+        if key in _WIDGET_KEYS:  # the chosen GP surgery is not a widget
+            st.session_state[_WIDGET_KEYS[key]] = value
 
 
 _WIDGET_KEYS = {
@@ -201,6 +210,7 @@ _WIDGET_KEYS = {
     "kind": "fh_kind",
     "online": "fh_online",
     "ipt": "fh_ipt",
+    "ipt_web": "fh_ipt_web",
     "mode": "fh_mode",
 }
 
@@ -212,7 +222,9 @@ def _current_search() -> dict:
         "kind": st.session_state.fh_kind,
         "online": st.session_state.fh_online,
         "ipt": st.session_state.fh_ipt,
+        "ipt_web": st.session_state.fh_ipt_web,
         "mode": st.session_state.fh_mode,
+        "gp": None,  # typing a new search leaves the surgery chosen before
     }
 
 
@@ -227,6 +239,10 @@ def _write_search_params(search: dict) -> None:
         params["online"] = "1"
     if search["ipt"]:
         params["ipt"] = "1"
+    if search.get("ipt_web"):
+        params["iptweb"] = "1"
+    if search.get("gp"):
+        params["gp"] = search["gp"]
     if search["mode"] != "any":
         params["mode"] = search["mode"]
     st.query_params.from_dict(params)
@@ -262,6 +278,10 @@ def find_help_page() -> None:
         with st.expander("More options"):
             st.checkbox("I can refer myself online", key="fh_online")
             st.checkbox("Delivers IPT", key="fh_ipt")
+            st.checkbox(
+                "Also services whose own website mentions IPT (NHS England's figures don't show it)",
+                key="fh_ipt_web",
+            )
             st.select_slider(
                 "Other services near you: how far (miles)", options=RADIUS_CHOICES, key="fh_radius"
             )
@@ -309,6 +329,7 @@ def _choose_place(query: str) -> None:
     st.session_state.fh_query = query
     committed = dict(st.session_state.get("fh_committed") or {})
     committed["q"] = query
+    committed["gp"] = None
     st.session_state.fh_committed = committed
     st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
 
@@ -318,6 +339,45 @@ def place_buttons(options, key: str) -> None:
     with st.container(horizontal=True, key=f"choices_{key}"):
         for i, choice in enumerate(options):
             st.button(choice.label, key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,))
+
+
+def _choose_practice(code: str) -> None:
+    """Search from the chosen GP surgery (the box keeps what was typed)."""
+    committed = dict(st.session_state.get("fh_committed") or {})
+    committed["gp"] = code
+    st.session_state.fh_committed = committed
+    st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
+
+
+def _practices(query: str) -> list:
+    from finder import gp
+
+    try:
+        return gp.find_practices(query, limit=6)
+    except FinderError:  # no GP table, or input it cannot read: offer nothing
+        return []
+
+
+def practice_buttons(found: list) -> None:
+    """GP surgeries a person may have meant, as buttons that search from that surgery."""
+    with st.container(horizontal=True, key="choices_practice"):
+        for practice in found:
+            st.button(
+                fmt.practice_label(practice),
+                key=f"gp_choice_{practice.code}",
+                on_click=_choose_practice,
+                args=(practice.code,),
+            )
+
+
+def _offer_practices(query: str, found: list | None = None) -> bool:
+    """For input that names a GP surgery: the matching surgeries to choose from."""
+    found = _practices(query) if found is None else found
+    if not found:
+        return False
+    st.markdown("**Is this your GP surgery?** Choose it to see the services for its patients.")
+    practice_buttons(found)
+    return True
 
 
 def _resolve(search: dict):
@@ -351,6 +411,14 @@ def _place_problem(error: PostcodeError, query: str) -> None:
             return
     if t is not None and error.reason == "unknown":
         options = place_input.suggestions(query, t)
+        found = _practices(query)
+        if found:  # not a place we know: perhaps the name of a GP surgery
+            st.warning(f"We don't know a place called {fmt.md_escape(query)}.", icon=":material/help:")
+            _offer_practices(query, found)
+            if options:
+                st.markdown("Or did you mean the place:")
+                place_buttons(options, "place_suggestion")
+            return
     st.error(fmt.md_escape(str(error)), icon=":material/error:")
     if options:
         st.markdown("Did you mean:")
@@ -359,17 +427,17 @@ def _place_problem(error: PostcodeError, query: str) -> None:
 
 def _move_to_answer() -> None:
     """After Search, move keyboard focus (and so the screen reader) and the view to the answer.
-    Streamlit cannot move focus itself; a script in a zero-height frame does it once per search."""
+    Streamlit cannot move focus itself; a small script does it once per search."""
     counter = st.session_state.get("fh_new_search", 0)
     if not counter or st.session_state.get("fh_moved") == counter:
         return
     st.session_state.fh_moved = counter
-    components.html(
+    # st.html runs the script in the page itself: no frame to load, unlike components.html.
+    st.html(
         f"""<script>/* search {counter} */
-        const doc = window.parent.document;
         let tries = 0;
         const move = () => {{
-          const target = doc.getElementById("answer");
+          const target = document.getElementById("answer");
           if (!target) {{ if (tries++ < 40) setTimeout(move, 50); return; }}
           target.setAttribute("tabindex", "-1");
           target.scrollIntoView({{block: "start"}});
@@ -377,15 +445,21 @@ def _move_to_answer() -> None:
         }};
         move();
         </script>""",
-        height=0,
+        unsafe_allow_javascript=True,
     )
 
 
 def show_results(search: dict, *, practitioners: bool = True) -> None:
     _warm_data(_data_stamp())
-    query = _resolve(search)
-    if query is None:
-        return
+    practice = _chosen_practice(search.get("gp"))
+    if practice is None:
+        query = _resolve(search)
+        if query is None:
+            return
+        if place_input.looks_like_surgery(query) and _offer_practices(query):
+            return
+    else:
+        query = practice.code
     try:
         response = finder_search.search(
             query,
@@ -393,8 +467,10 @@ def show_results(search: dict, *, practitioners: bool = True) -> None:
             kind=search["kind"] if practitioners else "nhs",
             self_referral_online=search["online"],
             ipt=search["ipt"],
+            ipt_include_website=bool(search.get("ipt_web")),
             limit=RESULT_LIMIT,
             mode=search["mode"],
+            gp=practice.code if practice else None,
         )
     except FinderError as error:
         if isinstance(error, PostcodeError) and error.reason != "no_data":
@@ -407,13 +483,26 @@ def show_results(search: dict, *, practitioners: bool = True) -> None:
             icon=":material/error:",
         )
         return
-    _answer(search, response, practitioners)
+    _answer(search, response, practitioners, practice)
 
 
-def _answer(search: dict, response, practitioners: bool) -> None:
+def _chosen_practice(code: str | None):
+    """The GP surgery a search is from (chosen from a list or in a shared link), or None."""
+    if not code:
+        return None
+    found = _practices(code)
+    return found[0] if found and found[0].code == code else None
+
+
+def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
     where = response.query
-    place = fmt.md_escape(where.postcode or search["q"])
-    st.header(f"Results for {place}", anchor="answer")
+    if practice is not None:
+        label = fmt.md_escape(fmt.practice_label(practice))
+        st.header(f"Services for people registered at {label}", anchor="answer")
+        st.markdown("Not your surgery? Type its name, or your postcode, in the box above.")
+    else:
+        place = fmt.md_escape(where.postcode or search["q"])
+        st.header(f"Results for {place}", anchor="answer")
     _move_to_answer()
     if where.kind == "place":
         try:
@@ -423,7 +512,19 @@ def _answer(search: dict, response, practitioners: bool) -> None:
         if others:
             st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
             place_buttons(others, "place_other")
-    notices = list(response.notices)
+    groups = fmt.group_results(response.results)
+    covered = any(g.key == "yours" for g in groups)
+    # Without a service known to cover the person, the NHS finder is the next step: a box with a
+    # button says so, instead of the notice.
+    finder_box = (
+        not covered
+        and response.results
+        and any(r.get("kind") == "nhs" for r in response.results)
+        and finder_search.nhs_available(where)
+    )
+    notices = [
+        n for n in response.notices if not (finder_box and getattr(n, "code", None) == "no_covering_service")
+    ]
     if where.country and where.country != "England" and urgent_help.nation_route(where.country):
         nation_route_box(where.country)
         # The nation's route says it all: no empty-result or missing-practitioner notices after it.
@@ -435,7 +536,13 @@ def _answer(search: dict, response, practitioners: bool) -> None:
         if not response.results:
             return
     for notice in notices:
-        if getattr(notice, "code", None) == "no_practitioners" and not practitioners:
+        code = getattr(notice, "code", None)
+        if code == "no_practitioners" and not practitioners:
+            continue
+        if code == "gp_decides":
+            # Said on every postcode search: a line, not a box, so the answer stays on a phone's
+            # first screen.
+            st.markdown(fmt.md_escape(notice))
             continue
         st.info(fmt.md_escape(notice), icon=":material/info:")
     results = response.results
@@ -450,7 +557,15 @@ def _answer(search: dict, response, practitioners: bool) -> None:
     nation_shown = bool(
         where.country and where.country != "England" and urgent_help.nation_route(where.country)
     )
-    if where.has_coordinates and not nation_shown and not any(r.get("within_radius") for r in results):
+    if finder_box:
+        nhs_finder_box(where)
+    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
+    if (
+        where.has_coordinates
+        and not nation_shown
+        and not localised
+        and not any(r.get("within_radius") for r in results)
+    ):
         miles = "mile" if search["r"] == 1 else "miles"
         st.info(
             f"Nothing matched within {search['r']} {miles}. The options below work online, so you can "
@@ -458,10 +573,9 @@ def _answer(search: dict, response, practitioners: bool) -> None:
             icon=":material/info:",
         )
     england_by_period = _england(_data_stamp())
-    groups = fmt.group_results(results)
     shown = 0
     for group in groups:
-        shown = _draw_group(group, england_by_period, search, shown)
+        shown = _draw_group(group, england_by_period, search, shown, where)
     if not practitioners:
         st.caption(PRIVATE_HINT)
     show_map(where, results[:RESULTS_SHOWN])
@@ -476,19 +590,64 @@ def _answer(search: dict, response, practitioners: bool) -> None:
     st.caption("To share this search, copy the address from your browser's address bar.")
 
 
-def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
+def nhs_finder_box(where) -> None:
+    """No service is known to cover the person: the NHS website finds it from their GP surgery."""
+    area = getattr(where, "area", None)
+    place = f"{area.district_name}" if area else "your area"
+    with st.container(border=True, key="nhs_finder"):
+        st.subheader("Find your NHS Talking Therapies service")
+        st.markdown(
+            f"We don't know which NHS Talking Therapies service covers {fmt.md_escape(place)}. "
+            "The NHS website finds it from your GP surgery, and shows how to refer yourself."
+        )
+        st.link_button(
+            "Find your service on the NHS website",
+            urgent_help.NHS_TALKING_THERAPIES_FINDER,
+            type="primary",
+            icon=":material/open_in_new:",
+        )
+        st.caption("The services below are based in your NHS area or open to anyone in England.")
+
+
+def _icb_words(where) -> str | None:
+    """Which NHS area "based in your NHS area" means, and whether we inferred it."""
+    area = getattr(where, "area", None)
+    if area is None or not area.icb_name:
+        return None
+    words = f"Services based in your NHS area ({area.icb_name}) come first."
+    if area.icb_inferred:
+        words += (
+            f" The NHS reorganised its areas in April 2026: we worked out that {area.district_name} is "
+            "now in this one from the published changes, so it may be wrong."
+        )
+    return fmt.md_escape(words)
+
+
+def _draw_group(group, england_by_period, search: dict, shown: int, where=None) -> int:
     """One group of the answer; open or folded. Returns how many cards have been drawn so far."""
-    body = (
-        st.expander(f"{group.heading} ({len(group.entries)})", expanded=False)
-        if group.folded
-        else st.container()
-    )
+    if group.folded:
+        # Folded groups are drawn only once opened (a rerun): most searches never open them, and
+        # drawing every card inside them made each search several times slower. The key is new
+        # for each search, so a new search starts with them folded again.
+        search_number = st.session_state.get("fh_new_search", 0)
+        body = st.expander(
+            f"{group.heading} ({len(group.entries)})",
+            key=f"fh_group_{group.key}_{search_number}",
+            on_change="rerun",
+        )
+    else:
+        body = st.container()
     with body:
+        if group.folded and not body.open:
+            return shown
         if not group.folded:
-            st.subheader(group.heading)
+            st.header(group.heading)  # level 2, like "Results for ...": the cards under it are level 3
         if group.intro:
             st.markdown(group.intro)
         if group.key == "nearby":
+            icb = _icb_words(where)
+            if icb and any(e.record.get("coverage") == "same_icb" for e in group.entries):
+                st.markdown(icb)
             miles = "mile" if search["r"] == 1 else "miles"
             st.markdown(f"Within {search['r']} {miles} in a straight line (change this under More options).")
         all_shown = st.session_state.get("fh_show_all") == search
@@ -502,7 +661,12 @@ def _draw_group(group, england_by_period, search: dict, shown: int) -> int:
             if entry.subheading and entry.subheading != heading:
                 heading = entry.subheading
                 st.markdown(f"**{fmt.md_escape(heading)}**")
-            result_card(entry, fmt.england_for(entry.record, england_by_period), group.show_distance)
+            result_card(
+                entry,
+                fmt.england_for(entry.record, england_by_period),
+                group.show_distance,
+                patient_text=not group.folded,
+            )
             shown += 1
     return shown
 
@@ -514,13 +678,15 @@ def _nhs_website_link() -> str:
     )
 
 
-def result_card(entry, england: dict | None, show_distance: bool) -> None:
+def result_card(entry, england: dict | None, show_distance: bool, *, patient_text: bool = True) -> None:
+    """One service. The "Send to a patient" text is built only for the open group (the services
+    that take the person): a copyable code box on every folded card slowed each search."""
     record = entry.record
     card = fmt.result_card(
         record, england, nhs_finder_url=urgent_help.NHS_TALKING_THERAPIES_FINDER, show_distance=show_distance
     )
     with st.container(border=True):
-        st.markdown(f"### {card.title}")
+        st.subheader(card.title, anchor=False)  # level 3, under its group's heading
         if card.run_by:
             st.caption(card.run_by)
         if card.who_for:
@@ -541,7 +707,7 @@ def result_card(entry, england: dict | None, show_distance: bool) -> None:
             st.markdown("  \n".join((*card.details, *card.contacts)))
         with st.expander("Where this comes from"):
             st.markdown("\n".join(f"- {line}" for line in card.sources) or "No sources recorded.")
-        if record.get("kind") == "nhs":
+        if patient_text and record.get("kind") == "nhs":
             with st.expander("Send to a patient"):
                 st.caption(
                     "Plain text to copy into a message or print (the copy button is at the top right)."
@@ -559,8 +725,6 @@ def result_card(entry, england: dict | None, show_distance: bool) -> None:
 
 
 def show_map(where, results: list[dict]) -> None:
-    import pandas as pd
-
     points = [
         {"lat": r["lat"], "lon": r["lon"], "color": ACCENT, "size": 120}
         for r in results
@@ -570,16 +734,21 @@ def show_map(where, results: list[dict]) -> None:
         points.append({"lat": where.lat, "lon": where.lon, "color": HERE, "size": 200})
     if not points:
         return
-    with st.expander("Map"):
-        st.caption("Red: your search point. Blue: the registered offices of the services above.")
-        st.map(
-            pd.DataFrame(points),
-            latitude="lat",
-            longitude="lon",
-            color="color",
-            size="size",
-            height=380,
-        )
+    # Drawn only when asked: the map library is heavy, and in a folded section it was still built
+    # on every search. The toggle keeps its state, so the map stays open for the next search.
+    if not st.toggle("Show these services on a map", key="fh_map"):
+        return
+    import pandas as pd
+
+    st.caption("Red: your search point. Blue: the registered offices of the services above.")
+    st.map(
+        pd.DataFrame(points),
+        latitude="lat",
+        longitude="lon",
+        color="color",
+        size="size",
+        height=380,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ _NATION_WORDS = {
     "scotland": "Scotland",
     "northernireland": "Northern Ireland",
 }
+# Words that name a GP surgery rather than a place, and the NHS code of a GP practice (A81001):
+# such input is looked up among GP practices before (or instead of) the place table.
+_SURGERY_WORDS = re.compile(
+    r"\b(surgery|surgeries|medical cent(re|er)|health cent(re|er)|medical practice|practice|"
+    r"medical group|doctors|dr|drs|gp)\b",
+    re.IGNORECASE,
+)
+GP_PRACTICE_CODE = re.compile(r"[A-Z]\d{5}")
 SUGGESTION_CUTOFF = 80  # rapidfuzz WRatio: "Manchestr" scores 95 against Manchester
 
 
@@ -71,6 +79,12 @@ def prepare(text: object) -> Prepared:
             "Please type just the postcode (like LS6 3QG) or the town.",
         )
     return Prepared(query=flat)
+
+
+def looks_like_surgery(text: str) -> bool:
+    """True for "Densham Surgery", "Abbey Grange Medical Practice" or a practice code "A81001"."""
+    flat = " ".join(str(text).split())
+    return bool(GP_PRACTICE_CODE.fullmatch(flat.upper()) or _SURGERY_WORDS.search(flat))
 
 
 def with_nation(text: str, t: PostcodeTables) -> str:

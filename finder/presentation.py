@@ -295,8 +295,21 @@ def _served_names(record: Mapping) -> list[str]:
     names = []
     for area in record.get("areas_served") or []:
         if isinstance(area, Mapping) and area.get("confidence") in ("high", "medium") and area.get("name"):
-            names.append(str(area["name"]))
+            names.append(str(area["name"]) + _partial_words(area))
     return names
+
+
+# service_areas.csv says where a service covers only part of a district ("PARTIAL LAD: Craven area
+# only of North Yorkshire"): that part is said with the district's name.
+_PARTIAL = re.compile(r"PARTIAL LAD:\s*([^\"]+)")
+
+
+def _partial_words(area: Mapping) -> str:
+    found = _PARTIAL.search(str(area.get("evidence") or ""))
+    if not found:
+        return ""
+    part = found[1].strip().removesuffix(f" of {area.get('name')}").strip(" .")
+    return f" ({part})" if part else ""
 
 
 def _list_words(names: list[str], limit: int = 3) -> str:
@@ -317,6 +330,11 @@ def who_for(record: Mapping) -> str | None:
         return "For people whose local NHS Talking Therapies service offers it: ask your local service."
     if record.get("national"):
         return md_escape(f"Open to people {age or 'of any age'} anywhere in England.")
+    if record.get("coverage") == "covers" and record.get("coverage_confidence") == "low":
+        return md_escape(
+            "It is based in your area, so it probably takes people registered with a GP here: "
+            "please check when you contact it."
+        )
     served = _served_names(record)
     if served:
         people = f"people {age}" if age else "people"
@@ -499,7 +517,9 @@ def result_card(
     run_by = md_escape(run_by_line) if run_by_line else None
     action = primary_action(record, nhs_finder_url=nhs_finder_url)
     distance = None
-    if show_distance:
+    if not show_distance:
+        distance = registered_office_text(record)
+    else:
         distance = distance_text(record.get("distance_miles"), works_online=bool(record.get("works_online")))
         approximate = location_note(record.get("location_precision"))
         if approximate and record.get("distance_miles") is not None:
@@ -516,6 +536,21 @@ def result_card(
         contacts=tuple(_contact_lines(record, action)),
         details=tuple(_detail_lines(record)),
         sources=tuple(sources_for_people(record)),
+    )
+
+
+FAR_OFFICE_MILES = 5.0
+
+
+def registered_office_text(record: Mapping) -> str | None:
+    """For a service that covers the person but is registered far away: its registered office is
+    not where people are seen, so its distance is said as the office's, never as a clinic's."""
+    miles = as_number(record.get("distance_miles"))
+    if record.get("coverage") != "covers" or miles is None or miles < FAR_OFFICE_MILES:
+        return None
+    return (
+        f"Its registered office is {miles:.0f} miles away, but it serves your area: "
+        "where you are seen is agreed when you refer yourself."
     )
 
 
@@ -641,6 +676,7 @@ _HEADINGS = {
     "nearby": GROUP_NEARBY,
     "private": GROUP_PRIVATE,
 }
+GROUP_HEADINGS = frozenset(_HEADINGS.values())
 
 
 def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
@@ -671,6 +707,8 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
         key = _group_key(record)
         under = tuple(p for p in partners.get(record.get("id"), []) if p.get("role") == "partner")
         buckets[key].append(Entry(record=record, partners=under, subheading=_subheading(record, key)))
+    # Results from before coverage was known are all "near you", and the first group opens.
+    known = any(r.get("coverage") for r in kept)
     groups = []
     for key, heading in _HEADINGS.items():
         entries = buckets[key]
@@ -686,7 +724,9 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
                 key=key,
                 heading=heading,
                 entries=tuple(entries),
-                folded=bool(groups),
+                # Only the service that takes the person opens by itself; without one the NHS
+                # finder is the next step, not a national or far-off service.
+                folded=bool(groups) or (known and key not in ("yours", "private")),
                 intro=intro,
                 show_distance=key in ("nearby", "private"),
             )
@@ -700,6 +740,35 @@ def partner_line(partner: Mapping, lead: Mapping) -> str:
     return md_escape(
         f"{partner.get('service_name') or partner.get('name')} is part of {lead_name}: refer through {lead_name}."
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# GP surgeries
+
+_SMALL_WORDS = frozenset({"and", "at", "by", "in", "of", "on", "the", "upon", "under", "with", "le", "en"})
+
+
+def tidy_name(text: object) -> str:
+    """The NHS list writes names in capitals: "THE DENSHAM SURGERY" -> "The Densham Surgery",
+    "STOCKTON-ON-TEES" -> "Stockton-on-Tees". Plain text (escape before Markdown)."""
+
+    def word(piece: str, first: bool) -> str:
+        lower = piece.lower()
+        if not first and lower in _SMALL_WORDS:
+            return lower
+        return lower[:1].upper() + lower[1:]
+
+    words = []
+    for i, token in enumerate(str(text or "").split()):
+        parts = token.split("-")
+        words.append("-".join(word(part, i == 0 and j == 0) for j, part in enumerate(parts)))
+    return " ".join(words)
+
+
+def practice_label(practice: object) -> str:
+    """ "The Densham Surgery, Stockton-on-Tees" for a finder.gp.Practice (plain text)."""
+    name, town = tidy_name(getattr(practice, "name", "")), tidy_name(getattr(practice, "town", ""))
+    return f"{name}, {town}" if town else name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -917,14 +986,28 @@ CSV_COLUMNS = (
     ("outcomes.period", "Period of the figures"),
     ("last_verified", "Last verified"),
     ("source", "Source"),
+    # Whether the service takes the person (search coverage); last, so older columns keep places.
+    ("service_name", "Service name"),
+    ("coverage", "Takes people from your area"),
+    ("coverage_basis", "How we know the area it covers"),
+    ("coverage_confidence", "How sure we are"),
+    ("coverage_evidence", "Evidence for the area it covers"),
 )
 
 
 _CSV_LINKS = ("self_referral_url", "website")
+COVERAGE_WORDS = {
+    "covers": "Covers your area",
+    "national": "Open to people anywhere in England",
+    "same_icb": "Based in your NHS area; the areas it covers are not known",
+    "elsewhere": "May only accept people registered with a GP in its own area",
+}
 
 
 def _csv_value(record: Mapping, key: str) -> object:
     value = _field(record, key)
+    if key == "coverage":
+        value = COVERAGE_WORDS.get(value, value)  # in words, as on the page
     if key in _CSV_LINKS:
         return safe_url(value)  # only http(s) links, as on the page
     return " ".join(value.split()) if isinstance(value, str) else value

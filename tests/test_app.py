@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from finder import store
 from finder.errors import FinderError, PostcodeError
+from finder.presentation import GROUP_HEADINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -42,6 +43,7 @@ THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
 
 def build_app_data(directory: Path) -> Path:
     """Fill `directory` with test records and the real postcode tables (linked, not copied)."""
+    # The postcode, place and GP tables and the area lookup are the real ones.
     for path in [*(ROOT / "data").glob("*.parquet"), ROOT / "data" / "areas.json"]:
         (directory / path.name).symlink_to(path)
     services = [
@@ -53,8 +55,7 @@ def build_app_data(directory: Path) -> Path:
             ipt_evidence="test evidence",
             self_referral_url="https://example.org/refer-cov",
             phone="024 7600 0000",
-            outcomes={"period": "2024-25", "recovery_pct": 55.0, "within_6_weeks_pct": 80.0},
-            # Takes people registered with a Coventry GP: the online form is offered to them.
+            # It takes people registered with a GP in Coventry, so it is the answer for CV1 1AH.
             areas_served=[
                 {
                     "code": "E08000026",
@@ -64,6 +65,8 @@ def build_app_data(directory: Path) -> Path:
                     "evidence": "test",
                 }
             ],
+            role="lead",
+            outcomes={"period": "2024-25", "recovery_pct": 55.0, "within_6_weeks_pct": 80.0},
         ),
         record(
             "N-BHAM", "nhs", "B1 2AY", offers_ipt=False, self_referral_url="https://example.org/refer-bham"
@@ -165,11 +168,26 @@ def search(at, text, **options):
         elif key == "radius":
             at.select_slider(key="fh_radius").set_value(value)
     at.button(key="fh_search").click()
+    return open_folded(at.run())
+
+
+GROUP_KEYS = ("yours", "also", "national", "nearby", "private")
+
+
+def open_folded(at):
+    """Open every folded group of the answer, as a person clicking each one would (their cards
+    are drawn only once opened)."""
+    number = at.session_state["fh_new_search"] if "fh_new_search" in at.session_state else 0
+    folded = [e for e in at.expander if e.label.rsplit(" (", 1)[0] in GROUP_HEADINGS]
+    if not folded:
+        return at
+    for key in GROUP_KEYS:
+        at.session_state[f"fh_group_{key}_{number}"] = True
     return at.run()
 
 
 def result_names(at):
-    return [plain(m.value[4:]) for m in at.markdown if m.value.startswith("### Test")]
+    return [plain(h.value) for h in at.subheader if h.value.startswith("Test")]
 
 
 def distances(at):
@@ -200,8 +218,8 @@ def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
     assert names[0] == "Test nhs N-COV"
     assert "Test nhs N-BHAM" in names and "Test nhs N-LEEDS" not in names  # Leeds is ~100 miles away
     shown = distances(at)
-    # The covering service first (its registered office's distance is no clinic distance), then the
-    # other NHS services and the private practitioners, each nearest first.
+    # The service covering Coventry first (its distance says nothing about whether it takes the
+    # person, so none is shown), then other NHS services and private practitioners, nearest first.
     assert len(shown) == 5 and shown[:2] == sorted(shown[:2]) and shown[2:] == sorted(shown[2:])
     refer = [b for b in at.get("link_button") if b.proto.url == "https://example.org/refer-cov"]
     assert refer and refer[0].proto.label == "Refer yourself online"
@@ -211,11 +229,14 @@ def test_valid_postcode_lists_results_nearest_first_in_miles(app_data):
 def test_a_service_without_a_referral_link_points_to_the_nhs_finder(app_data):
     at = search(open_page(), "LS1 4AP", radius=5)
     buttons = [b.proto for b in at.get("link_button")]
-    assert [b.label for b in buttons] == ["Find how to refer yourself on the NHS website"]
-    assert (
-        buttons[0].url
-        == "https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/"
-    )
+    # No test service covers Leeds: the NHS finder comes first, and is the card's own action too.
+    assert [b.label for b in buttons] == [
+        "Find your service on the NHS website",
+        "Find how to refer yourself on the NHS website",
+    ]
+    assert {b.url for b in buttons} == {
+        "https://www.nhs.uk/service-search/mental-health/find-an-NHS-talking-therapies-service/"
+    }
 
 
 def test_private_practitioners_show_town_ways_of_working_and_registrations(app_data):
@@ -345,7 +366,7 @@ def test_a_search_is_written_to_the_address_bar(app_data):
 def test_unsafe_links_and_markup_from_data_are_not_rendered(app_data):
     at = search(open_page(), "CV2 4DW", radius=1)
     assert not any(b.proto.url.startswith(("javascript:", "data:")) for b in at.link_button)
-    evil = [m.value for m in at.markdown if "bold" in m.value]
+    evil = [m.value for m in [*at.markdown, *at.subheader] if "bold" in m.value]
     assert evil and all("\\<b\\>" in value and "\\[click\\]" in value for value in evil)
     assert "javascript:" not in "".join(m.value for m in at.markdown if "](" in m.value)
 
@@ -522,7 +543,7 @@ def test_results_follow_a_data_refresh_without_a_restart(tmp_path, monkeypatch):
     document["records"].append(record("N-LEEDS2", "nhs", "LS2 9JT"))
     store.publish({"services.json": store.json_bytes(document)}, directory=directory)
     at.button(key="fh_search").click()
-    assert result_names(at.run()) == ["Test nhs N-LEEDS", "Test nhs N-LEEDS2"]
+    assert result_names(open_folded(at.run())) == ["Test nhs N-LEEDS", "Test nhs N-LEEDS2"]
 
 
 def test_no_usage_statistics_are_sent():
@@ -552,7 +573,7 @@ def test_an_ambiguous_town_offers_choices_that_search_when_clicked(app_data):
     next(b for b in at.button if b.label == "Newcastle Upon Tyne").click()
     at = at.run()
     assert not at.exception
-    assert [h.value for h in at.header] == ["Results for Newcastle Upon Tyne"]
+    assert at.header[0].value == "Results for Newcastle Upon Tyne"
 
 
 def test_a_shared_town_name_says_which_place_was_used(app_data):
@@ -632,3 +653,49 @@ def test_private_controls_are_hidden_when_no_practitioners_are_held(tmp_path, mo
     text = all_text(at)
     assert "IPT UK's directory" in text and "wider radius" not in text
     assert "Test nhs N-COV" in result_names(at)
+
+
+@pytest.fixture
+def committed_data(monkeypatch):
+    """The app on the committed data/ (read only): real services, areas and GP practices."""
+    monkeypatch.delenv(store.DATA_DIR_ENV, raising=False)
+    if not (ROOT / "data" / "gp_practices.parquet").exists():
+        pytest.skip("no GP practice table in data/")
+
+
+def test_a_gp_surgery_in_the_box_offers_it_and_searches_from_it(committed_data):
+    at = search(open_page(), "Densham Surgery")
+    assert not at.exception
+    choice = [b for b in at.button if b.key == "gp_choice_A81001"]
+    assert choice and choice[0].label == "The Densham Surgery, Stockton-on-Tees"
+    at = open_folded(choice[0].click().run())
+    assert not at.exception
+    assert at.query_params["gp"] in ("A81001", ["A81001"])  # in the address, so Back and sharing work
+    headers = [h.value for h in at.header]
+    assert "Services for people registered at The Densham Surgery, Stockton-on-Tees" in headers
+    assert "Your NHS Talking Therapies service" in headers
+    first = plain(at.subheader[0].value)
+    assert "Teesside" in first  # the service covering Stockton-on-Tees
+    # The shared link opens the same answer.
+    shared = open_page(q="Densham Surgery", gp="A81001")
+    assert "Services for people registered at The Densham Surgery, Stockton-on-Tees" in [
+        h.value for h in shared.header
+    ]
+
+
+def test_a_practice_code_and_an_unknown_name_offer_gp_surgeries(committed_data):
+    at = search(open_page(), "A81001")
+    assert [b.key for b in at.button if b.key.startswith("gp_choice_")] == ["gp_choice_A81001"]
+    at = search(open_page(), "Densham")  # not a place we know: perhaps a surgery
+    assert "gp_choice_A81001" in [b.key for b in at.button]
+    at = search(open_page(), "Leeds")  # a town is searched as a town
+    assert not [b for b in at.button if b.key.startswith("gp_choice_")]
+
+
+def test_without_a_covering_service_the_nhs_finder_is_the_next_step(committed_data):
+    at = search(open_page(), "TN34 1AA")  # Hastings: no service known to cover it
+    assert not at.exception
+    buttons = at.get("link_button")
+    assert buttons[0].proto.label == "Find your service on the NHS website"
+    assert "We don't know which NHS Talking Therapies service covers Hastings" in all_text(at)
+    assert "Nothing matched within" not in all_text(at)  # services of its NHS area are listed

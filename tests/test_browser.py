@@ -312,8 +312,26 @@ def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch, 
             wait_for_results(page)
             page.wait_for_timeout(800)  # the view has moved to the answer
             page.screenshot(path=str(_shot(screenshot_dir, f"results-{size}.png")))
+            # Hastings: no service is known to cover it, so the NHS finder is the next step.
+            box.fill("TN34 1AA")
+            box.press("Enter")
+            page.get_by_role("link", name="Find your service on the NHS website").wait_for()
+            wait_for_results(page)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(_shot(screenshot_dir, f"no-service-{size}.png")))
+            # A GP surgery typed in the box: choose it, and see the services for its patients.
+            box.fill("Densham Surgery")
+            box.press("Enter")
+            page.get_by_role("button", name="The Densham Surgery, Stockton-on-Tees").click()
+            page.get_by_text("Services for people registered at The Densham Surgery").first.wait_for()
+            wait_for_results(page)
+            assert "gp=A81001" in page.url
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(_shot(screenshot_dir, f"gp-{size}.png")))
             page.goto(f"{real_app_url}/check")
             name = page.locator('input[aria-label="Therapist\'s name"]')
+            name.wait_for()
+            page.wait_for_timeout(500)  # the form is live (Enter pressed earlier can be lost)
             name.fill("Jane Example")
             page.locator('input[aria-label="Registration number (optional)"]').fill("PYL012345")
             name.press("Enter")

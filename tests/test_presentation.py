@@ -648,3 +648,72 @@ def test_bare_addresses_in_data_cannot_become_links(text):
 
 def test_link_targets_cannot_break_out_with_a_backslash():
     assert fmt.md_link("site", "https://ok.example/\\") == "[site](https://ok.example/%5C)"
+
+
+def test_a_covering_service_far_away_says_its_registered_office_not_a_clinic_distance():
+    far = {"kind": "nhs", "name": "X", "coverage": "covers", "distance_miles": 79.5}
+    card = fmt.result_card(far, None, show_distance=False)
+    assert card.distance.startswith("Its registered office is 80 miles away")
+    assert "straight line" not in card.distance
+    near = fmt.result_card({**far, "distance_miles": 1.2}, None, show_distance=False)
+    assert near.distance is None
+
+
+def test_without_a_covering_service_no_group_opens_by_itself():
+    groups = fmt.group_results(
+        [
+            {"id": "AM7", "kind": "nhs", "coverage": "national", "audience": "Deaf people who use BSL"},
+            {"id": "X1", "kind": "nhs", "coverage": "same_icb"},
+        ]
+    )
+    assert [g.folded for g in groups] == [True, True]
+    covered = fmt.group_results(
+        [
+            {"id": "Y", "kind": "nhs", "coverage": "covers"},
+            *[{"id": "AM7", "kind": "nhs", "coverage": "national"}],
+        ]
+    )
+    assert [g.folded for g in covered] == [False, True]
+
+
+def test_the_csv_carries_the_coverage_in_words():
+    rows = (
+        fmt.results_csv(
+            [
+                {
+                    "name": "Leeds Community Healthcare NHS Trust",
+                    "service_name": "Leeds Mental Wellbeing Service",
+                    "kind": "nhs",
+                    "coverage": "covers",
+                    "coverage_basis": "name",
+                    "coverage_confidence": "high",
+                    "coverage_evidence": "Leeds in its name",
+                }
+            ]
+        )
+        .decode("utf-8-sig")
+        .splitlines()
+    )
+    header, row = rows[0].split(","), rows[1]
+    assert "Takes people from your area" in header and "How sure we are" in header
+    assert "Covers your area" in row and "Leeds Mental Wellbeing Service" in row and "high" in row
+
+
+def test_who_for_says_a_partly_covered_district_and_a_guess_as_a_guess():
+    bradford = {
+        "kind": "nhs",
+        "areas_served": [
+            {"code": "E08000032", "name": "Bradford", "confidence": "high", "evidence": "name"},
+            {
+                "code": "E06000065",
+                "name": "North Yorkshire",
+                "confidence": "medium",
+                "evidence": 'https://x.example : "... - PARTIAL LAD: Craven area only of North Yorkshire"',
+            },
+        ],
+    }
+    assert fmt.who_for(bradford).replace("\\", "") == (
+        "For people registered with a GP in Bradford and North Yorkshire (Craven area only)."
+    )
+    guessed = {"kind": "nhs", "coverage": "covers", "coverage_confidence": "low"}
+    assert "probably" in fmt.who_for(guessed) and "check" in fmt.who_for(guessed)
