@@ -112,6 +112,9 @@ class PracticeTable:
         for column, ws in enumerate(name_words):
             words_matrix[: len(ws), column] = [index[w] for w in ws]
         generic = np.array([w in GENERIC_WORDS for w in self.vocabulary] + [False])
+        # Real words of practice names ("Heath" in West Heath Surgery) are never read as a
+        # mistyped generic word ("Health").
+        self.name_words = frozenset(w for w in self.vocabulary if w not in GENERIC_WORDS)
         self.words = words_matrix  # every word
         self.distinctive_words = np.where(generic[words_matrix], pad, words_matrix)  # generic ones blanked
         self.generic_words = np.where(generic[words_matrix], words_matrix, pad)
@@ -267,12 +270,14 @@ class _Similarity(dict):
         return self[token]
 
 
-def is_generic(token: str) -> bool:
-    """A word most practice names share, also when mistyped ("surgury")."""
+def is_generic(token: str, name_words: frozenset[str] = frozenset()) -> bool:
+    """A word most practice names share, also when mistyped ("surgury"), unless it is a word of
+    some practice's own name (`name_words`)."""
     if token in GENERIC_WORDS:
         return True
     return (
-        len(token) >= 5
+        token not in name_words
+        and len(token) >= 5
         and process.extractOne(token, GENERIC_WORDS, scorer=fuzz.ratio, score_cutoff=85) is not None
     )
 
@@ -281,7 +286,7 @@ def _scores(t: PracticeTable, tokens: list[str], similarity: _Similarity) -> np.
     """How well the typed words match each practice name, 0-100: the share of the distinctive
     words typed that are in the name, and of the name's distinctive words that were typed. The
     generic words ("Surgery", "Medical Centre") only break ties; typed alone, they count fully."""
-    distinctive = [w for w in tokens if not is_generic(w)]
+    distinctive = [w for w in tokens if not is_generic(w, t.name_words)]
     generic_only = not distinctive
     typed = tokens if generic_only else distinctive
     words = t.words if generic_only else t.distinctive_words
@@ -294,7 +299,7 @@ def _scores(t: PracticeTable, tokens: list[str], similarity: _Similarity) -> np.
         matched |= per_word >= WORD_MATCH
     name_share = 100.0 * matched.sum(axis=0) / np.maximum(counts, 1)
     score = QUERY_SHARE * query_total / len(typed) + (1 - QUERY_SHARE) * name_share
-    generic = [w for w in tokens if is_generic(w)]
+    generic = [w for w in tokens if is_generic(w, t.name_words)]
     if generic and not generic_only:
         present = np.zeros(len(t.codes))
         for token in generic:
@@ -312,7 +317,7 @@ def _by_name(t: PracticeTable, text: str) -> list[int]:
     towns, rest = _town_in(tokens, t)
     if towns:
         in_town = np.isin(t.town_ids, [t.town_index[town] for town in towns])
-        if rest and any(not is_generic(w) for w in rest):
+        if rest and any(not is_generic(w, t.name_words) for w in rest):
             # Read as "<name> <town>": the name without the town words, and the town must agree.
             town_reading = _scores(t, rest, similarity) + TOWN_BONUS * in_town
         elif rest:

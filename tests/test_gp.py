@@ -196,3 +196,9 @@ def test_search_from_a_gp_measures_distances_from_the_surgery():
 def test_search_with_an_unknown_gp_code_is_one_line(capsys):
     assert cli.main(["search", "--gp", "Z99999"]) == 2
     assert "No active GP practice" in capsys.readouterr().err
+
+
+def test_a_name_word_that_looks_like_a_mistyped_generic_word_still_counts():
+    """ "Heath" is close to "Health" but is the distinctive part of West Heath Surgery's name
+    (found by the property test above)."""
+    assert gp.find_practices("west heath Surgery")[0].code == "M85007"
