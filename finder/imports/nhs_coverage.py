@@ -135,21 +135,7 @@ def import_service_areas(
             f"  {len(partial)} rows whose evidence says only part of the district is served (kept verbatim)"
         )
     lines += _directory_gaps(providers, _active_codes(directory))
-    if ignored:
-        lines.append(f"  ignored columns: {', '.join(ignored)}")
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "source": table.name,
-        "imported_at": _today(),
-        "records": rows,
-    }
-    entry = {
-        "source": table.name,
-        "imported_at": document["imported_at"],
-        "rows": len(rows),
-        "source_sha256": guard.source_checksums([path]),
-    }
-    return lines + _publish(SERVICE_AREAS_FILE, document, (AREAS_SOURCE_NAME, entry), directory)
+    return lines + _publish_rows(SERVICE_AREAS_FILE, AREAS_SOURCE_NAME, rows, path, table, ignored, directory)
 
 
 def _directory_gaps(codes: set[str], active: set[str] | None) -> list[str]:
@@ -219,8 +205,15 @@ def import_service_roles(
         + f" ({ended} marked probably ended)"
     ]
     lines += _directory_gaps({r["org_code"] for r in rows}, active)
-    if ignored:
-        lines.append(f"  ignored columns: {', '.join(ignored)}")
+    return lines + _publish_rows(ROLES_FILE, ROLES_SOURCE_NAME, rows, path, table, ignored, directory)
+
+
+def _publish_rows(
+    file_name: str, source_name: str, rows: list, path: Path, table, ignored, directory: Path | None
+) -> list[str]:
+    """Publish a checked source table as it was read (with the checksum of its file) and re-derive
+    the service records from it."""
+    lines = [f"  ignored columns: {', '.join(ignored)}"] if ignored else []
     document = {
         "schema_version": SCHEMA_VERSION,
         "source": table.name,
@@ -233,4 +226,4 @@ def import_service_roles(
         "rows": len(rows),
         "source_sha256": guard.source_checksums([path]),
     }
-    return lines + _publish(ROLES_FILE, document, (ROLES_SOURCE_NAME, entry), directory)
+    return lines + _publish(file_name, document, (source_name, entry), directory)
