@@ -89,10 +89,22 @@ _dataset_stamp: tuple | None = None
 _lock = threading.Lock()
 
 
+# The record files were last found unchanged in this directory with this modification time: a
+# publish renames files into data/, which changes the directory's own time, so one stat per search
+# tells whether anything (a file, a journal) may have changed.
+_checked: tuple[Path, int] | None = None
+
+
 def dataset() -> Dataset:
     """The records of data/, loaded once and reloaded when a data file changes."""
-    global _dataset, _dataset_stamp
+    global _dataset, _dataset_stamp, _checked
     directory = store.data_dir()
+    try:
+        directory_time = directory.stat().st_mtime_ns
+    except OSError:
+        directory_time = -1
+    if _dataset is not None and _checked == (directory, directory_time):
+        return _dataset
     store.recover_if_needed(directory)
     stamp = (
         str(directory),
@@ -106,6 +118,7 @@ def dataset() -> Dataset:
             records = _read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE)
             _dataset = Dataset(records)
             _dataset_stamp = stamp
+        _checked = (directory, directory_time)
         return _dataset
 
 
