@@ -30,6 +30,10 @@ Politeness rules of the real `Fetcher` (the issue's "one shared HTTP layer"):
 - only http(s) URLs, redirects included; a redirect to another origin keeps only harmless request
   headers (never an API key); a body shorter than its Content-Length raises FetchError;
   a 404 is returned as a Response (callers decide what a missing page means), other 4xx raise.
+
+Why the retry loop is written here rather than urllib3's `Retry`: the refresh has a deadline per
+source and per run that must bound the retries, the waits that `Retry-After` asks for and a slowly
+trickling body together, and `Retry` sees only the first two, one request at a time.
 """
 
 from __future__ import annotations
