@@ -133,3 +133,10 @@ def test_a_town_spanning_districts_says_the_area_is_approximate():
     assert response.query.area is None and len({a.district_code for a in response.query.area_candidates}) > 1
     assert "area_approximate" in {n.code for n in response.notices}
     assert "RY6" in ids_with(response, "covers")
+
+
+def test_plain_text_never_titles_a_service_by_a_bare_site_name(capsys):
+    assert main(["search", "LS1 4AP", "--kind", "nhs", "--radius-miles", "15"]) == 0
+    out = capsys.readouterr().out
+    titles = [line for line in out.splitlines() if "[nhs;" in line]
+    assert titles and not [t for t in titles if "  Fieldhead Hospital  [" in t]

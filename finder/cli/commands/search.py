@@ -3,6 +3,7 @@ import json
 from finder.cli.commands import terminal_line
 from finder.cli.live import online_fallback
 from finder.errors import FinderError
+from finder.presentation import service_title
 from finder.schema import safe_url
 from finder.search import KINDS, search
 
@@ -100,7 +101,7 @@ def _print_result(result: dict) -> None:
     elif result["kind"] == "nhs" and result.get("coverage") != "elsewhere" and distance:
         distance = f"office {distance}"  # a registered office, not where people are seen
     ipt = {True: "IPT: yes", False: "IPT: no", None: "IPT: unknown"}[result["offers_ipt"]]
-    name = result.get("service_name") or result["name"]
+    name, _ = service_title(result)  # the name people know, never a bare site name
     print(terminal_line(f"{distance:>16}  {name}  [{result['kind']}; {ipt}]"))
     if result.get("audience"):
         print(terminal_line(f"{'':18}for: {result['audience']}"))
