@@ -227,9 +227,17 @@ def test_check_page(page, app_url):
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
+# Streamlit dims what a rerun is replacing ("stale" elements fade) and shows a running status:
+# axe would measure the faded colours, so it runs once the page has finished drawing.
+PAGE_IDLE = """() => !document.querySelector('[data-stale="true"]')
+    && !document.querySelector('[data-testid="stStatusWidget"] button')"""
+
+
 def serious_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_function(PAGE_IDLE)
+    page.wait_for_timeout(500)  # the fade back to full colour is a CSS transition
     results = Axe().run(page)
     return [
         f"{v['id']}: {v['help']}"
