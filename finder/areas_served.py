@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from finder.coverage import CONFIDENCE_RANK  # the one order of evidence, surest first
 from finder.schema import NATIONAL_BASIS
 
 DIRECTORY_BASIS = "nhs_directory"
 PROBABLY_ENDED = "probably ended:"
-_CONFIDENCE_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def areas_fields(rows: Iterable[Mapping]) -> dict:
@@ -38,7 +38,7 @@ def areas_fields(rows: Iterable[Mapping]) -> dict:
         for r in rows
         if r["basis"] != NATIONAL_BASIS
     ]
-    served.sort(key=lambda a: (_CONFIDENCE_RANK.get(a["confidence"], 9), a["code"]))
+    served.sort(key=lambda a: (CONFIDENCE_RANK.get(a["confidence"], 9), a["code"]))
     return {"areas_served": served, "national": any(r["basis"] == NATIONAL_BASIS for r in rows)}
 
 
