@@ -20,6 +20,7 @@ This module is pure: it reads the records' `areas_served`, `national`, `icb_code
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -79,15 +80,26 @@ class CoverageIndex:
                     self.areas_known[i] = True
 
 
+_PARTIAL = re.compile(r"\bonly\b", re.I)
+
+
+def is_partial(row: Mapping) -> bool:
+    """The evidence says the service takes people from only part of the district ("Craven
+    only"): the district is named, but the person may live in another part of it."""
+    return bool(_PARTIAL.search(str(row.get("evidence") or "")))
+
+
+def evidence_rank(row: Mapping) -> int:
+    """How sure a row is that the service takes the person, surest 0: its confidence, one step
+    less sure where it covers only part of the district."""
+    return CONFIDENCE_RANK.get(row.get("confidence"), 9) + is_partial(row)
+
+
 def best_row(rows: Iterable[Mapping]) -> Mapping:
     """The strongest evidence among a service's rows for the person's districts."""
     return min(
         rows,
-        key=lambda row: (
-            CONFIDENCE_RANK.get(row.get("confidence"), 9),
-            BASIS_RANK.get(row.get("basis"), 9),
-            row.get("code", ""),
-        ),
+        key=lambda row: (evidence_rank(row), BASIS_RANK.get(row.get("basis"), 9), row.get("code", "")),
     )
 
 
@@ -128,7 +140,7 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
         tier[same_icb & (tier == ELSEWHERE)] = SAME_ICB
     for i, row in covering.items():
         tier[i] = COVERS
-        confidence[i] = CONFIDENCE_RANK.get(row.get("confidence"), 9)
+        confidence[i] = evidence_rank(row)
     return Tiers(tier=tier, confidence_rank=confidence, covering_rows=covering)
 
 

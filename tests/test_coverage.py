@@ -110,3 +110,28 @@ def test_a_partner_whose_lead_is_not_held_stays_itself():
     folded = coverage.fold_into_leads([_result(partner)], lambda code: None)
     assert [r["id"] for r in folded] == ["P1"]
     assert folded[0]["delivered_with"] == []
+
+
+def test_a_service_for_only_part_of_the_district_counts_as_less_sure():
+    whole = {"code": LEEDS, "basis": "hq_area", "confidence": "low", "evidence": "headquarters here"}
+    part = {"code": LEEDS, "basis": "public_page", "confidence": "medium", "evidence": "North only"}
+    assert coverage.is_partial(part) and not coverage.is_partial(whole)
+    assert coverage.evidence_rank(part) == coverage.evidence_rank(whole)  # medium, one step down
+    records = [
+        service("PART", areas=[(LEEDS, "public_page", "medium")]),
+        service("SURE", areas=[(LEEDS, "catchment", "medium")]),
+    ]
+    records[0]["areas_served"][0]["evidence"] = "Craven only"
+    _, result = tiers_for(records, {LEEDS})
+    assert result.confidence_rank[0] > result.confidence_rank[1]
+
+
+def test_harrogate_sees_a_partly_covering_service_no_sooner_than_an_equally_sure_one():
+    from finder.search import search
+
+    covering = [r for r in search("HG1 1AA", kind="nhs").results if r["coverage"] == "covers"]
+    ranks = [
+        coverage.evidence_rank({"confidence": r["coverage_confidence"], "evidence": r["coverage_evidence"]})
+        for r in covering
+    ]
+    assert covering and ranks == sorted(ranks)

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from finder import store
+from finder.coverage import is_partial
 from finder.errors import SourceFormatError
 from finder.imports import guard, refuse_shrink
 from finder.imports.nhs import _publish, _today
@@ -129,7 +130,7 @@ def import_service_areas(
         f"Imported {len(rows)} area rows for {len(providers)} providers from {table.name}: "
         + ", ".join(f"{basis} {n}" for basis, n in bases.most_common())
     ]
-    partial = [r for r in rows if re.search(r"\bonly\b", r["evidence"], re.I)]
+    partial = [r for r in rows if is_partial(r)]
     if partial:
         lines.append(
             f"  {len(partial)} rows whose evidence says only part of the district is served (kept verbatim)"
