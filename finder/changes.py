@@ -284,49 +284,68 @@ def render_markdown(run_date: str, reports: Sequence[SourceReport], *, dry_run: 
             continue
         if not changes or not changes.has_changes:
             continue
-        lines += ["", f"### {report.name}: {changes.summary()}", ""]
-        lines.append(
-            f"{changes.before_count} records before, {changes.after_count} after; "
-            f"{changes.reverified} re-checked and unchanged."
-        )
-        contact = [c for c in changes.changed if c.contact_changes]
-        if contact:
-            lines += [
-                "",
-                "Contact details changed (check these first):",
-                "",
-                "| id | name | field | before | after |",
-                "| --- | --- | --- | --- | --- |",
-            ]
-            for change in contact[:MAX_LISTED]:
-                for f in change.contact_changes:
-                    lines.append(
-                        f"| {_plain(change.id)} | {_show(change.name)} | {f.field} | {' | '.join(_show_change(f))} |"
-                    )
-            if len(contact) > MAX_LISTED:
-                lines.append(f"\n... and {len(contact) - MAX_LISTED} more (see refresh-report.json)")
-        other = [(c, f) for c in changes.changed for f in c.fields if f.field not in CONTACT_FIELDS]
-        if other:
-            lines += [
-                "",
-                "Other changed fields:",
-                "",
-                "| id | field | before | after |",
-                "| --- | --- | --- | --- |",
-            ]
-            for change, f in other[:MAX_LISTED]:
-                lines.append(f"| {_plain(change.id)} | {f.field} | {' | '.join(_show_change(f))} |")
-            if len(other) > MAX_LISTED:
-                lines.append(f"\n... and {len(other) - MAX_LISTED} more (see refresh-report.json)")
-        for title, items in (("Added", changes.added), ("Removed", changes.removed)):
-            if items:
-                lines += ["", f"{title}:", ""]
-                lines += [f"- {_plain(record_id)}: {_plain(name)}" for record_id, name in items[:MAX_LISTED]]
-                if len(items) > MAX_LISTED:
-                    lines.append(f"- ... and {len(items) - MAX_LISTED} more")
-        for note in changes.notes:
-            lines += ["", _plain(note)]
+        lines += _source_section(report.name, changes)
     return "\n".join(lines) + "\n"
+
+
+def _source_section(name: str, changes: ChangeSet) -> list[str]:
+    """The lines for one source that changed: counts, then contact changes first (a wrong phone
+    number matters most), other fields, additions, removals and notes."""
+    lines = ["", f"### {name}: {changes.summary()}", ""]
+    lines.append(
+        f"{changes.before_count} records before, {changes.after_count} after; "
+        f"{changes.reverified} re-checked and unchanged."
+    )
+    lines += _contact_table(changes)
+    lines += _other_fields_table(changes)
+    for title, items in (("Added", changes.added), ("Removed", changes.removed)):
+        if items:
+            lines += ["", f"{title}:", ""]
+            lines += [f"- {_plain(record_id)}: {_plain(name)}" for record_id, name in items[:MAX_LISTED]]
+            if len(items) > MAX_LISTED:
+                lines.append(f"- ... and {len(items) - MAX_LISTED} more")
+    for note in changes.notes:
+        lines += ["", _plain(note)]
+    return lines
+
+
+def _contact_table(changes: ChangeSet) -> list[str]:
+    contact = [c for c in changes.changed if c.contact_changes]
+    if not contact:
+        return []
+    lines = [
+        "",
+        "Contact details changed (check these first):",
+        "",
+        "| id | name | field | before | after |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for change in contact[:MAX_LISTED]:
+        for f in change.contact_changes:
+            lines.append(
+                f"| {_plain(change.id)} | {_show(change.name)} | {f.field} | {' | '.join(_show_change(f))} |"
+            )
+    if len(contact) > MAX_LISTED:
+        lines.append(f"\n... and {len(contact) - MAX_LISTED} more (see refresh-report.json)")
+    return lines
+
+
+def _other_fields_table(changes: ChangeSet) -> list[str]:
+    other = [(c, f) for c in changes.changed for f in c.fields if f.field not in CONTACT_FIELDS]
+    if not other:
+        return []
+    lines = [
+        "",
+        "Other changed fields:",
+        "",
+        "| id | field | before | after |",
+        "| --- | --- | --- | --- |",
+    ]
+    for change, f in other[:MAX_LISTED]:
+        lines.append(f"| {_plain(change.id)} | {f.field} | {' | '.join(_show_change(f))} |")
+    if len(other) > MAX_LISTED:
+        lines.append(f"\n... and {len(other) - MAX_LISTED} more (see refresh-report.json)")
+    return lines
 
 
 CHANGES_HEADER = (

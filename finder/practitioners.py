@@ -109,6 +109,15 @@ def _plain_text(value: object, field: str, *, required: bool = False) -> str | N
 
 def normalise_registrations(value: object) -> list[dict[str, str]]:
     """'HCPC:PYL012345; BACP:300001' (or a list of {register, number}) -> sorted registrations."""
+    registrations = {}
+    for register_text, number_text in _registration_pairs(value):
+        registration = _registration(register_text, number_text)
+        registrations[(registration["register"], registration["number"])] = registration
+    return [registrations[key] for key in sorted(registrations)]
+
+
+def _registration_pairs(value: object) -> list[tuple[str, str]]:
+    """The (register, number) texts as written, from 'REG:NUMBER; ...' or a list of mappings."""
     items: list[tuple[str, str]] = []
     if isinstance(value, str):
         for part in re.split(r"[;\n]", value):
@@ -126,25 +135,27 @@ def normalise_registrations(value: object) -> list[dict[str, str]]:
             if not isinstance(item, Mapping):
                 raise RecordError.at("registrations", "each registration needs a register and a number")
             items.append((str(item.get("register", "")), str(item.get("number", ""))))
-    registrations = {}
-    for register_text, number_text in items:
-        code = _REGISTER_ALIASES.get(" ".join(register_text.lower().split()))
-        if code is None:
-            raise RecordError.at(
-                "registrations",
-                f"unknown register {_short(register_text.strip())!r} "
-                f"(use one of {', '.join(CORE_REGISTER_CODES)})",
-            )
-        try:
-            number = parse_registration_number(number_text)
-        except FinderError as error:
-            raise RecordError.at("registrations", str(error)) from None
-        if number is None:
-            raise RecordError.at("registrations", f"{code} needs a registration number")
-        if number.kind not in _NUMBER_KINDS[code]:
-            raise RecordError.at("registrations", f"{number.text} is not a {code} number")
-        registrations[(code, number.text)] = {"register": code, "number": number.text}
-    return [registrations[key] for key in sorted(registrations)]
+    return items
+
+
+def _registration(register_text: str, number_text: str) -> dict[str, str]:
+    """One registration on a core register, its number checked against that register's format."""
+    code = _REGISTER_ALIASES.get(" ".join(register_text.lower().split()))
+    if code is None:
+        raise RecordError.at(
+            "registrations",
+            f"unknown register {_short(register_text.strip())!r} "
+            f"(use one of {', '.join(CORE_REGISTER_CODES)})",
+        )
+    try:
+        number = parse_registration_number(number_text)
+    except FinderError as error:
+        raise RecordError.at("registrations", str(error)) from None
+    if number is None:
+        raise RecordError.at("registrations", f"{code} needs a registration number")
+    if number.kind not in _NUMBER_KINDS[code]:
+        raise RecordError.at("registrations", f"{number.text} is not a {code} number")
+    return {"register": code, "number": number.text}
 
 
 def _outcode(value: object) -> str:

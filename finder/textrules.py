@@ -225,6 +225,13 @@ _PHONE_CANDIDATE = re.compile(r"(?:\+44\s?\(?0?\)?|\b0)(?:[\s\-\.]?\d){9,10}\b")
 def normalise_uk_phone(text: str) -> str | None:
     """A UK number in its usual written form ("0300 013 5727", "020 3228 2194", "0191 295 2775"),
     or None if `text` holds no plausible UK number. Accepts +44, spaces, dots and dashes."""
+    digits = _uk_national_digits(text)
+    return _format_uk_number(digits) if digits else None
+
+
+def _uk_national_digits(text: str) -> str | None:
+    """The digits of the first candidate number in `text`, in national form (0 and the code),
+    or None when there is no candidate or it is an international (00) number."""
     if not text:
         return None
     match = _PHONE_CANDIDATE.search(text)
@@ -237,6 +244,12 @@ def normalise_uk_phone(text: str) -> str | None:
         digits = "0" + digits[2:]
     if digits.startswith("00"):
         return None
+    return digits
+
+
+def _format_uk_number(digits: str) -> str | None:
+    """National digits grouped as the number is usually written, or None if they are not a
+    plausible UK number."""
     if len(digits) == 10 and digits.startswith(("01", "08")):  # some 01xxx and 0800 numbers
         return digits[:5] + " " + digits[5:] if digits.startswith("01") else digits[:4] + " " + digits[4:]
     if len(digits) != 11 or not digits.startswith("0"):

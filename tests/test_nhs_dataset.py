@@ -248,20 +248,56 @@ def test_qualified_facts_are_not_shown_as_the_self_referral_route(records, code,
     assert why in record["provenance"]["contacts"]["note"]
 
 
+def _published_cells(period):
+    """The provider rows of one year's statistics: totals, waiting-time bands, therapy rows."""
+    totals, bands, therapies = {}, {}, {}
+    for row in _shared_rows(f"annual_main_{period}.csv"):
+        if row["OrgType"] != "Provider":
+            continue
+        if row["VariableType"] == "Total":
+            totals[row["OrgCode"]] = row
+        elif row["VariableA"] == "Accessing services":
+            bands.setdefault(row["OrgCode"], {})[row["VariableB"]] = row["Count_FinishedCourseTreatment"]
+    for row in _shared_rows(f"therapy_based_outcomes_{period}.csv"):
+        if row["OrganisationType"] == "Provider" and row["Diagnosis"] == "Total":
+            therapies.setdefault(row["OrganisationCode"], {})[row["TherapyType"]] = row
+    return totals, bands, therapies
+
+
+def _assert_totals_match(code, period, outcomes, total, bands):
+    for key, column in (
+        ("referrals", "Count_ReferralsReceived"),
+        ("finished_treatment", "Count_FinishedCourseTreatment"),
+        ("recovery_pct", "Percentage_Recovery"),
+        ("reliable_improvement_pct", "Percentage_Improvement"),
+        ("reliable_recovery_pct", "Percentage_ReliableRecovery"),
+    ):
+        assert outcomes[key] == _cell(total[column]), (code, period, key)
+    finished = _cell(total["Count_FinishedCourseTreatment"])
+    for key, band in (("within_6_weeks_pct", "<6 weeks"), ("within_18_weeks_pct", "<18 weeks")):
+        count = _cell(bands.get(code, {}).get(band, "*"))
+        expected = round(100 * count / finished, 1) if count is not None and finished else None
+        assert outcomes[key] == expected, (code, period, key)
+
+
+def _assert_therapies_match(code, period, outcomes, therapies):
+    for prefix, therapy in (
+        ("ipt", "Interpersonal Psycho therapy (IPT)"),
+        ("dit", "Brief psychodynamic psychotherapy"),
+    ):
+        row = therapies.get(code, {}).get(therapy)
+        for key, column in (
+            ("courses", "Count_CoursesOfTherapy"),
+            ("recovery_pct", "Percentage_TherRecovery"),
+        ):
+            expected = _cell(row[column]) if row else None
+            assert outcomes[f"{prefix}_{key}"] == expected, (code, period, prefix, key)
+
+
 @audited
 def test_every_outcome_equals_the_published_cell(records):
     for period in ("2023-24", "2024-25"):
-        totals, bands, therapies = {}, {}, {}
-        for row in _shared_rows(f"annual_main_{period}.csv"):
-            if row["OrgType"] != "Provider":
-                continue
-            if row["VariableType"] == "Total":
-                totals[row["OrgCode"]] = row
-            elif row["VariableA"] == "Accessing services":
-                bands.setdefault(row["OrgCode"], {})[row["VariableB"]] = row["Count_FinishedCourseTreatment"]
-        for row in _shared_rows(f"therapy_based_outcomes_{period}.csv"):
-            if row["OrganisationType"] == "Provider" and row["Diagnosis"] == "Total":
-                therapies.setdefault(row["OrganisationCode"], {})[row["TherapyType"]] = row
+        totals, bands, therapies = _published_cells(period)
         checked = 0
         for code, record in records.items():
             outcomes = record["outcomes_by_period"].get(period)
@@ -271,30 +307,8 @@ def test_every_outcome_equals_the_published_cell(records):
             assert outcomes is not None, (code, period)
             total = totals.get(code)
             if total:
-                for key, column in (
-                    ("referrals", "Count_ReferralsReceived"),
-                    ("finished_treatment", "Count_FinishedCourseTreatment"),
-                    ("recovery_pct", "Percentage_Recovery"),
-                    ("reliable_improvement_pct", "Percentage_Improvement"),
-                    ("reliable_recovery_pct", "Percentage_ReliableRecovery"),
-                ):
-                    assert outcomes[key] == _cell(total[column]), (code, period, key)
-                finished = _cell(total["Count_FinishedCourseTreatment"])
-                for key, band in (("within_6_weeks_pct", "<6 weeks"), ("within_18_weeks_pct", "<18 weeks")):
-                    count = _cell(bands.get(code, {}).get(band, "*"))
-                    expected = round(100 * count / finished, 1) if count is not None and finished else None
-                    assert outcomes[key] == expected, (code, period, key)
-            for prefix, therapy in (
-                ("ipt", "Interpersonal Psycho therapy (IPT)"),
-                ("dit", "Brief psychodynamic psychotherapy"),
-            ):
-                row = therapies.get(code, {}).get(therapy)
-                for key, column in (
-                    ("courses", "Count_CoursesOfTherapy"),
-                    ("recovery_pct", "Percentage_TherRecovery"),
-                ):
-                    expected = _cell(row[column]) if row else None
-                    assert outcomes[f"{prefix}_{key}"] == expected, (code, period, prefix, key)
+                _assert_totals_match(code, period, outcomes, total, bands)
+            _assert_therapies_match(code, period, outcomes, therapies)
             checked += 1
         assert checked >= 140, period
 

@@ -18,7 +18,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -353,6 +353,27 @@ def _read_ons(handle, path: Path) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class _PostcodeColumns:
+    """The postcode frame as sorted, de-duplicated numpy columns keyed by integer postcode keys."""
+
+    keys: np.ndarray
+    compact: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    country: np.ndarray
+    terminated: np.ndarray
+    nhs_area: np.ndarray
+    district: np.ndarray
+    district_codes: list[str]
+    ward: np.ndarray
+    ward_codes: list[str]
+
+    @property
+    def has_location(self) -> np.ndarray:
+        return ~np.isnan(self.lat)
+
+
 def publish_postcode_frame(
     frame: pd.DataFrame,
     source: str,
@@ -367,74 +388,100 @@ def publish_postcode_frame(
     """
     if frame.empty:
         raise SourceFormatError(f"{source}: no postcodes in the file")
-    compact = np.char.replace(frame["postcode"].to_numpy(dtype="S8"), b" ", b"").astype("S7")
-    all_keys = encode_keys(compact)
-    # Sorted unique keys; a postcode listed twice keeps its first row.
-    keys, first_rows = np.unique(all_keys, return_index=True)
-    lat = frame["lat"].to_numpy(dtype=np.float64)[first_rows]
-    lon = frame["lon"].to_numpy(dtype=np.float64)[first_rows]
-    country = (
-        frame["country"]
-        .map({c: i for i, c in enumerate(COUNTRIES)})
-        .fillna(0)
-        .to_numpy(dtype=np.int8)[first_rows]
-    )
-    terminated = frame["terminated"].to_numpy(dtype=bool)[first_rows]
-    nhs_area = frame["nhs_area"].to_numpy(dtype=object)[first_rows]
-    district, district_codes = _small_codes(frame.get("district"), first_rows)
-    ward, ward_codes = _small_codes(frame.get("ward"), first_rows)
-    compact = compact[first_rows]
-    del frame, all_keys
-
-    has_location = ~np.isnan(lat)
-    lat_e6 = np.where(has_location, np.round(np.nan_to_num(lat) * 1e6), MISSING_E6).astype(np.int32)
-    lon_e6 = np.where(has_location, np.round(np.nan_to_num(lon) * 1e6), MISSING_E6).astype(np.int32)
-    area_column = _nhs_area_column(nhs_area)
+    columns = _postcode_columns(frame)
+    del frame
     imported_at = datetime.now(UTC).strftime("%Y-%m-%d")
-    table = pa.table(
-        {
-            "key": pa.array(keys, pa.int64()),
-            "lat_e6": pa.array(lat_e6, pa.int32()),
-            "lon_e6": pa.array(lon_e6, pa.int32()),
-            "country": pa.array(country, pa.int8()),
-            "terminated": pa.array(terminated),
-            "nhs_area": area_column,
-            "district": pa.array(district),
-            "ward": pa.array(ward),
-        }
-    ).replace_schema_metadata(_table_metadata(source, imported_at, district_codes, ward_codes))
-
-    # Centroids come from live postcodes with a location only.
-    live = ~terminated & has_location
-    codes = np.frombuffer(compact[live].tobytes(), dtype=np.uint8).reshape(-1, 7)
-    live_lat, live_lon, live_country = lat[live], lon[live], country[live]
-    sectors = _centroid_table(_prefix_keys(codes, drop=2), live_lat, live_lon, live_country, "sector")
-    outcodes = _centroid_table(_prefix_keys(codes, drop=3), live_lat, live_lon, live_country, "outcode")
+    sectors, outcodes = _centroids(columns)
     files = {
-        POSTCODES_FILE: _parquet_bytes(table),
+        POSTCODES_FILE: _parquet_bytes(_postcode_table(columns, source, imported_at)),
         SECTORS_FILE: _parquet_bytes(pa.Table.from_pandas(sectors, preserve_index=False)),
         OUTCODES_FILE: _parquet_bytes(pa.Table.from_pandas(outcodes, preserve_index=False)),
     }
     report = ImportReport(
         source,
-        len(keys),
-        int(has_location.sum()),
-        int(terminated.sum()),
+        len(columns.keys),
+        int(columns.has_location.sum()),
+        int(columns.terminated.sum()),
         len(sectors),
         len(outcodes),
-        _check_area_codes(district, district_codes, ward, ward_codes, country, directory),
+        _check_area_codes(
+            columns.district,
+            columns.district_codes,
+            columns.ward,
+            columns.ward_codes,
+            columns.country,
+            directory,
+        ),
     )
     files[MANIFEST_FILE] = store.update_manifest(
         "postcodes", _manifest_entry(report, imported_at, source_sha256), directory
     )
+    expected_rows = len(columns.keys)
 
-    def validate(temps):
+    def validate(temps: Mapping[str, Path]) -> None:
         check = pq.read_table(temps[POSTCODES_FILE])
-        if check.num_rows != len(keys) or not np.all(np.diff(check.column("key").to_numpy()) > 0):
+        if check.num_rows != expected_rows or not np.all(np.diff(check.column("key").to_numpy()) > 0):
             raise SourceFormatError("postcode table failed validation after writing; nothing replaced")
 
     store.publish(files, validate=validate, directory=directory)
     return report
+
+
+def _postcode_columns(frame: pd.DataFrame) -> _PostcodeColumns:
+    compact = np.char.replace(frame["postcode"].to_numpy(dtype="S8"), b" ", b"").astype("S7")
+    all_keys = encode_keys(compact)
+    # Sorted unique keys; a postcode listed twice keeps its first row.
+    keys, first_rows = np.unique(all_keys, return_index=True)
+    district, district_codes = _small_codes(frame.get("district"), first_rows)
+    ward, ward_codes = _small_codes(frame.get("ward"), first_rows)
+    return _PostcodeColumns(
+        keys=keys,
+        compact=compact[first_rows],
+        lat=frame["lat"].to_numpy(dtype=np.float64)[first_rows],
+        lon=frame["lon"].to_numpy(dtype=np.float64)[first_rows],
+        country=(
+            frame["country"]
+            .map({c: i for i, c in enumerate(COUNTRIES)})
+            .fillna(0)
+            .to_numpy(dtype=np.int8)[first_rows]
+        ),
+        terminated=frame["terminated"].to_numpy(dtype=bool)[first_rows],
+        nhs_area=frame["nhs_area"].to_numpy(dtype=object)[first_rows],
+        district=district,
+        district_codes=district_codes,
+        ward=ward,
+        ward_codes=ward_codes,
+    )
+
+
+def _postcode_table(columns: _PostcodeColumns, source: str, imported_at: str) -> pa.Table:
+    has_location = columns.has_location
+    lat_e6 = np.where(has_location, np.round(np.nan_to_num(columns.lat) * 1e6), MISSING_E6).astype(np.int32)
+    lon_e6 = np.where(has_location, np.round(np.nan_to_num(columns.lon) * 1e6), MISSING_E6).astype(np.int32)
+    return pa.table(
+        {
+            "key": pa.array(columns.keys, pa.int64()),
+            "lat_e6": pa.array(lat_e6, pa.int32()),
+            "lon_e6": pa.array(lon_e6, pa.int32()),
+            "country": pa.array(columns.country, pa.int8()),
+            "terminated": pa.array(columns.terminated),
+            "nhs_area": _nhs_area_column(columns.nhs_area),
+            "district": pa.array(columns.district),
+            "ward": pa.array(columns.ward),
+        }
+    ).replace_schema_metadata(
+        _table_metadata(source, imported_at, columns.district_codes, columns.ward_codes)
+    )
+
+
+def _centroids(columns: _PostcodeColumns) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sector and outcode centroid tables. Centroids come from live postcodes with a location only."""
+    live = ~columns.terminated & columns.has_location
+    codes = np.frombuffer(columns.compact[live].tobytes(), dtype=np.uint8).reshape(-1, 7)
+    lat, lon, country = columns.lat[live], columns.lon[live], columns.country[live]
+    sectors = _centroid_table(_prefix_keys(codes, drop=2), lat, lon, country, "sector")
+    outcodes = _centroid_table(_prefix_keys(codes, drop=3), lat, lon, country, "outcode")
+    return sectors, outcodes
 
 
 def _table_metadata(source: str, imported_at: str, district_codes: list, ward_codes: list) -> dict:
@@ -632,6 +679,17 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     where we have them (more accurate and current), else the list's approximate coordinates.
     """
     path = guard.open_source(path)
+    rows = _read_towns(path)
+    directory = directory or store.data_dir()
+    outcodes = pq.read_table(directory / OUTCODES_FILE).to_pandas().set_index("outcode")
+    places = towns_to_places(rows, outcodes)
+    if places.empty:
+        raise SourceFormatError(f"{path.name}: no towns found")
+    return _publish_places(path, places, directory, max_shrink)
+
+
+def _read_towns(path: Path) -> list[dict[str, str]]:
+    """The towns list's rows, every cell text; its header checked."""
     if guard.is_zip(path):
         raise SourceFormatError(f"{path.name}: a zip; the towns list is a CSV file (unpack it first)")
     with guard.open_stream(path, guard.TOWN_LIMITS) as stream:
@@ -642,16 +700,23 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     missing = [c for c in TOWNS_COLUMNS if c not in raw.columns]
     if missing:
         raise SourceFormatError(f"{path.name}: missing columns {missing}; header is {list(raw.columns)}")
-    directory = directory or store.data_dir()
-    outcodes = pq.read_table(directory / OUTCODES_FILE).to_pandas().set_index("outcode")
+    return [{str(k): v for k, v in row.items()} for row in raw.to_dict("records")]
+
+
+def towns_to_places(rows: Iterable[Mapping[str, str]], outcodes: pd.DataFrame) -> pd.DataFrame:
+    """The place table (one row per searchable name) from the towns list's rows and our outcode
+    centroids (indexed by outcode). Pure: reads and writes nothing. Empty when no row names a
+    place in the UK."""
     # A name can be a town ("Harewood"), a list of districts ("Gorgie, Stenhouse and Sighthill")
     # or the local authority in `region` ("Leeds"). Names shared by several places ("Leeds" in
     # Kent and West Yorkshire, 17 "Norton"s) resolve to the one with the most outcodes.
     names = []
-    for record in raw.to_dict("records"):
+    for record in rows:
         parts = [*re.split(r",| and ", record["town"]), record["region"]]
         for part in {p.strip() for p in parts if p.strip()}:
             names.append({**record, "name": part})
+    if not names:
+        return pd.DataFrame()
     named = pd.DataFrame(names)
     named["place_key"] = named["name"].map(place_key)
     named = named[named["place_key"] != ""]
@@ -664,17 +729,20 @@ def import_towns(path: Path, *, directory: Path | None = None, max_shrink: float
     # plain search for the name does not list them twice.
     rivals = named[named["place_key"].isin(others)]
     named = named[named["region"] == named["place_key"].map(best_region)]
-    rows = [
+    places = [
         _place_row(key, group, outcodes, others.get(key, "")) for key, group in named.groupby("place_key")
     ]
     for (key, region), group in rivals.groupby(["place_key", "region"]):
         name = f"{group['name'].iloc[0]}, {region}"
-        rows.append(_place_row(place_key(name), group.assign(name=name), outcodes, "", qualified_of=key))
-    rows = [row for row in rows if row is not None]
-    if not rows:
-        raise SourceFormatError(f"{path.name}: no towns found")
-    places = pd.DataFrame(rows).drop_duplicates("place_key")
-    held_path = (directory or store.data_dir()) / PLACES_FILE
+        places.append(_place_row(place_key(name), group.assign(name=name), outcodes, "", qualified_of=key))
+    found = [place for place in places if place is not None]
+    if not found:
+        return pd.DataFrame()
+    return pd.DataFrame(found).drop_duplicates("place_key")
+
+
+def _publish_places(path: Path, places: pd.DataFrame, directory: Path, max_shrink: float | None) -> int:
+    held_path = directory / PLACES_FILE
     held = pq.ParquetFile(held_path).metadata.num_rows if held_path.exists() else 0
     shrink_line = refuse_shrink(path.name, "towns", len(places), held, max_shrink)
     if shrink_line:
