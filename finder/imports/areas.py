@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from finder import store
 from finder.errors import SourceFormatError
-from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports import MAX_SHRINK, guard, held_document, refuse_shrink
 from finder.imports.tables import Layout, read_table
 from finder.schema import AREAS_FILE, MANIFEST_FILE
 
@@ -71,6 +72,8 @@ ENGLISH_DISTRICT = re.compile(r"^E0[6-9]\d{6}$")
 ENGLISH_WARD = re.compile(r"^E05\d{6}$")
 ODS_CODE = re.compile(r"^[0-9A-Z]{3,5}$")
 
+Rows = Sequence[Mapping[str, str]]
+
 
 @dataclass(frozen=True, kw_only=True)
 class AreasReport:
@@ -105,14 +108,14 @@ def _read(directory: Path, name: str) -> list[dict]:
     return rows
 
 
-def _check(name: str, row: dict, column: str, pattern: re.Pattern) -> str:
+def _check(name: str, row: Mapping[str, str], column: str, pattern: re.Pattern) -> str:
     value = row[column].strip()
     if not pattern.match(value):
         raise SourceFormatError(f"{name}: {column} {value!r} is not a valid code (row {row})")
     return value
 
 
-def _share(name: str, row: dict, column: str) -> float:
+def _share(name: str, row: Mapping[str, str], column: str) -> float:
     try:
         value = float(row[column])
     except ValueError:
@@ -122,26 +125,26 @@ def _share(name: str, row: dict, column: str) -> float:
     return value
 
 
-def _icbs_2026(directory: Path) -> dict[str, dict]:
+def _icbs_2026(rows: Rows) -> dict[str, dict]:
     icbs = {}
-    for row in _read(directory, ICB26_FILE):
+    for row in rows:
         code = _check(ICB26_FILE, row, "ICB26CDH", ODS_CODE)
         icbs[code] = {"gss": row["ICB26CD"].strip(), "name": row["ICB26NM"].strip()}
     return icbs
 
 
-def _sub_icbs(directory: Path) -> dict[str, dict]:
+def _sub_icbs(rows: Rows) -> dict[str, dict]:
     subs = {}
-    for row in _read(directory, SUB_ICB_FILE):
+    for row in rows:
         code = _check(SUB_ICB_FILE, row, "SICBL24CDH", ODS_CODE)
         subs[code] = {"gss": row["SICBL24CD"].strip(), "name": row["SICBL24NM"].strip()}
     return subs
 
 
-def _districts(directory: Path, subs: dict, icbs: dict) -> tuple[dict, int]:
+def _districts(tables: Mapping[str, Rows], subs: dict, icbs: dict) -> tuple[dict, int]:
     """Each district with its parts: sub-ICB, LSOA count and share, 2026 ICB and whether inferred."""
     inferred = {}
-    for row in _read(directory, INFERRED_FILE):
+    for row in tables[INFERRED_FILE]:
         icb = _check(INFERRED_FILE, row, "ICB26CDH", ODS_CODE)
         if icb not in icbs:
             raise SourceFormatError(f"{INFERRED_FILE}: ICB {icb} is not in {ICB26_FILE}")
@@ -151,7 +154,7 @@ def _districts(directory: Path, subs: dict, icbs: dict) -> tuple[dict, int]:
             "inferred" in row["ICB26_basis"],
         )
     districts: dict[str, dict] = {}
-    for row in _read(directory, LAD_FILE):
+    for row in tables[LAD_FILE]:
         code = _check(LAD_FILE, row, "LAD24CD", ENGLISH_DISTRICT)
         sub = _check(LAD_FILE, row, "SICBL24CDH", ODS_CODE)
         if sub not in subs:
@@ -176,11 +179,11 @@ def _districts(directory: Path, subs: dict, icbs: dict) -> tuple[dict, int]:
     return districts, sum(1 for flag in inferred.values() if flag[1])
 
 
-def _wards(directory: Path, districts: dict) -> tuple[dict, int]:
+def _wards(rows: Rows, districts: dict) -> tuple[dict, int]:
     """Sub-ICBs of each ward in a split district (largest share first); other wards are not needed:
     their district alone decides."""
     by_ward: dict[str, list[tuple[float, str]]] = {}
-    for row in _read(directory, WARD_FILE):
+    for row in rows:
         ward = _check(WARD_FILE, row, "WD24CD", ENGLISH_WARD)
         district = _check(WARD_FILE, row, "LAD24CD", ENGLISH_DISTRICT)
         sub = _check(WARD_FILE, row, "SICBL24CDH", ODS_CODE)
@@ -192,46 +195,58 @@ def _wards(directory: Path, districts: dict) -> tuple[dict, int]:
     return wards, sum(1 for subs in wards.values() if len(subs) > 1)
 
 
-def _aliases(directory: Path, districts: dict) -> dict[str, str]:
-    """Older district codes -> 2024 code, from the optional LAD 2016-2024 chain."""
+def _read_chain(directory: Path) -> list[dict[str, str]] | None:
+    """The optional LAD 2016-2024 chain's rows (None when the file is not there); header checked."""
     path = directory / CHAIN_FILE
     if not path.is_file():
-        return {}
+        return None
     with guard.open_stream(path) as stream, io.TextIOWrapper(stream, "utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         bad = [c for c in header if not CHAIN_PREFIX.match(c)]
         if bad or "ltla24_code" not in header:
             raise SourceFormatError(f"{CHAIN_FILE}: columns changed: unexpected {bad}, ltla24_code needed")
-        aliases = {}
-        for row in reader:
-            new = row["ltla24_code"].strip()
-            if new not in districts:
-                continue  # Welsh districts are in the chain; only England's have areas
-            for column in header:
-                old = row[column].strip()
-                if column.endswith("_code") and old and old != new:
-                    aliases[old] = new
+        return [{column: row[column] for column in header} for row in reader]
+
+
+def _aliases(chain: Rows | None, districts: dict) -> dict[str, str]:
+    """Older district codes -> 2024 code, from the optional LAD 2016-2024 chain."""
+    aliases = {}
+    for row in chain or ():
+        new = row["ltla24_code"].strip()
+        if new not in districts:
+            continue  # Welsh districts are in the chain; only England's have areas
+        for column, value in row.items():
+            old = value.strip()
+            if column.endswith("_code") and old and old != new:
+                aliases[old] = new
     return dict(sorted(aliases.items()))
 
 
-def import_areas(
-    directory: Path, *, data: Path | None = None, max_shrink: float | None = MAX_SHRINK
-) -> AreasReport:
-    """Read the area CSVs in `directory` and publish `data/areas.json`."""
+def read_area_tables(directory: Path) -> dict[str, list[dict[str, str]]]:
+    """Every area CSV's rows by file name, each header checked (the chain, optional, is left out
+    when absent)."""
     directory = Path(directory)
-    data = Path(data) if data is not None else None
     if not directory.is_dir():
         raise SourceFormatError(f"{directory}: not a directory (give the folder holding {LAD_FILE})")
-    icbs = _icbs_2026(directory)
-    subs = _sub_icbs(directory)
-    districts, inferred = _districts(directory, subs, icbs)
-    wards, split_wards = _wards(directory, districts)
-    aliases = _aliases(directory, districts)
-    held = store.read_json(AREAS_FILE, data, default=None)
-    refuse_shrink(
-        directory.name, "districts", len(districts), len((held or {}).get("districts", {})), max_shrink
-    )
+    tables = {
+        name: _read(directory, name)
+        for name in (ICB26_FILE, SUB_ICB_FILE, INFERRED_FILE, LAD_FILE, WARD_FILE)
+    }
+    chain = _read_chain(directory)
+    if chain is not None:
+        tables[CHAIN_FILE] = chain
+    return tables
+
+
+def areas_to_payload(tables: Mapping[str, Rows]) -> tuple[dict, AreasReport]:
+    """The areas.json payload and its report from the area tables' rows (file name -> rows, as
+    `read_area_tables` gives them). Pure: reads and writes nothing."""
+    icbs = _icbs_2026(tables[ICB26_FILE])
+    subs = _sub_icbs(tables[SUB_ICB_FILE])
+    districts, inferred = _districts(tables, subs, icbs)
+    wards, split_wards = _wards(tables[WARD_FILE], districts)
+    aliases = _aliases(tables.get(CHAIN_FILE), districts)
     payload = {
         "districts": dict(sorted(districts.items())),
         "sub_icbs": dict(sorted(subs.items())),
@@ -249,22 +264,32 @@ def import_areas(
         inferred=inferred,
         aliases=len(aliases),
     )
+    return payload, report
+
+
+def import_areas(
+    directory: Path, *, data: Path | None = None, max_shrink: float | None = MAX_SHRINK
+) -> AreasReport:
+    """Read the area CSVs in `directory` and publish `data/areas.json`."""
+    directory = Path(directory)
+    data = Path(data) if data is not None else None
+    payload, report = areas_to_payload(read_area_tables(directory))
+    held = held_document(AREAS_FILE, data)
+    refuse_shrink(directory.name, "districts", report.districts, len(held.get("districts", {})), max_shrink)
+    used = sorted(COLUMNS) + ([CHAIN_FILE] if report.aliases else [])
     files = {
         AREAS_FILE: store.json_bytes(payload),
         MANIFEST_FILE: store.update_manifest(
             "areas",
             {
-                "source": ", ".join(sorted(COLUMNS) + ([CHAIN_FILE] if aliases else [])),
+                "source": ", ".join(used),
                 "imported_at": datetime.now(UTC).strftime("%Y-%m-%d"),
                 "districts": report.districts,
                 "split_districts": report.split_districts,
                 "sub_icbs": report.sub_icbs,
                 "icbs": report.icbs,
                 "licence": "Open Government Licence v3.0",
-                "source_sha256": guard.source_checksums(
-                    [directory / name for name in sorted(COLUMNS)]
-                    + ([directory / CHAIN_FILE] if aliases else [])
-                ),
+                "source_sha256": guard.source_checksums([directory / name for name in used]),
                 "attribution": "Contains National Statistics data © Crown copyright and database right 2024",
                 "note": "2026 ICBs of the three ICBs split in April 2026 are inferred from geography",
             },

@@ -12,11 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -118,7 +118,7 @@ def read_epraccur(path: Path) -> list[dict]:
     return rows
 
 
-def is_english_gp_practice(record: dict) -> bool:
+def is_english_gp_practice(record: Mapping[str, str]) -> bool:
     """Active GP practices (role RO76, also where it is listed with another role such as
     'RO76|RO268') commissioned by an English sub-ICB location."""
     return (
@@ -131,9 +131,37 @@ def is_english_gp_practice(record: dict) -> bool:
     )
 
 
-def _town(record: dict) -> str:
+def _town(record: Mapping[str, str]) -> str:
     # Address line 4 is the post town (kept as ODS writes it, in capitals like the name).
     return record["address_4"] or record["address_3"]
+
+
+def practices_to_records(
+    rows: Iterable[Mapping[str, str]], tables: postcodes.PostcodeTables
+) -> list[dict[str, object]]:
+    """The English GP practices among epraccur's rows, sorted by code, each with the position of
+    its postcode from our postcode tables (None where we hold none). Pure: reads nothing else."""
+    records: list[dict[str, object]] = []
+    for row in rows:
+        if not is_english_gp_practice(row):
+            continue
+        lat = lon = None
+        i = tables.find(row["postcode"].replace(" ", ""))
+        if i is not None and int(tables.lat_e6[i]) != postcodes.MISSING_E6:
+            lat, lon = int(tables.lat_e6[i]) / 1e6, int(tables.lon_e6[i]) / 1e6
+        records.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "town": _town(row),
+                "postcode": row["postcode"],
+                "sub_icb_code": row["commissioner"],
+                "lat": lat,
+                "lon": lon,
+            }
+        )
+    # A stable sort: two rows with one code keep the file's order, as before.
+    return sorted(records, key=lambda record: str(record["code"]))
 
 
 def import_gp_practices(
@@ -147,31 +175,28 @@ def import_gp_practices(
     held_path = (directory or store.data_dir()) / GP_FILE
     held = pq.ParquetFile(held_path).metadata.num_rows if held_path.exists() else 0
     refuse_shrink(Path(path).name, "GP practices", len(kept), held, max_shrink)
-    tables = postcodes.PostcodeTables(directory or store.data_dir())
-    lat, lon = [], []
-    for record in kept:
-        i = tables.find(record["postcode"].replace(" ", ""))
-        has = i is not None and int(tables.lat_e6[i]) != postcodes.MISSING_E6
-        lat.append(int(tables.lat_e6[i]) / 1e6 if has else None)
-        lon.append(int(tables.lon_e6[i]) / 1e6 if has else None)
-    kept_sorted = sorted(range(len(kept)), key=lambda k: kept[k]["code"])
-    table = pa.table(
-        {
-            "code": [kept[k]["code"] for k in kept_sorted],
-            "name": [kept[k]["name"] for k in kept_sorted],
-            "town": [_town(kept[k]) for k in kept_sorted],
-            "postcode": [kept[k]["postcode"] for k in kept_sorted],
-            "sub_icb_code": [kept[k]["commissioner"] for k in kept_sorted],
-            "lat": pa.array([lat[k] for k in kept_sorted], pa.float64()),
-            "lon": pa.array([lon[k] for k in kept_sorted], pa.float64()),
-        }
-    ).replace_schema_metadata({"source": Path(path).name})
+    records = practices_to_records(kept, postcodes.PostcodeTables(directory or store.data_dir()))
     report = GpReport(
         rows=len(rows),
-        kept=len(kept),
-        sub_icbs=len({r["commissioner"] for r in kept}),
-        without_position=int(np.isnan(np.array([np.nan if v is None else v for v in lat])).sum()),
+        kept=len(records),
+        sub_icbs=len({r["sub_icb_code"] for r in records}),
+        without_position=sum(1 for r in records if r["lat"] is None),
     )
+    _publish_practices(path, records, report, directory)
+    return report
+
+
+def _publish_practices(
+    path: Path, records: list[dict[str, object]], report: GpReport, directory: Path | None
+) -> None:
+    columns = ("code", "name", "town", "postcode", "sub_icb_code")
+    table = pa.table(
+        {
+            **{column: [r[column] for r in records] for column in columns},
+            "lat": pa.array([r["lat"] for r in records], pa.float64()),
+            "lon": pa.array([r["lon"] for r in records], pa.float64()),
+        }
+    ).replace_schema_metadata({"source": Path(path).name})
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     files = {
@@ -191,4 +216,3 @@ def import_gp_practices(
         ),
     }
     store.publish(files, directory=directory)
-    return report

@@ -171,7 +171,7 @@ class GuardedStream(io.RawIOBase):
         line_start = before.rfind(b"\n") + 1
         # The column counts the commas before it on its line (quoted commas aside: an estimate
         # that is exact for the NHS tables, which quote no commas before such a cell).
-        column = before[line_start:].count(b",") + 1
+        column: int | None = before[line_start:].count(b",") + 1
         if line_start == 0 and not at_line_start:
             column = None  # the line began in an earlier chunk: name the line only
         where = f"line {line}" + (f", column {column}" if column else "")
@@ -195,7 +195,7 @@ class GuardedStream(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def open_stream(path: Path | str, limits: Limits = NHS_LIMITS) -> Iterator[io.BufferedReader]:
+def open_stream(path: Path | str, limits: Limits = NHS_LIMITS) -> Iterator[io.BufferedReader[GuardedStream]]:
     """A guarded, buffered byte stream over a plain (not zip) source file."""
     path = open_source(path)
     with _open_regular(path) as handle:
@@ -239,7 +239,9 @@ class ZipSource:
         return [i.filename for i in self.archive.infolist() if not i.is_dir()]
 
     @contextlib.contextmanager
-    def open(self, member: str, *, final_newline: bool | None = None) -> Iterator[io.BufferedReader]:
+    def open(
+        self, member: str, *, final_newline: bool | None = None
+    ) -> Iterator[io.BufferedReader[GuardedStream]]:
         info = self.archive.getinfo(member)
         limits = self.limits
         if final_newline is not None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from finder import store
 from finder.coverage import is_partial
 from finder.errors import SourceFormatError
-from finder.imports import guard, refuse_shrink
+from finder.imports import guard, held_document, refuse_shrink
 from finder.imports.nhs import _publish, _today
 from finder.imports.tables import Layout, SourceTable, check_header, read_tables
 from finder.schema import (
@@ -50,11 +50,13 @@ ROLES_SOURCE_NAME = "service-roles"
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
 
 
-def _one_table(path: Path, what: str) -> SourceTable:
+def _read(path: Path, layout: Layout, what: str) -> tuple[SourceTable, list[str]]:
+    """The one CSV table of `path`, its header checked; with the ignored columns."""
     tables = read_tables(path)
     if len(tables) != 1:
         raise SourceFormatError(f"{Path(path).name}: expected one CSV of {what}, found {len(tables)}")
-    return tables[0]
+    table = tables[0]
+    return table, check_header(table.header, layout, table.name)
 
 
 def _org_code(value: str, where: str) -> str:
@@ -71,48 +73,66 @@ def _choice(value: str, allowed: tuple[str, ...], column: str, where: str) -> st
 
 
 def _active_codes(directory: Path | None) -> set[str] | None:
-    providers = store.read_json(PROVIDERS_FILE, directory, default=None)
+    providers = held_document(PROVIDERS_FILE, directory)
     if not providers:
         return None
     return {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
 
 
 def _held_rows(name: str, directory: Path | None) -> int:
-    return len((store.read_json(name, directory, default=None) or {}).get("records", []))
+    return len(held_document(name, directory).get("records", []))
 
 
 # --- service-areas ---------------------------------------------------------------------------
 
 
+def area_source_row(record: Mapping[str, str]) -> dict[str, str]:
+    """A stored area row (finder.schema.AREA_ROW_KEYS) back in service_areas.csv's columns, so a
+    refresh can put rows it holds through `areas_to_records` again without writing a CSV."""
+    return dict(zip(AREA_COLUMNS, (record[key] for key in AREA_ROW_KEYS), strict=True))
+
+
+def areas_to_records(rows: Iterable[Mapping[str, str]], *, name: str = "service areas") -> list[dict]:
+    """The checked rows of service_areas.csv (columns AREA_COLUMNS) as stored (see
+    finder.schema.AREA_ROW_KEYS), sorted by provider and district. Pure: `name` only labels the
+    errors, which name the row (counted from 2, as in the file)."""
+    records, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        record = _area_record(row, f"{name}: row {line}")
+        key = (record["org_code"], record["code"])
+        if key in seen:
+            raise SourceFormatError(f"{name}: row {line}: {key[0]} and {key[1]} appear twice")
+        seen.add(key)
+        records.append(record)
+    if not records:
+        raise SourceFormatError(f"{name}: no rows; nothing imported")
+    return sorted(records, key=lambda r: (r["org_code"], r["code"]))
+
+
+def _area_record(row: Mapping[str, str], where: str) -> dict:
+    code = _org_code(row["org_code"], where)
+    district = row["lad24_code"].strip().upper()
+    basis = _choice(row["basis"], (*AREA_BASES, NATIONAL_BASIS), "basis", where)
+    confidence = _choice(row["confidence"], CONFIDENCES, "confidence", where)
+    if (district == NATIONAL_CODE) != (basis == NATIONAL_BASIS):
+        raise SourceFormatError(
+            f"{where}: lad24_code {NATIONAL_CODE} goes with basis {NATIONAL_BASIS} and only with it "
+            f"(found {district!r} with {basis!r})"
+        )
+    if district != NATIONAL_CODE and not DISTRICT_CODE.match(district):
+        raise SourceFormatError(
+            f"{where}: lad24_code {row['lad24_code']!r} is not an English district code (E06-E09 and "
+            f"6 digits) or {NATIONAL_CODE}"
+        )
+    if not row["lad24_name"] or not row["evidence"]:
+        raise SourceFormatError(f"{where}: lad24_name and evidence must not be empty")
+    values = (code, row["org_name"], district, row["lad24_name"], basis, row["evidence"], confidence)
+    return dict(zip(AREA_ROW_KEYS, values, strict=True))
+
+
 def area_rows(table: SourceTable) -> list[dict]:
-    """The checked rows of service_areas.csv as stored (see finder.schema.AREA_ROW_KEYS)."""
-    rows, seen = [], set()
-    for line, row in enumerate(table.rows, start=2):
-        where = f"{table.name}: row {line}"
-        code = _org_code(row["org_code"], where)
-        district = row["lad24_code"].strip().upper()
-        basis = _choice(row["basis"], (*AREA_BASES, NATIONAL_BASIS), "basis", where)
-        confidence = _choice(row["confidence"], CONFIDENCES, "confidence", where)
-        if (district == NATIONAL_CODE) != (basis == NATIONAL_BASIS):
-            raise SourceFormatError(
-                f"{where}: lad24_code {NATIONAL_CODE} goes with basis {NATIONAL_BASIS} and only with it "
-                f"(found {district!r} with {basis!r})"
-            )
-        if district != NATIONAL_CODE and not DISTRICT_CODE.match(district):
-            raise SourceFormatError(
-                f"{where}: lad24_code {row['lad24_code']!r} is not an English district code (E06-E09 and "
-                f"6 digits) or {NATIONAL_CODE}"
-            )
-        if not row["lad24_name"] or not row["evidence"]:
-            raise SourceFormatError(f"{where}: lad24_name and evidence must not be empty")
-        if (code, district) in seen:
-            raise SourceFormatError(f"{where}: {code} and {district} appear twice")
-        seen.add((code, district))
-        values = (code, row["org_name"], district, row["lad24_name"], basis, row["evidence"], confidence)
-        rows.append(dict(zip(AREA_ROW_KEYS, values, strict=True)))
-    if not rows:
-        raise SourceFormatError(f"{table.name}: no rows; nothing imported")
-    return sorted(rows, key=lambda r: (r["org_code"], r["code"]))
+    """The checked rows of a service_areas.csv table as stored (`areas_to_records`)."""
+    return areas_to_records(table.rows, name=table.name)
 
 
 def import_service_areas(
@@ -120,23 +140,44 @@ def import_service_areas(
 ) -> list[str]:
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers)."""
-    table = _one_table(path, "service areas")
-    ignored = check_header(table.header, AREAS_LAYOUT, table.name)
-    rows = area_rows(table)
-    refuse_shrink(table.name, "area rows", len(rows), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
-    providers = {r["org_code"] for r in rows}
-    bases = Counter(r["basis"] for r in rows)
+    table, ignored = _read(path, AREAS_LAYOUT, "service areas")
+    return publish_service_areas(
+        areas_to_records(table.rows, name=table.name),
+        source=table.name,
+        directory=directory,
+        max_shrink=max_shrink,
+        source_sha256=guard.source_checksums([path]),
+        ignored=ignored,
+    )
+
+
+def publish_service_areas(
+    records: list[dict],
+    *,
+    source: str,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    source_sha256: Mapping[str, str] | None = None,
+    ignored: Sequence[str] = (),
+) -> list[str]:
+    """Publish area records from `areas_to_records` as data/service_areas.json and re-derive the
+    directory from them; returns the report lines. `source` names where the rows came from."""
+    refuse_shrink(source, "area rows", len(records), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
+    providers = {r["org_code"] for r in records}
+    bases = Counter(r["basis"] for r in records)
     lines = [
-        f"Imported {len(rows)} area rows for {len(providers)} providers from {table.name}: "
+        f"Imported {len(records)} area rows for {len(providers)} providers from {source}: "
         + ", ".join(f"{basis} {n}" for basis, n in bases.most_common())
     ]
-    partial = [r for r in rows if is_partial(r)]
+    partial = [r for r in records if is_partial(r)]
     if partial:
         lines.append(
             f"  {len(partial)} rows whose evidence says only part of the district is served (kept verbatim)"
         )
     lines += _directory_gaps(providers, _active_codes(directory))
-    return lines + _publish_rows(SERVICE_AREAS_FILE, AREAS_SOURCE_NAME, rows, path, table, ignored, directory)
+    return lines + _publish_rows(
+        SERVICE_AREAS_FILE, AREAS_SOURCE_NAME, records, source, source_sha256, ignored, directory
+    )
 
 
 def _directory_gaps(codes: set[str], active: set[str] | None) -> list[str]:
@@ -155,12 +196,15 @@ def _directory_gaps(codes: set[str], active: set[str] | None) -> list[str]:
 # --- service-roles ---------------------------------------------------------------------------
 
 
-def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
-    """The checked rows of service_roles.csv. A lead code must be a provider of the file or one
-    of `held` (the active services in data/)."""
-    rows, seen = [], set()
-    for line, row in enumerate(table.rows, start=2):
-        where = f"{table.name}: row {line}"
+def roles_to_records(
+    rows: Iterable[Mapping[str, str]], held: set[str] | None = None, *, name: str = "service roles"
+) -> list[dict]:
+    """The checked rows of service_roles.csv (columns ROLE_COLUMNS) as stored, sorted by provider.
+    A lead code must be a provider of the rows or one of `held` (the active services in data/).
+    Pure: `name` only labels the errors."""
+    records, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        where = f"{name}: row {line}"
         code = _org_code(row["org_code"], where)
         if code in seen:
             raise SourceFormatError(f"{where}: organisation {code} appears twice")
@@ -168,7 +212,7 @@ def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
         lead = _org_code(row["lead_org_code"], where) if row["lead_org_code"] else None
         if lead == code:
             raise SourceFormatError(f"{where}: {code} names itself as its lead")
-        rows.append(
+        records.append(
             {
                 "org_code": code,
                 "org_name": row["org_name"],
@@ -179,52 +223,86 @@ def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
                 "confidence": _choice(row["confidence"], CONFIDENCES, "confidence", where),
             }
         )
-    if not rows:
-        raise SourceFormatError(f"{table.name}: no rows; nothing imported")
+    if not records:
+        raise SourceFormatError(f"{name}: no rows; nothing imported")
     known = seen | (held or set())
     unknown = sorted(
-        f"{r['org_code']} -> {r['lead_org_code']}" for r in rows if r["lead_org_code"] not in (None, *known)
+        f"{r['org_code']} -> {r['lead_org_code']}"
+        for r in records
+        if r["lead_org_code"] not in (None, *known)
     )
     if unknown:
-        raise SourceFormatError(f"{table.name}: lead_org_code is not a service we hold: {', '.join(unknown)}")
-    return sorted(rows, key=lambda r: r["org_code"])
+        raise SourceFormatError(f"{name}: lead_org_code is not a service we hold: {', '.join(unknown)}")
+    return sorted(records, key=lambda r: r["org_code"])
+
+
+def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
+    """The checked rows of a service_roles.csv table (`roles_to_records`)."""
+    return roles_to_records(table.rows, held, name=table.name)
 
 
 def import_service_roles(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
-    table = _one_table(path, "service roles")
-    ignored = check_header(table.header, ROLES_LAYOUT, table.name)
+    table, ignored = _read(path, ROLES_LAYOUT, "service roles")
     active = _active_codes(directory)
-    rows = role_rows(table, active)
-    refuse_shrink(table.name, "role rows", len(rows), _held_rows(ROLES_FILE, directory), max_shrink)
-    roles = Counter(r["role"] for r in rows)
-    ended = sum(1 for r in rows if (r["evidence"] or "").lower().startswith("probably ended:"))
+    return publish_service_roles(
+        roles_to_records(table.rows, active, name=table.name),
+        source=table.name,
+        directory=directory,
+        max_shrink=max_shrink,
+        source_sha256=guard.source_checksums([path]),
+        ignored=ignored,
+    )
+
+
+def publish_service_roles(
+    records: list[dict],
+    *,
+    source: str,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    source_sha256: Mapping[str, str] | None = None,
+    ignored: Sequence[str] = (),
+) -> list[str]:
+    """Publish role records from `roles_to_records` as data/service_roles.json and re-derive the
+    directory from them; returns the report lines."""
+    refuse_shrink(source, "role rows", len(records), _held_rows(ROLES_FILE, directory), max_shrink)
+    roles = Counter(r["role"] for r in records)
+    ended = sum(1 for r in records if (r["evidence"] or "").lower().startswith("probably ended:"))
     lines = [
-        f"Imported {len(rows)} service roles from {table.name}: "
+        f"Imported {len(records)} service roles from {source}: "
         + ", ".join(f"{role} {roles[role]}" for role in ROLES if roles[role])
         + f" ({ended} marked probably ended)"
     ]
-    lines += _directory_gaps({r["org_code"] for r in rows}, active)
-    return lines + _publish_rows(ROLES_FILE, ROLES_SOURCE_NAME, rows, path, table, ignored, directory)
+    lines += _directory_gaps({r["org_code"] for r in records}, _active_codes(directory))
+    return lines + _publish_rows(
+        ROLES_FILE, ROLES_SOURCE_NAME, records, source, source_sha256, ignored, directory
+    )
 
 
 def _publish_rows(
-    file_name: str, source_name: str, rows: list, path: Path, table, ignored, directory: Path | None
+    file_name: str,
+    source_name: str,
+    rows: list[dict],
+    source: str,
+    source_sha256: Mapping[str, str] | None,
+    ignored: Sequence[str],
+    directory: Path | None,
 ) -> list[str]:
     """Publish a checked source table as it was read (with the checksum of its file) and re-derive
     the service records from it."""
     lines = [f"  ignored columns: {', '.join(ignored)}"] if ignored else []
     document = {
         "schema_version": SCHEMA_VERSION,
-        "source": table.name,
+        "source": source,
         "imported_at": _today(),
         "records": rows,
     }
     entry = {
-        "source": table.name,
+        "source": source,
         "imported_at": document["imported_at"],
         "rows": len(rows),
-        "source_sha256": guard.source_checksums([path]),
+        "source_sha256": dict(source_sha256 or {}),
     }
     return lines + _publish(file_name, document, (source_name, entry), directory)

@@ -497,7 +497,9 @@ def _table_metadata(source: str, imported_at: str, district_codes: list, ward_co
 def _nhs_area_column(nhs_area: np.ndarray) -> pa.Array:
     if pd.isna(nhs_area).all():  # Code-Point has no NHS areas
         return pa.nulls(len(nhs_area), pa.string()).dictionary_encode()
-    return pa.array(np.where(pd.isna(nhs_area), None, nhs_area), pa.string()).dictionary_encode()
+    values = nhs_area.astype(object)  # a copy: the missing become None, not the string "nan"
+    values[pd.isna(nhs_area)] = None
+    return pa.array(values, pa.string()).dictionary_encode()
 
 
 def _manifest_entry(report: ImportReport, imported_at: str, source_sha256: dict[str, str] | None) -> dict:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from finder import practitioners
 from finder.errors import FinderError, SourceFormatError
-from finder.imports import guard
+from finder.imports import guard, held_document
 from finder.imports.guard import MAX_SHRINK, check_shrink
 from finder.imports.tables import Layout, check_header
 from finder.schema import PRACTITIONERS_FILE, RecordError
@@ -91,17 +92,28 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 def build_records(path: Path) -> tuple[list[dict], int]:
     """Validated, merged records from the CSV; raises FinderError naming row and field."""
+    numbered = read_rows(path)
+    return rows_to_records(
+        [row for _, row in numbered], name=Path(path).name, lines=[line for line, _ in numbered]
+    )
+
+
+def rows_to_records(
+    rows: Sequence[Mapping[str, str]], *, name: str = "practitioners", lines: Sequence[int] | None = None
+) -> tuple[list[dict], int]:
+    """Validated, merged practitioner records from the template's rows, and how many rows were
+    merged into another; raises FinderError naming row and field (`lines`: each row's line in
+    the file, else counted from 2) and imports nothing when any row is wrong."""
     errors: list[str] = []
     records = []
-    lines = []
-    name = Path(path).name
-    for line, row in read_rows(path):
+    kept_lines = []
+    for line, row in zip(lines or range(2, len(rows) + 2), rows, strict=True):
         try:
             records.append(practitioners.build_record(row))
-            lines.append(line)
+            kept_lines.append(line)
         except RecordError as error:
             errors.append(f"row {line}, field {error.field}: {error.detail}")
-    errors += _numbers_shared_by_different_names(zip(lines, records, strict=True))
+    errors += _numbers_shared_by_different_names(zip(kept_lines, records, strict=True))
     if errors:
         more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
         raise FinderError(
@@ -136,9 +148,7 @@ def _numbers_shared_by_different_names(rows) -> list[str]:
 def cli_import_practitioners(path, *, allow_shrink: bool = False) -> list[str]:
     path = Path(path)
     records, merged = build_records(path)
-    from finder import store
-
-    held = store.read_json(PRACTITIONERS_FILE, default=None) or {}
+    held = held_document(PRACTITIONERS_FILE)
     shrink_line = check_shrink(
         path.name,
         "practitioners",

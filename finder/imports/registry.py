@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from finder import store
@@ -159,16 +160,16 @@ def build_steps(importer: Importer, shared: Path) -> list[tuple[str, Callable[[]
     """(label, step) pairs that rebuild `importer`'s data from the shared directory."""
     paths = shared_paths(importer, shared)
     if callable(importer.shared):
-        return [(f"{importer.label} {p.name}", lambda p=p: importer.run(p, None)) for p in paths]
+        return [(f"{importer.label} {p.name}", partial(importer.run, p, None)) for p in paths]
     steps: list[tuple[str, Callable[[], list[str]]]] = []
     for path in paths:
         if importer.optional and not path.exists():
             # An older shared directory: say that data/ keeps what it holds (or skip quietly).
             if (store.data_dir() / importer.data_file).exists():
                 note = [f"{path} absent: kept data/{importer.data_file} as it was"]
-                steps.append((importer.label, lambda note=note: note))
+                steps.append((importer.label, partial(list, note)))
             continue
-        steps.append((importer.label, lambda path=path: importer.run(path, None)))
+        steps.append((importer.label, partial(importer.run, path, None)))
     return steps
 
 
