@@ -121,11 +121,11 @@ def merge_directory_areas(held: Iterable[Mapping], directory: Iterable[Mapping])
     replace the provider's other rows (the directory is the NHS's own statement of coverage),
     keeping the earlier evidence of a district it also names (a partial district's "Craven only"
     must not be lost); providers the directory does not list keep their rows."""
-    directory = [dict(r) for r in directory]
-    listed = {r["org_code"] for r in directory}
+    listed_rows = [dict(r) for r in directory]
+    listed = {r["org_code"] for r in listed_rows}
     earlier = {(r["org_code"], r["code"]): r for r in held}
     merged = [dict(r) for r in held if r["org_code"] not in listed]
-    for row in directory:
+    for row in listed_rows:
         before = earlier.get((row["org_code"], row["code"]))
         if before and before["basis"] != DIRECTORY_BASIS and before.get("evidence"):
             row["evidence"] = f"{row['evidence']}; earlier evidence: {before['evidence']}"

@@ -92,14 +92,14 @@ def is_partial(row: Mapping) -> bool:
 def evidence_rank(row: Mapping) -> int:
     """How sure a row is that the service takes the person, surest 0: its confidence, one step
     less sure where it covers only part of the district."""
-    return CONFIDENCE_RANK.get(row.get("confidence"), 9) + is_partial(row)
+    return CONFIDENCE_RANK.get(str(row.get("confidence")), 9) + is_partial(row)
 
 
 def best_row(rows: Iterable[Mapping]) -> Mapping:
     """The strongest evidence among a service's rows for the person's districts."""
     return min(
         rows,
-        key=lambda row: (evidence_rank(row), BASIS_RANK.get(row.get("basis"), 9), row.get("code", "")),
+        key=lambda row: (evidence_rank(row), BASIS_RANK.get(str(row.get("basis")), 9), row.get("code", "")),
     )
 
 
@@ -165,7 +165,7 @@ def fold_into_leads(results: list[dict], lead_result: Callable[[str], dict | Non
     for result in results:
         lead_id = result.get("lead_id") if result.get("role") in FOLDED_ROLES else None
         lead = lead_result(lead_id) if lead_id and lead_id not in position else None
-        if lead_id not in position and lead is None:
+        if lead_id is None or (lead_id not in position and lead is None):
             if result["id"] not in position:  # else already shown as an earlier partner's lead
                 position[result["id"]] = len(folded)
                 folded.append({**result, "delivered_with": list(result.get("delivered_with") or [])})

@@ -33,7 +33,7 @@ class IptFinding:
     basis: str | None
     offers_ipt: bool | None  # True for the three bases; False only when the latest year published 0
     evidence: str | None
-    sources: tuple[str, ...] = ()
+    sources: tuple[str | None, ...] = ()  # a year's table may name no source; unnamed ones are dropped
     verified: str | None = None  # when the statistics behind an official basis were imported
 
 
@@ -61,7 +61,7 @@ def _official(code: str, therapy: Mapping[str, Mapping]) -> IptFinding:
             basis="official_latest",
             offers_ipt=True,
             evidence=f"NHS England {latest}: {latest_courses:,} courses of IPT, "
-            f"{_pct(latest_row.get('recovery_pct'))} recovery",
+            f"{_pct((latest_row or {}).get('recovery_pct'))} recovery",
             sources=(source,),
             verified=verified,
         )

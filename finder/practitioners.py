@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Literal, overload
 
 from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
@@ -92,6 +93,14 @@ EMPTY_TABLE_HELP = (
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@overload
+def _plain_text(value: object, field: str, *, required: Literal[True]) -> str: ...
+
+
+@overload
+def _plain_text(value: object, field: str, *, required: bool = False) -> str | None: ...
 
 
 def _plain_text(value: object, field: str, *, required: bool = False) -> str | None:
@@ -183,7 +192,7 @@ def locate_outcode(outcode: str) -> tuple[float | None, float | None, str | None
         if error.reason == "no_data":
             raise
         raise RecordError.at("outcode", f"{outcode} is not a known outcode") from None
-    if not location.has_coordinates:
+    if location.lat is None or location.lon is None:  # has_coordinates
         return None, None, None
     return round(location.lat, 5), round(location.lon, 5), location.precision
 
@@ -262,9 +271,9 @@ def build_record(fields: Mapping[str, object], *, locate=locate_outcode) -> dict
     if phone and not PHONE_RE.match(phone):
         raise RecordError.at("phone", f"{_short(phone)!r} is not a phone number")
     website = http_url(fields.get("website"), "website")
-    source = _plain_text(fields.get("source"), "source", required=True)
-    if "://" in source:
-        source = http_url(source, "source", public=False)  # evidence: where it was read
+    source_text = _plain_text(fields.get("source"), "source", required=True)
+    # Evidence: where it was read; a link there is checked as a link (any host, http(s) only).
+    source = http_url(source_text, "source", public=False) if "://" in source_text else source_text
     works_online = _bool(fields.get("works_online"), "works_online")
     works_in_person = _bool(fields.get("works_in_person"), "works_in_person")
     works_by_phone = _bool(fields.get("works_by_phone"), "works_by_phone")
