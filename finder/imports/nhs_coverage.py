@@ -122,12 +122,32 @@ def import_service_areas(
     sets it, as for nhs-providers)."""
     table = _one_table(path, "service areas")
     ignored = check_header(table.header, AREAS_LAYOUT, table.name)
-    rows = area_rows(table)
-    refuse_shrink(table.name, "area rows", len(rows), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
+    return publish_service_areas(
+        area_rows(table),
+        source=table.name,
+        directory=directory,
+        max_shrink=max_shrink,
+        source_sha256=guard.source_checksums([path]),
+        ignored=ignored,
+    )
+
+
+def publish_service_areas(
+    rows: list[dict],
+    *,
+    source: str,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    source_sha256: dict[str, str] | None = None,
+    ignored: list[str] | tuple[str, ...] = (),
+) -> list[str]:
+    """Publish checked area rows (see `area_rows`) with services.json re-derived; the refresh
+    calls it with the NHS directory's areas (no source file: no checksum recorded)."""
+    refuse_shrink(source, "area rows", len(rows), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
     providers = {r["org_code"] for r in rows}
     bases = Counter(r["basis"] for r in rows)
     lines = [
-        f"Imported {len(rows)} area rows for {len(providers)} providers from {table.name}: "
+        f"Imported {len(rows)} area rows for {len(providers)} providers from {source}: "
         + ", ".join(f"{basis} {n}" for basis, n in bases.most_common())
     ]
     partial = [r for r in rows if is_partial(r)]
@@ -136,7 +156,9 @@ def import_service_areas(
             f"  {len(partial)} rows whose evidence says only part of the district is served (kept verbatim)"
         )
     lines += _directory_gaps(providers, _active_codes(directory))
-    return lines + _publish_rows(SERVICE_AREAS_FILE, AREAS_SOURCE_NAME, rows, path, table, ignored, directory)
+    return lines + _publish_rows(
+        SERVICE_AREAS_FILE, AREAS_SOURCE_NAME, rows, source, source_sha256, ignored, directory
+    )
 
 
 def _directory_gaps(codes: set[str], active: set[str] | None) -> list[str]:
@@ -206,25 +228,34 @@ def import_service_roles(
         + f" ({ended} marked probably ended)"
     ]
     lines += _directory_gaps({r["org_code"] for r in rows}, active)
-    return lines + _publish_rows(ROLES_FILE, ROLES_SOURCE_NAME, rows, path, table, ignored, directory)
+    return lines + _publish_rows(
+        ROLES_FILE, ROLES_SOURCE_NAME, rows, table.name, guard.source_checksums([path]), ignored, directory
+    )
 
 
 def _publish_rows(
-    file_name: str, source_name: str, rows: list, path: Path, table, ignored, directory: Path | None
+    file_name: str,
+    source_name: str,
+    rows: list,
+    source: str,
+    source_sha256: dict[str, str] | None,
+    ignored,
+    directory: Path | None,
 ) -> list[str]:
-    """Publish a checked source table as it was read (with the checksum of its file) and re-derive
-    the service records from it."""
+    """Publish a checked source table as it was read (with the checksum of its file, if it came
+    from one) and re-derive the service records from it."""
     lines = [f"  ignored columns: {', '.join(ignored)}"] if ignored else []
     document = {
         "schema_version": SCHEMA_VERSION,
-        "source": table.name,
+        "source": source,
         "imported_at": _today(),
         "records": rows,
     }
     entry = {
-        "source": table.name,
+        "source": source,
         "imported_at": document["imported_at"],
         "rows": len(rows),
-        "source_sha256": guard.source_checksums([path]),
     }
+    if source_sha256 is not None:
+        entry["source_sha256"] = source_sha256
     return lines + _publish(file_name, document, (source_name, entry), directory)

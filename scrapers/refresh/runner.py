@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from finder import store
@@ -38,7 +39,7 @@ from finder.schema import (
     records_document,
     validate,
 )
-from scrapers.http import FetchError, Response, RobotsDisallowed
+from scrapers.http import Download, FetchError, Response, RobotsDisallowed
 
 Fetch = Callable[..., Response]
 
@@ -86,6 +87,23 @@ class Candidate:
     notes: tuple[str, ...] = ()  # what the report should say besides the diff
 
 
+def read_document(name: str, directory: Path | None = None) -> dict[str, Any]:
+    """A JSON document of data/ (or `directory`); {} when missing or not an object."""
+    document = store.read_json(name, directory, default=None)
+    return document if isinstance(document, dict) else {}
+
+
+def manifest_entry(source: str, directory: Path | None = None) -> dict[str, Any]:
+    """The manifest's entry for `source` ({} when it has none)."""
+    return dict(read_document(MANIFEST_FILE, directory).get("sources", {}).get(source, {}))
+
+
+class Downloader(Protocol):
+    """A fetcher that can also save a file (the statistics zips, a postcode release)."""
+
+    def download(self, url: str, destination: Path) -> Download: ...
+
+
 class Source:
     """One refreshable source. Subclasses set `name` and implement `fetch`, `current`, `files`."""
 
@@ -96,7 +114,8 @@ class Source:
         """Why this source cannot run here (not configured), or None."""
         return None
 
-    def fetch(self, fetch: Fetch, today: str) -> Candidate:
+    def fetch(self, fetch: CountingFetch, today: str) -> Candidate:
+        """The source's records as its site gives them now, fetched through `fetch`."""
         raise NotImplementedError
 
     def current(self) -> Candidate | None:
@@ -139,8 +158,7 @@ class RecordFileSource(Source):
         records = document.get("records") if isinstance(document, dict) else None
         if not isinstance(records, list):
             raise SourceFormatError(f"data/{self.file_name} has no 'records' list")
-        manifest = store.read_json(MANIFEST_FILE, default={}) or {}
-        return Candidate(tuple(records), manifest.get("sources", {}).get(self.name, {}))
+        return Candidate(tuple(records), manifest_entry(self.name))
 
     def validate(self, candidate: Candidate) -> None:
         records = [dict(r) for r in candidate.records]
@@ -240,7 +258,9 @@ class CountingFetch:
         if self._in_a_row[host] >= self._breaker:
             self.tripped[host] = error.reason
 
-    def __call__(self, url: str, params=None, headers=None) -> Response:
+    def __call__(
+        self, url: str, params: Mapping[str, object] | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         host = self._before(url)
         try:
             response = self._fetch(url, params=params, headers=headers)
@@ -258,10 +278,11 @@ class CountingFetch:
 
     get = __call__
 
-    def download(self, url: str, destination: Path):
+    def download(self, url: str, destination: Path) -> Download:
         host = self._before(url)
         try:
-            result = self._fetch.download(url, destination)
+            # Only sources that download (statistics, postcodes) call this: their fetcher can.
+            result = cast(Downloader, self._fetch).download(url, destination)
         except FetchError as error:
             self._failed(host, error)
             raise

@@ -6,8 +6,9 @@ Order matters (`default_sources`): ODS first, the directory is built on its orga
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from finder import store
@@ -27,16 +28,25 @@ from finder.schema import (
 )
 from finder.settings import POSTCODES_SOURCE_ENV, settings
 from scrapers.http import FetchError
-from scrapers.refresh.runner import Candidate, RecordFileSource, Source, ValidationFailed, why_failed
+from scrapers.refresh.runner import (
+    Candidate,
+    CountingFetch,
+    RecordFileSource,
+    Source,
+    ValidationFailed,
+    read_document,
+    why_failed,
+)
 from scrapers.refresh.staging import (
     StagedNhsSource,
-    _links_csv,
-    _providers_csv,
     changed_files,
     copy_into,
     host_of,
     keep_location_dates,
     name_key,
+    publish_areas,
+    publish_links,
+    publish_providers,
     read_enough,
     records_of,
 )
@@ -49,8 +59,7 @@ class OdsSource(StagedNhsSource):
     description = "NHS Organisation Data Service (ORD API): status, dates, headquarters postcode"
     rechecks_ods_facts = True
 
-    def stage(self, fetch, today, stage):
-        from finder.imports.nhs import import_providers
+    def stage(self, fetch: CountingFetch, today: str, stage: Path) -> list[str]:
         from scrapers import ods
 
         providers = json.loads((stage / PROVIDERS_FILE).read_text(encoding="utf-8"))["records"]
@@ -86,7 +95,7 @@ class OdsSource(StagedNhsSource):
         read_enough(done, failures, "ODS organisations")
         if failures:
             notes.append(f"{len(failures)} organisations could not be re-checked (kept as they were)")
-        import_providers(_providers_csv(updated, stage / "ods_ord_api.csv"), directory=stage)
+        publish_providers(updated, stage)
         if failures:
             keep_location_dates(stage, rechecked)
         return notes
@@ -99,8 +108,7 @@ class ServiceSitesSource(StagedNhsSource):
     description = "services' own websites (self-referral link, phone, age, catchment, IPT)"
     requires = LINKS_FILE
 
-    def stage(self, fetch, today, stage):
-        from finder.imports.nhs import import_service_links
+    def stage(self, fetch: CountingFetch, today: str, stage: Path) -> list[str]:
         from scrapers import service_sites
 
         links = json.loads((stage / LINKS_FILE).read_text(encoding="utf-8"))["records"]
@@ -139,32 +147,8 @@ class ServiceSitesSource(StagedNhsSource):
                 f"{len(failures)} service websites could not be read (their links kept as they were): "
                 + "; ".join(why_failed(f) for f in failures[:3])
             )
-        import_service_links(_links_csv(updated, stage / "service_links.csv"), directory=stage)
+        publish_links(updated, stage)
         return notes
-
-
-def _area_rows_csv(rows: Iterable[Mapping], path: Path) -> Path:
-    """service_areas.json rows back in the CSV layout `import service-areas` reads."""
-    import csv
-
-    from finder.imports.nhs_coverage import AREA_COLUMNS
-
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(AREA_COLUMNS)
-        for r in rows:
-            writer.writerow(
-                [
-                    r["org_code"],
-                    r["org_name"],
-                    r["code"],
-                    r["name"],
-                    r["basis"],
-                    r["evidence"],
-                    r["confidence"],
-                ]
-            )
-    return path
 
 
 def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_of_sub_icb) -> list[str]:
@@ -173,9 +157,8 @@ def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_o
     lines: one per service whose areas changed, and the codes the lookup did not know.
     `codes` maps a listing's index to the provider it was matched to."""
     from finder.areas_served import area_change_lines, directory_area_rows, merge_directory_areas
-    from finder.imports.nhs_coverage import import_service_areas
 
-    held = (store.read_json(SERVICE_AREAS_FILE, stage, default=None) or {}).get("records", [])
+    held = read_document(SERVICE_AREAS_FILE, stage).get("records", [])
     names = {
         p["org_code"]: p["org_name"] for p in json.loads((stage / PROVIDERS_FILE).read_text())["records"]
     }
@@ -193,9 +176,7 @@ def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_o
         return []
     before = records_of(stage / SERVICES_FILE)
     merged = merge_directory_areas(held, found)
-    import_service_areas(
-        _area_rows_csv(merged, stage / "service_areas.csv"), directory=stage, max_shrink=None
-    )
+    publish_areas(merged, stage)
     lines = [f"areas from the NHS directory for {len({r['org_code'] for r in found})} services"]
     lines += [f"areas: {line}" for line in area_change_lines(before, records_of(stage / SERVICES_FILE))]
     if unknown:
@@ -218,8 +199,7 @@ class NhsDirectorySource(StagedNhsSource):
     def __init__(self, districts_of_sub_icb=None):
         self.districts_of_sub_icb = districts_of_sub_icb
 
-    def stage(self, fetch, today, stage):
-        from finder.imports.nhs import import_service_links
+    def stage(self, fetch: CountingFetch, today: str, stage: Path) -> list[str]:
 
         providers = json.loads((stage / PROVIDERS_FILE).read_text(encoding="utf-8"))["records"]
         links = json.loads((stage / LINKS_FILE).read_text(encoding="utf-8"))["records"]
@@ -250,10 +230,7 @@ class NhsDirectorySource(StagedNhsSource):
         if listings and not matched:
             raise ParseError(f"none of the {len(listings)} directory listings matched a known provider")
         notes.append(f"{matched} of {len(listings)} listings matched a provider")
-        import_service_links(
-            _links_csv(sorted(by_code.values(), key=lambda r: r["org_code"]), stage / "service_links.csv"),
-            directory=stage,
-        )
+        publish_links(sorted(by_code.values(), key=lambda r: r["org_code"]), stage)
         if self.districts_of_sub_icb is not None:
             notes += directory_areas(listings, codes, stage, self.districts_of_sub_icb)
         return notes
@@ -268,7 +245,9 @@ class NhsDirectorySource(StagedNhsSource):
         )
         # Results pages only; each service's own nhs.uk page is then read once, not once per
         # search that lists it (neighbouring searches overlap a lot).
-        by_key, failures, page_failures = {}, [], []
+        by_key: dict[object, nhsuk.NhsukService] = {}
+        failures: list[FetchError | ParseError] = []
+        page_failures: list[FetchError | ParseError] = []
         for location in locations:
             try:
                 found = nhsuk.scrape(fetch, location, follow_pages=False)
@@ -339,15 +318,15 @@ class NhsStatisticsSource(StagedNhsSource):
     name = "nhs-statistics"
     description = "NHS England annual reports (main measures, therapy-based outcomes)"
 
-    def stage(self, fetch, today, stage):
+    def stage(self, fetch: CountingFetch, today: str, stage: Path) -> list[str]:
         from finder.imports.nhs import import_outcomes
         from scrapers import nhs_stats
 
         configured = list(settings().nhs_stats_urls)
         if configured:
-            files, notes = configured, []
+            files, notes = configured, list[str]()
         else:
-            outcomes = store.read_json(OUTCOMES_FILE, stage, default={}) or {}
+            outcomes = read_document(OUTCOMES_FILE, stage)
             known = set(outcomes.get("main", {})) | set(outcomes.get("therapy", {}))
             files, notes = nhs_stats.scrape(fetch, today, known)
             if not files:
@@ -396,7 +375,7 @@ class IptukSource(RecordFileSource):
             return None
         return Candidate(tuple(r for r in held.records if self._owned(r)), held.info)
 
-    def fetch(self, fetch, today):
+    def fetch(self, fetch: CountingFetch, today: str) -> Candidate:
         from finder import practitioners
         from scrapers import iptuk
 
@@ -420,7 +399,7 @@ class IptukSource(RecordFileSource):
     def files(self, candidate: Candidate) -> dict[str, bytes]:
         from finder import practitioners
 
-        held = store.read_json(self.file_name, default=None) or {}
+        held = read_document(self.file_name)
         others = [r for r in held.get("records", []) if not self._owned(r)]
         # A therapist already held from another import (same id or registration number) keeps that
         # record: merging would hand it to IPT UK, and a later delisting would then lose it.
@@ -465,7 +444,7 @@ class PostcodesSource(Source):
             return None
         return Candidate((), {"keys": _postcode_keys(path)})
 
-    def fetch(self, fetch, today):
+    def fetch(self, fetch: CountingFetch, today: str) -> Candidate:
         import tempfile
 
         from finder.imports.postcodes import import_postcodes
@@ -485,13 +464,13 @@ class PostcodesSource(Source):
         return Candidate((), {"keys": keys, "source": report.source}, None, files, tuple(report.lines()))
 
     def size(self, candidate: Candidate) -> int:
-        return len(candidate.info["keys"])
+        return len(_keys(candidate))
 
-    def compare(self, old, new) -> ChangeSet:
+    def compare(self, old: Candidate | None, new: Candidate) -> ChangeSet:
         import numpy as np
 
-        new_keys = new.info["keys"]
-        old_keys = old.info["keys"] if old else np.array([], dtype=np.int64)
+        new_keys = _keys(new)
+        old_keys = _keys(old) if old else np.array([], dtype=np.int64)
         added = int(np.setdiff1d(new_keys, old_keys, assume_unique=True).size)
         removed = int(np.setdiff1d(old_keys, new_keys, assume_unique=True).size)
         # Counted, not listed: a release adds and retires thousands of postcodes.
@@ -504,11 +483,16 @@ class PostcodesSource(Source):
         )
 
     def validate(self, candidate: Candidate) -> None:
-        if not len(candidate.info["keys"]):
+        if not len(_keys(candidate)):
             raise ValidationFailed("the new postcode table is empty")
 
 
-def _postcode_keys(path: Path):
+def _keys(candidate: Candidate) -> Any:
+    """The candidate's postcode keys: a numpy array of int64, one per postcode."""
+    return candidate.info["keys"]
+
+
+def _postcode_keys(path: Path) -> Any:
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=["key"]).column("key").to_numpy()

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from finder import store
 from finder.errors import ParseError
 from finder.schema import (
+    AREA_ROW_KEYS,
     MANIFEST_FILE,
     NHS_FILES,
     PROVIDERS_FILE,
@@ -25,7 +27,7 @@ from finder.schema import (
     records_document,
 )
 from scrapers.http import FetchError
-from scrapers.refresh.runner import Candidate, Fetch, RecordFileSource
+from scrapers.refresh.runner import Candidate, CountingFetch, RecordFileSource
 
 NHS_TABLES = (*NHS_FILES, MANIFEST_FILE)
 MIN_SHARE_READ = 0.5  # below this share of pages read, a source counts as failed, not partly refreshed
@@ -88,11 +90,11 @@ class StagedNhsSource(RecordFileSource):
             )
         return None
 
-    def stage(self, fetch: Fetch, today: str, stage: Path) -> list[str]:
+    def stage(self, fetch: CountingFetch, today: str, stage: Path) -> list[str]:
         """Fetch, and run the importers into `stage`; return notes for the report."""
         raise NotImplementedError
 
-    def fetch(self, fetch: Fetch, today: str) -> Candidate:
+    def fetch(self, fetch: CountingFetch, today: str) -> Candidate:
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="finder-refresh-") as tmp:
@@ -109,49 +111,53 @@ class StagedNhsSource(RecordFileSource):
         )
 
 
-def _providers_csv(records: Iterable[Mapping], path: Path) -> Path:
-    import csv
-
-    from finder.imports.nhs import PROVIDER_COLUMNS
-
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=PROVIDER_COLUMNS)
-        writer.writeheader()
-        for record in records:
-            writer.writerow({key: record.get(key) or "" for key in PROVIDER_COLUMNS})
-    return path
+# The names the refreshed tables are recorded under in data/ (their `source`), the same as when
+# the refresh wrote them to a CSV file for the importers: the rows never were a file, so no file
+# checksum is recorded for them.
+ODS_TABLE = "ods_ord_api.csv"
+LINKS_TABLE = "service_links.csv"
+AREAS_TABLE = "service_areas.csv"
 
 
-def _links_csv(records: Iterable[Mapping], path: Path) -> Path:
-    """service_links.json rows back in the CSV layout `import service-links` reads."""
-    import csv
+def publish_providers(records: Iterable[Mapping[str, Any]], stage: Path) -> list[str]:
+    """Provider records (the stored layout) checked and published into `stage` by the importer's
+    own rules, services.json re-derived."""
+    from finder.imports import nhs
 
-    from finder.imports.nhs import LINK_COLUMNS
-
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LINK_COLUMNS)
-        writer.writeheader()
-        for r in records:
-            offers = {True: "yes", False: "no"}.get(r.get("offers_ipt"), "")
-            writer.writerow(
-                {
-                    "org_code": r["org_code"],
-                    "org_name": r.get("org_name") or "",
-                    "service_name": r.get("service_name") or "",
-                    "website": r.get("website") or "",
-                    "self_referral_url": r.get("self_referral_url") or "",
-                    "self_referral_phone": r.get("self_referral_phone_text") or "",
-                    "min_age": "" if r.get("min_age") is None else str(r["min_age"]),
-                    "offers_ipt": offers,
-                    "catchment": r.get("catchment") or "",
-                    "evidence_urls": " | ".join(r.get("evidence_urls") or []),
-                    "notes": r.get("notes") or "",
-                }
-            )
-    return path
+    rows = nhs.source_rows(records, nhs.PROVIDER_COLUMNS, ODS_TABLE)
+    return nhs.publish_providers(nhs.provider_records(rows, ODS_TABLE), source=ODS_TABLE, directory=stage)
 
 
-def read_enough(done: int, failures: list[BaseException], what: str) -> None:
+def publish_links(records: Iterable[Mapping[str, Any]], stage: Path) -> list[str]:
+    """service_links.json records checked and published into `stage` by the importer's own rules
+    (http(s)-only links, phone numbers re-read), services.json re-derived."""
+    from finder.imports import nhs
+
+    rows = nhs.source_rows([nhs.link_row(r) for r in records], nhs.LINK_COLUMNS, LINKS_TABLE)
+    return nhs.publish_service_links(nhs.link_records(rows, LINKS_TABLE), source=LINKS_TABLE, directory=stage)
+
+
+def publish_areas(records: Iterable[Mapping[str, Any]], stage: Path) -> list[str]:
+    """service_areas.json rows checked and published into `stage` by the importer's own rules,
+    services.json re-derived."""
+    from finder.imports import nhs, nhs_coverage
+    from finder.imports.tables import SourceTable
+
+    # The stored keys (finder.schema.AREA_ROW_KEYS) in the service_areas.csv layout.
+    as_read = [
+        dict(zip(nhs_coverage.AREA_COLUMNS, (r.get(k) for k in AREA_ROW_KEYS), strict=True)) for r in records
+    ]
+    table = SourceTable(
+        name=AREAS_TABLE,
+        header=nhs_coverage.AREA_COLUMNS,
+        rows=nhs.source_rows(as_read, nhs_coverage.AREA_COLUMNS, AREAS_TABLE),
+    )
+    return nhs_coverage.publish_service_areas(
+        nhs_coverage.area_rows(table), source=AREAS_TABLE, directory=stage, max_shrink=None
+    )
+
+
+def read_enough(done: int, failures: Sequence[BaseException], what: str) -> None:
     """Fail the source, as the first failure did (a layout change or a fetch problem), when fewer
     than MIN_SHARE_READ of its pages could be read."""
     total = done + len(failures)
