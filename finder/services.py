@@ -61,7 +61,9 @@ def _locate(postcode: str | None) -> tuple[float | None, float | None, str | Non
         location = postcodes.lookup(postcode)
     except FinderError:
         return None, None, None
-    if not location.has_coordinates or location.precision not in ("postcode", "sector", "outcode"):
+    if location.lat is None or location.lon is None:  # no coordinates (has_coordinates)
+        return None, None, None
+    if location.precision not in ("postcode", "sector", "outcode"):
         return None, None, None
     return round(float(location.lat), 6), round(float(location.lon), 6), location.precision
 
@@ -331,6 +333,8 @@ def derive_services(tables: Mapping[str, dict | None]) -> tuple[list[dict], list
     """Every active provider as a service record, joined by organisation code across the stored
     source tables (file name -> document, as in SOURCE_TABLES)."""
     providers = tables[PROVIDERS_FILE]
+    if providers is None:  # no organisations yet: no directory
+        return [], []
     outcomes = tables.get(OUTCOMES_FILE)
     links_by_code = {r["org_code"]: r for r in (tables.get(LINKS_FILE) or {}).get("records", [])}
     areas_by_code: dict[str, list[dict]] = {}
@@ -417,13 +421,14 @@ def _name_and_role_lines(records: list[dict], links_by_code: Mapping, tables: Ma
 
 def load_services(directory: Path | None = None) -> list[dict]:
     document = store.read_json(SERVICES_FILE, directory, default=None)
-    if not document:
+    if not document or not isinstance(document, dict):
         return []
     return list(document.get("records", []))
 
 
 def _outcomes_document(directory: Path | None = None) -> dict:
-    return store.read_json(OUTCOMES_FILE, directory, default=None) or {}
+    document = store.read_json(OUTCOMES_FILE, directory, default=None)
+    return document if isinstance(document, dict) else {}
 
 
 def england_outcomes(directory: Path | None = None) -> dict | None:

@@ -382,3 +382,22 @@ def test_a_provider_list_far_shorter_than_ours_is_refused_from_the_cli(data_copy
     assert "refusing to drop" in capsys.readouterr().err
     assert _digest(data_copy) == before
     assert cli.main(["import", "nhs-providers", str(partial), "--allow-shrink"]) == 0
+
+
+def test_stored_links_mapped_again_are_stored_unchanged(data_copy, stats):
+    """The refresh edits stored link records and maps them again without a CSV: a record nobody
+    changed must come back exactly as the file import stored it."""
+    _import_all(stats)
+    stored = json.loads((data_copy / "service_links.json").read_text())["records"]
+    rows = nhs.source_rows([nhs.link_row(r) for r in stored], nhs.LINK_COLUMNS, "service_links.csv")
+    mapped = nhs.link_records(rows, "service_links.csv")
+    assert mapped.records == stored
+    assert mapped.refused_urls == [] and mapped.non_public == []
+
+
+def test_rows_without_a_file_are_refused_with_a_control_character(data_copy, stats):
+    _import_all(stats)
+    providers = json.loads((data_copy / "nhs_providers.json").read_text())["records"]
+    broken = [*providers[:1], {**providers[1], "org_name": "Talking\x00Therapies"}]
+    with pytest.raises(SourceFormatError, match=r"ods: row 3, column org_name holds a control character"):
+        nhs.source_rows(broken, nhs.PROVIDER_COLUMNS, "ods")

@@ -23,9 +23,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from finder import store
@@ -210,21 +212,68 @@ def _period_for(table: SourceTable, path: Path) -> str:
 # --- The stored source tables -----------------------------------------------------------------
 
 
-def _load(name: str, directory: Path | None) -> dict | None:
-    return store.read_json(name, directory, default=None)
+def _load(name: str, directory: Path | None) -> dict[str, Any] | None:
+    document = store.read_json(name, directory, default=None)
+    return document if isinstance(document, dict) else None
+
+
+def _manifest_sources(directory: Path | None) -> dict[str, Any]:
+    manifest = _load(MANIFEST_FILE, directory) or {}
+    return dict(manifest.get("sources", {}))
 
 
 def _held_checksums(source: str, directory: Path | None) -> dict[str, str]:
-    manifest = store.read_json(MANIFEST_FILE, directory, default={}) or {}
-    return dict(manifest.get("sources", {}).get(source, {}).get("source_sha256") or {})
+    return dict(_manifest_sources(directory).get(source, {}).get("source_sha256") or {})
 
 
 def _manifest_bytes(entries: Mapping[str, Mapping], directory: Path | None) -> bytes:
-    manifest = store.read_json(MANIFEST_FILE, directory, default={}) or {}
-    sources = dict(manifest.get("sources", {}))
+    sources = _manifest_sources(directory)
     for source, info in entries.items():
         sources[source] = dict(info)
     return store.json_bytes({"sources": dict(sorted(sources.items()))})
+
+
+def _active_codes(directory: Path | None) -> set[str] | None:
+    """The active organisations of the held providers table (None: no table yet)."""
+    providers = _load(PROVIDERS_FILE, directory)
+    if not providers:
+        return None
+    return {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
+
+
+def _one_table(path: Path, what: str) -> SourceTable:
+    tables = read_tables(path)
+    if len(tables) != 1:
+        raise SourceFormatError(f"{Path(path).name}: expected one CSV of {what}, found {len(tables)}")
+    return tables[0]
+
+
+def _with_checksums(entry: dict[str, Any], source_sha256: Mapping[str, str] | None) -> dict[str, Any]:
+    """The manifest entry, with the sha256 of the source file when the rows came from one (rows a
+    refresh fetched have no file to check data/ against)."""
+    return entry if source_sha256 is None else {**entry, "source_sha256": dict(source_sha256)}
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def source_rows(
+    rows: Iterable[Mapping[str, object]], columns: Sequence[str], name: str
+) -> list[dict[str, str]]:
+    """Rows that did not come from a file (a refresh's) as the CSV reader gives them: every column
+    a string stripped of surrounding space ("" for a missing value), refused if it holds a control
+    character, as the import guard refuses a file that does."""
+    cleaned = []
+    for line, row in enumerate(rows, start=2):
+        cells = {}
+        for column in columns:
+            value = row.get(column)
+            text = "" if value is None else str(value)
+            if _CONTROL.search(text):
+                raise SourceFormatError(f"{name}: row {line}, column {column} holds a control character")
+            cells[column] = text.strip()
+        cleaned.append(cells)
+    return cleaned
 
 
 # The stored source tables services.json is derived from, in derivation order.
@@ -276,58 +325,41 @@ _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def import_providers(
-    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
-) -> list[str]:
-    """Import the ODS provider list. `max_shrink`: refuse a list with fewer than (1 - max_shrink)
-    of the active providers held now (the CLI sets it; the refresh job has its own --max-shrink)."""
-    tables = read_tables(path)
-    if len(tables) != 1:
-        raise SourceFormatError(f"{Path(path).name}: expected one CSV of providers, found {len(tables)}")
-    table = tables[0]
-    ignored = check_header(table.header, PROVIDERS_LAYOUT, table.name)
-    records = []
-    seen = set()
-    for line, row in enumerate(table.rows, start=2):
-        code = row["org_code"].upper()
-        if not re.fullmatch(r"[A-Z0-9]{3,6}", code):
-            raise SourceFormatError(f"{table.name}: row {line}: {row['org_code']!r} is not an ODS code")
-        if code in seen:
-            raise SourceFormatError(f"{table.name}: row {line}: organisation {code} appears twice")
-        seen.add(code)
-        if row["status"] not in PROVIDER_STATUSES:
-            raise SourceFormatError(
-                f"{table.name}: row {line}: status {row['status']!r} is not one of {PROVIDER_STATUSES}"
-            )
-        postcode = " ".join(row["postcode"].upper().split())
-        if postcode and not _POSTCODE.match(postcode):
-            raise SourceFormatError(f"{table.name}: row {line}: {row['postcode']!r} is not a postcode")
-        for key in ("start_date", "end_date"):
-            if row[key] and not _DATE.match(row[key]):
-                raise SourceFormatError(f"{table.name}: row {line}: {key} {row[key]!r} is not an ISO date")
-        records.append(
-            {key: (row[key] or None) for key in PROVIDER_COLUMNS}
-            | {
-                "org_code": code,
-                "postcode": postcode or None,
-            }
-        )
-    if not records:
-        raise SourceFormatError(f"{table.name}: no providers in the file")
-    imported_at = _today()
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "source": table.name,
-        "source_description": ODS_DESCRIPTION,
-        "imported_at": imported_at,
-        "records": sorted(records, key=lambda r: r["org_code"]),
+def _provider_record(row: Mapping[str, str], where: str, seen: set[str]) -> dict[str, str | None]:
+    code = row["org_code"].upper()
+    if not re.fullmatch(r"[A-Z0-9]{3,6}", code):
+        raise SourceFormatError(f"{where}: {row['org_code']!r} is not an ODS code")
+    if code in seen:
+        raise SourceFormatError(f"{where}: organisation {code} appears twice")
+    seen.add(code)
+    if row["status"] not in PROVIDER_STATUSES:
+        raise SourceFormatError(f"{where}: status {row['status']!r} is not one of {PROVIDER_STATUSES}")
+    postcode = " ".join(row["postcode"].upper().split())
+    if postcode and not _POSTCODE.match(postcode):
+        raise SourceFormatError(f"{where}: {row['postcode']!r} is not a postcode")
+    for key in ("start_date", "end_date"):
+        if row[key] and not _DATE.match(row[key]):
+            raise SourceFormatError(f"{where}: {key} {row[key]!r} is not an ISO date")
+    return {key: (row[key] or None) for key in PROVIDER_COLUMNS} | {
+        "org_code": code,
+        "postcode": postcode or None,
     }
-    active = [r for r in records if r["status"] == "Active"]
+
+
+def provider_records(rows: Iterable[Mapping[str, str]], name: str) -> list[dict[str, str | None]]:
+    """The checked provider records of rows in the ODS providers layout (PROVIDER_COLUMNS), in
+    their order; `name` (the file's) is for messages. Pure: reads and writes nothing."""
+    seen: set[str] = set()
+    records = [_provider_record(row, f"{name}: row {line}", seen) for line, row in enumerate(rows, start=2)]
+    if not records:
+        raise SourceFormatError(f"{name}: no providers in the file")
+    return records
+
+
+def _provider_lines(name: str, records: list[dict[str, str | None]], shrink_line: str | None) -> list[str]:
+    active = sum(1 for r in records if r["status"] == "Active")
     inactive = [r for r in records if r["status"] != "Active"]
-    held = store.read_json(PROVIDERS_FILE, directory, default=None) or {}
-    held_active = sum(1 for r in held.get("records", []) if r.get("status") == "Active")
-    shrink_line = refuse_shrink(table.name, "active providers", len(active), held_active, max_shrink)
-    lines = [f"Imported {len(records)} organisations from {table.name}: {len(active)} active"]
+    lines = [f"Imported {len(records)} organisations from {name}: {active} active"]
     if shrink_line:
         lines.append(shrink_line)
     if inactive:
@@ -338,19 +370,63 @@ def import_providers(
                 for r in inactive
             )
         )
+    return lines
+
+
+def publish_providers(
+    records: list[dict[str, str | None]],
+    *,
+    source: str,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    source_sha256: Mapping[str, str] | None = None,
+    ignored: Sequence[str] = (),
+) -> list[str]:
+    """Publish checked provider records (see `provider_records`) with services.json re-derived;
+    returns the report lines. `max_shrink`: refuse fewer than (1 - max_shrink) of the active
+    providers held now (None: no check)."""
+    imported_at = _today()
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "source": source,
+        "source_description": ODS_DESCRIPTION,
+        "imported_at": imported_at,
+        "records": sorted(records, key=lambda r: str(r["org_code"])),
+    }
+    active = sum(1 for r in records if r["status"] == "Active")
+    held = _load(PROVIDERS_FILE, directory) or {}
+    held_active = sum(1 for r in held.get("records", []) if r.get("status") == "Active")
+    shrink_line = refuse_shrink(source, "active providers", active, held_active, max_shrink)
+    lines = _provider_lines(source, records, shrink_line)
     if ignored:
         lines.append(f"  ignored columns: {', '.join(ignored)}")
     entry = {
-        "source": table.name,
+        "source": source,
         "description": ODS_DESCRIPTION,
         "imported_at": imported_at,
         "organisations": len(records),
-        "active": len(active),
+        "active": active,
         "licence": "Open Government Licence v3.0",
-        "source_sha256": guard.source_checksums([path]),
     }
-    lines += _publish(PROVIDERS_FILE, document, (PROVIDERS_SOURCE_NAME, entry), directory)
-    return lines
+    entry = _with_checksums(entry, source_sha256)
+    return lines + _publish(PROVIDERS_FILE, document, (PROVIDERS_SOURCE_NAME, entry), directory)
+
+
+def import_providers(
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+) -> list[str]:
+    """Import the ODS provider list. `max_shrink`: refuse a list with fewer than (1 - max_shrink)
+    of the active providers held now (the CLI sets it; the refresh job has its own --max-shrink)."""
+    table = _one_table(path, "providers")
+    ignored = check_header(table.header, PROVIDERS_LAYOUT, table.name)
+    return publish_providers(
+        provider_records(table.rows, table.name),
+        source=table.name,
+        directory=directory,
+        max_shrink=max_shrink,
+        source_sha256=guard.source_checksums([path]),
+        ignored=ignored,
+    )
 
 
 # --- nhs-outcomes -----------------------------------------------------------------------------
@@ -369,87 +445,108 @@ def _layout(table: SourceTable) -> str:
     )
 
 
+def _main_total(row: Mapping[str, str], name: str, line: int) -> dict[str, Any]:
+    return {
+        "name": row["OrgName"],
+        "referrals": _count(row["Count_ReferralsReceived"], name, "Count_ReferralsReceived", line),
+        "finished_treatment": _count(
+            row["Count_FinishedCourseTreatment"], name, "Count_FinishedCourseTreatment", line
+        ),
+        "recovery_pct": _pct(row["Percentage_Recovery"], name, "Percentage_Recovery", line),
+        "reliable_improvement_pct": _pct(row["Percentage_Improvement"], name, "Percentage_Improvement", line),
+        "reliable_recovery_pct": _pct(
+            row["Percentage_ReliableRecovery"], name, "Percentage_ReliableRecovery", line
+        ),
+    }
+
+
+class _MainMeasures:
+    """The main-measures rows read so far: each organisation's Total row and waiting-time bands."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.totals: dict[tuple[str, str], dict[str, Any]] = {}
+        self.bands: dict[tuple[str, str], dict[str, float | None]] = {}
+        self.duplicates: list[str] = []
+
+    def add(self, row: Mapping[str, str], line: int) -> None:
+        org_type = row["OrgType"]
+        if org_type not in MAIN_ORG_TYPES:
+            raise SourceFormatError(
+                f"{self.name}: row {line}: OrgType {org_type!r} is not one of {MAIN_ORG_TYPES}"
+            )
+        key = (org_type, row["OrgCode"].upper())
+        if row["VariableType"] == "Total":
+            self._add_total(key, _main_total(row, self.name, line), line)
+        elif row["VariableType"] == "Waiting Time":
+            if row["VariableA"] == ACCESS_WAIT:
+                self._add_wait(key, row, line)
+        else:
+            raise SourceFormatError(
+                f"{self.name}: row {line}: VariableType {row['VariableType']!r} is not Total or Waiting Time"
+            )
+
+    def _add_total(self, key: tuple[str, str], total: dict[str, Any], line: int) -> None:
+        held = self.totals.get(key)
+        if held is None:
+            self.totals[key] = total
+            return
+        # One code published twice under two names with the same figures (2023-24: TAF90
+        # "KINGSTON DRUG & ALCOHOL SERVICE" and "KINGSTON SMS") is one organisation; different
+        # figures for one code cannot be told apart.
+        if {k: v for k, v in held.items() if k != "name"} != {k: v for k, v in total.items() if k != "name"}:
+            raise SourceFormatError(
+                f"{self.name}: row {line}: a second Total row for {key[1]} with different figures"
+            )
+        self.duplicates.append(f"{key[1]} ({held['name']} / {total['name']})")
+
+    def _add_wait(self, key: tuple[str, str], row: Mapping[str, str], line: int) -> None:
+        count = _number(
+            row["Count_FinishedCourseTreatment"], self.name, "Count_FinishedCourseTreatment", line
+        )
+        known = self.bands.setdefault(key, {})
+        if row["VariableB"] in known and known[row["VariableB"]] != count:
+            raise SourceFormatError(
+                f"{self.name}: row {line}: two different '{row['VariableB']}' figures for {key[1]}"
+            )
+        known[row["VariableB"]] = count
+
+    def organisations(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Each organisation's totals with its waits, by OrgType and code."""
+        organisations: dict[str, dict[str, dict[str, Any]]] = {"Provider": {}, "ICB": {}, "England": {}}
+        for key, total in self.totals.items():
+            waits = self.bands.get(key, {})
+            mean = waits.get(BAND_MEAN)
+            organisations[key[0]][key[1]] = {
+                **total,
+                "within_6_weeks_pct": _wait_share(waits, BAND_6_WEEKS, total["finished_treatment"]),
+                "within_18_weeks_pct": _wait_share(waits, BAND_18_WEEKS, total["finished_treatment"]),
+                "mean_wait_days": round(mean, 1) if mean is not None else None,
+            }
+        return organisations
+
+
+def _wait_share(waits: Mapping[str, float | None], band: str, finished: int | None) -> float | None:
+    # Share of finished courses that waited less than the band to start treatment: the band's
+    # count over the Total row's finished courses (England 2024-25: 614,104 / 670,419 = 91.6%
+    # within 6 weeks). Suppressed counts stay missing.
+    count = waits.get(band)
+    if count is None or not finished:
+        return None
+    return round(100.0 * count / finished, 1)
+
+
 def parse_main(table: SourceTable) -> tuple[dict, list[str]]:
     """The main measures: per organisation (providers, ICBs, England) the totals and the share of
     finished courses that started treatment within 6 and 18 weeks."""
     ignored = check_header(table.header, MAIN_LAYOUT, table.name)
-    totals: dict[tuple[str, str], dict] = {}
-    bands: dict[tuple[str, str], dict[str, float | None]] = {}
-    duplicates: list[str] = []
     name = table.name
+    measures = _MainMeasures(name)
     for line, row in enumerate(table.rows, start=2):
-        org_type = row["OrgType"]
-        if org_type not in MAIN_ORG_TYPES:
-            raise SourceFormatError(
-                f"{name}: row {line}: OrgType {org_type!r} is not one of {MAIN_ORG_TYPES}"
-            )
-        key = (org_type, row["OrgCode"].upper())
-        if row["VariableType"] == "Total":
-            total = {
-                "name": row["OrgName"],
-                "referrals": _count(row["Count_ReferralsReceived"], name, "Count_ReferralsReceived", line),
-                "finished_treatment": _count(
-                    row["Count_FinishedCourseTreatment"], name, "Count_FinishedCourseTreatment", line
-                ),
-                "recovery_pct": _pct(row["Percentage_Recovery"], name, "Percentage_Recovery", line),
-                "reliable_improvement_pct": _pct(
-                    row["Percentage_Improvement"], name, "Percentage_Improvement", line
-                ),
-                "reliable_recovery_pct": _pct(
-                    row["Percentage_ReliableRecovery"], name, "Percentage_ReliableRecovery", line
-                ),
-            }
-            if key in totals:
-                # One code published twice under two names with the same figures (2023-24:
-                # TAF90 "KINGSTON DRUG & ALCOHOL SERVICE" and "KINGSTON SMS") is one
-                # organisation; different figures for one code cannot be told apart.
-                if {k: v for k, v in totals[key].items() if k != "name"} != {
-                    k: v for k, v in total.items() if k != "name"
-                }:
-                    raise SourceFormatError(
-                        f"{name}: row {line}: a second Total row for {key[1]} with different figures"
-                    )
-                duplicates.append(f"{key[1]} ({totals[key]['name']} / {total['name']})")
-                continue
-            totals[key] = total
-        elif row["VariableType"] == "Waiting Time":
-            if row["VariableA"] == ACCESS_WAIT:
-                count = _number(
-                    row["Count_FinishedCourseTreatment"], name, "Count_FinishedCourseTreatment", line
-                )
-                known = bands.setdefault(key, {})
-                if row["VariableB"] in known and known[row["VariableB"]] != count:
-                    raise SourceFormatError(
-                        f"{name}: row {line}: two different '{row['VariableB']}' figures for {key[1]}"
-                    )
-                known[row["VariableB"]] = count
-        else:
-            raise SourceFormatError(
-                f"{name}: row {line}: VariableType {row['VariableType']!r} is not Total or Waiting Time"
-            )
-    if ("England", "ALL") not in totals:
+        measures.add(row, line)
+    if ("England", "ALL") not in measures.totals:
         raise SourceFormatError(f"{name}: no England Total row (OrgType England, OrgCode All)")
-    organisations: dict[str, dict[str, dict]] = {"Provider": {}, "ICB": {}, "England": {}}
-    for key, total in totals.items():
-        waits = bands.get(key, {})
-        finished = total["finished_treatment"]
-
-        def share(band: str, waits=waits, finished=finished) -> float | None:
-            # Share of finished courses that waited less than the band to start treatment:
-            # the band's count over the Total row's finished courses (England 2024-25:
-            # 614,104 / 670,419 = 91.6% within 6 weeks). Suppressed counts stay missing.
-            count = waits.get(band)
-            if count is None or not finished:
-                return None
-            return round(100.0 * count / finished, 1)
-
-        mean = waits.get(BAND_MEAN)
-        organisations[key[0]][key[1]] = {
-            **total,
-            "within_6_weeks_pct": share(BAND_6_WEEKS),
-            "within_18_weeks_pct": share(BAND_18_WEEKS),
-            "mean_wait_days": round(mean, 1) if mean is not None else None,
-        }
+    organisations = measures.organisations()
     if not organisations["Provider"]:
         # An annual report always has provider rows: none means a truncated or wrong file, and
         # importing it would blank every service's figures for the year.
@@ -460,9 +557,9 @@ def parse_main(table: SourceTable) -> tuple[dict, list[str]]:
         "providers": dict(sorted(organisations["Provider"].items())),
     }
     lines = [f"  main measures: {len(section['providers'])} providers, {len(section['icbs'])} ICBs, England"]
-    if duplicates:
+    if measures.duplicates:
         lines.append(
-            f"  the same figures published twice under two names, kept once: {', '.join(duplicates)}"
+            f"  the same figures published twice under two names, kept once: {', '.join(measures.duplicates)}"
         )
     if ignored:
         lines.append(f"  ignored columns: {', '.join(ignored)}")
@@ -525,6 +622,23 @@ def parse_therapy(table: SourceTable) -> tuple[dict, list[str]]:
     return section, lines
 
 
+def _outcomes_outside(document: Mapping[str, Any], imported: set[str], active: set[str] | None) -> list[str]:
+    """Report lines for the figures of organisations not in the directory, in the years just
+    imported (they are stored, and kept out of the directory)."""
+    if active is None:
+        return []
+    lines = []
+    for kind in ("main", "therapy"):
+        for period, section in document[kind].items():
+            outside = sorted(set(section["providers"]) - active)
+            if outside and section["source"] in imported:
+                lines.append(
+                    f"  {period}: figures for {len(outside)} organisations not in the directory "
+                    f"(inactive or not listed), kept out: {', '.join(outside)}"
+                )
+    return lines
+
+
 def import_outcomes(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
@@ -533,7 +647,7 @@ def import_outcomes(
     path = Path(path)
     tables = read_tables(path)
     existing = _load(OUTCOMES_FILE, directory) or {}
-    document = {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "main": dict(existing.get("main", {})),
         "therapy": dict(existing.get("therapy", {})),
@@ -557,17 +671,7 @@ def import_outcomes(
         lines += section_lines + ([shrink_line] if shrink_line else [])
     document["main"] = dict(sorted(document["main"].items()))
     document["therapy"] = dict(sorted(document["therapy"].items()))
-    providers = _load(PROVIDERS_FILE, directory)
-    if providers:
-        active = {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
-        for kind in ("main", "therapy"):
-            for period, section in document[kind].items():
-                outside = sorted(set(section["providers"]) - active)
-                if outside and any(section["source"] == t.name for t in tables):
-                    lines.append(
-                        f"  {period}: figures for {len(outside)} organisations not in the directory "
-                        f"(inactive or not listed), kept out: {', '.join(outside)}"
-                    )
+    lines += _outcomes_outside(document, {t.name for t in tables}, _active_codes(directory))
     entry = {
         "source": ", ".join(sorted({s["source"] for k in ("main", "therapy") for s in document[k].values()})),
         "description": "NHS England, NHS Talking Therapies for anxiety and depression, annual reports",
@@ -585,84 +689,107 @@ def import_outcomes(
 # --- service-links ----------------------------------------------------------------------------
 
 
-def import_service_links(
-    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
-) -> list[str]:
-    """Import service_links.csv. `max_shrink`: refuse a file with fewer than (1 - max_shrink) of
-    the rows held now (None: no check)."""
-    tables = read_tables(path)
-    if len(tables) != 1:
-        raise SourceFormatError(f"{Path(path).name}: expected one CSV of service links, found {len(tables)}")
-    table = tables[0]
-    ignored = check_header(table.header, LINKS_LAYOUT, table.name)
+def link_row(record: Mapping[str, Any]) -> dict[str, str]:
+    """A stored service_links.json record back in the service-links layout (LINK_COLUMNS), so a
+    refresh can change stored rows and map them again with `link_records`."""
+    known: dict[object, str] = {True: "yes", False: "no"}
+    offers = known.get(record.get("offers_ipt"), "")
+    return {
+        "org_code": record["org_code"],
+        "org_name": record.get("org_name") or "",
+        "service_name": record.get("service_name") or "",
+        "website": record.get("website") or "",
+        "self_referral_url": record.get("self_referral_url") or "",
+        "self_referral_phone": record.get("self_referral_phone_text") or "",
+        "min_age": "" if record.get("min_age") is None else str(record["min_age"]),
+        "offers_ipt": offers,
+        "catchment": record.get("catchment") or "",
+        "evidence_urls": " | ".join(record.get("evidence_urls") or []),
+        "notes": record.get("notes") or "",
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkRecords:
+    """Checked service-link records, with the links refused on the way (for the report)."""
+
+    records: list[dict[str, Any]]
+    refused_urls: list[str]  # "CODE: url": not http(s), or a user name before the host
+    non_public: list[str]  # "CODE: url": on a host not for the public, kept only as evidence
+
+
+class _LinkChecker:
+    """The link rules of one service-links table, collecting what they refuse."""
+
+    def __init__(self) -> None:
+        self.refused_urls: list[str] = []
+        self.non_public: list[str] = []
+
+    def url(self, value: str, code: str) -> str | None:
+        if not value:
+            return None
+        safe = safe_url(value)
+        if safe is not None and urlsplit(safe).username is not None:
+            # "https://name@host/...": a mangled address, and the shape of a phishing link.
+            safe = None
+        if safe is None:
+            self.refused_urls.append(f"{code}: {value[:60]}")
+        return safe
+
+    def link(self, value: str, code: str) -> str | None:
+        # A website or self-referral link a person is sent to: never on a host not for the public
+        # (a staging copy of the site); the evidence URLs keep it as where it was read.
+        safe = self.url(value, code)
+        if safe is not None and non_public_host(safe):
+            self.non_public.append(f"{code}: {safe}")
+            return None
+        return safe
+
+
+def _link_record(row: Mapping[str, str], code: str, where: str, links: _LinkChecker) -> dict[str, Any]:
+    evidence = [u for u in (links.url(part.strip(), code) for part in row["evidence_urls"].split("|")) if u]
+    offers = row["offers_ipt"].strip().lower()
+    if offers not in ("", "yes", "no"):
+        raise SourceFormatError(f"{where}: offers_ipt {row['offers_ipt']!r} is not yes, no or empty")
+    min_age = row["min_age"]
+    if min_age and not re.fullmatch(r"\d{1,2}", min_age):
+        raise SourceFormatError(f"{where}: min_age {min_age!r} is not a whole number")
+    return {
+        "org_code": code,
+        "org_name": row["org_name"] or None,
+        "service_name": row["service_name"] or None,
+        "website": links.link(row["website"], code),
+        "self_referral_url": links.link(row["self_referral_url"], code),
+        "self_referral_phone_text": row["self_referral_phone"] or None,
+        "self_referral_phones": all_uk_phones(row["self_referral_phone"]),
+        "min_age": int(min_age) if min_age else None,
+        "offers_ipt": {"yes": True, "no": False}.get(offers),
+        "catchment": row["catchment"] or None,
+        "evidence_urls": evidence,
+        "notes": row["notes"] or None,
+    }
+
+
+def link_records(rows: Iterable[Mapping[str, str]], name: str) -> LinkRecords:
+    """The checked records of rows in the service-links layout (LINK_COLUMNS), in their order;
+    links that are not http(s), or not for the public, are left out and listed. Pure."""
     records = []
-    rejected_urls: list[str] = []
-    non_public: list[str] = []
     seen = set()
-    for line, row in enumerate(table.rows, start=2):
+    links = _LinkChecker()
+    for line, row in enumerate(rows, start=2):
         code = row["org_code"].upper()
         if not code:
-            raise SourceFormatError(f"{table.name}: row {line} has no org_code")
+            raise SourceFormatError(f"{name}: row {line} has no org_code")
         if code in seen:
-            raise SourceFormatError(f"{table.name}: row {line}: organisation {code} appears twice")
+            raise SourceFormatError(f"{name}: row {line}: organisation {code} appears twice")
         seen.add(code)
+        records.append(_link_record(row, code, f"{name}: row {line}", links))
+    return LinkRecords(records=records, refused_urls=links.refused_urls, non_public=links.non_public)
 
-        def url(value: str, code: str = code) -> str | None:
-            if not value:
-                return None
-            safe = safe_url(value)
-            if safe is not None and urlsplit(safe).username is not None:
-                # "https://name@host/...": a mangled address, and the shape of a phishing link.
-                safe = None
-            if safe is None:
-                rejected_urls.append(f"{code}: {value[:60]}")
-            return safe
 
-        def link(value: str, code: str = code) -> str | None:
-            # A website or self-referral link a person is sent to: never on a host not for the
-            # public (a staging copy of the site); the evidence URLs keep it as where it was read.
-            safe = url(value)
-            if safe is not None and non_public_host(safe):
-                non_public.append(f"{code}: {safe}")
-                return None
-            return safe
-
-        evidence = [u for u in (url(part.strip()) for part in row["evidence_urls"].split("|")) if u]
-        offers = row["offers_ipt"].strip().lower()
-        if offers not in ("", "yes", "no"):
-            raise SourceFormatError(
-                f"{table.name}: row {line}: offers_ipt {row['offers_ipt']!r} is not yes, no or empty"
-            )
-        min_age = row["min_age"]
-        if min_age and not re.fullmatch(r"\d{1,2}", min_age):
-            raise SourceFormatError(f"{table.name}: row {line}: min_age {min_age!r} is not a whole number")
-        records.append(
-            {
-                "org_code": code,
-                "org_name": row["org_name"] or None,
-                "service_name": row["service_name"] or None,
-                "website": link(row["website"]),
-                "self_referral_url": link(row["self_referral_url"]),
-                "self_referral_phone_text": row["self_referral_phone"] or None,
-                "self_referral_phones": all_uk_phones(row["self_referral_phone"]),
-                "min_age": int(min_age) if min_age else None,
-                "offers_ipt": {"yes": True, "no": False}.get(offers),
-                "catchment": row["catchment"] or None,
-                "evidence_urls": evidence,
-                "notes": row["notes"] or None,
-            }
-        )
-    imported_at = _today()
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "source": table.name,
-        "seen": LINKS_SEEN_NOTE,
-        "imported_at": imported_at,
-        "records": sorted(records, key=lambda r: r["org_code"]),
-    }
-    held = len((_load(LINKS_FILE, directory) or {}).get("records", []))
-    shrink_line = refuse_shrink(table.name, "service-link rows", len(records), held, max_shrink)
-    lines = [f"Imported {len(records)} service-link rows from {table.name} ({LINKS_SEEN_NOTE})"]
+def _link_lines(name: str, mapped: LinkRecords, shrink_line: str | None) -> list[str]:
+    records = mapped.records
+    lines = [f"Imported {len(records)} service-link rows from {name} ({LINKS_SEEN_NOTE})"]
     if shrink_line:
         lines.append(shrink_line)
     lines.append(
@@ -670,32 +797,68 @@ def import_service_links(
         f"{sum(1 for r in records if r['self_referral_phones'])} self-referral phone numbers, "
         f"{sum(1 for r in records if r['offers_ipt'])} IPT mentions"
     )
-    if rejected_urls:
+    if mapped.refused_urls:
         lines.append(
-            f"  {len(rejected_urls)} non-http(s) links refused (a user name before the host counts): "
-            + "; ".join(rejected_urls)
+            f"  {len(mapped.refused_urls)} non-http(s) links refused (a user name before the host counts): "
+            + "; ".join(mapped.refused_urls)
         )
-    if non_public:
+    if mapped.non_public:
         lines.append(
-            f"  {len(non_public)} links on a host not for the public (staging, test, local) not kept as a "
-            "website or self-referral link (the evidence keeps them): " + "; ".join(non_public)
+            f"  {len(mapped.non_public)} links on a host not for the public (staging, test, local) not kept "
+            "as a website or self-referral link (the evidence keeps them): " + "; ".join(mapped.non_public)
         )
+    return lines
+
+
+def publish_service_links(
+    mapped: LinkRecords,
+    *,
+    source: str,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    source_sha256: Mapping[str, str] | None = None,
+    ignored: Sequence[str] = (),
+) -> list[str]:
+    """Publish checked service-link records (see `link_records`) with services.json re-derived;
+    returns the report lines. `max_shrink`: refuse fewer than (1 - max_shrink) of the rows held
+    now (None: no check)."""
+    records = mapped.records
+    imported_at = _today()
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "source": source,
+        "seen": LINKS_SEEN_NOTE,
+        "imported_at": imported_at,
+        "records": sorted(records, key=lambda r: str(r["org_code"])),
+    }
+    held = len((_load(LINKS_FILE, directory) or {}).get("records", []))
+    shrink_line = refuse_shrink(source, "service-link rows", len(records), held, max_shrink)
+    lines = _link_lines(source, mapped, shrink_line)
     if ignored:
         lines.append(f"  ignored columns: {', '.join(ignored)}")
-    providers = _load(PROVIDERS_FILE, directory)
-    if providers:
-        active = {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
-        outside = sorted(seen - active)
-        if outside:
-            lines.append(
-                f"  {len(outside)} rows for organisations not in the directory, kept out: {', '.join(outside)}"
-            )
-    entry = {
-        "source": table.name,
-        "imported_at": imported_at,
-        "rows": len(records),
-        "note": LINKS_SEEN_NOTE,
-        "source_sha256": guard.source_checksums([path]),
-    }
-    lines += _publish(LINKS_FILE, document, (LINKS_SOURCE_NAME, entry), directory)
-    return lines
+    active = _active_codes(directory)
+    outside = sorted({r["org_code"] for r in records} - active) if active is not None else []
+    if outside:
+        lines.append(
+            f"  {len(outside)} rows for organisations not in the directory, kept out: {', '.join(outside)}"
+        )
+    entry = {"source": source, "imported_at": imported_at, "rows": len(records), "note": LINKS_SEEN_NOTE}
+    entry = _with_checksums(entry, source_sha256)
+    return lines + _publish(LINKS_FILE, document, (LINKS_SOURCE_NAME, entry), directory)
+
+
+def import_service_links(
+    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+) -> list[str]:
+    """Import service_links.csv. `max_shrink`: refuse a file with fewer than (1 - max_shrink) of
+    the rows held now (None: no check)."""
+    table = _one_table(path, "service links")
+    ignored = check_header(table.header, LINKS_LAYOUT, table.name)
+    return publish_service_links(
+        link_records(table.rows, table.name),
+        source=table.name,
+        directory=directory,
+        max_shrink=max_shrink,
+        source_sha256=guard.source_checksums([path]),
+        ignored=ignored,
+    )

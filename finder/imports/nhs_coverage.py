@@ -303,6 +303,7 @@ def _publish_rows(
         "source": source,
         "imported_at": document["imported_at"],
         "rows": len(rows),
-        "source_sha256": dict(source_sha256 or {}),
     }
+    if source_sha256 is not None:
+        entry["source_sha256"] = dict(source_sha256)
     return lines + _publish(file_name, document, (source_name, entry), directory)
