@@ -319,7 +319,8 @@ def open_session(cache_path: str | Path | None, cache_days: float) -> requests.S
 
     if cache_path is None:
         return requests.Session()
-    from requests_cache import DEFAULT_IGNORED_PARAMS, EXPIRE_IMMEDIATELY, CachedSession, SQLiteCache
+    from requests_cache import DEFAULT_IGNORED_PARAMS, EXPIRE_IMMEDIATELY, CachedSession
+    from requests_cache.backends.sqlite import SQLiteCache
 
     backend: str | SQLiteCache = "memory"
     if str(cache_path) != MEMORY:
@@ -411,7 +412,7 @@ class Fetcher:
         retries: int = 3,
         backoff: float = 1.0,
         cache_path: str | Path | None = None,
-        cache_days: int = 7,
+        cache_days: float = 7,
         respect_robots: bool = True,
         max_retry_wait: float = 120.0,
         max_body_seconds: float = 120.0,
@@ -525,8 +526,11 @@ class Fetcher:
         cache = getattr(self.session, "cache", None)
         if cache is None or self.cache_days is None or self._clock() - self._purged_at < 3600:
             return
+        try:
+            cache.delete(older_than=timedelta(days=self.cache_days))
+        except RuntimeError:  # another thread stored a page meanwhile (memory is a dict): next call
+            return
         self._purged_at = self._clock()
-        cache.delete(older_than=timedelta(days=self.cache_days))
 
     def _download(self, url: str, destination: Path) -> Download:
         kept = self.kept.find(url) if self.kept is not None else None

@@ -1,6 +1,7 @@
 """The shared polite HTTP layer, against the 127.0.0.1 test server only."""
 
 import email.utils
+import time
 import zipfile
 
 import pytest
@@ -449,3 +450,16 @@ def test_robots_txt_the_most_specific_rule_wins(local_server):
     assert fetcher(local_server.url("/services/ipt")).text == "ipt"
     with pytest.raises(RobotsDisallowed):
         fetcher(local_server.url("/services/other"))
+
+
+def test_pages_kept_longer_than_cache_days_are_dropped_while_running(local_server):
+    # The app runs for weeks with register pages (people's names) in memory: they go once they are
+    # older than cache_days, checked hourly, and are then downloaded afresh.
+    local_server.route("/register", body="<html>Registered</html>", etag='"r1"')
+    fetcher, fake = make(cache_path=":memory:", cache_days=0.2 / 86400)  # 0.2 s
+    fetcher(local_server.url("/register"))
+    time.sleep(0.3)
+    assert fetcher(local_server.url("/register")).from_cache  # within the hour: re-checked, 304
+    fake.now += 3601
+    assert not fetcher(local_server.url("/register")).from_cache
+    assert local_server.body_bytes_by_path["/register"] == 2 * len("<html>Registered</html>")

@@ -21,7 +21,7 @@ from finder import postcodes
 from finder.accreditation import CheckQuery, CheckResult, RegisterResult
 
 CACHE_DAYS = 7
-IN_MEMORY = ":memory:"  # SQLite's in-memory database
+IN_MEMORY = ":memory:"  # the HTTP layer's in-process cache (scrapers.http.MEMORY): nothing on disk
 
 
 @functools.lru_cache(maxsize=1)
