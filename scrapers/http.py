@@ -580,7 +580,7 @@ class Fetcher:
         for attempt in range(budget.attempts):
             last = attempt == budget.attempts - 1
             self._wait_turn(host)
-            reply, problem = self._attempt(url, headers, budget)
+            reply, problem, error = self._attempt(url, headers, budget)
             asked = None
             if reply is not None:
                 if reply.status_code not in RETRYABLE_STATUSES:
@@ -590,14 +590,14 @@ class Fetcher:
                 if last:
                     return reply
             if last:
-                raise FetchError(url, f"{problem} after {budget.attempts} attempts")
+                raise FetchError(url, f"{problem} after {budget.attempts} attempts") from error
             self._pause(url, problem, self.backoff * (2**attempt) if asked is None else asked)
         raise AssertionError("unreachable")  # budget.attempts is at least one
 
     def _attempt(
         self, url: str, headers: dict[str, str], budget: Budget
-    ) -> tuple[requests.Response | None, str]:
-        """One request with its body read: the reply, or None and what went wrong."""
+    ) -> tuple[requests.Response | None, str, Exception | None]:
+        """One request with its body read: the reply, or None, what went wrong and the error."""
         import requests
 
         left = self._left()
@@ -622,13 +622,13 @@ class Fetcher:
                 hooks={"response": [body_reader(url, seconds, budget.max_bytes)]},
                 **options,
             )
-        except requests.Timeout:
-            return None, f"no answer within {self.timeout:g} s"
-        except requests.exceptions.ChunkedEncodingError:
-            return None, "truncated body (connection closed early)"
+        except requests.Timeout as error:
+            return None, f"no answer within {self.timeout:g} s", error
+        except requests.exceptions.ChunkedEncodingError as error:
+            return None, "truncated body (connection closed early)", error
         except requests.RequestException as error:
-            return None, f"network error ({type(error).__name__})"
-        return reply, ""
+            return None, f"network error ({type(error).__name__})", error
+        return reply, "", None
 
     def _asked_wait(self, url: str, problem: str, reply: requests.Response) -> float | None:
         """The wait a Retry-After asks for; FetchError when it is longer than we wait in a run."""
@@ -689,7 +689,8 @@ class Fetcher:
         try:
             _url, reply = self._follow(f"{origin}/robots.txt", {}, self._robots_budget)
         except FetchError as error:
-            return f"robots.txt could not be fetched ({error.reason}); not crawling this host this run"
+            kind = type(error.__cause__ or error).__name__  # ConnectionError, ReadTimeout, FetchError
+            return f"robots.txt could not be fetched ({kind}); not crawling this host this run"
         if reply.status_code >= 500 or reply.status_code == 429:
             # A host that is down or asks us to slow down is not crawled (RFC 9309 2.3.1.4; a 429
             # is the server saying "too many requests", never "no rules").
