@@ -19,6 +19,7 @@ composition root (`finder.cli.live`), so nothing here imports a scraper or touch
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -332,8 +333,8 @@ def manual_result(register: str, query: CheckQuery, url: str, why: str) -> Regis
     )
 
 
-def _candidate(entry: RegisterEntry, match: names.NameMatch | None = None) -> dict:
-    row = {
+def _candidate(entry: RegisterEntry, match: names.NameMatch | None = None) -> dict[str, object]:
+    row: dict[str, object] = {
         "name": entry.name,
         "registration_number": entry.registration_number,
         "status": entry.status_text,
@@ -392,7 +393,9 @@ def judge_number_lookup(
     entry = entries[0]
     match = names.compare(query.parsed, names.parse_name(entry.name)) if _parses(entry.name) else None
     status = status_from_text(entry.status_text or default_status_text)
-    common = dict(
+    # What every answer below says about the entry the register showed.
+    result = functools.partial(
+        RegisterResult,
         registration_number=entry.registration_number or number,
         name_on_register=entry.name,
         level=entry.level,
@@ -401,38 +404,34 @@ def judge_number_lookup(
         method=METHOD_LIVE_NUMBER,
     )
     if status is None:
-        return RegisterResult(
+        return result(
             register,
             CHECK_FAILED,
-            **common,
             note=f"{register} showed a status we don't recognise ({entry.status_text!r}); "
             "read it at the link.",
         )
     if number and entry.registration_number and not _same_register_number(entry.registration_number, number):
-        return RegisterResult(
+        return result(
             register,
             AMBIGUOUS,
             confidence=CONFIDENCE_LOW,
             candidates=(_candidate(entry, match),),
-            **common,
             note=f"{register} answered the number {number} with an entry numbered "
             f"{entry.registration_number}: check the number at the link.",
         )
     if match is None or not match.exact:
-        return RegisterResult(
+        return result(
             register,
             AMBIGUOUS,
             confidence=CONFIDENCE_LOW,
             candidates=(_candidate(entry, match),),
-            **common,
             note=f"{number} is registered to {entry.name!r}, which is not exactly "
             f"{query.parsed.display!r}: check the number, or a change of name, at the link.",
         )
-    return RegisterResult(
+    return result(
         register,
         status,
         confidence=CONFIDENCE_HIGH,
-        **common,
         note=_status_note(register, status, entry, query.date),
     )
 
@@ -621,20 +620,23 @@ def ipt_entries_from_records(records: Iterable[Mapping[str, object]]) -> list[Re
         level = record.get("ipt_level")
         if not level:
             continue
+        registrations = record.get("registrations")
         numbers = [
             f"{r.get('register')} {r.get('number')}".strip()
-            for r in record.get("registrations") or ()
+            for r in (registrations if isinstance(registrations, list | tuple) else ())
             if isinstance(r, Mapping) and r.get("number")
         ]
+        source = record.get("source")
+        place = record.get("town") or record.get("outcode")
         entries.append(
             RegisterEntry(
                 name=str(record.get("name", "")),
                 registration_number=", ".join(numbers) or None,
                 status_text="Accredited",  # the IPT UK directory lists accredited members only
                 level=str(level),
-                location=record.get("town") or record.get("outcode"),
-                url=record.get("source")
-                if str(record.get("source", "")).startswith(("https://", "http://"))
+                location=str(place) if place else None,
+                url=source
+                if isinstance(source, str) and source.startswith(("https://", "http://"))
                 else None,
                 last_verified=str(record.get("last_verified") or "") or None,
             )
@@ -675,19 +677,19 @@ def overall_verdict(results: Sequence[RegisterResult]) -> Overall:
     """'IPT accredited' only when IPT UK lists the person and a core register shows them current."""
     by_register = {r.register: r for r in results}
     ipt = by_register.get(IPT_UK)
-    ipt_ok = ipt is not None and ipt.status in REGISTERED_STATUSES
+    ipt_listed = ipt if ipt is not None and ipt.status in REGISTERED_STATUSES else None
     core = [r for r in results if r.register in CORE_REGISTERS]
-    listed = listed_registrations(ipt.registration_number) if ipt_ok else {}
+    listed = listed_registrations(ipt_listed.registration_number) if ipt_listed else {}
     core_ok = [r for r in core if r.status in REGISTERED_STATUSES and not _other_person(r, listed)]
-    if ipt_ok and core_ok:
-        level = f" ({ipt.level})" if ipt.level else ""
+    if ipt_listed is not None and core_ok:
+        level = f" ({ipt_listed.level})" if ipt_listed.level else ""
         regs = ", ".join(
             r.register + (" with conditions" if r.status == CURRENT_WITH_CONDITIONS else "") for r in core_ok
         )
         return Overall(True, f"IPT accredited: listed by IPT UK{level} and currently registered with {regs}.")
     missing: list[str] = []
     short: list[str] = []
-    if not ipt_ok:
+    if ipt_listed is None:
         missing.append(f"IPT UK accreditation ({_why(ipt) if ipt else 'not checked'})")
         short.append("IPT UK accreditation")
     if not core_ok:
@@ -720,9 +722,10 @@ def _other_person(result: RegisterResult, listed: Mapping[str, set[str]]) -> boo
     """The IPT UK entry names its own number on this register and the register's entry has another:
     two people with one name, so this registration is not the IPT UK member's."""
     numbers = listed.get(REGISTER_CODES.get(result.register, ""))
-    return bool(numbers and result.registration_number) and not any(
-        _same_register_number(result.registration_number, n) for n in numbers
-    )
+    number = result.registration_number
+    if not numbers or not number:
+        return False
+    return not any(_same_register_number(number, n) for n in numbers)
 
 
 def _why(result: RegisterResult, listed: Mapping[str, set[str]] | None = None) -> str:

@@ -35,7 +35,8 @@ def _result_blocks(soup: BeautifulSoup) -> list[Tag]:
         return blocks
     # No articles: climb from each membership-number label to the smallest block holding a heading.
     found: list[Tag] = []
-    for label in soup.find_all(string=NUMBER_RE) + soup.find_all(attrs={"aria-label": NUMBER_RE}):
+    labelled = [t for t in soup.select("[aria-label]") if NUMBER_RE.search(str(t["aria-label"]))]
+    for label in [*soup.find_all(string=NUMBER_RE), *labelled]:
         node = label if isinstance(label, Tag) else label.parent
         while node is not None and not node.find(["h2", "h3", "h4", "header"]):
             node = node.parent
@@ -45,7 +46,7 @@ def _result_blocks(soup: BeautifulSoup) -> list[Tag]:
 
 
 def _all_text(block: Tag) -> str:
-    labels = " ".join(str(t.get("aria-label", "")) for t in block.find_all(attrs={"aria-label": True}))
+    labels = " ".join(str(t["aria-label"]) for t in block.select("[aria-label]"))
     return " ".join((block.get_text(" ") + " " + labels).split())
 
 
@@ -75,7 +76,7 @@ def parse_results(html: str) -> list[RegisterEntry]:
             continue
         level = LEVEL_RE.search(text)
         link = block.find("a", href=True)
-        href = link["href"] if link is not None else ""
+        href = str(link["href"]) if link is not None else ""
         if href.startswith("/"):
             href = "https://www.bacp.co.uk" + href
         entries.append(

@@ -136,7 +136,7 @@ def _flatten(soup: BeautifulSoup) -> list[str]:
     for tag in soup.find_all(["script", "style", "nav", "noscript", "header", "footer"]):
         tag.decompose()
     for link in soup.find_all("a", href=True):
-        href = link["href"].strip()
+        href = str(link["href"]).strip()
         if href.startswith(("tel:", "mailto:", "http://", "https://")):
             link.append(NavigableString(f" <{href}>"))
     for heading in soup.find_all(HEADING_TAGS):
@@ -191,10 +191,11 @@ def _listing(name: str, lines: list[str]) -> IptUkListing | None:
     for line in lines:
         m = _LABEL_RE.match(_plain(line) if "<" in line and ":" not in line.split("<")[0] else line)
         key = _LABELS.get(m[1].strip().lower()) if m else None
+        value = m[2].strip() if m else ""
         if key and key not in fields:
-            fields[key] = m[2].strip()
-        elif key == "level" and m[2].strip():
-            fields[key] += "; " + m[2].strip()  # "Accreditation: Level C ..." then "Accreditation: IPT-A"
+            fields[key] = value
+        elif key == "level" and value:
+            fields[key] += "; " + value  # "Accreditation: Level C ..." then "Accreditation: IPT-A"
             repeated.append(key)
         else:
             extra.append(line)
@@ -218,7 +219,7 @@ def _listing(name: str, lines: list[str]) -> IptUkListing | None:
     sites = [u for u in _links(" ".join(extra), "http") if not _NOT_A_WEBSITE_RE.search(_host(u))]
     email = _after_scheme(emails[0]) if emails else (_plain(fields.get("email", "")) or None)
     phone = _after_scheme(phones[0]) if phones else (_plain(fields.get("phone", "")) or None)
-    website = (_links(fields.get("website", ""), "http") or sites or [None])[0]
+    website = next(iter(_links(fields.get("website", ""), "http") or sites), None)
     if website is None and fields.get("website", "").startswith(("http://", "https://")):
         website = _plain(fields["website"])
     location = _plain(fields.get("location", "")) or None

@@ -47,7 +47,7 @@ def _soup(html: str) -> BeautifulSoup:
 def _contacts(block: Tag, base_url: str) -> dict:
     phone = email = website = referral = None
     for link in block.find_all("a", href=True):
-        href = link["href"].strip()
+        href = str(link["href"]).strip()
         text = " ".join(link.get_text(" ").split())
         if href.lower().startswith("tel:"):
             phone = phone or tel_href_number(href)
@@ -91,8 +91,10 @@ def parse_results(html: str, base_url: str = RESULTS_URL) -> list[NhsukService]:
     services = []
     for heading, block in _result_blocks(soup):
         link = heading.find("a", href=True)
+        if link is None:  # _result_blocks keeps only headings with a link
+            continue
         name = " ".join(heading.get_text(" ").split())
-        page_url = safe_url(urljoin(base_url, link["href"]))
+        page_url = safe_url(urljoin(base_url, str(link["href"])))
         contacts = _contacts(block, base_url)
         if not any(contacts.values()) and not (page_url and urlsplit(page_url).netloc in NHS_HOSTS):
             continue  # a heading that is not a service (e.g. "Other ways to get help")
@@ -138,12 +140,12 @@ def scrape(fetch, location: str, follow_pages: bool = True) -> list[NhsukService
 
 def completed_from_page(listing: NhsukService, page: NhsukService) -> NhsukService:
     """A results-page listing with the contacts it lacks filled from the service's own page,
-    which then becomes its source."""
+    which then becomes its source (the page was read from the listing's page_url)."""
     return replace(
         listing,
         phone=listing.phone or page.phone,
         email=listing.email or page.email,
         website=listing.website or page.website,
         self_referral_url=listing.self_referral_url or page.self_referral_url,
-        source=listing.page_url,
+        source=page.source,
     )

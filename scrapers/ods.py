@@ -99,7 +99,7 @@ def _organisation(org: dict, code: str, name: str, status: str, source: str) -> 
 
 def scrape(fetch, codes) -> dict[str, OdsOrganisation | None]:
     """Look each code up; None for a code ORD does not know. `fetch` raises FetchError."""
-    found = {}
+    found: dict[str, OdsOrganisation | None] = {}
     for code in codes:
         url = ORD_URL.format(code=code)
         response = fetch(url, headers={"Accept": "application/json"})

@@ -50,8 +50,7 @@ def search_hint(register: str, name: str, number: RegistrationNumber | None = No
             "HCPC is checked by registration number (profession code and digits, like PYL012345); "
             f"choose the profession and search for {name}'s surname or number."
         )
-    own_number = number is not None and (
-        number.kind == "digits" or (number.kind == "ncps" and register == NCPS)
-    )
-    what = f"the number {number.text} or " if own_number else ""
+    what = ""
+    if number is not None and (number.kind == "digits" or (number.kind == "ncps" and register == NCPS)):
+        what = f"the number {number.text} or "  # a number this register itself lists
     return f"Search {register} for {what}the name {name}."

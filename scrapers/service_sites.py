@@ -86,7 +86,7 @@ def parse_service_page(html: str, url: str) -> SitePage:
     follow: list[str] = []
     host = urlsplit(url).netloc
     for link in links:
-        href = link["href"].strip()
+        href = str(link["href"]).strip()
         link_text = " ".join(link.get_text(" ").split())
         number = tel_href_number(href)
         if number:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    owner: LocalServer
 
     def handle_error(self, request, client_address):
         if isinstance(sys.exc_info()[1], ConnectionError):
@@ -52,6 +53,97 @@ class Route:
     no_length: bool = False  # no Content-Length: the body ends when the connection closes
 
 
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without this, Nagle's algorithm and the
+    # client's delayed ACK add ~40 ms to every response with a body.
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        route, reply = self._record()
+        if route is None:
+            self._send(404, b"not found", {}, "text/plain")
+            return
+        if route.delay:
+            time.sleep(route.delay)
+        if reply is not None:
+            status, body = reply[0], reply[1]
+            headers = reply[2] if len(reply) > 2 else {}
+        else:
+            status, body, headers = route.status, route.body, dict(route.headers)
+        headers = self._with_validators(route, headers)
+        if self._not_modified(route):
+            self._send(304, b"", headers, route.content_type)
+            return
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        if route.truncate_to is not None:
+            self._send_and_close(status, data[: route.truncate_to], route.content_type, len(data))
+        elif route.no_length:
+            self._send_and_close(status, data, route.content_type, None)
+        else:
+            self._send(status, data, headers, route.content_type)
+
+    def _record(self) -> tuple[Route | None, tuple | None]:
+        """Count the request and pick its route and (for a route with a script) its next reply."""
+        server = self.server.owner
+        path = self._route_path = urlsplit(self.path).path
+        with server._lock:
+            server.hits[path] += 1
+            server.requests.append((self.path, dict(self.headers)))
+            route = server.routes.get(path) or server.fallback
+            reply = route.responses.pop(0) if route and route.responses else None
+        return route, reply
+
+    @staticmethod
+    def _with_validators(route: Route, headers: dict) -> dict:
+        if route.etag:
+            headers = {**headers, "ETag": route.etag}
+        if route.last_modified:
+            headers = {**headers, "Last-Modified": route.last_modified}
+        return headers
+
+    def _not_modified(self, route: Route) -> bool:
+        if route.etag:
+            return self.headers.get("If-None-Match") == route.etag
+        return bool(route.last_modified) and self.headers.get("If-Modified-Since") == route.last_modified
+
+    def _send_and_close(self, status, data, content_type, length):
+        """Send `data` (with a Content-Length of `length`, or none) and close the connection."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _send(self, status, data, headers, content_type):
+        server = self.server.owner
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        route = server.routes.get(self._route_path) or server.fallback
+        if data and route is not None and route.trickle:
+            for index in range(len(data)):
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
+                time.sleep(route.trickle)
+        elif data:
+            self.wfile.write(data)
+        if data:
+            with server._lock:
+                server.body_bytes_sent += len(data)
+                server.body_bytes_by_path[self._route_path] += len(data)
+
+
 class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
@@ -61,85 +153,8 @@ class LocalServer:
         self.requests: list[tuple[str, dict]] = []
         self.fallback: Route | None = None  # the answer for every path without a route (else 404)
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes; without this, Nagle's algorithm and the
-            # client's delayed ACK add ~40 ms to every response with a body.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-            def do_GET(self):
-                path = self._route_path = urlsplit(self.path).path
-                with server._lock:
-                    server.hits[path] += 1
-                    server.requests.append((self.path, dict(self.headers)))
-                    route = server.routes.get(path) or server.fallback
-                    reply = route.responses.pop(0) if route and route.responses else None
-                if route is None:
-                    self._send(404, b"not found", {}, "text/plain")
-                    return
-                if route.delay:
-                    time.sleep(route.delay)
-                if reply is not None:
-                    status, body = reply[0], reply[1]
-                    headers = reply[2] if len(reply) > 2 else {}
-                else:
-                    status, body, headers = route.status, route.body, dict(route.headers)
-                if route.etag:
-                    headers = {**headers, "ETag": route.etag}
-                    if self.headers.get("If-None-Match") == route.etag:
-                        self._send(304, b"", headers, route.content_type)
-                        return
-                if route.last_modified:
-                    headers = {**headers, "Last-Modified": route.last_modified}
-                    if not route.etag and self.headers.get("If-Modified-Since") == route.last_modified:
-                        self._send(304, b"", headers, route.content_type)
-                        return
-                data = body.encode("utf-8") if isinstance(body, str) else body
-                if route.truncate_to is not None:
-                    self.send_response(status)
-                    self.send_header("Content-Type", route.content_type)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data[: route.truncate_to])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                if route.no_length:
-                    self.send_response(status)
-                    self.send_header("Content-Type", route.content_type)
-                    self.end_headers()
-                    self.wfile.write(data)
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self._send(status, data, headers, route.content_type)
-
-            def _send(self, status, data, headers, content_type):
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                route = server.routes.get(self._route_path) or server.fallback
-                if data and route is not None and route.trickle:
-                    for index in range(len(data)):
-                        self.wfile.write(data[index : index + 1])
-                        self.wfile.flush()
-                        time.sleep(route.trickle)
-                elif data:
-                    self.wfile.write(data)
-                if data:
-                    with server._lock:
-                        server.body_bytes_sent += len(data)
-                        server.body_bytes_by_path[self._route_path] += len(data)
-
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.owner = self
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -20,7 +20,7 @@ from localserver import Route
 
 from finder import cli, store
 from scrapers import refresh
-from scrapers.http import Fetcher, FetchError
+from scrapers.http import Fetcher, FetchError, check_complete
 
 # The NHS tables built from tests/fixtures/nhs_stats by the importers (fixtures shared with the
 # refresh-source tests), and the ODS answers they serve.
@@ -483,12 +483,12 @@ def test_a_body_cut_short_without_content_length_is_refused(local_server):
             self.content, self.headers, self.status_code = body, {"Content-Type": kind}, 200
 
     with pytest.raises(FetchError, match="the JSON does not parse to its end"):
-        fetcher._check_complete("http://x/a.json", Reply(b'{"records": [1, 2', "application/json"))
+        check_complete("http://x/a.json", Reply(b'{"records": [1, 2', "application/json"))
     with pytest.raises(FetchError, match="the CSV ends without its final newline"):
-        fetcher._check_complete("http://x/a.csv", Reply(b"a,b\n1,", "text/csv"))
+        check_complete("http://x/a.csv", Reply(b"a,b\n1,", "text/csv"))
     with pytest.raises(FetchError, match="before its closing </html> tag"):
-        fetcher._check_complete("http://x/p", Reply(b"<html><body><p>Call 0300", "text/html"))
-    assert fetcher._check_complete("http://x/p", Reply(b"<html><body></body></html>\n", "text/html"))
+        check_complete("http://x/p", Reply(b"<html><body><p>Call 0300", "text/html"))
+    assert check_complete("http://x/p", Reply(b"<html><body></body></html>\n", "text/html"))
 
 
 def test_a_mass_rename_is_held_for_review_then_publishable(nhs_data, local_server):

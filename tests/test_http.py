@@ -1,6 +1,7 @@
 """The shared polite HTTP layer, against the 127.0.0.1 test server only."""
 
 import email.utils
+import time
 import zipfile
 
 import pytest
@@ -402,3 +403,63 @@ def test_robots_txt_redirected_to_a_private_address_closes_the_host(local_server
     with pytest.raises(RobotsDisallowed):
         fetcher.get(local_server.url("/page"))
     assert local_server.hits.get("/page", 0) == 0
+
+
+def test_a_kept_page_is_still_asked_for_every_time(local_server):
+    # "Last verified" is only honest when the server was asked: the in-memory cache of the app's
+    # register checks sends a conditional request each time, and an unchanged page comes back 304.
+    local_server.route("/register", body="<html>Registered</html>", etag='"r1"')
+    fetcher, _ = make(cache_path=":memory:")
+    for _ in range(3):
+        assert fetcher(local_server.url("/register")).text == "<html>Registered</html>"
+    assert local_server.hits["/register"] == 3
+    assert local_server.body_bytes_by_path["/register"] == len("<html>Registered</html>")
+    assert fetcher.stats()["not_modified"] == 2
+
+
+def test_a_failed_re_check_is_an_error_not_the_kept_copy(local_server, tmp_path):
+    local_server.route("/page", body="<html>old answer</html>", etag='"v1"')
+    fetcher, _ = make(tmp_path, retries=0)
+    fetcher(local_server.url("/page"))
+    local_server.route("/page", body="<html>new answer, cut short</html>", etag='"v2"', truncate_to=10)
+    with pytest.raises(FetchError, match="truncated"):
+        fetcher(local_server.url("/page"))
+    local_server.route("/page", status=500, body="down")
+    with pytest.raises(FetchError, match="HTTP 500"):
+        fetcher(local_server.url("/page"))
+
+
+def test_the_api_key_is_not_written_into_the_cache_file(local_server, tmp_path):
+    local_server.route("/api", body='{"ok": true}', etag='"a1"', content_type="application/json")
+    fetcher, _ = make(tmp_path)
+    fetcher(local_server.url("/api"), headers={"subscription-key": "secret-key-123"})
+    fetcher.close()
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "cache").iterdir())
+    assert b"ipt-finder" in stored  # the request's headers are kept with the page, in plain text
+    assert b"secret-key-123" not in stored
+    later, _ = make(tmp_path)
+    assert later(local_server.url("/api"), headers={"subscription-key": "secret-key-123"}).from_cache
+
+
+def test_robots_txt_the_most_specific_rule_wins(local_server):
+    # RFC 9309: the longest matching path decides, whatever the order of the lines.
+    local_server.route("/robots.txt", body="User-agent: *\nDisallow: /services\nAllow: /services/ipt\n")
+    local_server.route("/services/ipt", body="ipt")
+    local_server.route("/services/other", body="other")
+    fetcher, _ = make()
+    assert fetcher(local_server.url("/services/ipt")).text == "ipt"
+    with pytest.raises(RobotsDisallowed):
+        fetcher(local_server.url("/services/other"))
+
+
+def test_pages_kept_longer_than_cache_days_are_dropped_while_running(local_server):
+    # The app runs for weeks with register pages (people's names) in memory: they go once they are
+    # older than cache_days, checked hourly, and are then downloaded afresh.
+    local_server.route("/register", body="<html>Registered</html>", etag='"r1"')
+    fetcher, fake = make(cache_path=":memory:", cache_days=0.2 / 86400)  # 0.2 s
+    fetcher(local_server.url("/register"))
+    time.sleep(0.3)
+    assert fetcher(local_server.url("/register")).from_cache  # within the hour: re-checked, 304
+    fake.now += 3601
+    assert not fetcher(local_server.url("/register")).from_cache
+    assert local_server.body_bytes_by_path["/register"] == 2 * len("<html>Registered</html>")

@@ -358,7 +358,7 @@ def test_live_checks_identify_the_project_wait_their_turn_and_cache_at_most_a_we
     assert fetcher is live.default_fetcher()  # one per process, so the cache is shared
     assert PROJECT_NAME in fetcher.session.headers["User-Agent"]
     assert fetcher.min_interval >= 1.0 and fetcher.respect_robots
-    assert fetcher.cache is not None and fetcher.cache.max_age <= 7 * 86400
+    assert fetcher.cache_days is not None and fetcher.cache_days <= 7
     # Names people look up are in register URLs: the cache lives in memory, never on disk.
     assert list(tmp_path.rglob("*")) == []
     # A person is waiting for the answer: no register may hold the check for minutes.

@@ -21,7 +21,7 @@ from finder import postcodes
 from finder.accreditation import CheckQuery, CheckResult, RegisterResult
 
 CACHE_DAYS = 7
-IN_MEMORY = ":memory:"  # SQLite's in-memory database
+IN_MEMORY = ":memory:"  # the HTTP layer's in-process cache (scrapers.http.MEMORY): nothing on disk
 
 
 @functools.lru_cache(maxsize=1)
@@ -99,8 +99,8 @@ def bacp_checker(fetch, *, url: str | None = None) -> Callable[[CheckQuery], Reg
         # A hyphenated surname may be listed under either part: try each if the whole finds no one.
         first = query.parsed.display.split()[0]
         searches += [f"{first} {part.capitalize()}" for part in query.parsed.surname_parts[1:]]
-        result = None
-        for text in searches:
+
+        def search(text: str) -> RegisterResult:
             link = bacp.search_link(text)
             try:
                 entries = bacp.search(fetch, text, url=base)
@@ -110,15 +110,19 @@ def bacp_checker(fetch, *, url: str | None = None) -> Callable[[CheckQuery], Reg
                 )
             except (FetchError, ParseError) as error:
                 return acc.failed_result(acc.BACP, query, link, _reason(error), acc.METHOD_LIVE_NAME)
-            result = acc.judge_name_search(
+            return acc.judge_name_search(
                 acc.BACP, query, entries, url=link, default_status_text=bacp.REGISTER_STATUS
             )
+
+        for text in searches[:-1]:
+            result = search(text)
             if result.status != acc.NOT_FOUND:
                 return result
-        if result is not None and len(searches) > 1:
-            tried = " and ".join(repr(s) for s in searches)
-            result = replace(result, note=f"{result.note} Searched for {tried}.")
-        return result
+        result = search(searches[-1])
+        if result.status != acc.NOT_FOUND or len(searches) == 1:
+            return result
+        tried = " and ".join(repr(s) for s in searches)
+        return replace(result, note=f"{result.note} Searched for {tried}.")
 
     return check
 
