@@ -120,13 +120,9 @@ def nation_route_box(country: str) -> None:
 
 
 def _data_stamp() -> tuple:
-    """Changes whenever a file in data/ is replaced, so cached data is reloaded after a refresh."""
-    directory = store.data_dir()
-    try:
-        files = sorted((p.name, p.stat().st_mtime_ns) for p in directory.iterdir() if p.is_file())
-        return (str(directory), *files)
-    except OSError:
-        return (str(directory),)
+    """Changes whenever a publish replaces files in data/, so cached data is reloaded after a
+    refresh (finder.store's one stamp, which every finder reader uses too)."""
+    return store.data_version()
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)

@@ -12,8 +12,8 @@ The table is `data/gp_practices.parquet`, written by `python -m finder import gp
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -150,27 +150,23 @@ class PracticeTable:
         )
 
 
-_table: PracticeTable | None = None
-_stamp: tuple | None = None
-_lock = threading.Lock()
+def _load_practices(directory: Path) -> PracticeTable:
+    path = directory / GP_FILE
+    if not path.exists():
+        raise FinderError(
+            "The GP practice list is missing from data/; build it with "
+            "`python -m finder import gp-practices PATH`."
+        )
+    return PracticeTable(path)
+
+
+# Reloaded when a publish replaces the practice table (store.data_version).
+_table = store.DataCache((GP_FILE,), _load_practices)
 
 
 def practices() -> PracticeTable:
     """The loaded practice table, reloaded when the file in `data/` is replaced."""
-    global _table, _stamp
-    path = store.data_dir() / GP_FILE
-    try:
-        stamp = (str(path), path.stat().st_mtime_ns)
-    except FileNotFoundError:
-        raise FinderError(
-            "The GP practice list is missing from data/; build it with "
-            "`python -m finder import gp-practices PATH`."
-        ) from None
-    with _lock:
-        if _table is None or _stamp != stamp:
-            _table = PracticeTable(path)
-            _stamp = stamp
-        return _table
+    return _table.get()
 
 
 def find_practices(query: object, *, limit: int = MAX_RESULTS) -> list[Practice]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +23,6 @@ from finder.areas import Area
 from finder.errors import PostcodeError
 from finder.names import fold  # the one accent and case folding (also for therapists' names)
 from finder.schema import OUTCODES_FILE, PLACES_FILE, POSTCODES_FILE, SECTORS_FILE
-from finder.settings import settings
 
 # Country names by index in the `country` column of the postcode table; GSS codes map onto them.
 COUNTRIES = (
@@ -287,40 +284,23 @@ def _centroids(path: Path, key_column: str) -> dict[str, dict]:
     return {row[key_column]: row for row in frame.to_dict("records")}
 
 
-_tables: PostcodeTables | None = None
-_tables_stamp: tuple | None = None
-_checked_at = 0.0
-_lock = threading.Lock()
-# How often a long-running process (the app) looks for a replaced postcode table.
-RELOAD_CHECK_SECONDS = 1.0
-
-
-def tables() -> PostcodeTables:
-    """The loaded tables, reloaded when the postcode table in `data/` is replaced."""
-    global _tables, _tables_stamp, _checked_at
-    now = time.monotonic()
-    if _tables is not None and now - _checked_at < RELOAD_CHECK_SECONDS and _tables_stamp[0] == _data_env():
-        return _tables
-    path = store.data_dir() / POSTCODES_FILE
-    store.recover_if_needed(path.parent)
-    try:
-        stamp = (_data_env(), path.stat().st_mtime_ns)
-    except FileNotFoundError:
+def _load_tables(directory: Path) -> PostcodeTables:
+    if not (directory / POSTCODES_FILE).exists():
         raise PostcodeError(
             "The postcode tables are missing from data/; build them with "
             "`python -m finder import postcodes PATH`.",
             "no_data",
-        ) from None
-    with _lock:
-        if _tables is None or _tables_stamp != stamp:
-            _tables = PostcodeTables(path.parent)
-            _tables_stamp = stamp
-        _checked_at = now
-        return _tables
+        )
+    return PostcodeTables(directory)
 
 
-def _data_env() -> Path | None:
-    return settings().data_dir
+# Reloaded when a publish replaces one of the postcode files (store.data_version).
+_tables = store.DataCache((POSTCODES_FILE, SECTORS_FILE, OUTCODES_FILE, PLACES_FILE), _load_tables)
+
+
+def tables() -> PostcodeTables:
+    """The loaded tables, reloaded when the postcode tables in `data/` are replaced."""
+    return _tables.get()
 
 
 def lookup(query: object, *, fallback: OnlineFallback | None = None) -> Location:

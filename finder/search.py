@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -87,42 +86,17 @@ def _read_records(directory: Path, name: str) -> list[dict]:
     return records
 
 
-_dataset: Dataset | None = None
-_dataset_stamp: tuple | None = None
-_lock = threading.Lock()
+def _load_dataset(directory: Path) -> Dataset:
+    return Dataset(_read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE))
 
 
-# The record files were last found unchanged in this directory with this modification time: a
-# publish renames files into data/, which changes the directory's own time, so one stat per search
-# tells whether anything (a file, a journal) may have changed.
-_checked: tuple[Path, int] | None = None
+# Reloaded when a publish replaces a record file (store.data_version, one stat per search).
+_dataset = store.DataCache((SERVICES_FILE, PRACTITIONERS_FILE), _load_dataset)
 
 
 def dataset() -> Dataset:
     """The records of data/, loaded once and reloaded when a data file changes."""
-    global _dataset, _dataset_stamp, _checked
-    directory = store.data_dir()
-    try:
-        directory_time = directory.stat().st_mtime_ns
-    except OSError:
-        directory_time = -1
-    if _dataset is not None and _checked == (directory, directory_time):
-        return _dataset
-    store.recover_if_needed(directory)
-    stamp = (
-        str(directory),
-        *tuple(
-            (directory / name).stat().st_mtime_ns if (directory / name).exists() else None
-            for name in (SERVICES_FILE, PRACTITIONERS_FILE)
-        ),
-    )
-    with _lock:
-        if _dataset is None or _dataset_stamp != stamp:
-            records = _read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE)
-            _dataset = Dataset(records)
-            _dataset_stamp = stamp
-        _checked = (directory, directory_time)
-        return _dataset
+    return _dataset.get()
 
 
 def dataset_info() -> dict:
