@@ -443,55 +443,22 @@ def _chosen_practice(code: str | None):
 
 def _answer(search: SearchRequest, response, practitioners: bool, practice=None) -> None:
     where = response.query
-    if practice is not None:
-        label = fmt.md_escape(fmt.practice_label(practice))
-        st.header(f"Services for people registered at {label}", anchor="answer")
-        st.markdown("Not your surgery? Type its name, or your postcode, in the box above.")
-    else:
-        place = fmt.md_escape(where.postcode or search.query)
-        st.header(f"Results for {place}", anchor="answer")
-    _move_to_answer()
-    if where.kind == "place":
-        try:
-            used, others = place_input.place_used(where.postcode, where.lat, where.lon, postcodes.tables())
-        except FinderError:
-            used, others = "", []
-        if others:
-            st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
-            place_buttons(others, "place_other")
+    _answer_heading(search, where, practice)
     groups = fmt.group_results(response.results)
-    covered = any(g.key == "yours" for g in groups)
     # Without a service known to cover the person, the NHS finder is the next step: a box with a
     # button says so, instead of the notice.
-    finder_box = (
-        not covered
-        and response.results
+    finder_box = bool(
+        not any(g.key == "yours" for g in groups)
         and any(r.get("kind") == "nhs" for r in response.results)
         and finder_search.nhs_available(where)
     )
-    notices = [
-        n for n in response.notices if not (finder_box and getattr(n, "code", None) == "no_covering_service")
-    ]
-    if where.country and where.country != "England" and urgent_help.nation_route(where.country):
+    nation_shown = _has_nation_route(where)
+    if nation_shown:
         nation_route_box(where.country)
-        # The nation's route says it all: no empty-result or missing-practitioner notices after it.
-        notices = [
-            n
-            for n in notices
-            if getattr(n, "code", None) not in ("nation", "nothing_matched", "no_practitioners")
-        ]
         if not response.results:
-            return
-    for notice in notices:
-        code = getattr(notice, "code", None)
-        if code == "no_practitioners" and not practitioners:
-            continue
-        if code == "gp_decides":
-            # Said on every postcode search: a line, not a box, so the answer stays on a phone's
-            # first screen.
-            st.markdown(fmt.md_escape(notice))
-            continue
-        st.info(fmt.md_escape(notice), icon=":material/info:")
+            return  # the nation's route says it all
+    notices = _notices_to_show(response.notices, finder_box=finder_box, nation_shown=nation_shown)
+    _draw_notices(notices, practitioners)
     results = response.results
     if not results:
         if not notices:
@@ -501,24 +468,10 @@ def _answer(search: SearchRequest, response, practitioners: bool, practice=None)
         if finder_search.nhs_available(where):
             st.markdown(f"You can also {_nhs_website_link()}.")
         return
-    nation_shown = bool(
-        where.country and where.country != "England" and urgent_help.nation_route(where.country)
-    )
     if finder_box:
         nhs_finder_box(where)
-    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
-    if (
-        where.has_coordinates
-        and not nation_shown
-        and not localised
-        and not any(r.get("within_radius") for r in results)
-    ):
-        miles = "mile" if search.radius_miles == 1 else "miles"
-        st.info(
-            f"Nothing matched within {search.radius_miles:g} {miles}. The options below work online, so you can "
-            f"use them from where you are. You can also {_nhs_website_link()}.",
-            icon=":material/info:",
-        )
+    if not nation_shown:
+        _only_online_options_note(search, where, results)
     england_by_period = _england(_data_stamp())
     shown = 0
     for group in groups:
@@ -535,6 +488,68 @@ def _answer(search: SearchRequest, response, practitioners: bool, practice=None)
         key="fh_csv",
     )
     st.caption("To share this search, copy the address from your browser's address bar.")
+
+
+def _answer_heading(search: SearchRequest, where, practice) -> None:
+    """What the answer is for (the surgery, or the place), and other places of the same name."""
+    if practice is not None:
+        label = fmt.md_escape(fmt.practice_label(practice))
+        st.header(f"Services for people registered at {label}", anchor="answer")
+        st.markdown("Not your surgery? Type its name, or your postcode, in the box above.")
+    else:
+        place = fmt.md_escape(where.postcode or search.query)
+        st.header(f"Results for {place}", anchor="answer")
+    _move_to_answer()
+    if where.kind == "place":
+        try:
+            used, others = place_input.place_used(where.postcode, where.lat, where.lon, postcodes.tables())
+        except FinderError:
+            used, others = "", []
+        if others:
+            st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
+            place_buttons(others, "place_other")
+
+
+def _has_nation_route(where) -> bool:
+    return bool(where.country and where.country != "England" and urgent_help.nation_route(where.country))
+
+
+def _notices_to_show(notices: list, *, finder_box: bool, nation_shown: bool) -> list:
+    """The search's notices less those the page says its own way: the NHS finder box replaces
+    "no covering service"; the nation's route replaces the empty-result and missing-practitioner
+    notices."""
+    hidden = set()
+    if finder_box:
+        hidden.add("no_covering_service")
+    if nation_shown:
+        hidden |= {"nation", "nothing_matched", "no_practitioners"}
+    return [n for n in notices if getattr(n, "code", None) not in hidden]
+
+
+def _draw_notices(notices: list, practitioners: bool) -> None:
+    for notice in notices:
+        code = getattr(notice, "code", None)
+        if code == "no_practitioners" and not practitioners:
+            continue
+        if code == "gp_decides":
+            # Said on every postcode search: a line, not a box, so the answer stays on a phone's
+            # first screen.
+            st.markdown(fmt.md_escape(notice))
+            continue
+        st.info(fmt.md_escape(notice), icon=":material/info:")
+
+
+def _only_online_options_note(search: SearchRequest, where, results: list[dict]) -> None:
+    """Nothing near and no service for the person's area: what is listed works online."""
+    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
+    if not where.has_coordinates or localised or any(r.get("within_radius") for r in results):
+        return
+    miles = "mile" if search.radius_miles == 1 else "miles"
+    st.info(
+        f"Nothing matched within {search.radius_miles:g} {miles}. The options below work online, so you "
+        f"can use them from where you are. You can also {_nhs_website_link()}.",
+        icon=":material/info:",
+    )
 
 
 def nhs_finder_box(where) -> None:

@@ -184,6 +184,22 @@ def parse_query(query: object) -> ParsedQuery:
             "please use the postcode where you live.",
             "non_geographic",
         )
+    shaped = _postcode_shape(upper, compact)
+    if shaped is not None:
+        return shaped
+    # Anything with a digit that is not one of the shapes above is a mistyped postcode; letters
+    # and spaces only are read as a place name.
+    if any(ch.isdigit() for ch in compact) or not _looks_like_place(text):
+        raise PostcodeError(
+            f"'{_shorten(text)}' doesn't look like a UK postcode. "
+            "A postcode looks like SW1A 1AA, LS1 4AP or M1 1AE; you can also type a town.",
+            "wrong_shape",
+        )
+    return ParsedQuery("place", text)
+
+
+def _postcode_shape(upper: str, compact: str) -> ParsedQuery | None:
+    """A postcode, sector or outcode, written with its space or without; None for other text."""
     if compact == GIRO:
         return ParsedQuery("postcode", "GIR 0AA", "GIR")
     parts = upper.split(" ")
@@ -200,15 +216,7 @@ def parse_query(query: object) -> ParsedQuery:
             return ParsedQuery("outcode", compact, compact)
         if m := SECTOR_RE.match(compact):
             return ParsedQuery("sector", f"{m[1]} {m[2]}", m[1])
-    # Anything with a digit that is not one of the shapes above is a mistyped postcode; letters
-    # and spaces only are read as a place name.
-    if any(ch.isdigit() for ch in compact) or not _looks_like_place(text):
-        raise PostcodeError(
-            f"'{_shorten(text)}' doesn't look like a UK postcode. "
-            "A postcode looks like SW1A 1AA, LS1 4AP or M1 1AE; you can also type a town.",
-            "wrong_shape",
-        )
-    return ParsedQuery("place", text)
+    return None
 
 
 def _looks_like_place(text: str) -> bool:
@@ -329,38 +337,9 @@ def _locate(query: object, *, fallback: OnlineFallback | None) -> Location:
             "non_geographic",
         )
     if parsed.kind == "postcode":
-        i = t.find(parsed.text.replace(" ", ""))
-        if i is not None:
-            country = COUNTRIES[t.country[i]]
-            terminated = bool(t.terminated[i])
-            lat_e6 = int(t.lat_e6[i])
-            if lat_e6 != MISSING_E6:
-                return Location(
-                    original,
-                    parsed.text,
-                    "postcode",
-                    lat_e6 / 1e6,
-                    int(t.lon_e6[i]) / 1e6,
-                    country,
-                    "postcode",
-                    t.source,
-                    terminated,
-                    1.0 if country == "England" else 0.0,
-                )
-            # A known postcode without coordinates: fall back to its sector, keeping its nation.
-            centre = _centroid_location(original, parsed, t, country_hint=country)
-            if centre is not None:
-                return _with(centre, terminated=terminated)
-            if country != "Unknown":
-                return Location(
-                    original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
-                )
-        elif fallback is not None:
-            found = fallback.postcode(parsed.text)
-            if found is not None:
-                if found.country == "Unknown" and parsed.outcode in t.outcodes:
-                    found = _with(found, country=t.outcodes[parsed.outcode]["country"])
-                return found
+        found = _full_postcode(original, parsed, t, fallback)
+        if found is not None:
+            return found
     found = _centroid_location(original, parsed, t)
     if found is not None:
         return found
@@ -373,6 +352,44 @@ def _locate(query: object, *, fallback: OnlineFallback | None) -> Location:
         f"({parsed.outcode}) or a town name.",
         "unknown",
     )
+
+
+def _full_postcode(
+    original: str, parsed: ParsedQuery, t: PostcodeTables, fallback: OnlineFallback | None
+) -> Location | None:
+    """A full postcode from the table (or, when it is not there, from the online fallback); None
+    when the sector or outcode centre must stand in."""
+    i = t.find(parsed.text.replace(" ", ""))
+    if i is None:
+        found = fallback.postcode(parsed.text) if fallback is not None else None
+        if found is not None and found.country == "Unknown" and parsed.outcode in t.outcodes:
+            found = _with(found, country=t.outcodes[parsed.outcode]["country"])
+        return found
+    country = COUNTRIES[t.country[i]]
+    terminated = bool(t.terminated[i])
+    lat_e6 = int(t.lat_e6[i])
+    if lat_e6 != MISSING_E6:
+        return Location(
+            original,
+            parsed.text,
+            "postcode",
+            lat_e6 / 1e6,
+            int(t.lon_e6[i]) / 1e6,
+            country,
+            "postcode",
+            t.source,
+            terminated,
+            1.0 if country == "England" else 0.0,
+        )
+    # A known postcode without coordinates: fall back to its sector, keeping its nation.
+    centre = _centroid_location(original, parsed, t, country_hint=country)
+    if centre is not None:
+        return _with(centre, terminated=terminated)
+    if country != "Unknown":
+        return Location(
+            original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
+        )
+    return None
 
 
 def _with(location: Location, **changes) -> Location:
