@@ -64,7 +64,7 @@ class AreaTables:
 
     def is_split(self, district_code: str) -> bool:
         found = self.district(district_code)
-        return bool(found) and len(found["parts"]) > 1
+        return found is not None and len(found["parts"]) > 1
 
     def _make_area(self, district_code: str, sub_icb_code: str | None, found_by: str) -> Area:
         district = self.districts[district_code]
@@ -148,7 +148,7 @@ def districts_of_sub_icb(sub_icb_code: str) -> tuple[Area, ...]:
 
 def merge(areas: list[Area] | tuple[Area, ...]) -> tuple[Area | None, tuple[Area, ...]]:
     """One area when every candidate agrees on district and sub-ICB, else (None, candidates)."""
-    unique = {}
+    unique: dict[tuple[str, str | None], Area] = {}
     for area in areas:
         unique.setdefault((area.district_code, area.sub_icb_code), area)
     if len(unique) == 1:

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,8 @@ class ParsedQuery:
 
     @property
     def area(self) -> str:
-        return re.match(r"[A-Z]+", self.outcode).group(0) if self.outcode else ""
+        letters = re.match(r"[A-Z]+", self.outcode)
+        return letters.group(0) if letters else ""
 
 
 @dataclass(frozen=True)
@@ -252,8 +254,8 @@ class PostcodeTables:
         self.source = metadata.get(b"source", b"").decode()
         # District and ward as small integers into these code lists (tables built before they
         # were kept have none: every postcode then has no area).
-        self.district = column("district") if "district" in names else None
-        self.ward = column("ward") if "ward" in names else None
+        self.district: np.ndarray | None = column("district") if "district" in names else None
+        self.ward: np.ndarray | None = column("ward") if "ward" in names else None
         self.district_codes = json.loads(metadata.get(b"districts", b'[""]'))
         self.ward_codes = json.loads(metadata.get(b"wards", b'[""]'))
         self.sectors = _centroids(directory / SECTORS_FILE, "sector")
@@ -264,10 +266,26 @@ class PostcodeTables:
     def __len__(self) -> int:
         return len(self.keys)
 
+    @cached_property
+    def _place_keys(self) -> list[str]:
+        return sorted(self.places)
+
+    @cached_property
+    def place_variants(self) -> dict[str, list[dict]]:
+        """The "<name>, <county>" rows kept for a name several places share, by that name's key."""
+        by_key: dict[str, list[dict]] = {}
+        for row in self.places.values():
+            if row.get("qualified_of"):
+                by_key.setdefault(row["qualified_of"], []).append(row)
+        return by_key
+
+    @cached_property
+    def place_names(self) -> dict[str, dict]:
+        """Each place under its own name (not the "<name>, <county>" variants)."""
+        return {str(row["name"]): row for row in self.places.values() if not row.get("qualified_of")}
+
     def places_starting_with(self, key: str) -> list[str]:
         """Place keys that begin with `key`, in alphabetical order."""
-        if not hasattr(self, "_place_keys"):
-            self._place_keys = sorted(self.places)
         start = bisect.bisect_left(self._place_keys, key)
         found = []
         for candidate in self._place_keys[start:]:
@@ -527,10 +545,13 @@ def with_area(location: Location, t: PostcodeTables) -> Location:
             found, outside, _ = _areas_of_rows(t, loaded, rows, "place")
     if not found:
         return location
+    area: Area | None
+    candidates: tuple[Area, ...]
     area, candidates = (found[0], ()) if len(found) == 1 else areas.merge(found)
     if area is not None and outside:
         # Part of the sector, outcode or town is in Wales or Scotland: England's area is a candidate only.
-        area, candidates = None, (area,)
+        candidates = (area,)
+        area = None
     # A copy with the two area fields set, without dataclasses.replace's re-validation of every
     # field (it tripled the cost of a postcode lookup); `location` itself is never changed.
     located = object.__new__(Location)
@@ -577,6 +598,8 @@ def _areas_of_rows(
     rows = rows[~t.terminated[rows]]
     england = t.country[rows] == COUNTRIES.index("England")
     outside = bool((~england).any())
+    if t.district is None or t.ward is None:  # a table built before areas were kept
+        return (), outside, len(rows) > 0
     pairs = np.unique(t.district[rows].astype(np.int32) * 65536 + t.ward[rows].astype(np.int32) % 65536)
     found: list[Area] = []
     for pair in pairs.tolist():

@@ -259,10 +259,11 @@ _PARAMS = {
 _DEFAULTS = {f.name: f.default for f in fields(SearchRequest)}
 
 
-def _read_params(params: Mapping[str, str | list[str]]) -> tuple[dict[str, object], list[str]]:
+def _read_params(params: Mapping[str, str | list[str]]) -> tuple[dict[str, Any], list[str]]:
     """The fields the parameters give (unknown parameters are ignored, as a link may carry other
-    things), and a plain line for each value that cannot be used."""
-    values: dict[str, object] = {}
+    things), and a plain line for each value that cannot be used. Each value has its field's type
+    (its reader made it); SearchRequest checks them again."""
+    values: dict[str, Any] = {}
     problems: list[str] = []
     for name, spec in _PARAMS.items():
         raw = params.get(name)
@@ -349,7 +350,7 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     )
     keep, website_only = _filtered(data, keep, tiers, filters)
 
-    if location.has_coordinates:
+    if location.lat is not None and location.lon is not None:
         distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
     else:
         distances = np.full(len(data.records), np.nan)

@@ -351,6 +351,7 @@ def recover(directory: Path | None = None) -> None:
             os.replace(tmp, directory / final_name)
     if renames:
         _fsync_dir(directory)
+        _renamed_in[str(directory)] = _renamed_in.get(str(directory), 0) + 1
     journal.unlink(missing_ok=True)
     for stray in directory.glob(f"{TMP_PREFIX}*"):
         try:
@@ -474,6 +475,11 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 # dead writers' temp files swept), and its directory time then: readers run recovery when the
 # directory has changed, and otherwise at most once a second.
 _ready: dict[str, tuple[int | None, float]] = {}
+# Publishes this process has landed in each directory: file times move in coarse ticks (a few
+# milliseconds), so two publishes in one tick leave the directory's time as it was; the count
+# tells this process's readers apart. Another process's publish is seen by the directory's time
+# and the manifest (each import publishes the manifest with its files).
+_renamed_in: dict[str, int] = {}
 RECOVERY_CHECK_SECONDS = 1.0
 
 
@@ -494,7 +500,7 @@ def data_version(directory: Path | None = None) -> tuple:
         recover_if_needed(directory)
         stamp = _directory_time(directory)  # recovery itself renames files in
         _ready[key] = (stamp, now)
-    return (key, stamp, _identity(directory / MANIFEST_FILE))
+    return (key, stamp, _identity(directory / MANIFEST_FILE), _renamed_in.get(key, 0))
 
 
 def _directory_time(directory: Path) -> int | None:
@@ -556,6 +562,6 @@ def update_manifest(source: str, info: Mapping[str, object], directory: Path | N
     """Return the bytes of `manifest.json` with `source`'s entry replaced, for publishing together
     with that source's files so the manifest never describes data that is not there."""
     manifest = read_json(MANIFEST_FILE, directory, default={}) or {}
-    sources = dict(manifest.get("sources", {}))
+    sources = dict(manifest.get("sources", {})) if isinstance(manifest, dict) else {}
     sources[source] = dict(info)
     return json_bytes({"sources": dict(sorted(sources.items()))})

@@ -130,6 +130,21 @@ def test_the_data_version_changes_with_a_publish_and_only_then(data_copy):
     assert store.data_version(data_copy) != before
 
 
+def test_publishes_in_quick_succession_are_each_seen(data_copy):
+    """File times move in ticks of a few milliseconds: a publish within the same tick as the one
+    before must still reach the next search."""
+    from finder import search
+
+    template = search.dataset().records[0]
+    for n in range(1, 6):
+        records = [{**template, "id": f"P-{i}", "kind": "private"} for i in range(n)]
+        store.publish(
+            {"practitioners.json": store.json_bytes({"schema_version": 1, "records": records})},
+            directory=data_copy,
+        )
+        assert search.dataset().count("private") == n
+
+
 def _republish_filtered_parquet(directory, name, keep):
     import pyarrow.compute as pc
     import pyarrow.parquet as pq

@@ -90,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     heading = None
     for result in response.results:
         group = (
-            GROUPS.get(result.get("coverage"), GROUPS["elsewhere"]) if result["kind"] == "nhs" else "Private"
+            GROUPS.get(str(result.get("coverage")), GROUPS["elsewhere"])
+            if result["kind"] == "nhs"
+            else "Private"
         )
         if group != heading:
             heading = group
