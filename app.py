@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from dataclasses import replace
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from finder import presentation as fmt
 from finder import search as finder_search
 from finder.cli import live
 from finder.errors import FinderError, PostcodeError
+from finder.search import SearchRequest
 from finder.settings import settings
 
 RADIUS_CHOICES = (1, 2, 5, 10, 20, 50, 100)
@@ -118,13 +120,9 @@ def nation_route_box(country: str) -> None:
 
 
 def _data_stamp() -> tuple:
-    """Changes whenever a file in data/ is replaced, so cached data is reloaded after a refresh."""
-    directory = store.data_dir()
-    try:
-        files = sorted((p.name, p.stat().st_mtime_ns) for p in directory.iterdir() if p.is_file())
-        return (str(directory), *files)
-    except OSError:
-        return (str(directory),)
+    """Changes whenever a publish replaces files in data/, so cached data is reloaded after a
+    refresh (finder.store's one stamp, which every finder reader uses too)."""
+    return store.data_version()
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -152,32 +150,13 @@ def _england(stamp: tuple) -> dict[str, dict]:
 # Find help
 
 
-def _search_from_params() -> dict:
-    """The search described by the address bar (a shared link), with unknown values defaulted."""
-    params = st.query_params
-    try:
-        radius = int(float(params.get("r", DEFAULT_RADIUS)))
-    except (ValueError, OverflowError):  # "abc", "nan", "inf"
-        radius = DEFAULT_RADIUS
-    if radius not in RADIUS_CHOICES:
-        radius = min(RADIUS_CHOICES, key=lambda choice: abs(choice - radius))
-    kind, mode = params.get("kind", "all"), params.get("mode", "any")
-    return {
-        "q": params.get("q", "")[:100].strip(),
-        "r": radius,
-        "kind": kind if kind in KIND_LABELS else "all",
-        "online": params.get("online") == "1",
-        "ipt": params.get("ipt") == "1",
-        "ipt_web": params.get("iptweb") == "1",
-        "mode": mode if mode in MODE_LABELS else "any",
-        "gp": _gp_code(params.get("gp")),
-    }
-
-
-def _gp_code(value: object) -> str | None:
-    """A GP practice code from the address bar ("A81001"), or None."""
-    code = str(value or "").strip().upper()
-    return code if place_input.GP_PRACTICE_CODE.fullmatch(code) else None
+def _search_from_params() -> SearchRequest:
+    """The search described by the address bar (a shared link); a value it cannot use (a mangled
+    distance, an unknown option) is left at its default so the link still searches."""
+    request = SearchRequest.from_shared_link(st.query_params.to_dict())
+    # The distance slider offers a few choices: the nearest one stands for any other distance.
+    radius = min(RADIUS_CHOICES, key=lambda choice: abs(choice - request.radius_miles))
+    return replace(request, radius_miles=radius, limit=RESULT_LIMIT)
 
 
 def _seed_search_widgets() -> None:
@@ -189,63 +168,36 @@ def _seed_search_widgets() -> None:
     if not st.session_state.get("fh_started"):
         st.session_state.fh_started = True
         search = _search_from_params()
-        st.session_state.fh_committed = search if search["q"] else None
-    search = st.session_state.get("fh_committed") or {
-        "q": "",
-        "r": DEFAULT_RADIUS,
-        "kind": "all",
-        "online": False,
-        "ipt": False,
-        "ipt_web": False,
-        "mode": "any",
-    }
-    for key, value in search.items():
-        if key in _WIDGET_KEYS:  # the chosen GP surgery is not a widget
-            st.session_state[_WIDGET_KEYS[key]] = value
+        st.session_state.fh_committed = search if search.query else None
+    search = st.session_state.get("fh_committed") or NEW_SEARCH
+    for field, key in _WIDGET_KEYS.items():  # the chosen GP surgery is not a widget
+        st.session_state[key] = getattr(search, field)
+    st.session_state.fh_radius = int(search.radius_miles)  # one of RADIUS_CHOICES
 
 
+NEW_SEARCH = SearchRequest(radius_miles=DEFAULT_RADIUS, limit=RESULT_LIMIT)
+# Which widget shows each part of the search.
 _WIDGET_KEYS = {
-    "q": "fh_query",
-    "r": "fh_radius",
+    "query": "fh_query",
+    "radius_miles": "fh_radius",
     "kind": "fh_kind",
-    "online": "fh_online",
+    "self_referral_online": "fh_online",
     "ipt": "fh_ipt",
-    "ipt_web": "fh_ipt_web",
+    "ipt_include_website": "fh_ipt_web",
     "mode": "fh_mode",
 }
 
 
-def _current_search() -> dict:
-    return {
-        "q": st.session_state.fh_query.strip(),
-        "r": st.session_state.fh_radius,
-        "kind": st.session_state.fh_kind,
-        "online": st.session_state.fh_online,
-        "ipt": st.session_state.fh_ipt,
-        "ipt_web": st.session_state.fh_ipt_web,
-        "mode": st.session_state.fh_mode,
-        "gp": None,  # typing a new search leaves the surgery chosen before
-    }
+def _current_search() -> SearchRequest:
+    """The search the form describes (a new search leaves the surgery chosen before)."""
+    return SearchRequest(
+        **{field: st.session_state[key] for field, key in _WIDGET_KEYS.items()}, limit=RESULT_LIMIT
+    )
 
 
-def _write_search_params(search: dict) -> None:
+def _write_search_params(search: SearchRequest) -> None:
     """Put the search in the address bar (defaults left out, so links stay short)."""
-    params = {"q": search["q"]}
-    if search["r"] != DEFAULT_RADIUS:
-        params["r"] = str(search["r"])
-    if search["kind"] != "all":
-        params["kind"] = search["kind"]
-    if search["online"]:
-        params["online"] = "1"
-    if search["ipt"]:
-        params["ipt"] = "1"
-    if search.get("ipt_web"):
-        params["iptweb"] = "1"
-    if search.get("gp"):
-        params["gp"] = search["gp"]
-    if search["mode"] != "any":
-        params["mode"] = search["mode"]
-    st.query_params.from_dict(params)
+    st.query_params.from_dict(search.to_query_params())
 
 
 SEARCH_LABEL = "Postcode, town or GP surgery"
@@ -270,7 +222,7 @@ def find_help_page() -> None:
         st.text_input(
             SEARCH_LABEL,
             key="fh_query",
-            max_chars=300,  # a pasted address is read for its postcode, so it is not cut short
+            max_chars=finder_search.MAX_QUERY_CHARS,  # a pasted address is read for its postcode, so it is not cut short
             placeholder="For example LS6 3QG or Leeds",
             autocomplete="postal-code",
         )
@@ -302,9 +254,9 @@ def find_help_page() -> None:
                 )
     if submitted:
         search = _current_search()
-        st.session_state.fh_committed = search if search["q"] else None
+        st.session_state.fh_committed = search if search.query else None
         st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
-        if not search["q"]:
+        if not search.query:
             st.query_params.clear()
             st.error(
                 "Please type a postcode (like LS6 3QG), a town or a GP surgery.", icon=":material/error:"
@@ -327,10 +279,8 @@ PRIVATE_HINT = (
 
 def _choose_place(query: str) -> None:
     st.session_state.fh_query = query
-    committed = dict(st.session_state.get("fh_committed") or {})
-    committed["q"] = query
-    committed["gp"] = None
-    st.session_state.fh_committed = committed
+    committed = st.session_state.get("fh_committed") or NEW_SEARCH
+    st.session_state.fh_committed = replace(committed, query=query, gp=None)
     st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
 
 
@@ -343,9 +293,8 @@ def place_buttons(options, key: str) -> None:
 
 def _choose_practice(code: str) -> None:
     """Search from the chosen GP surgery (the box keeps what was typed)."""
-    committed = dict(st.session_state.get("fh_committed") or {})
-    committed["gp"] = code
-    st.session_state.fh_committed = committed
+    committed = st.session_state.get("fh_committed") or NEW_SEARCH
+    st.session_state.fh_committed = replace(committed, gp=code)
     st.session_state.fh_new_search = st.session_state.get("fh_new_search", 0) + 1
 
 
@@ -380,9 +329,9 @@ def _offer_practices(query: str, found: list | None = None) -> bool:
     return True
 
 
-def _resolve(search: dict):
+def _resolve(search: SearchRequest) -> str | None:
     """The query as the search will read it, or None after saying what to change."""
-    prepared = place_input.prepare(search["q"])
+    prepared = place_input.prepare(search.query)
     if prepared.problem:
         st.error(prepared.problem, icon=":material/error:")
         return None
@@ -449,9 +398,9 @@ def _move_to_answer() -> None:
     )
 
 
-def show_results(search: dict, *, practitioners: bool = True) -> None:
+def show_results(search: SearchRequest, *, practitioners: bool = True) -> None:
     _warm_data(_data_stamp())
-    practice = _chosen_practice(search.get("gp"))
+    practice = _chosen_practice(search.gp)
     if practice is None:
         query = _resolve(search)
         if query is None:
@@ -462,15 +411,13 @@ def show_results(search: dict, *, practitioners: bool = True) -> None:
         query = practice.code
     try:
         response = finder_search.search(
-            query,
-            radius_miles=search["r"],
-            kind=search["kind"] if practitioners else "nhs",
-            self_referral_online=search["online"],
-            ipt=search["ipt"],
-            ipt_include_website=bool(search.get("ipt_web")),
-            limit=RESULT_LIMIT,
-            mode=search["mode"],
-            gp=practice.code if practice else None,
+            replace(
+                search,
+                query=query,
+                kind=search.kind if practitioners else "nhs",
+                limit=RESULT_LIMIT,
+                gp=practice.code if practice else None,
+            )
         )
     except FinderError as error:
         if isinstance(error, PostcodeError) and error.reason != "no_data":
@@ -494,57 +441,24 @@ def _chosen_practice(code: str | None):
     return found[0] if found and found[0].code == code else None
 
 
-def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
+def _answer(search: SearchRequest, response, practitioners: bool, practice=None) -> None:
     where = response.query
-    if practice is not None:
-        label = fmt.md_escape(fmt.practice_label(practice))
-        st.header(f"Services for people registered at {label}", anchor="answer")
-        st.markdown("Not your surgery? Type its name, or your postcode, in the box above.")
-    else:
-        place = fmt.md_escape(where.postcode or search["q"])
-        st.header(f"Results for {place}", anchor="answer")
-    _move_to_answer()
-    if where.kind == "place":
-        try:
-            used, others = place_input.place_used(where.postcode, where.lat, where.lon, postcodes.tables())
-        except FinderError:
-            used, others = "", []
-        if others:
-            st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
-            place_buttons(others, "place_other")
+    _answer_heading(search, where, practice)
     groups = fmt.group_results(response.results)
-    covered = any(g.key == "yours" for g in groups)
     # Without a service known to cover the person, the NHS finder is the next step: a box with a
     # button says so, instead of the notice.
-    finder_box = (
-        not covered
-        and response.results
+    finder_box = bool(
+        not any(g.key == "yours" for g in groups)
         and any(r.get("kind") == "nhs" for r in response.results)
         and finder_search.nhs_available(where)
     )
-    notices = [
-        n for n in response.notices if not (finder_box and getattr(n, "code", None) == "no_covering_service")
-    ]
-    if where.country and where.country != "England" and urgent_help.nation_route(where.country):
+    nation_shown = _has_nation_route(where)
+    if nation_shown:
         nation_route_box(where.country)
-        # The nation's route says it all: no empty-result or missing-practitioner notices after it.
-        notices = [
-            n
-            for n in notices
-            if getattr(n, "code", None) not in ("nation", "nothing_matched", "no_practitioners")
-        ]
         if not response.results:
-            return
-    for notice in notices:
-        code = getattr(notice, "code", None)
-        if code == "no_practitioners" and not practitioners:
-            continue
-        if code == "gp_decides":
-            # Said on every postcode search: a line, not a box, so the answer stays on a phone's
-            # first screen.
-            st.markdown(fmt.md_escape(notice))
-            continue
-        st.info(fmt.md_escape(notice), icon=":material/info:")
+            return  # the nation's route says it all
+    notices = _notices_to_show(response.notices, finder_box=finder_box, nation_shown=nation_shown)
+    _draw_notices(notices, practitioners)
     results = response.results
     if not results:
         if not notices:
@@ -554,24 +468,10 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
         if finder_search.nhs_available(where):
             st.markdown(f"You can also {_nhs_website_link()}.")
         return
-    nation_shown = bool(
-        where.country and where.country != "England" and urgent_help.nation_route(where.country)
-    )
     if finder_box:
         nhs_finder_box(where)
-    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
-    if (
-        where.has_coordinates
-        and not nation_shown
-        and not localised
-        and not any(r.get("within_radius") for r in results)
-    ):
-        miles = "mile" if search["r"] == 1 else "miles"
-        st.info(
-            f"Nothing matched within {search['r']} {miles}. The options below work online, so you can "
-            f"use them from where you are. You can also {_nhs_website_link()}.",
-            icon=":material/info:",
-        )
+    if not nation_shown:
+        _only_online_options_note(search, where, results)
     england_by_period = _england(_data_stamp())
     shown = 0
     for group in groups:
@@ -588,6 +488,68 @@ def _answer(search: dict, response, practitioners: bool, practice=None) -> None:
         key="fh_csv",
     )
     st.caption("To share this search, copy the address from your browser's address bar.")
+
+
+def _answer_heading(search: SearchRequest, where, practice) -> None:
+    """What the answer is for (the surgery, or the place), and other places of the same name."""
+    if practice is not None:
+        label = fmt.md_escape(fmt.practice_label(practice))
+        st.header(f"Services for people registered at {label}", anchor="answer")
+        st.markdown("Not your surgery? Type its name, or your postcode, in the box above.")
+    else:
+        place = fmt.md_escape(where.postcode or search.query)
+        st.header(f"Results for {place}", anchor="answer")
+    _move_to_answer()
+    if where.kind == "place":
+        try:
+            used, others = place_input.place_used(where.postcode, where.lat, where.lon, postcodes.tables())
+        except FinderError:
+            used, others = "", []
+        if others:
+            st.markdown(f"We used **{fmt.md_escape(used)}**. Not this one?")
+            place_buttons(others, "place_other")
+
+
+def _has_nation_route(where) -> bool:
+    return bool(where.country and where.country != "England" and urgent_help.nation_route(where.country))
+
+
+def _notices_to_show(notices: list, *, finder_box: bool, nation_shown: bool) -> list:
+    """The search's notices less those the page says its own way: the NHS finder box replaces
+    "no covering service"; the nation's route replaces the empty-result and missing-practitioner
+    notices."""
+    hidden = set()
+    if finder_box:
+        hidden.add("no_covering_service")
+    if nation_shown:
+        hidden |= {"nation", "nothing_matched", "no_practitioners"}
+    return [n for n in notices if getattr(n, "code", None) not in hidden]
+
+
+def _draw_notices(notices: list, practitioners: bool) -> None:
+    for notice in notices:
+        code = getattr(notice, "code", None)
+        if code == "no_practitioners" and not practitioners:
+            continue
+        if code == "gp_decides":
+            # Said on every postcode search: a line, not a box, so the answer stays on a phone's
+            # first screen.
+            st.markdown(fmt.md_escape(notice))
+            continue
+        st.info(fmt.md_escape(notice), icon=":material/info:")
+
+
+def _only_online_options_note(search: SearchRequest, where, results: list[dict]) -> None:
+    """Nothing near and no service for the person's area: what is listed works online."""
+    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
+    if not where.has_coordinates or localised or any(r.get("within_radius") for r in results):
+        return
+    miles = "mile" if search.radius_miles == 1 else "miles"
+    st.info(
+        f"Nothing matched within {search.radius_miles:g} {miles}. The options below work online, so you "
+        f"can use them from where you are. You can also {_nhs_website_link()}.",
+        icon=":material/info:",
+    )
 
 
 def nhs_finder_box(where) -> None:
@@ -623,7 +585,7 @@ def _icb_words(where) -> str | None:
     return fmt.md_escape(words)
 
 
-def _draw_group(group, england_by_period, search: dict, shown: int, where=None) -> int:
+def _draw_group(group, england_by_period, search: SearchRequest, shown: int, where=None) -> int:
     """One group of the answer; open or folded. Returns how many cards have been drawn so far."""
     if group.folded:
         # Folded groups are drawn only once opened (a rerun): most searches never open them, and
@@ -648,8 +610,10 @@ def _draw_group(group, england_by_period, search: dict, shown: int, where=None) 
             icb = _icb_words(where)
             if icb and any(e.record.get("coverage") == "same_icb" for e in group.entries):
                 st.markdown(icb)
-            miles = "mile" if search["r"] == 1 else "miles"
-            st.markdown(f"Within {search['r']} {miles} in a straight line (change this under More options).")
+            miles = "mile" if search.radius_miles == 1 else "miles"
+            st.markdown(
+                f"Within {search.radius_miles:g} {miles} in a straight line (change this under More options)."
+            )
         all_shown = st.session_state.get("fh_show_all") == search
         heading = None
         for entry in group.entries:

@@ -13,14 +13,12 @@ The tables live in `data/areas.json`, written by `python -m finder import areas 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from finder import store
 from finder.schema import AREAS_FILE
-from finder.settings import settings
 
 FOUND_BY = ("postcode", "ward", "sector", "outcode", "place", "gp")
 
@@ -66,7 +64,7 @@ class AreaTables:
 
     def is_split(self, district_code: str) -> bool:
         found = self.district(district_code)
-        return bool(found) and len(found["parts"]) > 1
+        return found is not None and len(found["parts"]) > 1
 
     def _make_area(self, district_code: str, sub_icb_code: str | None, found_by: str) -> Area:
         district = self.districts[district_code]
@@ -126,35 +124,20 @@ class AreaTables:
         return tuple(self.area(code, sub_icb_code, found_by) for _, code in sorted(found))
 
 
-_tables: AreaTables | None = None
-_stamp: tuple | None = None
-_checked: tuple[float, str | None] = (-1.0, None)
-_lock = threading.Lock()
-# How often a long-running process (the app) looks for a replaced area table: every lookup
-# asks for it, so the file is not stat'ed each time.
-RELOAD_CHECK_SECONDS = 1.0
+def _load_tables(directory: Path) -> AreaTables | None:
+    path = directory / AREAS_FILE
+    if not path.exists():
+        return None
+    return AreaTables(json.loads(path.read_text(encoding="utf-8")))
+
+
+# Reloaded when a publish replaces the area file (store.data_version).
+_tables = store.DataCache((AREAS_FILE,), _load_tables)
 
 
 def tables() -> AreaTables | None:
     """The loaded area tables (None when `data/` has none yet), reloaded when the file changes."""
-    global _tables, _stamp, _checked
-    now = time.monotonic()
-    env = settings().data_dir
-    if now - _checked[0] < RELOAD_CHECK_SECONDS and _checked[1] == env:
-        return _tables
-    path = store.data_dir() / AREAS_FILE
-    try:
-        stamp = (str(path), path.stat().st_mtime_ns)
-    except FileNotFoundError:
-        stamp = None
-    with _lock:
-        if stamp is None:
-            _tables = None
-        elif _tables is None or _stamp != stamp:
-            _tables = AreaTables(json.loads(path.read_text(encoding="utf-8")))
-        _stamp = stamp
-        _checked = (now, env)
-        return _tables
+    return _tables.get()
 
 
 def districts_of_sub_icb(sub_icb_code: str) -> tuple[Area, ...]:
@@ -165,7 +148,7 @@ def districts_of_sub_icb(sub_icb_code: str) -> tuple[Area, ...]:
 
 def merge(areas: list[Area] | tuple[Area, ...]) -> tuple[Area | None, tuple[Area, ...]]:
     """One area when every candidate agrees on district and sub-ICB, else (None, candidates)."""
-    unique = {}
+    unique: dict[tuple[str, str | None], Area] = {}
     for area in areas:
         unique.setdefault((area.district_code, area.sub_icb_code), area)
     if len(unique) == 1:

@@ -112,88 +112,20 @@ def openreferral_document(records: Iterable[dict]) -> dict:
     for record in records:
         code = record["id"]
         org_id, service_id = _uuid("organization", code), _uuid("service", code)
-        organizations.append(
-            {
-                "id": org_id,
-                "name": record["provider"],
-                "description": f"NHS organisation {code} ({record['source']}).",
-                "website": record["website"] if is_http_url(record.get("website")) else None,
-                "email": record.get("email"),
-                "identifiers": [
-                    {
-                        "id": _uuid("identifier", code),
-                        "identifier_scheme": "ODS",
-                        "identifier_type": "NHS organisation code",
-                        "identifier": code,
-                    }
-                ],
-            }
-        )
-        services.append(
-            {
-                "id": service_id,
-                "organization_id": org_id,
-                "name": record["name"],
-                # The public name as seen on the service's pages (may carry the gatherer's remarks).
-                "alternate_name": record.get("service_name"),
-                "description": _description(record),
-                "url": record["website"] if is_http_url(record.get("website")) else None,
-                "email": record.get("email"),
-                "status": "active",
-                "application_process": application_process(record),
-                "minimum_age": record.get("min_age"),
-                "last_modified": record["last_verified"],
-            }
-        )
+        organizations.append(_organization(record, org_id))
+        services.append(_service(record, service_id, org_id))
         areas += service_area_rows(record, service_id)
         if record.get("lat") is not None:
-            location_id = _uuid("location", code)
-            locations.append(
-                {
-                    "id": location_id,
-                    "location_type": "physical",
-                    "name": f"{record['provider']} (headquarters)",
-                    "description": record["location_note"],
-                    "latitude": record["lat"],
-                    "longitude": record["lon"],
-                    "addresses": [
-                        {
-                            "id": _uuid("address", code),
-                            "location_id": location_id,
-                            "address_1": record.get("address") or "",
-                            "city": record.get("town") or "",
-                            "postal_code": record.get("postcode") or "",
-                            "country": "GB",
-                            "state_province": "",
-                            "address_type": "physical",
-                        }
-                    ],
-                }
-            )
+            location = _location(record)
+            locations.append(location)
             links.append(
                 {
                     "id": _uuid("service_at_location", code),
                     "service_id": service_id,
-                    "location_id": location_id,
+                    "location_id": location["id"],
                 }
             )
-        numbers = []
-        if record.get("phone"):
-            numbers.append(record["phone"])
-        if record.get("self_referral_phone") and record["self_referral_phone"] not in numbers:
-            numbers.append(record["self_referral_phone"])
-        for number in numbers:
-            phones.append(
-                {
-                    "id": _uuid("phone", f"{code}/{number}"),
-                    "service_id": service_id,
-                    "number": number,
-                    "type": "voice",
-                    "description": "self-referral"
-                    if number == record.get("self_referral_phone")
-                    else "contact",
-                }
-            )
+        phones += _phones(record, service_id)
     return {
         "hsds_version": HSDS_VERSION,
         "profile": "https://openreferraluk.org",
@@ -204,6 +136,87 @@ def openreferral_document(records: Iterable[dict]) -> dict:
         "phone": phones,
         "service_area": areas,
     }
+
+
+def _organization(record: dict, org_id: str) -> dict:
+    code = record["id"]
+    return {
+        "id": org_id,
+        "name": record["provider"],
+        "description": f"NHS organisation {code} ({record['source']}).",
+        "website": record["website"] if is_http_url(record.get("website")) else None,
+        "email": record.get("email"),
+        "identifiers": [
+            {
+                "id": _uuid("identifier", code),
+                "identifier_scheme": "ODS",
+                "identifier_type": "NHS organisation code",
+                "identifier": code,
+            }
+        ],
+    }
+
+
+def _service(record: dict, service_id: str, org_id: str) -> dict:
+    return {
+        "id": service_id,
+        "organization_id": org_id,
+        "name": record["name"],
+        # The public name as seen on the service's pages (may carry the gatherer's remarks).
+        "alternate_name": record.get("service_name"),
+        "description": _description(record),
+        "url": record["website"] if is_http_url(record.get("website")) else None,
+        "email": record.get("email"),
+        "status": "active",
+        "application_process": application_process(record),
+        "minimum_age": record.get("min_age"),
+        "last_modified": record["last_verified"],
+    }
+
+
+def _location(record: dict) -> dict:
+    """Where the organisation is registered (its headquarters, not where people are seen)."""
+    code = record["id"]
+    location_id = _uuid("location", code)
+    return {
+        "id": location_id,
+        "location_type": "physical",
+        "name": f"{record['provider']} (headquarters)",
+        "description": record["location_note"],
+        "latitude": record["lat"],
+        "longitude": record["lon"],
+        "addresses": [
+            {
+                "id": _uuid("address", code),
+                "location_id": location_id,
+                "address_1": record.get("address") or "",
+                "city": record.get("town") or "",
+                "postal_code": record.get("postcode") or "",
+                "country": "GB",
+                "state_province": "",
+                "address_type": "physical",
+            }
+        ],
+    }
+
+
+def _phones(record: dict, service_id: str) -> list[dict]:
+    """The contact number and, when it differs, the self-referral number."""
+    numbers = []
+    if record.get("phone"):
+        numbers.append(record["phone"])
+    if record.get("self_referral_phone") and record["self_referral_phone"] not in numbers:
+        numbers.append(record["self_referral_phone"])
+    return [
+        {
+            "id": _uuid("phone", f"{record['id']}/{number}"),
+            "service_id": service_id,
+            "number": number,
+            "type": "voice",
+            "description": "self-referral" if number == record.get("self_referral_phone") else "contact",
+        }
+        for number in numbers
+    ]
 
 
 CSV_COLUMNS = (

@@ -12,8 +12,8 @@ The table is `data/gp_practices.parquet`, written by `python -m finder import gp
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -150,27 +150,23 @@ class PracticeTable:
         )
 
 
-_table: PracticeTable | None = None
-_stamp: tuple | None = None
-_lock = threading.Lock()
+def _load_practices(directory: Path) -> PracticeTable:
+    path = directory / GP_FILE
+    if not path.exists():
+        raise FinderError(
+            "The GP practice list is missing from data/; build it with "
+            "`python -m finder import gp-practices PATH`."
+        )
+    return PracticeTable(path)
+
+
+# Reloaded when a publish replaces the practice table (store.data_version).
+_table = store.DataCache((GP_FILE,), _load_practices)
 
 
 def practices() -> PracticeTable:
     """The loaded practice table, reloaded when the file in `data/` is replaced."""
-    global _table, _stamp
-    path = store.data_dir() / GP_FILE
-    try:
-        stamp = (str(path), path.stat().st_mtime_ns)
-    except FileNotFoundError:
-        raise FinderError(
-            "The GP practice list is missing from data/; build it with "
-            "`python -m finder import gp-practices PATH`."
-        ) from None
-    with _lock:
-        if _table is None or _stamp != stamp:
-            _table = PracticeTable(path)
-            _stamp = stamp
-        return _table
+    return _table.get()
 
 
 def find_practices(query: object, *, limit: int = MAX_RESULTS) -> list[Practice]:
@@ -201,9 +197,9 @@ def _by_postcode(t: PracticeTable, text: str) -> list[int] | None:
     if parsed.kind == "place":
         return None
     compact = parsed.text.replace(" ", "")
-    exact = np.flatnonzero(t.postcodes == compact) if parsed.kind == "postcode" else []
-    if len(exact):
-        return sorted(exact.tolist(), key=lambda i: t.codes[i])
+    exact: list[int] = np.flatnonzero(t.postcodes == compact).tolist() if parsed.kind == "postcode" else []
+    if exact:
+        return sorted(exact, key=lambda i: t.codes[i])
     outcode = parsed.outcode
     prefixes = [compact[: len(outcode) + 1]] if parsed.kind in ("postcode", "sector") else []
     for prefix in [*prefixes, outcode]:
@@ -220,7 +216,7 @@ def _nearest(t: PracticeTable, found: list[int], text: str) -> list[int]:
         here = postcodes.lookup(text)
     except PostcodeError:
         return sorted(found, key=lambda i: t.codes[i])
-    if not here.has_coordinates:
+    if here.lat is None or here.lon is None:
         return sorted(found, key=lambda i: t.codes[i])
     lat = np.array([t.rows["lat"][i] for i in found], dtype=np.float64)
     lon = np.array([t.rows["lon"][i] for i in found], dtype=np.float64)
@@ -364,8 +360,8 @@ def gp_location(code: str) -> Location:
     districts = areas.districts_of_sub_icb(practice.sub_icb_code)
     if not districts:
         return here
-    own = _lookup(practice.postcode)
-    own = own.area if own else None
+    located = _lookup(practice.postcode)
+    own = located.area if located else None
     area = next((d for d in districts if own and d.district_code == own.district_code), districts[0])
     return Location(**{**here.__dict__, "area": area, "area_candidates": districts})
 

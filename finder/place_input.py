@@ -111,13 +111,7 @@ def with_nation(text: str, t: PostcodeTables) -> str:
 
 def _variants(key: str, t: PostcodeTables) -> list[dict]:
     """The "<name>, <county>" rows kept for a name several places share."""
-    if not hasattr(t, "_variants_by_key"):
-        by_key: dict[str, list[dict]] = {}
-        for row in t.places.values():
-            if row.get("qualified_of"):
-                by_key.setdefault(row["qualified_of"], []).append(row)
-        t._variants_by_key = by_key
-    return t._variants_by_key.get(key, [])
+    return t.place_variants.get(key, [])
 
 
 def _label(row: dict) -> str:
@@ -148,12 +142,11 @@ def suggestions(text: str, t: PostcodeTables, limit: int = 3) -> list[Choice]:
     """Places spelt nearly like `text`, for a name we do not hold ("Manchestr")."""
     from rapidfuzz import fuzz, process
 
-    if not hasattr(t, "_place_names"):
-        t._place_names = {str(row["name"]): row for row in t.places.values() if not row.get("qualified_of")}
+    names = t.place_names
     matches = process.extract(
-        text, list(t._place_names), scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGESTION_CUTOFF
+        text, list(names), scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGESTION_CUTOFF
     )
-    return [Choice(label=_label(t._place_names[name]), query=name) for name, _, _ in matches]
+    return [Choice(label=_label(names[name]), query=name) for name, _, _ in matches]
 
 
 def place_used(

@@ -11,10 +11,9 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,6 @@ from finder.areas import Area
 from finder.errors import PostcodeError
 from finder.names import fold  # the one accent and case folding (also for therapists' names)
 from finder.schema import OUTCODES_FILE, PLACES_FILE, POSTCODES_FILE, SECTORS_FILE
-from finder.settings import settings
 
 # Country names by index in the `country` column of the postcode table; GSS codes map onto them.
 COUNTRIES = (
@@ -121,7 +119,8 @@ class ParsedQuery:
 
     @property
     def area(self) -> str:
-        return re.match(r"[A-Z]+", self.outcode).group(0) if self.outcode else ""
+        letters = re.match(r"[A-Z]+", self.outcode)
+        return letters.group(0) if letters else ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +186,22 @@ def parse_query(query: object) -> ParsedQuery:
             "please use the postcode where you live.",
             "non_geographic",
         )
+    shaped = _postcode_shape(upper, compact)
+    if shaped is not None:
+        return shaped
+    # Anything with a digit that is not one of the shapes above is a mistyped postcode; letters
+    # and spaces only are read as a place name.
+    if any(ch.isdigit() for ch in compact) or not _looks_like_place(text):
+        raise PostcodeError(
+            f"'{_shorten(text)}' doesn't look like a UK postcode. "
+            "A postcode looks like SW1A 1AA, LS1 4AP or M1 1AE; you can also type a town.",
+            "wrong_shape",
+        )
+    return ParsedQuery("place", text)
+
+
+def _postcode_shape(upper: str, compact: str) -> ParsedQuery | None:
+    """A postcode, sector or outcode, written with its space or without; None for other text."""
     if compact == GIRO:
         return ParsedQuery("postcode", "GIR 0AA", "GIR")
     parts = upper.split(" ")
@@ -203,15 +218,7 @@ def parse_query(query: object) -> ParsedQuery:
             return ParsedQuery("outcode", compact, compact)
         if m := SECTOR_RE.match(compact):
             return ParsedQuery("sector", f"{m[1]} {m[2]}", m[1])
-    # Anything with a digit that is not one of the shapes above is a mistyped postcode; letters
-    # and spaces only are read as a place name.
-    if any(ch.isdigit() for ch in compact) or not _looks_like_place(text):
-        raise PostcodeError(
-            f"'{_shorten(text)}' doesn't look like a UK postcode. "
-            "A postcode looks like SW1A 1AA, LS1 4AP or M1 1AE; you can also type a town.",
-            "wrong_shape",
-        )
-    return ParsedQuery("place", text)
+    return None
 
 
 def _looks_like_place(text: str) -> bool:
@@ -247,8 +254,8 @@ class PostcodeTables:
         self.source = metadata.get(b"source", b"").decode()
         # District and ward as small integers into these code lists (tables built before they
         # were kept have none: every postcode then has no area).
-        self.district = column("district") if "district" in names else None
-        self.ward = column("ward") if "ward" in names else None
+        self.district: np.ndarray | None = column("district") if "district" in names else None
+        self.ward: np.ndarray | None = column("ward") if "ward" in names else None
         self.district_codes = json.loads(metadata.get(b"districts", b'[""]'))
         self.ward_codes = json.loads(metadata.get(b"wards", b'[""]'))
         self.sectors = _centroids(directory / SECTORS_FILE, "sector")
@@ -259,10 +266,26 @@ class PostcodeTables:
     def __len__(self) -> int:
         return len(self.keys)
 
+    @cached_property
+    def _place_keys(self) -> list[str]:
+        return sorted(self.places)
+
+    @cached_property
+    def place_variants(self) -> dict[str, list[dict]]:
+        """The "<name>, <county>" rows kept for a name several places share, by that name's key."""
+        by_key: dict[str, list[dict]] = {}
+        for row in self.places.values():
+            if row.get("qualified_of"):
+                by_key.setdefault(row["qualified_of"], []).append(row)
+        return by_key
+
+    @cached_property
+    def place_names(self) -> dict[str, dict]:
+        """Each place under its own name (not the "<name>, <county>" variants)."""
+        return {str(row["name"]): row for row in self.places.values() if not row.get("qualified_of")}
+
     def places_starting_with(self, key: str) -> list[str]:
         """Place keys that begin with `key`, in alphabetical order."""
-        if not hasattr(self, "_place_keys"):
-            self._place_keys = sorted(self.places)
         start = bisect.bisect_left(self._place_keys, key)
         found = []
         for candidate in self._place_keys[start:]:
@@ -287,40 +310,23 @@ def _centroids(path: Path, key_column: str) -> dict[str, dict]:
     return {row[key_column]: row for row in frame.to_dict("records")}
 
 
-_tables: PostcodeTables | None = None
-_tables_stamp: tuple | None = None
-_checked_at = 0.0
-_lock = threading.Lock()
-# How often a long-running process (the app) looks for a replaced postcode table.
-RELOAD_CHECK_SECONDS = 1.0
-
-
-def tables() -> PostcodeTables:
-    """The loaded tables, reloaded when the postcode table in `data/` is replaced."""
-    global _tables, _tables_stamp, _checked_at
-    now = time.monotonic()
-    if _tables is not None and now - _checked_at < RELOAD_CHECK_SECONDS and _tables_stamp[0] == _data_env():
-        return _tables
-    path = store.data_dir() / POSTCODES_FILE
-    store.recover_if_needed(path.parent)
-    try:
-        stamp = (_data_env(), path.stat().st_mtime_ns)
-    except FileNotFoundError:
+def _load_tables(directory: Path) -> PostcodeTables:
+    if not (directory / POSTCODES_FILE).exists():
         raise PostcodeError(
             "The postcode tables are missing from data/; build them with "
             "`python -m finder import postcodes PATH`.",
             "no_data",
-        ) from None
-    with _lock:
-        if _tables is None or _tables_stamp != stamp:
-            _tables = PostcodeTables(path.parent)
-            _tables_stamp = stamp
-        _checked_at = now
-        return _tables
+        )
+    return PostcodeTables(directory)
 
 
-def _data_env() -> Path | None:
-    return settings().data_dir
+# Reloaded when a publish replaces one of the postcode files (store.data_version).
+_tables = store.DataCache((POSTCODES_FILE, SECTORS_FILE, OUTCODES_FILE, PLACES_FILE), _load_tables)
+
+
+def tables() -> PostcodeTables:
+    """The loaded tables, reloaded when the postcode tables in `data/` are replaced."""
+    return _tables.get()
 
 
 def lookup(query: object, *, fallback: OnlineFallback | None = None) -> Location:
@@ -349,38 +355,9 @@ def _locate(query: object, *, fallback: OnlineFallback | None) -> Location:
             "non_geographic",
         )
     if parsed.kind == "postcode":
-        i = t.find(parsed.text.replace(" ", ""))
-        if i is not None:
-            country = COUNTRIES[t.country[i]]
-            terminated = bool(t.terminated[i])
-            lat_e6 = int(t.lat_e6[i])
-            if lat_e6 != MISSING_E6:
-                return Location(
-                    original,
-                    parsed.text,
-                    "postcode",
-                    lat_e6 / 1e6,
-                    int(t.lon_e6[i]) / 1e6,
-                    country,
-                    "postcode",
-                    t.source,
-                    terminated,
-                    1.0 if country == "England" else 0.0,
-                )
-            # A known postcode without coordinates: fall back to its sector, keeping its nation.
-            centre = _centroid_location(original, parsed, t, country_hint=country)
-            if centre is not None:
-                return _with(centre, terminated=terminated)
-            if country != "Unknown":
-                return Location(
-                    original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
-                )
-        elif fallback is not None:
-            found = fallback.postcode(parsed.text)
-            if found is not None:
-                if found.country == "Unknown" and parsed.outcode in t.outcodes:
-                    found = _with(found, country=t.outcodes[parsed.outcode]["country"])
-                return found
+        found = _full_postcode(original, parsed, t, fallback)
+        if found is not None:
+            return found
     found = _centroid_location(original, parsed, t)
     if found is not None:
         return found
@@ -393,6 +370,44 @@ def _locate(query: object, *, fallback: OnlineFallback | None) -> Location:
         f"({parsed.outcode}) or a town name.",
         "unknown",
     )
+
+
+def _full_postcode(
+    original: str, parsed: ParsedQuery, t: PostcodeTables, fallback: OnlineFallback | None
+) -> Location | None:
+    """A full postcode from the table (or, when it is not there, from the online fallback); None
+    when the sector or outcode centre must stand in."""
+    i = t.find(parsed.text.replace(" ", ""))
+    if i is None:
+        found = fallback.postcode(parsed.text) if fallback is not None else None
+        if found is not None and found.country == "Unknown" and parsed.outcode in t.outcodes:
+            found = _with(found, country=t.outcodes[parsed.outcode]["country"])
+        return found
+    country = COUNTRIES[t.country[i]]
+    terminated = bool(t.terminated[i])
+    lat_e6 = int(t.lat_e6[i])
+    if lat_e6 != MISSING_E6:
+        return Location(
+            original,
+            parsed.text,
+            "postcode",
+            lat_e6 / 1e6,
+            int(t.lon_e6[i]) / 1e6,
+            country,
+            "postcode",
+            t.source,
+            terminated,
+            1.0 if country == "England" else 0.0,
+        )
+    # A known postcode without coordinates: fall back to its sector, keeping its nation.
+    centre = _centroid_location(original, parsed, t, country_hint=country)
+    if centre is not None:
+        return _with(centre, terminated=terminated)
+    if country != "Unknown":
+        return Location(
+            original, parsed.text, "postcode", None, None, country, "nation", t.source, terminated
+        )
+    return None
 
 
 def _with(location: Location, **changes) -> Location:
@@ -530,10 +545,13 @@ def with_area(location: Location, t: PostcodeTables) -> Location:
             found, outside, _ = _areas_of_rows(t, loaded, rows, "place")
     if not found:
         return location
+    area: Area | None
+    candidates: tuple[Area, ...]
     area, candidates = (found[0], ()) if len(found) == 1 else areas.merge(found)
     if area is not None and outside:
         # Part of the sector, outcode or town is in Wales or Scotland: England's area is a candidate only.
-        area, candidates = None, (area,)
+        candidates = (area,)
+        area = None
     # A copy with the two area fields set, without dataclasses.replace's re-validation of every
     # field (it tripled the cost of a postcode lookup); `location` itself is never changed.
     located = object.__new__(Location)
@@ -580,6 +598,8 @@ def _areas_of_rows(
     rows = rows[~t.terminated[rows]]
     england = t.country[rows] == COUNTRIES.index("England")
     outside = bool((~england).any())
+    if t.district is None or t.ward is None:  # a table built before areas were kept
+        return (), outside, len(rows) > 0
     pairs = np.unique(t.district[rows].astype(np.int32) * 65536 + t.ward[rows].astype(np.int32) % 65536)
     found: list[Area] = []
     for pair in pairs.tolist():

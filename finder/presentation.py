@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 from finder.export import csv_table
 from finder.schema import safe_url
@@ -72,6 +73,7 @@ _TEL_LINK = re.compile(r"tel:\+?\d{3,15}")
 
 def md_link(label: object, url: object) -> str:
     """A Markdown link if `url` is safe, otherwise the label as plain (escaped) text."""
+    target: str | None
     if isinstance(url, str) and _TEL_LINK.fullmatch(url):
         target = url
     else:
@@ -121,12 +123,21 @@ def location_note(precision: str | None) -> str | None:
     return _APPROXIMATE_WORDS.get(precision, "approximate location")
 
 
+def whole_number(value: object) -> int | None:
+    """A published whole number (an age, say) as an int; None when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, str | SupportsFloat):
+        return None
+    try:
+        return int(float(value))
+    except (ValueError, OverflowError):
+        return None
+
+
 def age_text(min_age: object) -> str | None:
     if min_age is None or min_age == "":
         return None
-    try:
-        age = int(float(min_age))
-    except (TypeError, ValueError):
+    age = whole_number(min_age)
+    if age is None:
         return None
     return f"For people aged {age} and over"
 
@@ -175,7 +186,7 @@ def provenance_lines(provenance: Mapping | None, *, max_links: int = 3) -> list[
 
 def as_number(value: object) -> float | None:
     """A published figure as a float; None when it is missing, not a number, NaN or a bool."""
-    if value is None or isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | SupportsFloat):
         return None
     try:
         number = float(value)
@@ -193,6 +204,10 @@ def compare_to_england(value: object, england: object, *, margin: float = 2.0) -
     mine, average = as_number(value), as_number(england)
     if mine is None or average is None:
         return None
+    return _comparison(mine, average, margin)
+
+
+def _comparison(mine: float, average: float, margin: float = 2.0) -> str:
     if mine >= average + margin:
         return "higher than"
     if mine <= average - margin:
@@ -236,10 +251,10 @@ def outcome_lines(outcomes: Mapping | None, england: Mapping | None) -> list[str
             england.get("within_6_weeks_pct"),
         ),
     ]
-    lines = [line for line in lines if line]
-    if lines and outcomes.get("period"):
-        lines.append(f"NHS England figures for {outcomes['period']}")
-    return lines
+    shown = [line for line in lines if line]
+    if shown and outcomes.get("period"):
+        shown.append(f"NHS England figures for {outcomes['period']}")
+    return shown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,9 +297,8 @@ def primary_action(record: Mapping, *, nhs_finder_url: str | None = None) -> Act
 
 
 def _age_words(record: Mapping) -> str | None:
-    try:
-        age = int(float(record.get("min_age")))
-    except (TypeError, ValueError):
+    age = whole_number(record.get("min_age"))
+    if age is None:
         return None
     return f"aged {age} and over"
 
@@ -351,7 +365,9 @@ def ipt_words(record: Mapping) -> str:
     (its `ipt_basis`): NHS England's figures for the latest year, for an earlier year only, or
     the service's own website; nothing stronger than the source says."""
     basis = record.get("ipt_basis")
-    outcomes = record.get("outcomes") if isinstance(record.get("outcomes"), Mapping) else {}
+    outcomes = record.get("outcomes")
+    if not isinstance(outcomes, Mapping):
+        outcomes = {}
     courses = as_number(outcomes.get("ipt_courses"))
     recovered = as_number(outcomes.get("ipt_recovery_pct"))
     period = outcomes.get("period")
@@ -396,7 +412,9 @@ def outcomes_sentence(outcomes: Mapping | None, england: Mapping | None) -> str 
         theirs = as_number(england.get(key))
         part = f"{mine:g}% {label}"
         if theirs is not None:
-            part += f" (England {theirs:g}%: {compare_to_england(mine, theirs).replace(' as', '').replace(' than', '')})"
+            part += (
+                f" (England {theirs:g}%: {_comparison(mine, theirs).replace(' as', '').replace(' than', '')})"
+            )
         parts.append(part)
     if not parts:
         return None
@@ -436,7 +454,9 @@ def _period_of(record: Mapping) -> str | None:
 def sources_for_people(record: Mapping, *, max_links: int = 3) -> list[str]:
     """The "Where this comes from" lines: which body said each fact and how fresh it is, with the
     pages it was seen on as links. No file names, codes or pipeline notes."""
-    provenance = record.get("provenance") if isinstance(record.get("provenance"), Mapping) else {}
+    provenance = record.get("provenance")
+    if not isinstance(provenance, Mapping):
+        provenance = {}
     lines = []
     for group, entry in provenance.items():
         if not isinstance(entry, Mapping):
@@ -688,7 +708,7 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
     results = list(results)
     present = {r.get("id") for r in results if r.get("id")}
     kept: list[Mapping] = []
-    partners: dict[str, list[Mapping]] = {}
+    partners: dict[object, list[Mapping]] = {}
     for record in results:
         lead = record.get("lead_id")
         if (
@@ -709,7 +729,7 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
         buckets[key].append(Entry(record=record, partners=under, subheading=_subheading(record, key)))
     # Results from before coverage was known are all "near you", and the first group opens.
     known = any(r.get("coverage") for r in kept)
-    groups = []
+    groups: list[ResultGroup] = []
     for key, heading in _HEADINGS.items():
         entries = buckets[key]
         if not entries:
@@ -911,7 +931,9 @@ def check_summary(result: Mapping, number: object = None) -> list[str]:
     checked never turns into a negative verdict: it is named with a link to check by hand.
     `number` is the parsed registration number (finder.accreditation.RegistrationNumber) or None."""
     number_kind = getattr(number, "kind", None)
-    overall = result.get("overall") if isinstance(result.get("overall"), Mapping) else {}
+    overall = result.get("overall")
+    if not isinstance(overall, Mapping):
+        overall = {}
     registers = [r for r in result.get("registers") or [] if isinstance(r, Mapping)]
     relevant = relevant_registers(registers, number_kind)
     found = [r for r in registers if r.get("status") in ("current", "current_with_conditions")]
@@ -1006,7 +1028,7 @@ COVERAGE_WORDS = {
 
 def _csv_value(record: Mapping, key: str) -> object:
     value = _field(record, key)
-    if key == "coverage":
+    if key == "coverage" and isinstance(value, str):
         value = COVERAGE_WORDS.get(value, value)  # in words, as on the page
     if key in _CSV_LINKS:
         return safe_url(value)  # only http(s) links, as on the page

@@ -9,9 +9,11 @@ people in England") as notices rather than errors. Only an unusable query raises
 from __future__ import annotations
 
 import json
-import threading
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,42 +86,17 @@ def _read_records(directory: Path, name: str) -> list[dict]:
     return records
 
 
-_dataset: Dataset | None = None
-_dataset_stamp: tuple | None = None
-_lock = threading.Lock()
+def _load_dataset(directory: Path) -> Dataset:
+    return Dataset(_read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE))
 
 
-# The record files were last found unchanged in this directory with this modification time: a
-# publish renames files into data/, which changes the directory's own time, so one stat per search
-# tells whether anything (a file, a journal) may have changed.
-_checked: tuple[Path, int] | None = None
+# Reloaded when a publish replaces a record file (store.data_version, one stat per search).
+_dataset = store.DataCache((SERVICES_FILE, PRACTITIONERS_FILE), _load_dataset)
 
 
 def dataset() -> Dataset:
     """The records of data/, loaded once and reloaded when a data file changes."""
-    global _dataset, _dataset_stamp, _checked
-    directory = store.data_dir()
-    try:
-        directory_time = directory.stat().st_mtime_ns
-    except OSError:
-        directory_time = -1
-    if _dataset is not None and _checked == (directory, directory_time):
-        return _dataset
-    store.recover_if_needed(directory)
-    stamp = (
-        str(directory),
-        *tuple(
-            (directory / name).stat().st_mtime_ns if (directory / name).exists() else None
-            for name in (SERVICES_FILE, PRACTITIONERS_FILE)
-        ),
-    )
-    with _lock:
-        if _dataset is None or _dataset_stamp != stamp:
-            records = _read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE)
-            _dataset = Dataset(records)
-            _dataset_stamp = stamp
-        _checked = (directory, directory_time)
-        return _dataset
+    return _dataset.get()
 
 
 def dataset_info() -> dict:
@@ -132,15 +109,173 @@ def dataset_info() -> dict:
     }
 
 
-def _check_options(radius_miles, kind, mode, limit) -> None:
+def _check_options(radius_miles: object, kind: object, mode: object, limit: object) -> None:
     if kind not in KINDS:
         raise FinderError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if mode not in MODES:
         raise FinderError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if not isinstance(radius_miles, int | float) or not 0 < radius_miles <= MAX_RADIUS_MILES:
+    if (
+        isinstance(radius_miles, bool)
+        or not isinstance(radius_miles, int | float)
+        or not 0 < radius_miles <= MAX_RADIUS_MILES
+    ):
         raise FinderError(f"radius must be more than 0 and at most {MAX_RADIUS_MILES:g} miles")
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise FinderError(f"limit must be a whole number from 1 to {MAX_LIMIT:,}")
+
+
+DEFAULT_RADIUS_MILES = 10.0
+DEFAULT_LIMIT = 50
+# As much as the app's search box takes: a pasted address is read for its postcode, so a shared
+# link carries all of it.
+MAX_QUERY_CHARS = 300
+# A GP practice's code in NHS England's list (ODS): a letter and five digits, "A81001".
+GP_CODE = re.compile(r"[A-Z]\d{5}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchRequest:
+    """Everything one search takes, whoever asks (the app's address bar, the CLI's options).
+    The defaults and the checks of each value live here, so both ask the same question."""
+
+    query: str = ""
+    gp: str | None = None  # search from this GP surgery (its practice code) instead of the query
+    radius_miles: float = DEFAULT_RADIUS_MILES
+    kind: str = "all"
+    mode: str = "any"  # how private practitioners work: any, online, in_person
+    ipt: bool = False
+    ipt_include_website: bool = False
+    self_referral_online: bool = False
+    limit: int = DEFAULT_LIMIT
+
+    def __post_init__(self) -> None:
+        # Spaces around what was typed mean nothing; a practice code is read in capitals.
+        object.__setattr__(self, "query", str(self.query).strip())
+        object.__setattr__(self, "gp", str(self.gp).strip().upper() or None if self.gp is not None else None)
+        _check_options(self.radius_miles, self.kind, self.mode, self.limit)
+        if len(self.query) > MAX_QUERY_CHARS:
+            raise FinderError(f"type a postcode, town or GP surgery of at most {MAX_QUERY_CHARS} characters")
+        if self.gp is not None and not GP_CODE.fullmatch(self.gp):
+            raise FinderError(
+                f"{self.gp[:12]!r} is not a GP practice code (a letter and five digits, like A81001)"
+            )
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str | list[str]]) -> SearchRequest:
+        """The search a link's query parameters describe. A value that cannot be used raises
+        FinderError with one plain line saying which and why."""
+        values, problems = _read_params(params)
+        if problems:
+            raise FinderError(problems[0])
+        return cls(**values)
+
+    @classmethod
+    def from_shared_link(cls, params: Mapping[str, str | list[str]]) -> SearchRequest:
+        """As from_query_params, but a value that cannot be used is left at its default: a link
+        mangled on its way (cut short, retyped) still searches for what it can."""
+        values, _ = _read_params(params)
+        return cls(**values)
+
+    def to_query_params(self) -> dict[str, str]:
+        """The query parameters from_query_params reads back; defaults are left out, so a shared
+        link stays short."""
+        params: dict[str, str] = {}
+        for name, spec in _PARAMS.items():
+            value = getattr(self, spec.field)
+            if value != _DEFAULTS[spec.field]:
+                params[name] = spec.write(value)
+        return params
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Param:
+    """How one query parameter maps to a SearchRequest field: `read` returns the value or raises
+    ValueError with the plain words that follow the parameter's description."""
+
+    field: str
+    what: str
+    read: Callable[[str], object]
+    write: Callable[[Any], str] = str
+
+
+def _read_radius(text: str) -> float:
+    try:
+        radius = float(text)
+    except ValueError:
+        raise ValueError(f"must be a number of miles, not {text!r}") from None
+    if not 0 < radius <= MAX_RADIUS_MILES:  # also refuses nan and inf
+        raise ValueError(f"must be more than 0 and at most {MAX_RADIUS_MILES:g} miles, not {text!r}")
+    return radius
+
+
+def _write_number(value: float) -> str:
+    short = f"{value:g}"  # "20", not "20.0"
+    return short if float(short) == value else repr(float(value))
+
+
+def _read_limit(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise ValueError(f"must be a whole number from 1 to {MAX_LIMIT:,}, not {text!r}")
+    return int(text)
+
+
+def _read_choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def read(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {text!r}")
+        return text
+
+    return read
+
+
+def _read_flag(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise ValueError(f"must be 1 (yes) or 0 (no), not {text!r}")
+    return text == "1"
+
+
+def _read_gp(text: str) -> str:
+    code = text.strip().upper()
+    if not GP_CODE.fullmatch(code):
+        raise ValueError(f"must be a GP practice code like A81001, not {text!r}")
+    return code
+
+
+_PARAMS = {
+    "q": _Param(field="query", what="The place", read=lambda text: text[:MAX_QUERY_CHARS].strip()),
+    "gp": _Param(field="gp", what="The GP surgery", read=_read_gp),
+    "r": _Param(field="radius_miles", what="The distance", read=_read_radius, write=_write_number),
+    "kind": _Param(field="kind", what="What to show", read=_read_choice(KINDS)),
+    "mode": _Param(field="mode", what="Online or in person", read=_read_choice(MODES)),
+    "ipt": _Param(field="ipt", what="Delivers IPT", read=_read_flag, write=lambda on: "1"),
+    "iptweb": _Param(
+        field="ipt_include_website", what="IPT on a service's website", read=_read_flag, write=lambda on: "1"
+    ),
+    "online": _Param(
+        field="self_referral_online", what="Refer online", read=_read_flag, write=lambda on: "1"
+    ),
+    "limit": _Param(field="limit", what="How many results", read=_read_limit),
+}
+_DEFAULTS = {f.name: f.default for f in fields(SearchRequest)}
+
+
+def _read_params(params: Mapping[str, str | list[str]]) -> tuple[dict[str, Any], list[str]]:
+    """The fields the parameters give (unknown parameters are ignored, as a link may carry other
+    things), and a plain line for each value that cannot be used. Each value has its field's type
+    (its reader made it); SearchRequest checks them again."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, spec in _PARAMS.items():
+        raw = params.get(name)
+        if isinstance(raw, list):  # a parameter given twice: the last one, as browsers do
+            raw = raw[-1] if raw else None
+        if raw is None:
+            continue
+        try:
+            values[spec.field] = spec.read(raw)
+        except ValueError as error:
+            problems.append(f"{spec.what} in the link ({name}) {error}.")
+    return values, problems
 
 
 def nhs_available(location: Location) -> bool:
@@ -161,22 +296,41 @@ def person_area(location: Location) -> coverage.PersonArea:
 
 
 def search(
-    query: str,
-    radius_miles: float = 10,
+    query: str | SearchRequest,
+    radius_miles: float = DEFAULT_RADIUS_MILES,
     kind: str = "all",
     self_referral_online: bool = False,
     ipt: bool = False,
-    limit: int = 50,
+    limit: int = DEFAULT_LIMIT,
     mode: str = "any",
     fallback: postcodes.OnlineFallback | None = None,  # online look-ups, injected by the CLI
     ipt_include_website: bool = False,
     gp: str | None = None,
 ) -> SearchResponse:
-    """`ipt`: only services NHS England's figures show delivering IPT (and accredited private
-    practitioners); with `ipt_include_website`, also services whose own website mentions IPT.
-    `gp`: search from a GP surgery (its ODS code): its sub-ICB decides who covers the person."""
-    _check_options(radius_miles, kind, mode, limit)
-    location = _where(query, gp, fallback)
+    """Search for `query`: a SearchRequest, or the place text with the request's fields as
+    keywords. `ipt`: only services NHS England's figures show delivering IPT (and accredited
+    private practitioners); with `ipt_include_website`, also services whose own website mentions
+    IPT. `gp`: search from a GP surgery (its ODS code): its sub-ICB decides who covers the person."""
+    if isinstance(query, SearchRequest):
+        return run(query, fallback=fallback)
+    request = SearchRequest(
+        query=query,
+        gp=gp or None,
+        radius_miles=radius_miles,
+        kind=kind,
+        mode=mode,
+        ipt=ipt,
+        ipt_include_website=ipt_include_website,
+        self_referral_online=self_referral_online,
+        limit=limit,
+    )
+    return run(request, fallback=fallback)
+
+
+def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = None) -> SearchResponse:
+    """The answer to one search request (see `search`)."""
+    kind, limit, radius_miles = request.kind, request.limit, request.radius_miles
+    location = _where(request.query, request.gp, fallback)
     data = dataset()
 
     # A service that has probably ended is kept in data/ and the export, never offered.
@@ -189,11 +343,14 @@ def search(
     # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
     tiers = coverage.classify(data.coverage, person_area(location), keep)
     filters = Filters(
-        mode=mode, ipt=ipt, ipt_include_website=ipt_include_website, online=self_referral_online
+        mode=request.mode,
+        ipt=request.ipt,
+        ipt_include_website=request.ipt_include_website,
+        online=request.self_referral_online,
     )
     keep, website_only = _filtered(data, keep, tiers, filters)
 
-    if location.has_coordinates:
+    if location.lat is not None and location.lon is not None:
         distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
     else:
         distances = np.full(len(data.records), np.nan)
@@ -231,7 +388,7 @@ def search(
         return result_for(i) if i is not None and keep[i] else None
 
     results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)[:limit]
-    notices = _notices(location, kind, mode, data, results, radius_miles)
+    notices = _notices(location, kind, request.mode, data, results, radius_miles)
     if website_only is not None:
         notices += _ipt_website_notice(int((website_only & ((distances <= radius_miles) | answers)).sum()))
     notices += _coverage_notices(location, kind, tiers, nhs_available(location))

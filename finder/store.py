@@ -21,13 +21,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from finder.errors import FinderError
 from finder.schema import MANIFEST_FILE
 from finder.settings import DATA_DIR_ENV as DATA_DIR_ENV  # tests and the refresh job point data/ elsewhere
 from finder.settings import settings
 
+T = TypeVar("T")
 JOURNAL_NAME = ".publish-journal.json"
 TMP_PREFIX = ".tmp-"
 
@@ -348,6 +351,7 @@ def recover(directory: Path | None = None) -> None:
             os.replace(tmp, directory / final_name)
     if renames:
         _fsync_dir(directory)
+        _renamed_in[str(directory)] = _renamed_in.get(str(directory), 0) + 1
     journal.unlink(missing_ok=True)
     for stray in directory.glob(f"{TMP_PREFIX}*"):
         try:
@@ -459,6 +463,89 @@ def data_stamp(directory: Path | None = None) -> tuple:
     return tuple(sorted(stamp))
 
 
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+# When each data directory was last made ready to read (an interrupted publish rolled forward,
+# dead writers' temp files swept), and its directory time then: readers run recovery when the
+# directory has changed, and otherwise at most once a second.
+_ready: dict[str, tuple[int | None, float]] = {}
+# Publishes this process has landed in each directory: file times move in coarse ticks (a few
+# milliseconds), so two publishes in one tick leave the directory's time as it was; the count
+# tells this process's readers apart. Another process's publish is seen by the directory's time
+# and the manifest (each import publishes the manifest with its files).
+_renamed_in: dict[str, int] = {}
+RECOVERY_CHECK_SECONDS = 1.0
+
+
+def data_version(directory: Path | None = None) -> tuple:
+    """The one stamp every cached reader of data/ compares: it changes whenever a publish lands.
+
+    A publish renames its files (and the manifest) into the directory, which changes the
+    directory's own modification time; the manifest's identity (inode, time, size) is added for
+    file systems whose directory times are coarse. Two stats, so it is cheap enough to ask on every
+    search. When the directory has changed, an interrupted publish is first finished if no writer
+    holds the lock (readers never wait for a writer; they read the last committed files)."""
+    directory = directory or data_dir()
+    key = str(directory)
+    stamp = _directory_time(directory)
+    now = time.monotonic()
+    seen, when = _ready.get(key, (-1, -RECOVERY_CHECK_SECONDS))
+    if seen != stamp or now - when >= RECOVERY_CHECK_SECONDS:
+        recover_if_needed(directory)
+        stamp = _directory_time(directory)  # recovery itself renames files in
+        _ready[key] = (stamp, now)
+    return (key, stamp, _identity(directory / MANIFEST_FILE), _renamed_in.get(key, 0))
+
+
+def _directory_time(directory: Path) -> int | None:
+    identity = _identity(directory)
+    return identity[1] if identity else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Loaded(Generic[T]):
+    version: tuple
+    files: tuple[tuple[int, int, int] | None, ...]
+    value: T
+
+
+class DataCache(Generic[T]):
+    """What `load(directory)` made of some files of data/, kept until data_version() changes
+    and, after that, one of those files has (a publish of other files does not re-read them).
+
+    One per reader: the search records, the postcode tables, the areas, the GP practices. Readers
+    never wait for a writer; two threads finding the data changed load it once."""
+
+    def __init__(self, names: tuple[str, ...], load: Callable[[Path], T]):
+        self.names = names
+        self._load = load
+        self._loaded: _Loaded[T] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, directory: Path | None = None) -> T:
+        directory = directory or data_dir()
+        version = data_version(directory)
+        loaded = self._loaded
+        if loaded is not None and loaded.version == version:
+            return loaded.value
+        with self._lock:
+            files = tuple(_identity(committed_path(name, directory)) for name in self.names)
+            loaded = self._loaded
+            if loaded is None or loaded.version[0] != version[0] or loaded.files != files:
+                loaded = _Loaded(version=version, files=files, value=self._load(directory))
+            self._loaded = _Loaded(version=version, files=files, value=loaded.value)
+            return loaded.value
+
+    def clear(self) -> None:
+        self._loaded = None
+
+
 def json_bytes(obj: object) -> bytes:
     """Stable, diff-friendly JSON for committed data files."""
     return (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
@@ -475,6 +562,6 @@ def update_manifest(source: str, info: Mapping[str, object], directory: Path | N
     """Return the bytes of `manifest.json` with `source`'s entry replaced, for publishing together
     with that source's files so the manifest never describes data that is not there."""
     manifest = read_json(MANIFEST_FILE, directory, default={}) or {}
-    sources = dict(manifest.get("sources", {}))
+    sources = dict(manifest.get("sources", {})) if isinstance(manifest, dict) else {}
     sources[source] = dict(info)
     return json_bytes({"sources": dict(sorted(sources.items()))})

@@ -115,3 +115,94 @@ def test_a_journal_cannot_move_files_outside_the_data_directory(tmp_path):
     store.recover(data)
     assert not (tmp_path / "escaped.txt").exists()
     assert not (data / store.JOURNAL_NAME).exists()
+
+
+# One stamp for every reader: after a publish each reader sees the new data without a restart, and
+# data that did not change is not read again.
+
+
+def test_the_data_version_changes_with_a_publish_and_only_then(data_copy):
+    before = store.data_version(data_copy)
+    assert store.data_version(data_copy) == before
+    store.publish(
+        {"practitioners.json": (data_copy / "practitioners.json").read_bytes()}, directory=data_copy
+    )
+    assert store.data_version(data_copy) != before
+
+
+def test_publishes_in_quick_succession_are_each_seen(data_copy):
+    """File times move in ticks of a few milliseconds: a publish within the same tick as the one
+    before must still reach the next search."""
+    from finder import search
+
+    template = search.dataset().records[0]
+    for n in range(1, 6):
+        records = [{**template, "id": f"P-{i}", "kind": "private"} for i in range(n)]
+        store.publish(
+            {"practitioners.json": store.json_bytes({"schema_version": 1, "records": records})},
+            directory=data_copy,
+        )
+        assert search.dataset().count("private") == n
+
+
+def _republish_filtered_parquet(directory, name, keep):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(directory / name)
+    table = table.filter(keep(table, pc))
+    sink = directory / "rewritten.parquet.build"
+    pq.write_table(table, sink)
+    content = sink.read_bytes()
+    sink.unlink()
+    store.publish({name: content}, directory=directory)
+
+
+def test_each_reader_sees_a_publish_without_a_restart(data_copy):
+    from finder import gp, postcodes, search
+    from finder.errors import FinderError
+
+    # The records: a service published now is found by the next search.
+    assert search.dataset().count("private") == 0
+    practitioner = {**search.dataset().records[0], "id": "P-NEW", "kind": "private"}
+    store.publish(
+        {"practitioners.json": store.json_bytes({"schema_version": 1, "records": [practitioner]})},
+        directory=data_copy,
+    )
+    assert search.dataset().count("private") == 1
+
+    # The GP practices: a practice dropped from the list is no longer found.
+    assert gp.gp_location("A81001").postcode
+    _republish_filtered_parquet(
+        data_copy, "gp_practices.parquet", lambda t, pc: pc.not_equal(t["code"], "A81001")
+    )
+    with pytest.raises(FinderError, match="No active GP practice"):
+        gp.gp_location("A81001")
+
+    # The postcode table: a postcode taken out is found by its sector's centre instead.
+    assert not postcodes.lookup("CV1 1AH").approximate
+    key = postcodes.encode_key("CV11AH")
+    _republish_filtered_parquet(data_copy, "postcodes.parquet", lambda t, pc: pc.not_equal(t["key"], key))
+    assert postcodes.lookup("CV1 1AH").approximate
+
+    # The areas: a district renamed is the name the next lookup gives.
+    assert postcodes.lookup("CV2 4DW").area.district_name == "Coventry"
+    payload = json.loads((data_copy / "areas.json").read_text())
+    payload["districts"]["E08000026"]["name"] = "Coventry (renamed)"
+    store.publish({"areas.json": store.json_bytes(payload)}, directory=data_copy)
+    assert postcodes.lookup("CV2 4DW").area.district_name == "Coventry (renamed)"
+
+
+def test_unchanged_data_is_not_read_again(data_copy):
+    from finder import areas, gp, postcodes, search
+
+    readers = (search.dataset, postcodes.tables, areas.tables, gp.practices)
+    first = [read() for read in readers]
+    assert [read() for read in readers] == first  # the same objects: nothing read again
+    # A publish of one file re-reads only what is made from it.
+    store.publish(
+        {"practitioners.json": (data_copy / "practitioners.json").read_bytes()}, directory=data_copy
+    )
+    after = [read() for read in readers]
+    assert after[0] is not first[0]
+    assert all(a is b for a, b in zip(after[1:], first[1:], strict=True))

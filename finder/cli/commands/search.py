@@ -1,3 +1,4 @@
+import argparse
 import json
 
 from finder.cli.commands import terminal_line
@@ -5,12 +6,16 @@ from finder.cli.live import online_fallback
 from finder.errors import FinderError
 from finder.presentation import service_title
 from finder.schema import safe_url
-from finder.search import KINDS, search
+from finder.search import KINDS, MODES, SearchRequest
+from finder.search import run as run_search
+
+# The defaults are SearchRequest's, so the CLI and the app's shared links agree.
+DEFAULT = SearchRequest()
 
 HELP = "Find NHS Talking Therapies services and private IPT practitioners near a postcode or town."
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "query", metavar="QUERY", nargs="?", help='postcode, sector, outcode or town, e.g. "CV1 1AH"'
     )
@@ -19,8 +24,14 @@ def add_arguments(parser):
         metavar="CODE",
         help="search from your GP surgery (its practice code, see the gp command) instead of a postcode",
     )
-    parser.add_argument("--radius-miles", type=float, default=10.0, metavar="R", help="default 10")
-    parser.add_argument("--kind", choices=KINDS[1:] + KINDS[:1], default="all")
+    parser.add_argument(
+        "--radius-miles",
+        type=float,
+        default=DEFAULT.radius_miles,
+        metavar="R",
+        help=f"default {DEFAULT.radius_miles:g}",
+    )
+    parser.add_argument("--kind", choices=KINDS[1:] + KINDS[:1], default=DEFAULT.kind)
     parser.add_argument(
         "--self-referral-online", action="store_true", help="only services with an online self-referral form"
     )
@@ -36,11 +47,11 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--mode",
-        choices=("any", "online", "in_person"),
-        default="any",
+        choices=MODES,
+        default=DEFAULT.mode,
         help="private practitioners: how they work",
     )
-    parser.add_argument("--limit", type=int, default=50, metavar="N")
+    parser.add_argument("--limit", type=int, default=DEFAULT.limit, metavar="N")
     parser.add_argument(
         "--online-lookup",
         action="store_true",
@@ -49,32 +60,39 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def run(args) -> int:
+def request_from(args: argparse.Namespace) -> SearchRequest:
+    """The options as a SearchRequest, which checks them (one line, exit 2, when one is wrong)."""
     if not args.query and not args.gp:
         raise FinderError("give a postcode or town, or --gp CODE")
-    response = search(
-        args.query or "",
+    return SearchRequest(
+        query=args.query or "",
         gp=args.gp,
         radius_miles=args.radius_miles,
         kind=args.kind,
-        self_referral_online=args.self_referral_online,
+        mode=args.mode,
         ipt=args.ipt,
         ipt_include_website=args.ipt_include_website,
+        self_referral_online=args.self_referral_online,
         limit=args.limit,
-        mode=args.mode,
-        fallback=online_fallback() if args.online_lookup else None,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    request = request_from(args)
+    response = run_search(request, fallback=online_fallback() if args.online_lookup else None)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False))
         return 0
     location = response.query
-    print(f"Near {location.postcode} ({location.country}), within {args.radius_miles:g} miles:")
+    print(f"Near {location.postcode} ({location.country}), within {request.radius_miles:g} miles:")
     for notice in response.notices:
         print(terminal_line(f"note: {notice}"))
     heading = None
     for result in response.results:
         group = (
-            GROUPS.get(result.get("coverage"), GROUPS["elsewhere"]) if result["kind"] == "nhs" else "Private"
+            GROUPS.get(str(result.get("coverage")), GROUPS["elsewhere"])
+            if result["kind"] == "nhs"
+            else "Private"
         )
         if group != heading:
             heading = group
