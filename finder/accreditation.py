@@ -458,6 +458,10 @@ def _parses(name: str) -> bool:
     return True
 
 
+# Register entries with how their name matched the query.
+_Matched = list[tuple[RegisterEntry, names.NameMatch]]
+
+
 def judge_name_search(
     register: str,
     query: CheckQuery,
@@ -487,56 +491,92 @@ def judge_name_search(
             # A number given but carried by a different name: the number does not confirm anyone.
             others = [e for e in entries if _same_number(e.registration_number, number)]
             if others:
-                entry = others[0]
-                return RegisterResult(
-                    register,
-                    AMBIGUOUS,
-                    url,
-                    query.checked_at,
-                    method,
-                    CONFIDENCE_LOW,
-                    entry.level,
-                    entry.registration_number,
-                    entry.name,
-                    candidates=tuple(_candidate(e) for e in others)
-                    + tuple(_candidate(e, m) for e, m in exact),
-                    note=f"The number {number} belongs to {entry.name!r} on {register}, not to "
-                    f"{query.parsed.display!r}.",
-                )
+                return _number_of_someone_else(register, query, others, exact, url=url, method=method)
     if len(exact) == 1:
         entry, _match = exact[0]
-        status = status_from_text(entry.status_text or default_status_text)
-        confident = (
-            CONFIDENCE_HIGH
-            if number and _same_number(entry.registration_number, number)
-            else CONFIDENCE_MEDIUM
+        return _one_exact_match(
+            register, query, entry, close, url=url, method=method, default_status_text=default_status_text
         )
-        if status is None:
-            return RegisterResult(
-                register,
-                CHECK_FAILED,
-                entry.url or url,
-                query.checked_at,
-                method,
-                CONFIDENCE_NONE,
-                entry.level,
-                entry.registration_number,
-                entry.name,
-                note=f"{register} showed a status we don't recognise ({entry.status_text!r}).",
-            )
+    return _no_single_match(register, query, exact, close, url=url, method=method)
+
+
+def _number_of_someone_else(
+    register: str,
+    query: CheckQuery,
+    others: Sequence[RegisterEntry],
+    exact: _Matched,
+    *,
+    url: str,
+    method: str,
+) -> RegisterResult:
+    """The registration number given is listed, but under another name: ambiguous, never a match."""
+    entry = others[0]
+    number = query.registration_number.text if query.registration_number else None
+    return RegisterResult(
+        register,
+        AMBIGUOUS,
+        url,
+        query.checked_at,
+        method,
+        CONFIDENCE_LOW,
+        entry.level,
+        entry.registration_number,
+        entry.name,
+        candidates=tuple(_candidate(e) for e in others) + tuple(_candidate(e, m) for e, m in exact),
+        note=f"The number {number} belongs to {entry.name!r} on {register}, not to {query.parsed.display!r}.",
+    )
+
+
+def _one_exact_match(
+    register: str,
+    query: CheckQuery,
+    entry: RegisterEntry,
+    close: _Matched,
+    *,
+    url: str,
+    method: str,
+    default_status_text: str | None,
+) -> RegisterResult:
+    """One entry has exactly the name: its status counts, with high confidence only when the
+    registration number given is its own."""
+    number = query.registration_number.text if query.registration_number else None
+    status = status_from_text(entry.status_text or default_status_text)
+    confident = (
+        CONFIDENCE_HIGH if number and _same_number(entry.registration_number, number) else CONFIDENCE_MEDIUM
+    )
+    if status is None:
         return RegisterResult(
             register,
-            status,
+            CHECK_FAILED,
             entry.url or url,
             query.checked_at,
             method,
-            confident,
+            CONFIDENCE_NONE,
             entry.level,
             entry.registration_number,
             entry.name,
-            candidates=tuple(_candidate(e, m) for e, m in close),
-            note=_status_note(register, status, entry, query.date),
+            note=f"{register} showed a status we don't recognise ({entry.status_text!r}).",
         )
+    return RegisterResult(
+        register,
+        status,
+        entry.url or url,
+        query.checked_at,
+        method,
+        confident,
+        entry.level,
+        entry.registration_number,
+        entry.name,
+        candidates=tuple(_candidate(e, m) for e, m in close),
+        note=_status_note(register, status, entry, query.date),
+    )
+
+
+def _no_single_match(
+    register: str, query: CheckQuery, exact: _Matched, close: _Matched, *, url: str, method: str
+) -> RegisterResult:
+    """Several exact names, only similar names, or nobody: never a verdict on one person."""
+    number = query.registration_number.text if query.registration_number else None
     if len(exact) > 1:
         return RegisterResult(
             register,
