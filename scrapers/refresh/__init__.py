@@ -4,14 +4,12 @@
   refresh_source, run_refresh, the change reports and exit_code;
 - `sources`: the adapters of the real sources and `default_sources()`; the NHS ones share the
   staging of `staging`;
-- `progress`: progress bars on a terminal.
 
 `from scrapers import refresh` gives all of them as `refresh.X`. The CLI looks
 `refresh.default_sources` up here at run time, so a test replaces it on this package.
 """
 
 from finder.changes import commit_message
-from scrapers.refresh.progress import ProgressBars, progress_bars
 from scrapers.refresh.runner import (
     CHANGES_FILE,
     DEFAULT_BREAKER,
@@ -75,7 +73,6 @@ __all__ = [
     "NhsStatisticsSource",
     "OdsSource",
     "PostcodesSource",
-    "ProgressBars",
     "RecordFileSource",
     "RefreshOptions",
     "RunReports",
@@ -89,7 +86,6 @@ __all__ = [
     "districts_of_sub_icb",
     "exit_code",
     "held_for_review",
-    "progress_bars",
     "publish_files",
     "refresh_source",
     "report_files",

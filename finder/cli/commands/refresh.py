@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from finder.cli.progress import progress_bars
 from finder.errors import FinderError
 from finder.settings import HTTP_CACHE_ENV as CACHE_ENV
 from finder.settings import settings
@@ -186,7 +187,7 @@ def run(args) -> int:
     # writer lock only: a dry run holds no lock and must not touch another writer's files.
     store.recover_if_needed()
     fetcher = make_fetcher(args)
-    progress = refresh.progress_bars()
+    progress = progress_bars()
     try:
         reports = refresh.run_refresh(sources, fetcher, options, progress)
     finally:

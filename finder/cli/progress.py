@@ -1,4 +1,5 @@
-"""Progress for the refresh on a terminal: one bar per source, counting its requests."""
+"""Progress for the refresh on a terminal (the CLI's, not the runner's: the runner only calls
+`progress(name)` and ticks): one bar per source, counting its requests."""
 
 from __future__ import annotations
 
