@@ -421,7 +421,7 @@ def test_coverage_order_on_the_committed_data(real_app_url, browser, size):
             box.fill(postcode)
             box.press("Enter")
             wait_for_results(page)
-            page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+            wait_for_answer_in_view(page)
             yours = _your_service_names(page)
             if postcode == "LS6 3QG":
                 first = page.locator('[data-testid="stHeading"] h3').first
