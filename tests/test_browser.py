@@ -173,6 +173,24 @@ def wait_for_results(page) -> None:
 POSTCODE_BOX = 'input[aria-label="Postcode, town or GP surgery"]'
 
 
+# Streamlit dims what a rerun is replacing ("stale" elements fade) and shows a running status:
+# axe would measure the faded colours, so it runs once the page has finished drawing and the fade
+# back to full colour (a CSS transition) has ended.
+PAGE_IDLE = """() => !document.querySelector('[data-stale="true"]')
+    && !document.querySelector('[data-testid="stStatusWidget"] button')
+    && document.getAnimations().every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"""
+
+
+def open_search(page, url: str):
+    """Load the search page and wait until its first run has finished: an Enter pressed while
+    Streamlit is still running the page's first run can be lost (the search never starts)."""
+    page.goto(url)
+    box = page.locator(POSTCODE_BOX)
+    box.wait_for()
+    page.wait_for_function(PAGE_IDLE)
+    return box
+
+
 @SAMPLE
 def test_search_by_keyboard_shows_results_and_the_self_referral_link(page, app_url):
     page.goto(app_url)
@@ -224,9 +242,9 @@ def test_coming_back_from_another_page_keeps_the_search(page, app_url):
 
 @SAMPLE
 def test_invalid_postcode_shows_an_inline_message(page, app_url):
-    page.goto(app_url)
-    page.locator(POSTCODE_BOX).fill("CV1 1A1")
-    page.locator(POSTCODE_BOX).press("Enter")
+    box = open_search(page, app_url)
+    box.fill("CV1 1A1")
+    box.press("Enter")
     page.get_by_text("doesn't look like a UK postcode").wait_for()
     assert page.get_by_text("Traceback").count() == 0
 
@@ -243,14 +261,6 @@ def test_check_page(page, app_url):
 
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-
-
-# Streamlit dims what a rerun is replacing ("stale" elements fade) and shows a running status:
-# axe would measure the faded colours, so it runs once the page has finished drawing and the fade
-# back to full colour (a CSS transition) has ended.
-PAGE_IDLE = """() => !document.querySelector('[data-stale="true"]')
-    && !document.querySelector('[data-testid="stStatusWidget"] button')
-    && document.getAnimations().every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"""
 
 
 def serious_violations(page) -> list[str]:
@@ -354,9 +364,7 @@ def test_screenshots_of_the_committed_data(real_app_url, browser, monkeypatch, s
 
     for size, viewport in SIZES.items():
         with new_page(browser, viewport) as page:
-            page.goto(real_app_url)
-            box = page.locator(POSTCODE_BOX)
-            box.wait_for()
+            box = open_search(page, real_app_url)
             shot(page, f"search-{size}", 500)
             box.fill("LS6 3QG")
             box.press("Enter")
@@ -416,8 +424,7 @@ def test_coverage_order_on_the_committed_data(real_app_url, browser, size):
     """Needs the coordinator's coverage (results carrying `coverage`): passes after the merge."""
     with new_page(browser, SIZES[size]) as page:
         for postcode in ("LS6 3QG", "DE1 1AA", "HG1 1AA"):
-            page.goto(real_app_url)
-            box = page.locator(POSTCODE_BOX)
+            box = open_search(page, real_app_url)
             box.fill(postcode)
             box.press("Enter")
             wait_for_results(page)
