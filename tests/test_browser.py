@@ -1,8 +1,8 @@
 """The app in a real browser: `streamlit run app.py` on 127.0.0.1, driven by headless Chromium.
 
 Needs Debian's chromium at /usr/bin/chromium (Playwright's own browser download is not used).
-Run with `pytest -m browser`. Screenshots go to a temporary folder; `pytest -m browser
---update-screenshots` (or FINDER_UPDATE_SCREENSHOTS=1) saves docs/screenshots/*.png for the README.
+Run with `pytest -m browser`. Screenshots are taken only with `pytest -m browser
+--update-screenshots` (or FINDER_UPDATE_SCREENSHOTS=1), which saves docs/screenshots/*.png for the README.
 
 The app is served from a temporary data directory with test-only records (see test_app.py), so
 the test does not depend on which services the committed data holds; no page leaves 127.0.0.1
