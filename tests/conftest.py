@@ -54,12 +54,28 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture(scope="session")
-def screenshot_dir(request, tmp_path_factory) -> Path:
-    """Where the browser test saves its screenshots: a temporary folder, unless
-    --update-screenshots or FINDER_UPDATE_SCREENSHOTS=1 asks for docs/screenshots/."""
+def screenshot_dir(request) -> Path | None:
+    """Where the browser test saves its screenshots: docs/screenshots/ when --update-screenshots or
+    FINDER_UPDATE_SCREENSHOTS=1 asks for them, else None (no screenshot is taken)."""
     if request.config.getoption("--update-screenshots") or os.environ.get(UPDATE_SCREENSHOTS_ENV) == "1":
         return SCREENSHOTS
-    return tmp_path_factory.mktemp("screenshots")
+    return None
+
+
+def pytest_configure(config):
+    # pytest-xdist registers this mark; without it (-p no:xdist) --strict-markers would refuse it.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup` (.ci/run) a test module runs on one xdist worker, as under
+    loadscope, so a module-scoped fixture is set up once; a module whose tests are marked with
+    xdist_group (the browser test: one group per Streamlit server) is split by its marks, so its
+    groups can run on different workers. tryfirst: xdist reads the marks after this hook."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture

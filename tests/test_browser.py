@@ -1,8 +1,8 @@
 """The app in a real browser: `streamlit run app.py` on 127.0.0.1, driven by headless Chromium.
 
 Needs Debian's chromium at /usr/bin/chromium (Playwright's own browser download is not used).
-Run with `pytest -m browser`. Screenshots go to a temporary folder; `pytest -m browser
---update-screenshots` (or FINDER_UPDATE_SCREENSHOTS=1) saves docs/screenshots/*.png for the README.
+Run with `pytest -m browser`. Screenshots are taken only with `pytest -m browser
+--update-screenshots` (or FINDER_UPDATE_SCREENSHOTS=1), which saves docs/screenshots/*.png for the README.
 
 The app is served from a temporary data directory with test-only records (see test_app.py), so
 the test does not depend on which services the committed data holds; no page leaves 127.0.0.1
@@ -94,22 +94,37 @@ def streamlit_server(env_overrides: dict[str, str], timeout: float = 60.0):
             process.kill()
 
 
-@contextmanager
-def chromium(tmp_path: Path):
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module's tests on this worker; each test gets its own
+    context (cookies, storage and cache of its own, as a fresh profile had)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),  # a new --user-data-dir for every run
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1100, "height": 900},
-        )
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
-            yield context
+            yield launched
         finally:
-            context.close()
+            launched.close()
+
+
+@contextmanager
+def new_page(browser, viewport: dict[str, int] | None = None):
+    """A page in a new browser context (nothing carried over from another test)."""
+    context = browser.new_context(viewport=viewport or {"width": 1100, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+    finally:
+        context.close()
+
+
+# The tests share two Streamlit servers: one on test records (SAMPLE), one on the committed data/
+# (COMMITTED). --dist loadgroup keeps each group on one xdist worker, so each server starts once
+# and the two groups can run side by side.
+SAMPLE = pytest.mark.xdist_group("browser-sample")
+COMMITTED = pytest.mark.xdist_group("browser-committed")
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +137,8 @@ def app_url(tmp_path_factory):
 
 
 @pytest.fixture
-def page(app_url, tmp_path):
-    with chromium(tmp_path) as context:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+def page(app_url, browser):
+    with new_page(browser) as page:
         yield page
 
 
@@ -160,6 +173,25 @@ def wait_for_results(page) -> None:
 POSTCODE_BOX = 'input[aria-label="Postcode, town or GP surgery"]'
 
 
+# Streamlit dims what a rerun is replacing ("stale" elements fade) and shows a running status:
+# axe would measure the faded colours, so it runs once the page has finished drawing and the fade
+# back to full colour (a CSS transition) has ended.
+PAGE_IDLE = """() => !document.querySelector('[data-stale="true"]')
+    && !document.querySelector('[data-testid="stStatusWidget"] button')
+    && document.getAnimations().every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"""
+
+
+def open_search(page, url: str):
+    """Load the search page and wait until its first run has finished: an Enter pressed while
+    Streamlit is still running the page's first run can be lost (the search never starts)."""
+    page.goto(url)
+    box = page.locator(POSTCODE_BOX)
+    box.wait_for()
+    page.wait_for_function(PAGE_IDLE)
+    return box
+
+
+@SAMPLE
 def test_search_by_keyboard_shows_results_and_the_self_referral_link(page, app_url):
     page.goto(app_url)
     page.locator(POSTCODE_BOX).wait_for()
@@ -186,6 +218,7 @@ def test_search_by_keyboard_shows_results_and_the_self_referral_link(page, app_u
     tab_to(page, button)
 
 
+@SAMPLE
 def test_a_shared_link_restores_the_search(page, app_url):
     page.goto(f"{app_url}/?q=CV1+1AH&r=50&kind=private")
     wait_for_results(page)
@@ -193,6 +226,7 @@ def test_a_shared_link_restores_the_search(page, app_url):
     assert page.get_by_text("Test private P-INPERSON").count() == 1
 
 
+@SAMPLE
 def test_coming_back_from_another_page_keeps_the_search(page, app_url):
     page.goto(f"{app_url}/?q=CV1+1AH&ipt=1")
     wait_for_results(page)
@@ -206,14 +240,16 @@ def test_coming_back_from_another_page_keeps_the_search(page, app_url):
     assert "q=CV1" in page.url
 
 
+@SAMPLE
 def test_invalid_postcode_shows_an_inline_message(page, app_url):
-    page.goto(app_url)
-    page.locator(POSTCODE_BOX).fill("CV1 1A1")
-    page.locator(POSTCODE_BOX).press("Enter")
+    box = open_search(page, app_url)
+    box.fill("CV1 1A1")
+    box.press("Enter")
     page.get_by_text("doesn't look like a UK postcode").wait_for()
     assert page.get_by_text("Traceback").count() == 0
 
 
+@SAMPLE
 def test_check_page(page, app_url):
     page.goto(f"{app_url}/check")
     box = page.locator('input[aria-label="Therapist\'s name"]')
@@ -227,17 +263,10 @@ def test_check_page(page, app_url):
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
-# Streamlit dims what a rerun is replacing ("stale" elements fade) and shows a running status:
-# axe would measure the faded colours, so it runs once the page has finished drawing.
-PAGE_IDLE = """() => !document.querySelector('[data-stale="true"]')
-    && !document.querySelector('[data-testid="stStatusWidget"] button')"""
-
-
 def serious_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     page.wait_for_function(PAGE_IDLE)
-    page.wait_for_timeout(500)  # the fade back to full colour is a CSS transition
     results = Axe().run(page)
     return [
         f"{v['id']}: {v['help']}"
@@ -252,12 +281,31 @@ def _in_viewport(page, locator) -> bool:
     return box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 40) <= size["height"]
 
 
+# The same rule as _in_viewport, in the page: the first result's top (40 px of it) is on screen.
+FIRST_RESULT_IN_VIEW = """() => {
+    const first = document.querySelector('[data-testid="stHeading"] h3');
+    if (!first) return false;
+    const box = first.getBoundingClientRect();
+    return box.top >= 0 && box.top + Math.min(box.height, 40) <= window.innerHeight;
+}"""
+
+
+def wait_for_answer_in_view(page) -> None:
+    """After a search the app moves focus and the view to the answer; wait until that has happened
+    and the view has stopped on the first result (at most a few seconds)."""
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(FIRST_RESULT_IN_VIEW, timeout=5_000)
+    except PlaywrightTimeout:
+        pass  # the caller's assertion says what is wrong
+
+
+@SAMPLE
 @pytest.mark.parametrize("size", list(SIZES))
-def test_after_search_the_first_result_is_in_view_and_every_page_passes_axe(app_url, tmp_path, size):
-    with chromium(tmp_path) as context:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.set_viewport_size(SIZES[size])
+def test_after_search_the_first_result_is_in_view_and_every_page_passes_axe(app_url, browser, size):
+    with new_page(browser, SIZES[size]) as page:
         page.goto(app_url)
         box = page.locator(POSTCODE_BOX)
         box.wait_for()
@@ -268,8 +316,7 @@ def test_after_search_the_first_result_is_in_view_and_every_page_passes_axe(app_
         box.press("Enter")
         wait_for_results(page)
         first = page.locator('[data-testid="stHeading"] h3').first
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
-        page.wait_for_timeout(300)
+        wait_for_answer_in_view(page)
         assert _in_viewport(page, first)
         assert serious_violations(page) == []
         for path, ready in (
@@ -303,30 +350,32 @@ def real_app_url():
         yield url
 
 
-def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch, screenshot_dir):
+@COMMITTED
+def test_screenshots_of_the_committed_data(real_app_url, browser, monkeypatch, screenshot_dir):
+    """The README's pictures of what visitors see, on the committed data. Without
+    --update-screenshots nothing is captured, but every step still runs and is checked."""
     monkeypatch.delenv("FINDER_DATA_DIR", raising=False)
-    with chromium(tmp_path) as context:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        for size, viewport in SIZES.items():
-            page.set_viewport_size(viewport)
-            page.goto(real_app_url)
-            box = page.locator(POSTCODE_BOX)
-            box.wait_for()
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(_shot(screenshot_dir, f"search-{size}.png")))
+
+    def shot(page, name: str, settle_ms: int) -> None:
+        # The pause lets the view finish moving and fading in: it matters for a picture only.
+        if screenshot_dir is not None:
+            page.wait_for_timeout(settle_ms)
+            page.screenshot(path=str(_shot(screenshot_dir, f"{name}.png")))
+
+    for size, viewport in SIZES.items():
+        with new_page(browser, viewport) as page:
+            box = open_search(page, real_app_url)
+            shot(page, f"search-{size}", 500)
             box.fill("LS6 3QG")
             box.press("Enter")
             wait_for_results(page)
-            page.wait_for_timeout(800)  # the view has moved to the answer
-            page.screenshot(path=str(_shot(screenshot_dir, f"results-{size}.png")))
+            shot(page, f"results-{size}", 800)  # the view has moved to the answer
             # Hastings: no service is known to cover it, so the NHS finder is the next step.
             box.fill("TN34 1AA")
             box.press("Enter")
             page.get_by_role("link", name="Find your service on the NHS website").wait_for()
             wait_for_results(page)
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(_shot(screenshot_dir, f"no-service-{size}.png")))
+            shot(page, f"no-service-{size}", 800)
             # A GP surgery typed in the box: choose it, and see the services for its patients.
             box.fill("Densham Surgery")
             box.press("Enter")
@@ -334,22 +383,20 @@ def test_screenshots_of_the_committed_data(real_app_url, tmp_path, monkeypatch, 
             page.get_by_text("Services for people registered at The Densham Surgery").first.wait_for()
             wait_for_results(page)
             assert "gp=A81001" in page.url
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(_shot(screenshot_dir, f"gp-{size}.png")))
+            shot(page, f"gp-{size}", 800)
             page.goto(f"{real_app_url}/check")
             name = page.locator('input[aria-label="Therapist\'s name"]')
             name.wait_for()
-            page.wait_for_timeout(500)  # the form is live (Enter pressed earlier can be lost)
+            page.wait_for_function(PAGE_IDLE)  # the form is live (Enter pressed earlier can be lost)
             name.fill("Jane Example")
             page.locator('input[aria-label="Registration number (optional)"]').fill("PYL012345")
             name.press("Enter")
             page.get_by_text("Check by hand").first.wait_for()
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(_shot(screenshot_dir, f"check-{size}.png")))
-            page.goto(f"{real_app_url}/about-ipt")
-            page.get_by_text("What it is").first.wait_for()
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(_shot(screenshot_dir, f"about-{size}.png")))
+            shot(page, f"check-{size}", 500)
+            if screenshot_dir is not None:  # the axe test checks this page draws, at both sizes
+                page.goto(f"{real_app_url}/about-ipt")
+                page.get_by_text("What it is").first.wait_for()
+                shot(page, f"about-{size}", 1500)
 
 
 def _shot(directory: Path, name: str) -> Path:
@@ -371,20 +418,17 @@ def _your_service_names(page) -> list[str]:
     )
 
 
+@COMMITTED
 @pytest.mark.parametrize("size", list(SIZES))
-def test_coverage_order_on_the_committed_data(real_app_url, tmp_path, size):
+def test_coverage_order_on_the_committed_data(real_app_url, browser, size):
     """Needs the coordinator's coverage (results carrying `coverage`): passes after the merge."""
-    with chromium(tmp_path) as context:
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.set_viewport_size(SIZES[size])
+    with new_page(browser, SIZES[size]) as page:
         for postcode in ("LS6 3QG", "DE1 1AA", "HG1 1AA"):
-            page.goto(real_app_url)
-            box = page.locator(POSTCODE_BOX)
+            box = open_search(page, real_app_url)
             box.fill(postcode)
             box.press("Enter")
             wait_for_results(page)
-            page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+            wait_for_answer_in_view(page)
             yours = _your_service_names(page)
             if postcode == "LS6 3QG":
                 first = page.locator('[data-testid="stHeading"] h3').first
