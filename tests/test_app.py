@@ -41,11 +41,9 @@ THERAPY_2024_25 = [  # therapy-based outcomes 2024-25, England, Diagnosis Total
 ]
 
 
-def build_app_data(directory: Path) -> Path:
-    """Fill `directory` with test records and the real postcode tables (linked, not copied)."""
-    # The postcode, place and GP tables and the area lookup are the real ones.
-    for path in [*(ROOT / "data").glob("*.parquet"), ROOT / "data" / "areas.json"]:
-        (directory / path.name).symlink_to(path)
+def _test_services():
+    """The NHS services of the app tests: one that covers Coventry, two elsewhere, and one whose
+    fields try to inject HTML and links."""
     services = [
         record(
             "N-COV",
@@ -89,6 +87,11 @@ def build_app_data(directory: Path) -> Path:
             email="help@evil.example",
         ),
     ]
+    return services
+
+
+def _test_practitioners():
+    """Private practitioners: online, in person, and both."""
     practitioners = [
         record(
             "P-RUGBY",
@@ -111,6 +114,11 @@ def build_app_data(directory: Path) -> Path:
         ),
         record("P-INPERSON", "private", "CV3 5AA", offers_ipt=True, ipt_evidence="IPT UK"),
     ]
+    return practitioners
+
+
+def _test_outcomes():
+    """England's published outcomes for two years, as the app compares against them."""
     outcomes = {
         "main": {
             "2023-24": {"england": ENGLAND_2023_24, "source": "annual_main_2023-24.csv"},
@@ -126,6 +134,15 @@ def build_app_data(directory: Path) -> Path:
             }
         },
     }
+    return outcomes
+
+
+def build_app_data(directory: Path) -> Path:
+    """Fill `directory` with test records and the real postcode tables (linked, not copied)."""
+    # The postcode, place and GP tables and the area lookup are the real ones.
+    for path in [*(ROOT / "data").glob("*.parquet"), ROOT / "data" / "areas.json"]:
+        (directory / path.name).symlink_to(path)
+    services, practitioners, outcomes = _test_services(), _test_practitioners(), _test_outcomes()
     manifest = store.read_json("manifest.json", ROOT / "data", default={}) or {}
     store.publish(
         {
