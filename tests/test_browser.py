@@ -421,7 +421,8 @@ def _your_service_names(page) -> list[str]:
 @COMMITTED
 @pytest.mark.parametrize("size", list(SIZES))
 def test_coverage_order_on_the_committed_data(real_app_url, browser, size):
-    """Needs the coordinator's coverage (results carrying `coverage`): passes after the merge."""
+    """On the real data the service that takes the person comes first and in view: Leeds for LS6,
+    several Derbyshire providers for Derby, and in Harrogate none of the neighbouring ones."""
     with new_page(browser, SIZES[size]) as page:
         for postcode in ("LS6 3QG", "DE1 1AA", "HG1 1AA"):
             box = open_search(page, real_app_url)
