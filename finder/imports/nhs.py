@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from finder import store
 from finder.errors import SourceFormatError
 from finder.imports import guard, refuse_shrink
-from finder.imports.tables import Layout, SourceTable, check_header, read_tables
+from finder.imports.tables import Layout, SourceTable, check_header, read_table, read_tables
 from finder.schema import (
     LINKS_FILE,
     MANIFEST_FILE,
@@ -241,13 +241,6 @@ def _active_codes(directory: Path | None) -> set[str] | None:
     return {r["org_code"] for r in providers["records"] if r["status"] == "Active"}
 
 
-def _one_table(path: Path, what: str) -> SourceTable:
-    tables = read_tables(path)
-    if len(tables) != 1:
-        raise SourceFormatError(f"{Path(path).name}: expected one CSV of {what}, found {len(tables)}")
-    return tables[0]
-
-
 def _with_checksums(entry: dict[str, Any], source_sha256: Mapping[str, str] | None) -> dict[str, Any]:
     """The manifest entry, with the sha256 of the source file when the rows came from one (rows a
     refresh fetched have no file to check data/ against)."""
@@ -417,8 +410,7 @@ def import_providers(
 ) -> list[str]:
     """Import the ODS provider list. `max_shrink`: refuse a list with fewer than (1 - max_shrink)
     of the active providers held now (the CLI sets it; the refresh job has its own --max-shrink)."""
-    table = _one_table(path, "providers")
-    ignored = check_header(table.header, PROVIDERS_LAYOUT, table.name)
+    table, ignored = read_table(path, PROVIDERS_LAYOUT, what="providers")
     return publish_providers(
         provider_records(table.rows, table.name),
         source=table.name,
@@ -852,8 +844,7 @@ def import_service_links(
 ) -> list[str]:
     """Import service_links.csv. `max_shrink`: refuse a file with fewer than (1 - max_shrink) of
     the rows held now (None: no check)."""
-    table = _one_table(path, "service links")
-    ignored = check_header(table.header, LINKS_LAYOUT, table.name)
+    table, ignored = read_table(path, LINKS_LAYOUT, what="service links")
     return publish_service_links(
         link_records(table.rows, table.name),
         source=table.name,

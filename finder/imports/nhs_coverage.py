@@ -24,7 +24,7 @@ from finder.coverage import is_partial
 from finder.errors import SourceFormatError
 from finder.imports import guard, held_document, refuse_shrink
 from finder.imports.nhs import _publish, _today
-from finder.imports.tables import Layout, SourceTable, check_header, read_tables
+from finder.imports.tables import Layout, SourceTable, read_table
 from finder.schema import (
     AREA_BASES,
     AREA_ROW_KEYS,
@@ -48,15 +48,6 @@ ROLES_LAYOUT = Layout(title="service roles", columns=ROLE_COLUMNS, known_extra=R
 AREAS_SOURCE_NAME = "service-areas"
 ROLES_SOURCE_NAME = "service-roles"
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
-
-
-def _read(path: Path, layout: Layout, what: str) -> tuple[SourceTable, list[str]]:
-    """The one CSV table of `path`, its header checked; with the ignored columns."""
-    tables = read_tables(path)
-    if len(tables) != 1:
-        raise SourceFormatError(f"{Path(path).name}: expected one CSV of {what}, found {len(tables)}")
-    table = tables[0]
-    return table, check_header(table.header, layout, table.name)
 
 
 def _org_code(value: str, where: str) -> str:
@@ -140,7 +131,7 @@ def import_service_areas(
 ) -> list[str]:
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers)."""
-    table, ignored = _read(path, AREAS_LAYOUT, "service areas")
+    table, ignored = read_table(path, AREAS_LAYOUT, what="service areas")
     return publish_service_areas(
         areas_to_records(table.rows, name=table.name),
         source=table.name,
@@ -244,7 +235,7 @@ def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
 def import_service_roles(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
-    table, ignored = _read(path, ROLES_LAYOUT, "service roles")
+    table, ignored = read_table(path, ROLES_LAYOUT, what="service roles")
     active = _active_codes(directory)
     return publish_service_roles(
         roles_to_records(table.rows, active, name=table.name),

@@ -105,10 +105,14 @@ def read_tables(path: Path, limits: guard.Limits = guard.NHS_LIMITS) -> list[Sou
         raise SourceFormatError(f"{path}: cannot be read ({error.__class__.__name__}: {error})") from None
 
 
-def read_table(path: Path, layout: Layout, *, name: str | None = None) -> tuple[SourceTable, list[str]]:
-    """One plain CSV file checked against `layout`: the table and its ignored columns."""
+def read_table(
+    path: Path, layout: Layout, *, name: str | None = None, what: str | None = None
+) -> tuple[SourceTable, list[str]]:
+    """The one CSV table of `path` (a file, or a zip holding one) checked against `layout`: the
+    table and its ignored columns. `what` names the rows in the error ("providers")."""
     tables = read_tables(path)
     if len(tables) != 1:
-        raise SourceFormatError(f"{Path(path).name}: expected one CSV table, found {len(tables)}")
+        expected = f"one CSV of {what}" if what else "one CSV table"
+        raise SourceFormatError(f"{Path(path).name}: expected {expected}, found {len(tables)}")
     table = tables[0]
     return table, check_header(table.header, layout, name or table.name)
