@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Mapping
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from finder import PROJECT_URL, about_ipt, place_input, postcodes, services, store, urgent_help
 from finder import presentation as fmt
@@ -337,6 +339,8 @@ def _resolve(search: SearchRequest) -> str | None:
         return None
     if prepared.note:
         st.info(fmt.md_escape(prepared.note), icon=":material/info:")
+    if prepared.query is None:
+        return None
     try:
         return place_input.with_nation(prepared.query, postcodes.tables())
     except FinderError:
@@ -384,13 +388,22 @@ def _move_to_answer() -> None:
     # st.html runs the script in the page itself: no frame to load, unlike components.html.
     st.html(
         f"""<script>/* search {counter} */
-        let tries = 0;
+        let tries = 0, checks = 0, left = null;
         const move = () => {{
           const target = document.getElementById("answer");
           if (!target) {{ if (tries++ < 40) setTimeout(move, 50); return; }}
-          target.setAttribute("tabindex", "-1");
+          if (left === null) {{
+            target.setAttribute("tabindex", "-1");
+            target.focus({{preventScroll: true}});
+          }} else if (Math.abs(target.getBoundingClientRect().top - left) > 2) {{
+            return;  // the person has scrolled since: the view is theirs
+          }}
           target.scrollIntoView({{block: "start"}});
-          target.focus({{preventScroll: true}});
+          left = target.getBoundingClientRect().top;
+          // The cards below may still be drawing, and a page not yet tall enough cannot bring the
+          // answer to the top: on a slow phone the first card stayed below the screen. Try again
+          // while the answer is not at the top, for a second and a half.
+          if (left > 4 && checks++ < 15) setTimeout(move, 100);
         }};
         move();
         </script>""",
@@ -592,7 +605,7 @@ def _draw_group(group, england_by_period, search: SearchRequest, shown: int, whe
         # drawing every card inside them made each search several times slower. The key is new
         # for each search, so a new search starts with them folded again.
         search_number = st.session_state.get("fh_new_search", 0)
-        body = st.expander(
+        body: DeltaGenerator = st.expander(
             f"{group.heading} ({len(group.entries)})",
             key=f"fh_group_{group.key}_{search_number}",
             on_change="rerun",
@@ -600,7 +613,7 @@ def _draw_group(group, england_by_period, search: SearchRequest, shown: int, whe
     else:
         body = st.container()
     with body:
-        if group.folded and not body.open:
+        if group.folded and not getattr(body, "open", True):
             return shown
         if not group.folded:
             st.header(group.heading)  # level 2, like "Results for ...": the cards under it are level 3
@@ -642,7 +655,7 @@ def _nhs_website_link() -> str:
     )
 
 
-def result_card(entry, england: dict | None, show_distance: bool, *, patient_text: bool = True) -> None:
+def result_card(entry, england: Mapping | None, show_distance: bool, *, patient_text: bool = True) -> None:
     """One service. The "Send to a patient" text is built only for the open group (the services
     that take the person): a copyable code box on every folded card slowed each search."""
     record = entry.record
@@ -743,9 +756,9 @@ def check_page() -> None:
                 st.session_state.ck_result = None
                 return
         st.session_state.ck_result = result.to_json()
-    result = st.session_state.get("ck_result")
-    if result:
-        show_check(result)
+    shown = st.session_state.get("ck_result")
+    if shown:
+        show_check(shown)
 
 
 def _parsed_number(result: dict):
@@ -822,7 +835,7 @@ def about_ipt_page() -> None:
     except (FinderError, ValueError, KeyError, TypeError, AttributeError):
         period, chart = None, []
         missing = "The outcomes by therapy type could not be read just now."
-    if not chart:
+    if not chart or period is None:
         st.info(missing, icon=":material/info:")
     else:
         st.markdown(about_ipt.CHART_INTRO)
