@@ -337,13 +337,12 @@ def lookup(query: object, *, fallback: OnlineFallback | None = None) -> Location
     Raises PostcodeError with a message fit to show a person; `reason` is one of empty, too_long,
     wrong_shape, non_geographic, unknown, ambiguous (a town name several places share), no_data.
     """
-    location = _locate(query, fallback=fallback)
-    return with_area(location, tables())
+    t = tables()  # once: the place and its area come from the same tables
+    return with_area(_locate(query, t, fallback=fallback), t)
 
 
-def _locate(query: object, *, fallback: OnlineFallback | None) -> Location:
+def _locate(query: object, t: PostcodeTables, *, fallback: OnlineFallback | None) -> Location:
     parsed = parse_query(query)
-    t = tables()
     if parsed.kind == "place":
         return _lookup_place(parsed, t, fallback=fallback, query=str(query))
     original = " ".join(str(query).split())
