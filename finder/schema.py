@@ -194,10 +194,23 @@ PROVENANCE_GROUPS = ("location", "contacts", "outcomes", "ipt")
 AREA_BASES = ("nhs_directory", "public_page", "name", "catchment", "hq_area")
 CONFIDENCES = ("high", "medium", "low")
 DISTRICT_CODE = re.compile(r"^E0[6-9]\d{6}$")  # ONS local authority district (LAD) code in England
-# One entry of a service's `areas_served`.
-AREA_KEYS = ("code", "name", "basis", "confidence", "evidence")
-# One stored row of service_areas.json (the area row): the service and one district it serves.
-AREA_ROW_KEYS = ("org_code", "org_name", "code", "name", "basis", "evidence", "confidence")
+# One entry of a service's `areas_served`. `part`: the part of the district it covers ("Craven
+# area"; null: the whole district); `local_service_name`: the service's public name there (null:
+# the provider's public name).
+AREA_KEYS = ("code", "name", "basis", "confidence", "evidence", "part", "local_service_name")
+# One stored row of service_areas.json (the area row): the service and one district it serves
+# (`part` and `local_service_name` are "" where the source leaves them empty).
+AREA_ROW_KEYS = (
+    "org_code",
+    "org_name",
+    "code",
+    "name",
+    "basis",
+    "evidence",
+    "confidence",
+    "part",
+    "local_service_name",
+)
 NATIONAL_CODE = "ENGLAND"  # service_areas.csv: lad24_code of a service open to all of England
 NATIONAL_BASIS = "national"
 # What a provider is to the public (service_roles.csv).
@@ -278,7 +291,7 @@ SERVICE_FIELDS: tuple[Field, ...] = (
         name="areas_served",
         types=_LIST,
         nullable=False,
-        meaning="districts served: {code, name, basis, confidence, evidence}",
+        meaning="districts served: {code, name, basis, confidence, evidence, part, local_service_name}",
     ),
     Field(name="national", types=_BOOL, nullable=False, meaning="open to people anywhere in England"),
     Field(
@@ -485,6 +498,8 @@ def _check_coverage_and_role(record: Mapping[str, object], where: str) -> None:
             )
         if not all(isinstance(area[k], str) and area[k] for k in ("name", "evidence")):
             raise RecordError(f"{where}: areas_served {area['code']} needs a name and evidence")
+        if not all(area[k] is None or (isinstance(area[k], str) and area[k]) for k in AREA_KEYS[5:]):
+            raise RecordError(f"{where}: areas_served {area['code']} part and local name are text or null")
     if record["role"] is not None and record["role"] not in ROLES:
         raise RecordError(f"{where}: role {record['role']!r} is not one of {ROLES}")
     if record["role_confidence"] is not None and record["role_confidence"] not in CONFIDENCES:
