@@ -287,11 +287,15 @@ def nhs_available(location: Location) -> bool:
 
 
 def person_area(location: Location) -> coverage.PersonArea:
-    """Every district that may be the person's, and their ICBs, from the location's area."""
+    """Every district that may be the person's, and their ICBs, from the location's area. From a
+    GP surgery, every district of its sub-ICB may be covered, but the surgery's own district is
+    where the services' local names apply."""
     areas = ([location.area] if location.area is not None else []) + list(location.area_candidates)
+    own = location.area.district_code if location.kind == "gp" and location.area is not None else None
     return coverage.PersonArea(
         districts=frozenset(a.district_code for a in areas),
         icbs=frozenset(a.icb_code for a in areas if a.icb_code),
+        own_districts=frozenset((own,)) if own else None,
     )
 
 
@@ -341,7 +345,8 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
         keep &= data.kind != "nhs"
     # Tiers come before the filters: whether a service covers the person does not depend on what
     # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
-    tiers = coverage.classify(data.coverage, person_area(location), keep)
+    person = person_area(location)
+    tiers = coverage.classify(data.coverage, person, keep)
     filters = Filters(
         mode=request.mode,
         ipt=request.ipt,
@@ -360,14 +365,14 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     # they are shown beyond the radius too, after everything nearby, and labelled as online.
     online_elsewhere = keep & ~near & ~answers & data.works_online
     shown = np.flatnonzero(answers | near | online_elsewhere)
-    # Order: tier; within `covers` general services before specialists and surer evidence first;
-    # nearby before online-only; then distance (unknown last).
+    # Order: tier; within `covers` the area's own order (general services first, then unclear
+    # ones, specialists last; surer evidence first); nearby before online-only; then distance
+    # (unknown last).
     order = np.lexsort(
         (
             np.where(np.isnan(distances[shown]), np.inf, distances[shown]),
             online_elsewhere[shown],
-            tiers.confidence_rank[shown],
-            data.coverage.specialist[shown] & (tiers.tier[shown] == coverage.COVERS),
+            tiers.rank[shown],
             tiers.tier[shown],
         )
     )
@@ -380,14 +385,16 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
         record["within_radius"] = bool(near[i])
         record["online_option"] = bool(online_elsewhere[i])
         if record["kind"] == "nhs":
-            record.update(coverage.coverage_fields(int(tiers.tier[i]), tiers.covering_rows.get(int(i))))
+            record.update(coverage.coverage_fields(int(tiers.tier[i]), tiers.covering.best.get(int(i))))
+            record.update(coverage.local_name_fields(record, tiers.covering.rows.get(int(i), ()), person))
         return record
 
     def lead_result(lead_id: str) -> dict | None:
         i = data.coverage.index_of_id.get(lead_id)
         return result_for(i) if i is not None and keep[i] else None
 
-    results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)[:limit]
+    results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)
+    results = coverage.fold_same_service(results)[:limit]
     notices = _notices(location, kind, request.mode, data, results, radius_miles)
     if website_only is not None:
         notices += _ipt_website_notice(int((website_only & ((distances <= radius_miles) | answers)).sum()))
@@ -473,12 +480,19 @@ def _coverage_notices(location: Location, kind: str, tiers: coverage.Tiers, nhs_
                 "shown. Type your full postcode or your GP surgery to see only yours.",
             )
         )
-    if (area is not None or location.area_candidates) and not tiers.any_covering:
+    if (area is not None or location.area_candidates) and not tiers.any_general:
+        # Without a general service known, a service whose role is unclear (registered here, say)
+        # may cover the person, but is not said to be theirs.
+        shown = (
+            "Services that may cover it are shown first"
+            if tiers.any_covering
+            else "Services based in the same NHS area are shown"
+        )
         notices.append(
             Notice(
                 "no_covering_service",
-                "We don't know which NHS Talking Therapies service covers this area. Services based in "
-                "the same NHS area are shown; the NHS website can tell you for sure.",
+                f"We don't know which NHS Talking Therapies service covers this area. {shown}; the NHS "
+                "website can tell you for sure.",
             )
         )
     if location.kind != "gp" and (area is not None or location.area_candidates):

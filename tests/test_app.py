@@ -710,9 +710,9 @@ def test_a_practice_code_and_an_unknown_name_offer_gp_surgeries(committed_data):
 
 
 def test_without_a_covering_service_the_nhs_finder_is_the_next_step(committed_data):
-    at = search(open_page(), "TN34 1AA")  # Hastings: no service known to cover it
+    at = search(open_page(), "BN1 1AA")  # Brighton and Hove: no general service known to cover it
     assert not at.exception
     buttons = at.get("link_button")
     assert buttons[0].proto.label == "Find your service on the NHS website"
-    assert "We don't know which NHS Talking Therapies service covers Hastings" in all_text(at)
+    assert "We don't know which NHS Talking Therapies service covers Brighton and Hove" in all_text(at)
     assert "Nothing matched within" not in all_text(at)  # services of its NHS area are listed
