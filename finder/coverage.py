@@ -20,6 +20,7 @@ This module is pure: it reads the records' `areas_served`, `national`, `icb_code
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -113,6 +114,7 @@ class CoverageIndex:
                 if row.get("basis") not in WEAK_BASES:
                     self.areas_known[i] = True
         self.role_rank = np.array([self._role_rank(r) for r in records], dtype=np.int8)
+        self.tiers_cache: dict[tuple, Tiers] = {}
         self._covering: dict[frozenset[str], Covering] = {
             frozenset((district,)): self._order(entries) for district, entries in self.by_district.items()
         }
@@ -189,7 +191,19 @@ class Tiers:
 
 def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> Tiers:
     """Tier every record for the person. `eligible` masks the records a search may show (a
-    service that has probably ended never covers anyone)."""
+    service that has probably ended never covers anyone). The answer depends only on the area
+    and the mask, so it is kept per area (its arrays are shared: never change them)."""
+    key = (person.districts, person.icbs, eligible.tobytes())
+    found = index.tiers_cache.get(key)
+    if found is None:
+        found = _classify(index, person, eligible)
+        if len(index.tiers_cache) >= MAX_CACHED_AREAS:
+            index.tiers_cache.clear()
+        index.tiers_cache[key] = found
+    return found
+
+
+def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> Tiers:
     size = len(index.nhs)
     tier = np.full(size, ELSEWHERE, dtype=np.int8)
     rank = np.zeros(size, dtype=np.int16)
@@ -237,6 +251,8 @@ def local_name_fields(record: Mapping, rows: Sequence[Mapping], person: PersonAr
     provider's public name and `local_service_names` lists the local ones. A GP surgery's own
     district decides when the service has a row for it."""
     public = record.get("service_name")
+    if not rows:
+        return {"service_name": public, "local_service_names": []}
     own = [row for row in rows if row.get("code") in person.naming_districts] or list(rows)
     names = list(dict.fromkeys(row.get("local_service_name") or public for row in own))
     if len(names) == 1:
@@ -277,7 +293,9 @@ def fold_into_leads(results: list[dict], lead_result: Callable[[str], dict | Non
         if lead_id is None or (lead_id not in position and lead is None):
             if result["id"] not in position:  # else already shown as an earlier partner's lead
                 position[result["id"]] = len(folded)
-                folded.append({**result, "delivered_with": list(result.get("delivered_with") or [])})
+                # Each result is the search's own copy: it is given its list in place.
+                result["delivered_with"] = list(result.get("delivered_with") or [])
+                folded.append(result)
             continue
         if lead is not None:
             # The lead stands where its partner would have: with the partner's reason to be here
@@ -315,7 +333,12 @@ def service_key(record: Mapping) -> str | None:
     name = record.get("service_name")
     if record.get("kind") != "nhs" or not name:
         return None
-    return " ".join(_PLACE_SUFFIX.sub("", str(name)).lower().split()) or None
+    return _name_key(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_key(name: str) -> str | None:
+    return " ".join(_PLACE_SUFFIX.sub("", name).lower().split()) or None
 
 
 def fold_same_service(results: list[dict]) -> list[dict]:

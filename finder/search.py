@@ -9,6 +9,7 @@ people in England") as notices rather than errors. Only an unusable query raises
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -21,7 +22,7 @@ from finder import coverage, postcodes, store
 from finder.errors import FinderError
 from finder.geo import haversine_miles
 from finder.postcodes import Location
-from finder.schema import MANIFEST_FILE, PRACTITIONERS_FILE, SERVICES_FILE, validate
+from finder.schema import MANIFEST_FILE, PRACTITIONERS_FILE, RECORD_KINDS, SERVICES_FILE, validate
 
 KINDS = ("all", "nhs", "private")
 MODES = ("any", "online", "in_person")
@@ -62,9 +63,10 @@ class Dataset:
         self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
         self.coverage = coverage.CoverageIndex(records)
+        self._counts = {kind: int((self.kind == kind).sum()) for kind in RECORD_KINDS}
 
     def count(self, kind: str) -> int:
-        return int((self.kind == kind).sum())
+        return self._counts.get(kind, 0)
 
 
 def _read_records(directory: Path, name: str) -> list[dict]:
@@ -379,21 +381,22 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     chosen = shown[order][: limit + data.coverage.foldable]
 
     def result_for(i: int) -> dict:
-        distance = distances[i]
+        # .item() reads one array value as a plain Python number, far quicker than indexing.
+        distance = distances.item(i)
         record = dict(data.records[i])
-        record["distance_miles"] = None if np.isnan(distance) else round(float(distance), 2)
-        record["within_radius"] = bool(near[i])
-        record["online_option"] = bool(online_elsewhere[i])
+        record["distance_miles"] = None if math.isnan(distance) else round(distance, 2)
+        record["within_radius"] = near.item(i)
+        record["online_option"] = online_elsewhere.item(i)
         if record["kind"] == "nhs":
-            record.update(coverage.coverage_fields(int(tiers.tier[i]), tiers.covering.best.get(int(i))))
-            record.update(coverage.local_name_fields(record, tiers.covering.rows.get(int(i), ()), person))
+            record.update(coverage.coverage_fields(tiers.tier.item(i), tiers.covering.best.get(i)))
+            record.update(coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person))
         return record
 
     def lead_result(lead_id: str) -> dict | None:
         i = data.coverage.index_of_id.get(lead_id)
         return result_for(i) if i is not None and keep[i] else None
 
-    results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)
+    results = coverage.fold_into_leads([result_for(i) for i in chosen.tolist()], lead_result)
     results = coverage.fold_same_service(results)[:limit]
     notices = _notices(location, kind, request.mode, data, results, radius_miles)
     if website_only is not None:

@@ -2,7 +2,6 @@ import argparse
 import json
 
 from finder.cli.commands import terminal_line
-from finder.cli.live import online_fallback
 from finder.errors import FinderError
 from finder.presentation import GROUP_ALSO, coverage_words, group_key, local_names_words, service_title
 from finder.schema import safe_url
@@ -79,7 +78,12 @@ def request_from(args: argparse.Namespace) -> SearchRequest:
 
 def run(args: argparse.Namespace) -> int:
     request = request_from(args)
-    response = run_search(request, fallback=online_fallback() if args.online_lookup else None)
+    fallback = None
+    if args.online_lookup:  # the online look-ups' HTTP layer is loaded only when asked for
+        from finder.cli.live import online_fallback
+
+        fallback = online_fallback()
+    response = run_search(request, fallback=fallback)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False))
         return 0
