@@ -6,13 +6,20 @@ nowhere near the people it serves ("Everyturn Services LTD - Nottingham City" is
 Harrogate). So each NHS service is placed in one of four tiers for the person's area:
 
 - `covers`: one of the districts it serves is the person's district (or, for a GP surgery, a
-  district of the GP's sub-ICB). Shown whatever the distance, best evidence first.
+  district of the GP's sub-ICB). Shown whatever the distance: general services first, then those
+  whose role is unclear, services for one group last; surer evidence first within each (a row
+  for only part of a district counts one step less sure). The order is worked out once per
+  district when the data loads.
 - `national`: open to people anywhere in England (who it is for is said by its role and audience:
   SignHealth is for Deaf people who use BSL; ieso only where a local service offers it).
 - `same_icb`: based in the person's Integrated Care Board while where it takes people from is not
   known (only its headquarters district), or while no service is known to cover the person.
 - `elsewhere`: everything else, only within the radius, and labelled as possibly taking only people
   registered with a GP in its own area.
+
+Each covering result also carries the name the service uses in the person's district and the
+part of the district it covers (`local_name_fields`, `coverage_fields`), and sites, partners and
+a service's other codes fold into one entry (`fold_into_leads`, `fold_same_service`).
 
 This module is pure: it reads the records' `areas_served`, `national`, `icb_code`, `role` and
 `lead_id` fields and the person's district and ICB codes, and never looks anything up itself.
