@@ -20,7 +20,7 @@ import numpy as np
 
 from finder import coverage, postcodes, store
 from finder.errors import FinderError
-from finder.geo import haversine_miles
+from finder.geo import Points
 from finder.postcodes import Location
 from finder.schema import MANIFEST_FILE, PRACTITIONERS_FILE, RECORD_KINDS, SERVICES_FILE, validate
 
@@ -63,6 +63,7 @@ class Dataset:
         self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
         self.coverage = coverage.CoverageIndex(records)
+        self.points = Points(self.lat, self.lon)
         self._counts = {kind: int((self.kind == kind).sum()) for kind in RECORD_KINDS}
 
     def count(self, kind: str) -> int:
@@ -358,7 +359,7 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     keep, website_only = _filtered(data, keep, tiers, filters)
 
     if location.lat is not None and location.lon is not None:
-        distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
+        distances = data.points.miles_from(location.lat, location.lon)
     else:
         distances = np.full(len(data.records), np.nan)
     near = keep & (distances <= radius_miles)  # NaN compares False: no location, not near
