@@ -64,7 +64,10 @@ class Dataset:
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
         self.coverage = coverage.CoverageIndex(records)
         self.points = Points(self.lat, self.lon)
-        self._counts = {kind: int((self.kind == kind).sum()) for kind in RECORD_KINDS}
+        # Masks and counts by kind, once: comparing an array of strings costs more than a search's
+        # arithmetic.
+        self.of_kind = {kind: self.kind == kind for kind in RECORD_KINDS}
+        self._counts = {kind: int(mask.sum()) for kind, mask in self.of_kind.items()}
 
     def count(self, kind: str) -> int:
         return self._counts.get(kind, 0)
@@ -343,9 +346,9 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     # A service that has probably ended is kept in data/ and the export, never offered.
     keep = ~data.coverage.ended
     if kind != "all":
-        keep &= data.kind == kind
+        keep &= data.of_kind[kind]
     if not nhs_available(location):
-        keep &= data.kind != "nhs"
+        keep &= ~data.of_kind["nhs"]
     # Tiers come before the filters: whether a service covers the person does not depend on what
     # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
     person = person_area(location)
