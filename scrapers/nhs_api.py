@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 from finder.errors import FinderError, ParseError
 from finder.schema import safe_url
-from finder.settings import NHS_API_KEY_ENV, settings
+from finder.settings import NHS_API_KEY_ENV, NHS_API_URL_ENV, settings
 from finder.textrules import is_email, normalise_uk_phone, self_referral_link
+from scrapers.http import FetchError
 
 API_VERSION = "3"
 KEY_HEADER = "apikey"
@@ -288,6 +289,11 @@ def scrape(fetch, key: str | None = None, page_size: int | None = None) -> list[
     after: str | None = None
     for _ in range(MAX_PAGES):
         response = fetch(url, params=search_params(after, top), headers=headers)
+        if response.status != 200:  # the fetcher hands a 404 back as an answer
+            raise FetchError(
+                url,
+                f"HTTP {response.status}: not a Service Search version 3 answer (check {NHS_API_URL_ENV})",
+            )
         page = parse_page(response.text, url)
         found.extend(page.services)
         if page.read < top:

@@ -3,7 +3,8 @@
 It holds the records of tests/fixtures/nhs_api/page1_v3.json and page2_v3.json and answers as the
 v3 gateway does where it matters to the client (specification/service-search-api.yaml and
 proxies/live/apiproxy/policies/VerifyApiKey.FromHeader.xml of NHSDigital/service-search-api):
-- 401 without an `apikey` header (the gateway's key check);
+- 401 without an `apikey` header, or with another key than `key` when one is given (the
+  gateway's key check);
 - 404 without `api-version=3` ("Invalid API version");
 - otherwise the records, in SearchKey order, after the key named by `SearchKey gt '...'` in
   `$filter`, at most `$top` of them (default 50).
@@ -44,11 +45,12 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         with owner.lock:
             owner.requests.append((parts.path, query, dict(self.headers)))
-        if not self.headers.get("apikey"):
+        key = self.headers.get("apikey")
+        if not key or (owner.key is not None and key != owner.key):
             self._answer(
                 401, {"fault": {"faultstring": "Failed to resolve API Key variable request.header.apikey"}}
             )
-        elif query.get("api-version") != "3":
+        elif query.get("api-version") != owner.version_required:
             self._answer(404, {"title": "Invalid API version", "status": 404})
         else:
             self._answer(200, owner.page(query))
@@ -68,7 +70,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class ServiceSearchServer:
-    def __init__(self, records: list[dict] | None = None) -> None:
+    def __init__(self, records: list[dict] | None = None, key: str | None = None) -> None:
+        self.key = key  # the only key accepted (None: any)
+        self.version_required = "3"
         self.records = sorted(
             records if records is not None else fixture_records(), key=lambda r: r["SearchKey"]
         )

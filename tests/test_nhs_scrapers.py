@@ -310,7 +310,7 @@ def _gp_flow_pages(fixtures, query="NE28 7PD"):
 
 def test_nhsuk_gp_flow_reads_each_ccg_once_and_marks_its_areas(fixtures):
     fetch = StaticFetcher(_gp_flow_pages(fixtures))
-    found = nhsuk.search(fetch, "NE28 7PD", nhsuk.GP_FLOW)
+    found = nhsuk.merged(nhsuk.search(fetch, "NE28 7PD", nhsuk.GP_FLOW))
     assert [(s.name, s.areas_covered) for s in found] == [
         ("North Tyneside Talking Therapies", ("99C",)),
         ("North Cumbria Talking Therapies", ("01H",)),
