@@ -1,7 +1,7 @@
 """The NHS Service Search API (Directory of Healthcare Services), version 3: every NHS Talking
 Therapies service with its contacts, self-referral link and the areas it covers.
 
-Version 3 is the only one left (versions 1 and 2 on api.nhs.uk were retired on 2 February 2026).
+Version 3 is the only one left (versions 1 and 2, on another host, were retired on 2 February 2026).
 Its base URL comes from settings (`FINDER_NHS_API_URL`, default production); the key from
 `NHS_API_KEY`, sent in the `apikey` header; every request carries `api-version=3` (the API answers
 404 without it).

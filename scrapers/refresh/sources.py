@@ -181,7 +181,9 @@ def directory_areas(listings, codes: Mapping[int, str], stage: Path, districts_o
     lines = [f"areas from the NHS directory for {len({r['org_code'] for r in found})} services"]
     lines += [f"areas: {line}" for line in area_change_lines(before, records_of(stage / SERVICES_FILE))]
     if unknown:
-        lines.append(f"{len(unknown)} sub-ICB codes not in the area lookup: {', '.join(sorted(unknown))}")
+        lines.append(
+            f"{_codes(len(unknown), 'sub-ICB code')} not in the area lookup: {', '.join(sorted(unknown))}"
+        )
     return lines
 
 
@@ -205,13 +207,17 @@ def todays_area_codes(listings: Sequence[Any], current_sub_icbs) -> tuple[list[A
     lines = []
     if mapped:
         pairs = ", ".join(f"{old} -> {'/'.join(new)}" for old, new in sorted(mapped.items()))
-        lines.append(f"{len(mapped)} older area codes mapped to today's sub-ICB codes: {pairs}")
+        lines.append(f"{_codes(len(mapped), 'older area code')} mapped to today's sub-ICB codes: {pairs}")
     if unmapped:
         lines.append(
-            f"{len(unmapped)} area codes the area tables cannot map to a sub-ICB (old CCG codes "
+            f"{_codes(len(unmapped), 'area code')} the area tables cannot map to a sub-ICB (old CCG codes "
             f"without a succession there; those areas are not counted): {', '.join(sorted(unmapped))}"
         )
     return result, lines
+
+
+def _codes(count: int, what: str) -> str:
+    return f"{count} {what}{'' if count == 1 else 's'}"
 
 
 def listing_counts(listings: Sequence[Any]) -> dict[str, int]:
