@@ -246,27 +246,38 @@ class FlowProbe:
     flow: str | None  # GP_FLOW, POSTCODE_FLOW, or None when neither answered
     detail: str
     tried: tuple[str, ...] = field(default=())  # what each attempt found, in order
+    # The fetch failures among the attempts: when every attempt failed so, nhs.uk could not be
+    # reached (a network problem), which is not a changed page.
+    errors: tuple[FetchError, ...] = field(default=())
+
+    @property
+    def unreachable(self) -> bool:
+        return self.flow is None and len(self.errors) == len(self.tried)
 
 
 def probe(fetch, query: str) -> FlowProbe:
     """Ask nhs.uk for `query` (a postcode) the GP way first, then by postcode or place; the first
     whose answer is recognisably that flow's page wins. Never raises for an unanswered flow."""
-    tried = []
+    tried: list[str] = []
+    errors: list[FetchError] = []
     for flow in (GP_FLOW, POSTCODE_FLOW):
         url, params = search_url(query, flow)
         try:
             response = fetch(url, params=params)
         except FetchError as error:
             tried.append(f"{flow} search: {error.reason}")
+            errors.append(error)
             continue
         found = which_flow(response.text, response.url or url)
         if found == flow:
-            return FlowProbe(flow, f"nhs.uk answered the {_FLOW_WORDS[flow]} for {query}", tuple(tried))
+            said = f"nhs.uk answered the {_FLOW_WORDS[flow]} for {query}"
+            return FlowProbe(flow, said, tuple(tried), tuple(errors))
         tried.append(f"{flow} search: the page is not a {flow} search answer")
     return FlowProbe(
         None,
         "nhs.uk answered neither the GP search nor the postcode search: " + "; ".join(tried),
         tuple(tried),
+        tuple(errors),
     )
 
 

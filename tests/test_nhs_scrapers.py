@@ -333,7 +333,9 @@ def test_nhsuk_probe_says_which_flow_answered(fixtures):
     neither = nhsuk.probe(
         StaticFetcher({nhsuk.RESULTS_URL: read(fixtures, "nhsuk/changed_layout.html")}), "X"
     )
-    assert neither.flow is None and "neither" in neither.detail
+    assert neither.flow is None and "neither" in neither.detail and not neither.unreachable
+    offline = nhsuk.probe(StaticFetcher({}), "X")  # every request fails: nhs.uk was not reached
+    assert offline.flow is None and offline.unreachable
 
 
 # --- Service websites -------------------------------------------------------------------------

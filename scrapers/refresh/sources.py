@@ -361,6 +361,8 @@ class NhsukDirectorySource(NhsDirectorySource):
         if not locations:
             return [], ["no active provider postcode to search nhs.uk around"]
         probe = nhsuk.probe(fetch, locations[0])
+        if probe.unreachable:
+            raise probe.errors[0]  # a network problem, reported as a fetch failure
         if probe.flow is None:
             raise ParseError(probe.detail)
         found: list[nhsuk.NhsukService] = []
