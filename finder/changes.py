@@ -285,7 +285,9 @@ class SourceReport:
         return {
             "source": self.name,
             "status": self.status,
+            "outcome": self.outcome,
             "reason": self.reason,
+            "found": dict(self.found) if self.found is not None else None,
             "changes": self.changes.to_json() if self.changes else None,
             "requests": dict(self.requests),
         }
