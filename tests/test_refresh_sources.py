@@ -470,3 +470,19 @@ def test_a_listing_on_a_website_several_services_share_goes_to_the_service_it_na
     assert match(unnamed, providers, links) is None  # cannot tell which: attributed to none
     worcester = listing("Worcestershire Talking Therapies", "https://talkingtherapies.hwhct.nhs.uk/")
     assert match(worcester, providers, links) == "R1A"  # a site only one service uses
+
+
+def test_directory_area_codes_are_mapped_to_today_or_counted_and_named():
+    from scrapers.nhsuk import NhsukService
+    from scrapers.refresh.sources import todays_area_codes
+
+    listing = NhsukService("Test", None, None, None, None, None, "test", areas_covered=("OLD", "15F", "GONE"))
+    today = {"OLD": ("15F",), "15F": ("15F",)}
+
+    [mapped], lines = todays_area_codes([listing], lambda code: today.get(code, ()))
+
+    assert mapped.areas_covered == ("15F",)
+    assert lines[0] == "1 older area code mapped to today's sub-ICB codes: OLD -> 15F"
+    assert lines[1].startswith("1 area code the area tables cannot map to a sub-ICB") and lines[1].endswith(
+        ": GONE"
+    )
