@@ -151,6 +151,7 @@ def _area_codes(items: list) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
+_REFUSED = re.compile(r"HTTP 40[13]\b")  # the gateway's answer to a missing or unknown key
 _HREF = re.compile(r"""https?://[^\s"'<>]+""", re.I)
 
 
@@ -288,7 +289,12 @@ def scrape(fetch, key: str | None = None, page_size: int | None = None) -> list[
     found: list[ApiService] = []
     after: str | None = None
     for _ in range(MAX_PAGES):
-        response = fetch(url, params=search_params(after, top), headers=headers)
+        try:
+            response = fetch(url, params=search_params(after, top), headers=headers)
+        except FetchError as error:
+            if _REFUSED.match(error.reason):
+                raise FetchError(url, f"{error.reason}: the key in {NHS_API_KEY_ENV} was refused") from error
+            raise
         if response.status != 200:  # the fetcher hands a 404 back as an answer
             raise FetchError(
                 url,

@@ -96,7 +96,7 @@ def test_a_refused_key_fails_the_source_and_says_why(data_copy, monkeypatch, cap
     assert code == 1
     nhs = sources["nhs"]
     assert nhs["status"] == "failed" and nhs["records"] is None
-    assert "HTTP 401" in nhs["notes"][0]
+    assert "HTTP 401" in nhs["notes"][0] and "the key in NHS_API_KEY was refused" in nhs["notes"][0]
 
 
 def test_without_a_key_the_directory_is_skipped_and_nhsuk_runs(data_copy, local_server, monkeypatch, capsys):
