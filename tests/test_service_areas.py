@@ -305,7 +305,7 @@ def test_directory_codes_become_the_strongest_area_rows():
         "Bradford District Care NHS Foundation Trust",
         ["36J", "36j", "99X"],
         _fake_districts,
-        source="https://api.nhs.uk/service-search-api/",
+        source="https://api.service.nhs.uk/service-search-api/",
     )
     assert unknown == ["99X"]
     assert [(r["code"], r["basis"], r["confidence"]) for r in rows] == [
