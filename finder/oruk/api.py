@@ -8,6 +8,7 @@ started with its access log off, and no handler logs.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Annotated, Any
@@ -54,10 +55,10 @@ Search = Annotated[str | None, Query(description="Words that must all appear in 
 TermId = Annotated[str | None, Query(description="Only services tagged with this taxonomy term.")]
 TaxonomyId = Annotated[str | None, Query(description="Only services with a term of this taxonomy.")]
 MinimumAge = Annotated[float | None, Query(description="Services whose minimum age is at least this.")]
-Unknowable = Annotated[
-    str | None,
-    Query(description="Maximum age, opening times and days are not known for any service: nothing matches."),
-]
+UNKNOWN = "Not known for any service: nothing matches."
+MaximumAge = Annotated[float | None, Query(description=f"Maximum age. {UNKNOWN}")]
+TimeOfDay = Annotated[datetime.time | None, Query(description=f"Opening time. {UNKNOWN}")]
+Day = Annotated[str | None, Query(description=f"Opening day. {UNKNOWN}")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message}, 400: {"model": Message}}
 LISTING: dict[int | str, dict[str, Any]] = {200: {"model": PageWrapper}, 400: {"model": Message}}
 
@@ -153,10 +154,10 @@ def _service_routes(app: FastAPI) -> None:
         taxonomy_term_id: TermId = None,
         taxonomy_id: TaxonomyId = None,
         minimum_age: MinimumAge = None,
-        maximum_age: Annotated[float | None, Query()] = None,
-        start_time: Unknowable = None,
-        end_time: Unknowable = None,
-        day: Unknowable = None,
+        maximum_age: MaximumAge = None,
+        start_time: TimeOfDay = None,
+        end_time: TimeOfDay = None,
+        day: Day = None,
     ) -> Response:
         found = oruk.catalogue()
         ids = found.matching(_query(search, taxonomy_term_id, taxonomy_id, minimum_age))
@@ -179,10 +180,10 @@ def _service_routes(app: FastAPI) -> None:
         taxonomy_term_id: TermId = None,
         taxonomy_id: TaxonomyId = None,
         minimum_age: MinimumAge = None,
-        maximum_age: Annotated[float | None, Query()] = None,
-        start_time: Unknowable = None,
-        end_time: Unknowable = None,
-        day: Unknowable = None,
+        maximum_age: MaximumAge = None,
+        start_time: TimeOfDay = None,
+        end_time: TimeOfDay = None,
+        day: Day = None,
         postcode: Annotated[
             str | None, Query(description="Services that cover this postcode, in the finder's order.")
         ] = None,
