@@ -71,7 +71,7 @@ def test_openreferral_tables_link_up(directory, tmp_path, capsys):
         wallsend_phone["number"] == "0191 295 2775" and wallsend_phone["description"] == "General enquiries"
     )
     assert "17 years 9 months" in _service_text(wallsend)
-    assert "105 courses of IPT" in wallsend["description"]
+    assert "Delivered Interpersonal Therapy (IPT) to 105 people" in wallsend["description"]
     assert any(loc["latitude"] == pytest.approx(54.996, abs=0.01) for loc in locations.values())
     assert all("clinics elsewhere" in loc["description"] for loc in locations.values())
     unknown = by_code[

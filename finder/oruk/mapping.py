@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from finder.coverage import display_name
+from finder.ipt_evidence import ipt_sentence
 from finder.schema import is_http_url
 
 HSDS_VERSION = "3.0"
@@ -268,8 +269,8 @@ def service_description(record: Mapping) -> str:
         )
     if record.get("audience"):
         bits.append(f"For {record['audience']}.")
-    if record.get("offers_ipt") is True and record.get("ipt_evidence"):
-        bits.append(f"Interpersonal Therapy (IPT): {record['ipt_evidence']}.")
+    if record.get("offers_ipt") is True:
+        bits.append(ipt_sentence(record))
     outcomes = record.get("outcomes")
     if outcomes and outcomes.get("recovery_pct") is not None:
         bits.append(f"NHS England {outcomes['period']}: {outcomes['recovery_pct']:g}% recovery.")
