@@ -131,7 +131,7 @@ def test_root_says_version_profile_and_where_the_openapi_is(client):
 
 
 def test_under_a_proxy_prefix_links_carry_it():
-    proxied = TestClient(create_app(root_path="/oruk"), root_path="/oruk")
+    proxied = TestClient(create_app(), root_path="/oruk")
     assert proxied.get("/").json()["openapi_url"] == "http://testserver/oruk/openapi.json"
     assert proxied.get("/health").status_code == 200
 

@@ -87,13 +87,14 @@ def _query(
     return oruk.ServiceQuery(search=search, taxonomy_term_id=term, taxonomy_id=taxonomy, minimum_age=age)
 
 
-def create_app(root_path: str = "") -> FastAPI:
-    """The API; `root_path` is the prefix a proxy serves it under (e.g. /oruk) and strips."""
+def create_app() -> FastAPI:
+    """The API. Behind a proxy that serves it under a path prefix (e.g. /oruk) and strips it, the
+    server is given the prefix as its root path (`python -m finder api --root-path /oruk`), so the
+    links it gives carry it."""
     app = FastAPI(
         title="NHS Talking Therapies and IPT finder: Open Referral UK API",
         version=mapping.API_VERSION,
         description="Read-only Open Referral UK (HSDS 3.0, UK profile) feed of NHS Talking Therapies services.",
-        root_path=root_path,
     )
     app.add_middleware(
         CORSMiddleware,

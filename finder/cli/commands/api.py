@@ -25,7 +25,8 @@ def run(args) -> int:
         raise FinderError("--root-path starts with / and does not end with one, e.g. /oruk")
     # access_log=False: no line per request, so nothing anyone searched for is ever written down.
     uvicorn.run(
-        create_app(root_path=args.root_path),
+        create_app(),
+        root_path=args.root_path,
         host=args.host,
         port=args.port,
         access_log=False,
