@@ -17,7 +17,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from finder import store
@@ -49,16 +49,48 @@ class PageWrapper(BaseModel):
     contents: list[dict[str, Any]]
 
 
-PageNumber = Annotated[int | None, Query(alias="page", description="Page number, from 1.")]
+PageNumber = Annotated[int | None, Query(description="Page number, from 1.")]
 PerPage = Annotated[int | None, Query(description=f"Results a page, 1 to {oruk.MAX_PER_PAGE}.")]
-Search = Annotated[str | None, Query(description="Words that must all appear in the service.")]
-TermId = Annotated[str | None, Query(description="Only services tagged with this taxonomy term.")]
-TaxonomyId = Annotated[str | None, Query(description="Only services with a term of this taxonomy.")]
-MinimumAge = Annotated[float | None, Query(description="Services whose minimum age is at least this.")]
 UNKNOWN = "Not known for any service: nothing matches."
-MaximumAge = Annotated[float | None, Query(description=f"Maximum age. {UNKNOWN}")]
-TimeOfDay = Annotated[datetime.time | None, Query(description=f"Opening time. {UNKNOWN}")]
-Day = Annotated[str | None, Query(description=f"Opening day. {UNKNOWN}")]
+
+
+class ServiceFilters(BaseModel):
+    """The profile's filters on a listing of services (pydantic checks each one's type: 400)."""
+
+    search: str | None = Field(None, description="Words that must all appear in the service.")
+    page: int | None = Field(None, description="Page number, from 1.")
+    per_page: int | None = Field(None, description=f"Results a page, 1 to {oruk.MAX_PER_PAGE}.")
+    taxonomy_term_id: str | None = Field(None, description="Only services tagged with this taxonomy term.")
+    taxonomy_id: str | None = Field(None, description="Only services with a term of this taxonomy.")
+    minimum_age: float | None = Field(None, description="Services whose minimum age is at least this.")
+    maximum_age: float | None = Field(None, description=f"Maximum age. {UNKNOWN}")
+    start_time: datetime.time | None = Field(None, description=f"Opening time. {UNKNOWN}")
+    end_time: datetime.time | None = Field(None, description=f"Closing time. {UNKNOWN}")
+    day: str | None = Field(None, description=f"Opening day. {UNKNOWN}")
+
+    def matching(self, found: oruk.Catalogue) -> list[str]:
+        """The ids of the services kept, in listing order. Maximum ages, opening times and days
+        are held for no service: a filter on them keeps none."""
+        if any(value is not None for value in (self.maximum_age, self.start_time, self.end_time, self.day)):
+            return []
+        query = oruk.ServiceQuery(
+            search=self.search,
+            taxonomy_term_id=self.taxonomy_term_id,
+            taxonomy_id=self.taxonomy_id,
+            minimum_age=self.minimum_age,
+        )
+        return found.matching(query)
+
+
+class LocationFilters(ServiceFilters):
+    postcode: str | None = Field(
+        None, description="Services that cover this postcode, in the finder's order."
+    )
+    proximity: str | None = Field(
+        None, description="With postcode: also services based within this many metres."
+    )
+
+
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message}, 400: {"model": Message}}
 LISTING: dict[int | str, dict[str, Any]] = {200: {"model": PageWrapper}, 400: {"model": Message}}
 
@@ -79,12 +111,6 @@ def _answer(request: Request, body: object, status: int = 200) -> Response:
 
 def _message(status: int, text: str) -> JSONResponse:
     return JSONResponse({"message": text}, status_code=status)
-
-
-def _query(
-    search: str | None, term: str | None, taxonomy: str | None, age: float | None
-) -> oruk.ServiceQuery:
-    return oruk.ServiceQuery(search=search, taxonomy_term_id=term, taxonomy_id=taxonomy, minimum_age=age)
 
 
 def create_app() -> FastAPI:
@@ -147,25 +173,10 @@ def _meta_routes(app: FastAPI) -> None:
 
 def _service_routes(app: FastAPI) -> None:
     @app.get("/services", responses=LISTING, response_model=None)
-    def services(
-        request: Request,
-        search: Search = None,
-        page: PageNumber = None,
-        per_page: PerPage = None,
-        taxonomy_term_id: TermId = None,
-        taxonomy_id: TaxonomyId = None,
-        minimum_age: MinimumAge = None,
-        maximum_age: MaximumAge = None,
-        start_time: TimeOfDay = None,
-        end_time: TimeOfDay = None,
-        day: Day = None,
-    ) -> Response:
+    def services(request: Request, filters: Annotated[ServiceFilters, Query()]) -> Response:
         found = oruk.catalogue()
-        ids = found.matching(_query(search, taxonomy_term_id, taxonomy_id, minimum_age))
-        if _asks_unknowable(maximum_age, start_time, end_time, day):
-            ids = []
-        items = [found.service_list[sid] for sid in ids]
-        return _answer(request, oruk.page_of(items, page, per_page).to_json())
+        items = [found.service_list[sid] for sid in filters.matching(found)]
+        return _answer(request, oruk.page_of(items, filters.page, filters.per_page).to_json())
 
     @app.get("/services/{id}", responses=NOT_FOUND, response_model=None)
     def service(request: Request, id: str) -> Response:
@@ -173,46 +184,23 @@ def _service_routes(app: FastAPI) -> None:
         return _answer(request, full) if full else _message(404, f"no service with id {id!r}")
 
     @app.get("/service_at_locations", responses=LISTING, response_model=None)
-    def service_at_locations(
-        request: Request,
-        search: Search = None,
-        page: PageNumber = None,
-        per_page: PerPage = None,
-        taxonomy_term_id: TermId = None,
-        taxonomy_id: TaxonomyId = None,
-        minimum_age: MinimumAge = None,
-        maximum_age: MaximumAge = None,
-        start_time: TimeOfDay = None,
-        end_time: TimeOfDay = None,
-        day: Day = None,
-        postcode: Annotated[
-            str | None, Query(description="Services that cover this postcode, in the finder's order.")
-        ] = None,
-        proximity: Annotated[
-            str | None, Query(description="With postcode: also services based within this many metres.")
-        ] = None,
-    ) -> Response:
+    def service_at_locations(request: Request, filters: Annotated[LocationFilters, Query()]) -> Response:
         found = oruk.catalogue()
-        ids = found.matching(_query(search, taxonomy_term_id, taxonomy_id, minimum_age))
-        if postcode is not None:
+        ids = filters.matching(found)
+        if filters.postcode is not None:
             kept = set(ids)
-            ids = [sid for sid in oruk.near_postcode(found, postcode, proximity) if sid in kept]
-        elif proximity is not None:
+            ids = [
+                sid for sid in oruk.near_postcode(found, filters.postcode, filters.proximity) if sid in kept
+            ]
+        elif filters.proximity is not None:
             raise oruk.BadQuery("proximity needs a postcode")
-        if _asks_unknowable(maximum_age, start_time, end_time, day):
-            ids = []
         items = [found.sal_list[found.sal_of_service[sid]] for sid in ids if sid in found.sal_of_service]
-        return _answer(request, oruk.page_of(items, page, per_page).to_json())
+        return _answer(request, oruk.page_of(items, filters.page, filters.per_page).to_json())
 
     @app.get("/service_at_locations/{id}", responses=NOT_FOUND, response_model=None)
     def service_at_location(request: Request, id: str) -> Response:
         full = oruk.catalogue().service_at_location(id)
         return _answer(request, full) if full else _message(404, f"no service_at_location with id {id!r}")
-
-
-def _asks_unknowable(*values: object) -> bool:
-    """Maximum ages, opening times and days are held for no service: a filter on them keeps none."""
-    return any(value is not None for value in values)
 
 
 def _taxonomy_routes(app: FastAPI) -> None:
