@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import SupportsFloat
 
-from finder.export import csv_table
+from finder.csvtext import csv_table
 from finder.ipt_evidence import as_number, ipt_sentence
 from finder.schema import safe_url
 from finder.textrules import public_name_problem, site_name

@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from finder.coverage import display_name
 from finder.ipt_evidence import ipt_sentence
+from finder.presentation import service_title
 from finder.schema import is_http_url
 
 HSDS_VERSION = "3.0"
@@ -290,7 +290,7 @@ def service(record: Mapping) -> dict:
         {
             "id": stable_id("service", record["id"]),
             "organization_id": stable_id("organization", record["id"]),
-            "name": display_name(record),
+            "name": service_title(record)[0],  # the name the app titles its card with
             "description": service_description(record),
             "status": "inactive" if record.get("probably_ended") else "active",
         },
