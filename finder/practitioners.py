@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Literal, overload
+from typing import Literal, get_args, overload
 
 from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
@@ -31,6 +31,7 @@ from finder.schema import (
     PRACTITIONER_KIND,
     PRACTITIONERS_FILE,
     RecordError,
+    Register,
     document_records,
     http_url,
     records_document,
@@ -43,7 +44,7 @@ MANIFEST_SOURCE = "practitioners"
 KIND = PRACTITIONER_KIND
 
 # Core registers a practitioner's registration can be on, by the short code used in records.
-CORE_REGISTER_CODES = ("HCPC", "BACP", "UKCP", "BABCP", "NCPS")
+CORE_REGISTER_CODES: tuple[str, ...] = get_args(Register)
 _REGISTER_ALIASES = {
     "hcpc": "HCPC",
     "bacp": "BACP",

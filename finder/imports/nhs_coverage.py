@@ -27,20 +27,21 @@ from finder.imports.nhs import _publish, _today
 from finder.imports.tables import Layout, SourceTable, read_table
 from finder.schema import (
     AREA_BASES,
+    AREA_COLUMNS,
     AREA_ROW_KEYS,
     CONFIDENCES,
     DISTRICT_CODE,
     NATIONAL_BASIS,
     NATIONAL_CODE,
     PROVIDERS_FILE,
+    ROLE_COLUMNS,
     ROLES,
     ROLES_FILE,
     SCHEMA_VERSION,
     SERVICE_AREAS_FILE,
+    validate_rows,
 )
 
-AREA_COLUMNS = ("org_code", "org_name", "lad24_code", "lad24_name", "basis", "evidence", "confidence")
-ROLE_COLUMNS = ("org_code", "org_name", "role", "audience", "lead_org_code", "evidence", "confidence")
 # Published with the roles but taken from the statistics themselves, so not needed here.
 ROLE_KNOWN_EXTRA = ("referrals_2024_25",)
 AREAS_LAYOUT = Layout(title="service areas", columns=AREA_COLUMNS)
@@ -283,6 +284,7 @@ def _publish_rows(
 ) -> list[str]:
     """Publish a checked source table as it was read (with the checksum of its file) and re-derive
     the service records from it."""
+    validate_rows(file_name, rows)  # the declared row model, before anything is written
     lines = [f"  ignored columns: {', '.join(ignored)}"] if ignored else []
     document = {
         "schema_version": SCHEMA_VERSION,

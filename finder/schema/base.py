@@ -1,0 +1,100 @@
+"""What every declared record shares: the error a broken record raises, the model settings, the
+value shapes used across files, and the translation of a model's complaint into one short line
+that names the field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from finder.errors import FinderError
+
+SCHEMA_VERSION = 1  # the "schema_version" of every {"schema_version": 1, "records": [...]} file
+
+
+class RecordError(FinderError):
+    """A record that breaks the schema: nothing is written. `field` names the field when known."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.detail = message
+
+    @classmethod
+    def at(cls, field: str, message: str) -> RecordError:
+        return cls(message, field=field)
+
+
+class Model(BaseModel):
+    """A declared record or file. Records travel as the JSON dicts they are stored as: a model
+    checks a dict and is never written back, so validating changes no byte of data/. An unknown
+    key is refused, and so is a value of the wrong JSON type: "1" is not the number 1, 1 is not
+    true (a float field takes an integer, as JSON does)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# The rules a model states in words (its own checks) raise this error type; pydantic's own type and
+# shape errors keep theirs.
+RULE = "rule"
+
+
+def rule(message: str) -> PydanticCustomError:
+    """A broken domain rule, said in the words a maintainer reads in the refusal."""
+    return PydanticCustomError(RULE, message)
+
+
+# --- value shapes -------------------------------------------------------------------------------
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise rule("must not be blank")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank), Field(json_schema_extra={"pattern": r"\S"})]  # not blank
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+Period = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]  # a financial year, e.g. 2024-25
+Percent = Annotated[float, Field(ge=0, le=100)]
+OdsCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{3,6}$")]  # an NHS organisation (ODS) code
+DISTRICT_PATTERN = r"^E0[6-9]\d{6}$"  # an ONS local authority district (LAD) code in England
+DistrictCode = Annotated[str, Field(pattern=DISTRICT_PATTERN)]
+Confidence = Literal["high", "medium", "low"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a record breaks its model. `field` is a dotted path ("outcomes.recovery_pct"), ""
+    for a rule about the whole record; a rule's complaint is written to follow the field's name."""
+
+    field: str
+    complaint: str
+    is_rule: bool
+
+    def __str__(self) -> str:
+        if not self.field:
+            return self.complaint
+        return f"{self.field} {self.complaint}" if self.is_rule else f"{self.field}: {self.complaint}"
+
+
+def problems(model: type[Model], data: Mapping[str, object]) -> list[Problem]:
+    """Each way `data` breaks `model`, in the model's order (empty when it is fine)."""
+    try:
+        model.model_validate(data)
+    except ValidationError as error:
+        return [
+            Problem(
+                field=".".join(str(part) for part in detail["loc"]),
+                complaint=detail["msg"]
+                if detail["type"] == RULE
+                else detail["msg"][:1].lower() + detail["msg"][1:],
+                is_rule=detail["type"] == RULE,
+            )
+            for detail in error.errors(include_url=False)
+        ]
+    return []
