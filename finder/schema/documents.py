@@ -223,7 +223,11 @@ def json_schemas() -> dict[str, str]:
     """docs/schema/ file name -> its text: the JSON Schema of each data/ JSON file."""
     return {
         schema_file_name(name): json.dumps(
-            {"$id": f"docs/schema/{schema_file_name(name)}", **model.model_json_schema()},
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$id": f"docs/schema/{schema_file_name(name)}",
+                **model.model_json_schema(),
+            },
             indent=2,
             ensure_ascii=False,
         )
