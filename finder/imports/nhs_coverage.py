@@ -133,14 +133,21 @@ def import_service_areas(
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers)."""
     table, ignored = read_table(path, AREAS_LAYOUT, what="service areas")
-    return publish_service_areas(
-        areas_to_records(table.rows, name=table.name),
-        source=table.name,
-        directory=directory,
-        max_shrink=max_shrink,
-        source_sha256=guard.source_checksums([path]),
-        ignored=ignored,
-    )
+    records = areas_to_records(table.rows, name=table.name)
+    return publish_service_areas(records, **_published_as(path, table, ignored, directory, max_shrink))
+
+
+def _published_as(
+    path: Path, table: SourceTable, ignored: Sequence[str], directory: Path | None, max_shrink: float | None
+) -> dict:
+    """The keywords of `publish_service_areas` and `publish_service_roles` for a table read from `path`."""
+    return {
+        "source": table.name,
+        "directory": directory,
+        "max_shrink": max_shrink,
+        "source_sha256": guard.source_checksums([path]),
+        "ignored": ignored,
+    }
 
 
 def publish_service_areas(
@@ -237,15 +244,8 @@ def import_service_roles(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
     table, ignored = read_table(path, ROLES_LAYOUT, what="service roles")
-    active = _active_codes(directory)
-    return publish_service_roles(
-        roles_to_records(table.rows, active, name=table.name),
-        source=table.name,
-        directory=directory,
-        max_shrink=max_shrink,
-        source_sha256=guard.source_checksums([path]),
-        ignored=ignored,
-    )
+    records = roles_to_records(table.rows, _active_codes(directory), name=table.name)
+    return publish_service_roles(records, **_published_as(path, table, ignored, directory, max_shrink))
 
 
 def publish_service_roles(
