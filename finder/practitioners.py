@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Literal, get_args, overload
+from typing import Literal, overload
 
 from finder import names, postcodes, store
 from finder.accreditation import parse_registration_number
@@ -30,8 +30,8 @@ from finder.schema import (
     MANIFEST_FILE,
     PRACTITIONER_KIND,
     PRACTITIONERS_FILE,
+    REGISTERS,
     RecordError,
-    Register,
     document_records,
     http_url,
     records_document,
@@ -44,7 +44,7 @@ MANIFEST_SOURCE = "practitioners"
 KIND = PRACTITIONER_KIND
 
 # Core registers a practitioner's registration can be on, by the short code used in records.
-CORE_REGISTER_CODES: tuple[str, ...] = get_args(Register)
+CORE_REGISTER_CODES = REGISTERS
 _REGISTER_ALIASES = {
     "hcpc": "HCPC",
     "bacp": "BACP",

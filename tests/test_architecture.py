@@ -223,3 +223,25 @@ def test_no_new_module_over_500_lines():
         if len(path.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
     }
     assert long - OVER_THE_LIMIT == set()
+
+
+def loads_pydantic(code: str) -> bool:
+    import subprocess
+    import sys
+
+    probe = f"import sys\n{code}\nprint('pydantic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip() == "True"
+
+
+def test_searching_never_loads_the_record_models():
+    # pydantic checks records before a write; loading it on the search path would slow every first
+    # search and every command-line answer.
+    search_path = (
+        "import finder.search, finder.gp, finder.presentation, finder.practitioners, finder.schema\n"
+        "finder.schema.validate([{k: None for k in finder.schema.RECORD_KEYS}], level='keys')"
+    )
+    assert not loads_pydantic(search_path)
+    assert loads_pydantic(
+        "import finder.schema\nfinder.schema.validate([], kind='nhs')"
+    )  # the probe can tell

@@ -16,11 +16,12 @@ search, and is never dumped back, so a check cannot change a byte of data/.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from finder.schema.base import DISTRICT_PATTERN, SCHEMA_VERSION, Model, Problem, RecordError, problems
+from finder.errors import RecordError
 from finder.schema.files import (
     AREAS_FILE,
     GP_FILE,
@@ -40,34 +41,67 @@ from finder.schema.files import (
     SERVICES_FILE,
 )
 from finder.schema.links import http_url, is_http_url, non_public_host, public_url, safe_url
-from finder.schema.records import (
+from finder.schema.values import (
     AREA_BASES,
-    AREA_COLUMNS,
-    AREA_KEYS,
-    AREA_ROW_KEYS,
     CONFIDENCES,
+    DISTRICT_PATTERN,
     IPT_BASES,
     LOCATION_PRECISIONS,
     NATIONAL_BASIS,
     NATIONAL_CODE,
-    PRACTITIONER_KEYS,
     PRACTITIONER_KIND,
     PROVENANCE_GROUPS,
     RECORD_KEYS,
     RECORD_KINDS,
-    ROLE_COLUMNS,
+    REGISTERS,
     ROLES,
+    SCHEMA_VERSION,
     SELF_REFERRAL_KINDS,
-    SERVICE_FIELD_NAMES,
-    AreaRow,
-    AreaServed,
-    Outcomes,
-    PractitionerRecord,
     Register,
-    RoleRow,
-    SearchRecord,
-    ServiceRecord,
 )
+
+if TYPE_CHECKING:
+    from finder.schema.base import Model, Problem
+    from finder.schema.records import (
+        AREA_COLUMNS,
+        AREA_KEYS,
+        AREA_ROW_KEYS,
+        PRACTITIONER_KEYS,
+        ROLE_COLUMNS,
+        SERVICE_FIELD_NAMES,
+        AreaRow,
+        AreaServed,
+        Outcomes,
+        PractitionerRecord,
+        RoleRow,
+        SearchRecord,
+        ServiceRecord,
+    )
+
+# The record models and the key lists read off them are imported on first use (`__getattr__`):
+# pydantic is loaded where records are checked (before a write) or documented, never by search.
+_FROM_THE_MODELS = (
+    "AREA_COLUMNS",
+    "AREA_KEYS",
+    "AREA_ROW_KEYS",
+    "PRACTITIONER_KEYS",
+    "ROLE_COLUMNS",
+    "SERVICE_FIELD_NAMES",
+    "AreaRow",
+    "AreaServed",
+    "Outcomes",
+    "PractitionerRecord",
+    "RoleRow",
+    "SearchRecord",
+    "ServiceRecord",
+)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _FROM_THE_MODELS:
+        raise AttributeError(f"module 'finder.schema' has no attribute {name!r}")
+    return getattr(importlib.import_module("finder.schema.records"), name)
+
 
 __all__ = [
     "AREAS_FILE",
@@ -97,6 +131,7 @@ __all__ = [
     "PROVIDERS_FILE",
     "RECORD_KEYS",
     "RECORD_KINDS",
+    "REGISTERS",
     "ROLES",
     "ROLES_FILE",
     "ROLE_COLUMNS",
@@ -134,9 +169,17 @@ __all__ = [
 DISTRICT_CODE = re.compile(DISTRICT_PATTERN)  # ONS local authority district (LAD) code in England
 
 
-def _first(model: type[Model], record: Mapping[str, object]) -> Problem | None:
-    found = problems(model, record)
+def _first_problem(model: str, record: Mapping[str, object]) -> Problem | None:
+    """The first way `record` breaks the model named `model` (finder/schema/records.py)."""
+    from finder.schema.base import problems
+
+    found = problems(_model(model), record)
     return found[0] if found else None
+
+
+def _model(name: str) -> type[Model]:
+    model: type[Model] = getattr(importlib.import_module("finder.schema.records"), name)
+    return model
 
 
 # --- the NHS service record ---------------------------------------------------------------------
@@ -144,7 +187,7 @@ def _first(model: type[Model], record: Mapping[str, object]) -> Problem | None:
 
 def validate_service(record: Mapping[str, object]) -> None:
     """Raise RecordError if `record` breaks the service model or one of its domain rules."""
-    problem = _first(ServiceRecord, record)
+    problem = _first_problem("ServiceRecord", record)
     if problem is not None:
         raise RecordError(f"service {record.get('id', '?')}: {problem}")
 
@@ -172,10 +215,9 @@ def validate_services(records: Sequence[Mapping[str, object]]) -> None:
 def validate_practitioner(record: Mapping[str, object]) -> None:
     """Check a stored practitioner record against its model (used before every publish); the
     error names the first bad field."""
-    problem = _first(PractitionerRecord, record)
+    problem = _first_problem("PractitionerRecord", record)
     if problem is not None:
-        field = problem.field.split(".")[0] or "record"
-        raise RecordError.at(field, problem.complaint)
+        raise RecordError.at(problem.field.split(".")[0] or "record", problem.complaint)
 
 
 def _validate_practitioners(records: Sequence[Mapping[str, object]]) -> None:
@@ -185,7 +227,7 @@ def _validate_practitioners(records: Sequence[Mapping[str, object]]) -> None:
 
 # --- the coverage tables ------------------------------------------------------------------------
 
-_ROW_MODELS: dict[str, type[Model]] = {SERVICE_AREAS_FILE: AreaRow, ROLES_FILE: RoleRow}
+_ROW_MODELS = {SERVICE_AREAS_FILE: "AreaRow", ROLES_FILE: "RoleRow"}
 
 
 def validate_rows(file_name: str, rows: Sequence[Mapping[str, object]]) -> None:
@@ -193,7 +235,7 @@ def validate_rows(file_name: str, rows: Sequence[Mapping[str, object]]) -> None:
     coverage table (service_areas.json, service_roles.json) breaks its model."""
     model = _ROW_MODELS[file_name]
     for number, row in enumerate(rows, start=1):
-        problem = _first(model, row)
+        problem = _first_problem(model, row)
         if problem is not None:
             raise RecordError(f"{file_name}: record {number}: {problem}")
 
@@ -231,6 +273,9 @@ def validate(
 def contract_problems(records: Iterable[Mapping[str, object]]) -> list[str]:
     """Breaches of the search contract, one short message each (empty when fine). A key a record
     lacks counts as null."""
+    from finder.schema.base import problems
+
+    contract_model = _model("SearchRecord")
     found: list[str] = []
     seen: set[str] = set()
     for record in records:
@@ -242,7 +287,7 @@ def contract_problems(records: Iterable[Mapping[str, object]]) -> list[str]:
             found.append(f"record {record_id!r} appears twice")
         seen.add(record_id)
         contract = {key: record.get(key) for key in RECORD_KEYS}
-        found.extend(f"record {record_id!r}: {problem}" for problem in problems(SearchRecord, contract))
+        found.extend(f"record {record_id!r}: {problem}" for problem in problems(contract_model, contract))
     return found
 
 

@@ -6,27 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from finder.errors import FinderError
-
-SCHEMA_VERSION = 1  # the "schema_version" of every {"schema_version": 1, "records": [...]} file
-
-
-class RecordError(FinderError):
-    """A record that breaks the schema: nothing is written. `field` names the field when known."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.detail = message
-
-    @classmethod
-    def at(cls, field: str, message: str) -> RecordError:
-        return cls(message, field=field)
+from finder.schema.links import is_http_url, non_public_host
+from finder.schema.values import DISTRICT_PATTERN
 
 
 class Model(BaseModel):
@@ -35,7 +21,7 @@ class Model(BaseModel):
     key is refused, and so is a value of the wrong JSON type: "1" is not the number 1, 1 is not
     true (a float field takes an integer, as JSON does)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 # The rules a model states in words (its own checks) raise this error type; pydantic's own type and
@@ -62,9 +48,7 @@ IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Period = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]  # a financial year, e.g. 2024-25
 Percent = Annotated[float, Field(ge=0, le=100)]
 OdsCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{3,6}$")]  # an NHS organisation (ODS) code
-DISTRICT_PATTERN = r"^E0[6-9]\d{6}$"  # an ONS local authority district (LAD) code in England
 DistrictCode = Annotated[str, Field(pattern=DISTRICT_PATTERN)]
-Confidence = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +82,25 @@ def problems(model: type[Model], data: Mapping[str, object]) -> list[Problem]:
             for detail in error.errors(include_url=False)
         ]
     return []
+
+
+# --- links (the link rule is finder/schema/links.py) ----------------------------------------------
+
+
+def _link(value: str) -> str:
+    if not is_http_url(value):
+        raise rule(f"{value[:60]!r} is not an http(s) link")
+    return value
+
+
+def _public_link(value: str) -> str:
+    if not is_http_url(value):
+        raise rule(f"is not a plain http(s) URL: {value!r}")
+    if non_public_host(value):
+        raise rule(f"is on a host not for the public: {value!r}")
+    return value
+
+
+# A link kept as evidence of where a fact was read (any host), and a link a person may be sent to.
+HttpLink = Annotated[str, AfterValidator(_link)]
+PublicLink = Annotated[str, AfterValidator(_public_link)]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from finder.schema.base import IsoDate, Model, OdsCode, Percent, Period, Text
+from finder.schema.base import HttpLink, IsoDate, Model, OdsCode, Percent, Period, Text
 from finder.schema.files import (
     AREAS_FILE,
     LINKS_FILE,
@@ -25,7 +25,6 @@ from finder.schema.files import (
     SERVICE_AREAS_FILE,
     SERVICES_FILE,
 )
-from finder.schema.links import HttpLink
 from finder.schema.records import AreaRow, PractitionerRecord, RoleRow, ServiceRecord
 
 SCHEMA_FOLDER = Path(__file__).resolve().parents[2] / "docs" / "schema"

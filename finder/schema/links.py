@@ -1,16 +1,13 @@
-"""The link rule: which web addresses are ever stored or shown, and the link shapes the record
-models declare with it."""
+"""The link rule: which web addresses are ever stored or shown (the record models declare their
+link fields with it, in finder/schema/base.py)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
-
-from finder.schema.base import RecordError, rule
+from finder.errors import RecordError
 
 
 def is_http_url(url: object) -> bool:
@@ -86,22 +83,3 @@ def http_url(value: object, field: str, *, public: bool = True) -> str | None:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _link(value: str) -> str:
-    if not is_http_url(value):
-        raise rule(f"{value[:60]!r} is not an http(s) link")
-    return value
-
-
-def _public_link(value: str) -> str:
-    if not is_http_url(value):
-        raise rule(f"is not a plain http(s) URL: {value!r}")
-    if non_public_host(value):
-        raise rule(f"is on a host not for the public: {value!r}")
-    return value
-
-
-# A link kept as evidence of where a fact was read (any host), and a link a person may be sent to.
-HttpLink = Annotated[str, AfterValidator(_link)]
-PublicLink = Annotated[str, AfterValidator(_public_link)]

@@ -9,28 +9,39 @@ description goes into docs/schema/). A new field is one line here; the key lists
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Literal, get_args
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from finder.schema.base import (
-    DISTRICT_PATTERN,
-    Confidence,
     DistrictCode,
+    HttpLink,
     IsoDate,
     Model,
     OdsCode,
     Percent,
     Period,
+    PublicLink,
     Text,
     rule,
 )
-from finder.schema.links import HttpLink, PublicLink
+from finder.schema.values import (
+    DISTRICT_PATTERN,
+    NATIONAL_CODE,
+    RECORD_KEYS,
+    AreaBasis,
+    Confidence,
+    IptBasis,
+    Kind,
+    LocationPrecision,
+    ProvenanceGroup,
+    Register,
+    Role,
+    SelfReferral,
+)
 
 # --- the search contract ------------------------------------------------------------------------
 
-Kind = Literal["nhs", "private"]
-LocationPrecision = Literal["postcode", "sector", "outcode"]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -56,24 +67,11 @@ class SearchRecord(Model):
     works_in_person: bool = Field(description="sees people in person")
 
 
-RECORD_KEYS = tuple(SearchRecord.model_fields)
-RECORD_KINDS: tuple[str, ...] = get_args(Kind)
-LOCATION_PRECISIONS = (*get_args(LocationPrecision), None)
+if tuple(SearchRecord.model_fields) != RECORD_KEYS:
+    raise TypeError("finder.schema.values.RECORD_KEYS must name SearchRecord's fields, in order")
+
 
 # --- the NHS service record ---------------------------------------------------------------------
-
-SelfReferral = Literal["online", "phone", "unknown"]
-ProvenanceGroup = Literal["location", "contacts", "outcomes", "ipt"]
-# Where a service takes people from (service_areas.csv; the NHS directory when refreshed). Bases
-# from strongest to weakest: the NHS directory's own list, a public page naming the areas, the
-# registered name naming the area, a catchment phrase, and, with nothing better, the district of
-# the headquarters. "national" rows (open to all of England) are held as `national`, not as areas.
-AreaBasis = Literal["nhs_directory", "public_page", "name", "catchment", "hq_area"]
-# What a provider is to the public (service_roles.csv).
-Role = Literal["lead", "partner", "specialist", "digital", "site", "unclear"]
-IptBasis = Literal["official_latest", "official_earlier", "website"]
-NATIONAL_CODE = "ENGLAND"  # service_areas.csv: lad24_code of a service open to all of England
-NATIONAL_BASIS = "national"
 
 
 class Outcomes(Model):
@@ -185,9 +183,6 @@ AREA_KEYS = tuple(AreaServed.model_fields)
 
 # --- the practitioner record --------------------------------------------------------------------
 
-PRACTITIONER_KIND = "private"
-Register = Literal["HCPC", "BACP", "UKCP", "BABCP", "NCPS"]
-
 
 def _real_date(value: str) -> str:
     try:
@@ -279,9 +274,3 @@ class RoleRow(SourceRow):
 AREA_ROW_KEYS = tuple(AreaRow.model_fields)
 AREA_COLUMNS = AreaRow.csv_columns()
 ROLE_COLUMNS = RoleRow.csv_columns()
-AREA_BASES: tuple[str, ...] = get_args(AreaBasis)
-CONFIDENCES: tuple[str, ...] = get_args(Confidence)
-ROLES: tuple[str, ...] = get_args(Role)
-IPT_BASES: tuple[str, ...] = get_args(IptBasis)
-SELF_REFERRAL_KINDS: tuple[str, ...] = get_args(SelfReferral)
-PROVENANCE_GROUPS: tuple[str, ...] = get_args(ProvenanceGroup)
