@@ -1,6 +1,6 @@
-"""What every declared record shares: the error a broken record raises, the model settings, the
-value shapes used across files, and the translation of a model's complaint into one short line
-that names the field."""
+"""What every declared record shares: the model settings, the value and link shapes used across
+files, and the translation of a model's complaint into one short line that names the field. The
+one module (with records.py and documents.py) that imports pydantic."""
 
 from __future__ import annotations
 
