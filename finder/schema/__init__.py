@@ -43,6 +43,8 @@ from finder.schema.files import (
 from finder.schema.links import http_url, is_http_url, non_public_host, public_url, safe_url
 from finder.schema.values import (
     AREA_BASES,
+    AREA_COLUMNS,
+    AREA_ROW_KEYS,
     CONFIDENCES,
     DISTRICT_PATTERN,
     IPT_BASES,
@@ -54,6 +56,8 @@ from finder.schema.values import (
     RECORD_KEYS,
     RECORD_KINDS,
     REGISTERS,
+    ROLE_COLUMNS,
+    ROLE_ROW_KEYS,
     ROLES,
     SCHEMA_VERSION,
     SELF_REFERRAL_KINDS,
@@ -63,11 +67,8 @@ from finder.schema.values import (
 if TYPE_CHECKING:
     from finder.schema.base import Model, Problem
     from finder.schema.records import (
-        AREA_COLUMNS,
         AREA_KEYS,
-        AREA_ROW_KEYS,
         PRACTITIONER_KEYS,
-        ROLE_COLUMNS,
         SERVICE_FIELD_NAMES,
         AreaRow,
         AreaServed,
@@ -81,11 +82,8 @@ if TYPE_CHECKING:
 # The record models and the key lists read off them are imported on first use (`__getattr__`):
 # pydantic is loaded where records are checked (before a write) or documented, never by search.
 _FROM_THE_MODELS = (
-    "AREA_COLUMNS",
     "AREA_KEYS",
-    "AREA_ROW_KEYS",
     "PRACTITIONER_KEYS",
-    "ROLE_COLUMNS",
     "SERVICE_FIELD_NAMES",
     "AreaRow",
     "AreaServed",
@@ -135,6 +133,7 @@ __all__ = [
     "ROLES",
     "ROLES_FILE",
     "ROLE_COLUMNS",
+    "ROLE_ROW_KEYS",
     "SCHEMA_VERSION",
     "SECTORS_FILE",
     "SELF_REFERRAL_KINDS",

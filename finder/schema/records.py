@@ -9,7 +9,7 @@ description goes into docs/schema/). A new field is one line here; the key lists
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -26,9 +26,11 @@ from finder.schema.base import (
     rule,
 )
 from finder.schema.values import (
+    AREA_ROW_KEYS,
     DISTRICT_PATTERN,
     NATIONAL_CODE,
     RECORD_KEYS,
+    ROLE_ROW_KEYS,
     AreaBasis,
     Confidence,
     IptBasis,
@@ -65,10 +67,6 @@ class SearchRecord(Model):
     last_verified: IsoDate = Field(description="ISO date the main source was read")
     works_online: bool = Field(description="true only when a source says national/online")
     works_in_person: bool = Field(description="sees people in person")
-
-
-if tuple(SearchRecord.model_fields) != RECORD_KEYS:
-    raise TypeError("finder.schema.values.RECORD_KEYS must name SearchRecord's fields, in order")
 
 
 # --- the NHS service record ---------------------------------------------------------------------
@@ -231,22 +229,10 @@ PRACTITIONER_KEYS = tuple(key for key in PractitionerRecord.model_fields if key 
 # --- the coverage tables ------------------------------------------------------------------------
 
 
-class SourceRow(Model):
-    """A row of a table read from a CSV file. `CSV_NAMES` holds the columns named otherwise than
-    the stored field; every other field is its own column, in the model's order."""
-
-    CSV_NAMES: ClassVar[dict[str, str]] = {}
-
-    @classmethod
-    def csv_columns(cls) -> tuple[str, ...]:
-        return tuple(cls.CSV_NAMES.get(name, name) for name in cls.model_fields)
-
-
-class AreaRow(SourceRow):
+class AreaRow(Model):
     """One row of service_areas.json: a service and one district it takes people from (or ENGLAND
-    with basis "national" for a service open to all of England)."""
-
-    CSV_NAMES: ClassVar[dict[str, str]] = {"code": "lad24_code", "name": "lad24_name"}
+    with basis "national" for a service open to all of England). Read from service_areas.csv,
+    whose columns are these fields, `code` and `name` as lad24_code and lad24_name."""
 
     org_code: OdsCode = Field(description="the provider's ODS code")
     org_name: str = Field(description="the provider's name as the table gives it")
@@ -259,7 +245,7 @@ class AreaRow(SourceRow):
     confidence: Confidence
 
 
-class RoleRow(SourceRow):
+class RoleRow(Model):
     """One row of service_roles.json: what a provider is to the public."""
 
     org_code: OdsCode = Field(description="the provider's ODS code")
@@ -271,6 +257,6 @@ class RoleRow(SourceRow):
     confidence: Confidence
 
 
-AREA_ROW_KEYS = tuple(AreaRow.model_fields)
-AREA_COLUMNS = AreaRow.csv_columns()
-ROLE_COLUMNS = RoleRow.csv_columns()
+for _model, _keys in ((SearchRecord, RECORD_KEYS), (AreaRow, AREA_ROW_KEYS), (RoleRow, ROLE_ROW_KEYS)):
+    if tuple(_model.model_fields) != _keys:
+        raise TypeError(f"finder/schema/values.py must list {_model.__name__}'s fields, in order")

@@ -1,5 +1,5 @@
-"""The values the record models allow, and the search contract's keys, without pydantic: search,
-the app and the store readers use these on every load, and pydantic is only imported where records
+"""The values the record models allow and the field names code reads, without pydantic: search,
+the app, the store readers and every command use these, and pydantic is only imported where records
 are checked (before a write) or documented (finder/schema/records.py, documents.py)."""
 
 from __future__ import annotations
@@ -8,13 +8,22 @@ from typing import Literal, get_args
 
 SCHEMA_VERSION = 1  # the "schema_version" of every {"schema_version": 1, "records": [...]} file
 
-# The search contract's keys, in order: the fields of finder.schema.records.SearchRecord (which
-# refuses to load when they differ). The store readers and search check every record has them.
+# The field names read without the models, in order: the search contract's keys (the fields of
+# finder.schema.records.SearchRecord; the store readers and search check every record has them),
+# and those of a service_areas.json and a service_roles.json row (AreaRow, RoleRow; the importers
+# take their CSV headers from them). records.py refuses to load while a model and its list differ,
+# so a new field is its line in the model and its name here.
 RECORD_KEYS = (
     *("id", "kind", "name", "lat", "lon", "location_precision", "offers_ipt", "ipt_evidence"),
     *("self_referral_url", "phone", "website", "email", "source", "last_verified"),
     *("works_online", "works_in_person"),
 )
+AREA_ROW_KEYS = ("org_code", "org_name", "code", "name", "basis", "evidence", "confidence")
+ROLE_ROW_KEYS = ("org_code", "org_name", "role", "audience", "lead_org_code", "evidence", "confidence")
+# service_areas.csv names two columns otherwise than the stored row; every other column is its field.
+AREA_CSV_NAMES = {"code": "lad24_code", "name": "lad24_name"}
+AREA_COLUMNS = tuple(AREA_CSV_NAMES.get(key, key) for key in AREA_ROW_KEYS)
+ROLE_COLUMNS = ROLE_ROW_KEYS
 
 Kind = Literal["nhs", "private"]
 LocationPrecision = Literal["postcode", "sector", "outcode"]
