@@ -249,7 +249,7 @@ class AreaRow(Model):
     confidence: Confidence
     part: str = Field(description='the part of the district it covers ("Craven area"); "": all of it')
     local_service_name: str = Field(
-        description='the service\'s public name in this district; "": the provider\'s public name'
+        description="the service's public name in this district; \"\": the provider's public name"
     )
 
 
