@@ -305,7 +305,9 @@ def _scores(t: PracticeTable, tokens: list[str], similarity: _Similarity) -> np.
 
 
 def _by_name(t: PracticeTable, text: str) -> list[int]:
-    tokens = words(text)
+    # A lone letter or digit ("Dr A", a stray "x") names no surgery: it would match every name
+    # that has an initial.
+    tokens = [w for w in words(text) if len(w) > 1]
     if not tokens:
         return []
     similarity = _Similarity(t)
