@@ -558,7 +558,7 @@ def _draw_notices(notices: list, practitioners: bool) -> None:
 
 def _only_online_options_note(search: SearchRequest, where, results: list[dict]) -> None:
     """Nothing near and no service for the person's area: what is listed works online."""
-    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
+    localised = any(r.get("coverage") in ("covers", "covers_part", "same_icb") for r in results)
     if not where.has_coordinates or localised or any(r.get("within_radius") for r in results):
         return
     miles = "mile" if search.radius_miles == 1 else "miles"

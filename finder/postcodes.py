@@ -176,7 +176,7 @@ class OnlineFallback:
 # hyphen, zero-width spaces and joiners.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u00ad\u200b\u200c\u200d\u2060\u180e"), None)
 # What people put around a postcode or a town: quotes, brackets, a full stop or a comma.
-_AROUND = "\"'‘’“”«»()[]{}.,;:!? "
+_AROUND = "\"'‘’“”«»().,;:!? "
 _HYPHENATED_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ?[-‐‑‒–—] ?([0-9][A-Z]{2})", re.IGNORECASE)
 
 
