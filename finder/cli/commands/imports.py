@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from finder.imports import MAX_SHRINK
+from finder.imports.references import MAX_GROWTH, MAX_ROLE_CHANGE, Allow
 from finder.imports.registry import BY_NAME, IMPORTERS
 
 # Every importer refuses a much smaller file than what data/ holds unless --allow-shrink is given.
@@ -24,10 +25,23 @@ def add_arguments(parser):
         "towns, active providers, service links, practitioners, or a year's providers in the statistics); "
         "the shrink is reported",
     )
+    parser.add_argument(
+        "--allow-growth",
+        action="store_true",
+        help=f"accept a table more than {MAX_GROWTH:g} times the rows held now (service areas and roles); "
+        "the growth is reported",
+    )
+    parser.add_argument(
+        "--allow-mass-change",
+        action="store_true",
+        help=f"accept service roles that change more than {MAX_ROLE_CHANGE:.0%}% of the services held "
+        "(for example every service marked probably ended); the change is reported",
+    )
 
 
 def run(args) -> int:
     importer = BY_NAME[args.kind]
-    for line in importer.run(args.path, None if args.allow_shrink else MAX_SHRINK):
+    allow = Allow(growth=args.allow_growth, mass_change=args.allow_mass_change)
+    for line in importer.run(args.path, None if args.allow_shrink else MAX_SHRINK, allow):
         print(line)
     return 0
