@@ -305,9 +305,12 @@ def _scores(t: PracticeTable, tokens: list[str], similarity: _Similarity) -> np.
 
 
 def _by_name(t: PracticeTable, text: str) -> list[int]:
-    # A lone letter or digit ("Dr A", a stray "x") names no surgery: it would match every name
-    # that has an initial.
-    tokens = [w for w in words(text) if len(w) > 1]
+    tokens = words(text)
+    if all(len(w) < 2 for w in tokens):
+        # Only lone letters, digits or punctuation ("a", "x", "!!! a"): no name to look for, and
+        # every surgery named after a doctor's initial would match. Initials beside a word are kept
+        # ("I J Healthcare").
+        return []
     if not tokens:
         return []
     similarity = _Similarity(t)
