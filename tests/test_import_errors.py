@@ -158,7 +158,8 @@ def test_windows_1252_is_read_like_utf8_by_the_practitioners_importer(data_copy,
     columns = header.split(",")
     values = {
         "name": "Zoë Test-Brontë",
-        "ipt_level": "practitioner",
+        "ipt_level": "Level B",
+        "works_online": "yes",
         "town": "Leeds",
         "outcode": "LS6",
         "source": "test register export",
@@ -168,6 +169,5 @@ def test_windows_1252_is_read_like_utf8_by_the_practitioners_importer(data_copy,
     path = tmp_path / "practitioners.csv"
     path.write_bytes(f"{header}\r\n{row}\r\n".encode("cp1252"))
     done = run_cli("import", "practitioners", str(path), "--allow-shrink")
-    assert "not UTF-8" not in done.stderr and "neither UTF-8" not in done.stderr
-    if done.returncode == 0:
-        assert "Zoë Test-Brontë" in (data_copy / "practitioners.json").read_text(encoding="utf-8")
+    assert done.returncode == 0, done.stderr
+    assert "Zoë Test-Brontë" in (data_copy / "practitioners.json").read_text(encoding="utf-8")
