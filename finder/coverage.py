@@ -10,6 +10,10 @@ Harrogate). So each NHS service is placed in one of four tiers for the person's 
   whose role is unclear, services for one group last; surer evidence first within each (a row
   for only part of a district counts one step less sure). The order is worked out once per
   district when the data loads.
+  Where the person's district is not known (a town or outcode whose postcodes lie in several
+  districts), a service that serves only some of those districts is marked `covers_part`: it is
+  for part of the place, never "your service", until a postcode or GP surgery says which part;
+  such services come after the others.
 - `national`: open to people anywhere in England (who it is for is said by its role and audience:
   SignHealth is for Deaf people who use BSL; ieso only where a local service offers it).
 - `same_icb`: based in the person's Integrated Care Board while where it takes people from is not
@@ -61,6 +65,9 @@ class PersonArea:
     districts: frozenset[str]
     icbs: frozenset[str]
     own_districts: frozenset[str] | None = None
+    # False for a town, outcode or sector whose postcodes lie in several districts: each of
+    # `districts` may be the person's, and a service for only some of them may not be theirs.
+    settled: bool = True
 
     @property
     def known(self) -> bool:
@@ -186,6 +193,7 @@ class Tiers:
     rank: np.ndarray
     covering: Covering
     any_general: bool = False  # a general service covers the person (not only unclear ones)
+    partial: frozenset[int] = frozenset()  # `covers` records that serve only part of the place
 
     @property
     def covering_rows(self) -> dict[int, Mapping]:
@@ -200,7 +208,7 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
     """Tier every record for the person. `eligible` masks the records a search may show (a
     service that has probably ended never covers anyone). The answer depends only on the area
     and the mask, so it is kept per area (its arrays are shared: never change them)."""
-    key = (person.districts, person.icbs, eligible.tobytes())
+    key = (person.districts, person.icbs, person.settled, eligible.tobytes())
     found = index.tiers_cache.get(key)
     if found is None:
         found = _classify(index, person, eligible)
@@ -220,6 +228,15 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
         found = Covering(
             order=order, best={i: found.best[i] for i in order}, rows={i: found.rows[i] for i in order}
         )
+    # A town or outcode over several districts: a service for only some of them is for part of
+    # the place, and comes after those for all of it.
+    partial = frozenset(
+        i
+        for i in order
+        if not person.settled and not person.districts <= {row["code"] for row in found.rows[i]}
+    )
+    if partial:
+        order = tuple(i for i in order if i not in partial) + tuple(i for i in order if i in partial)
     tier[index.national & index.nhs] = NATIONAL
     if person.icbs:
         in_icb = np.zeros(size, dtype=bool)
@@ -233,16 +250,19 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
     if order:
         tier[list(order)] = COVERS
         rank[list(order)] = np.arange(len(order))
-    general = any(index.role_rank[i] == GENERAL for i in order)
-    return Tiers(tier=tier, rank=rank, covering=found, any_general=general)
+    general = any(index.role_rank[i] == GENERAL for i in order if i not in partial)
+    return Tiers(tier=tier, rank=rank, covering=found, any_general=general, partial=partial)
 
 
-def coverage_fields(tier: int, row: Mapping | None) -> dict:
+COVERS_PART = "covers_part"  # a result's `coverage` for a service for part of the place
+
+
+def coverage_fields(tier: int, row: Mapping | None, *, part: bool = False) -> dict:
     """The coverage keys a search result carries. `coverage_part`: the part of the district the
     service takes people from (None: all of it); `coverage_district`: the district the evidence
     is about."""
     return {
-        "coverage": TIERS[tier],
+        "coverage": COVERS_PART if part and tier == COVERS else TIERS[tier],
         "coverage_basis": None if row is None else row.get("basis"),
         "coverage_confidence": None if row is None else row.get("confidence"),
         "coverage_evidence": None if row is None else row.get("evidence"),

@@ -298,10 +298,12 @@ def person_area(location: Location) -> coverage.PersonArea:
     where the services' local names apply."""
     areas = ([location.area] if location.area is not None else []) + list(location.area_candidates)
     own = location.area.district_code if location.kind == "gp" and location.area is not None else None
+    districts = frozenset(a.district_code for a in areas)
     return coverage.PersonArea(
-        districts=frozenset(a.district_code for a in areas),
+        districts=districts,
         icbs=frozenset(a.icb_code for a in areas if a.icb_code),
         own_districts=frozenset((own,)) if own else None,
+        settled=location.area is not None or len(districts) <= 1,
     )
 
 
@@ -392,7 +394,11 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
         record["within_radius"] = near.item(i)
         record["online_option"] = online_elsewhere.item(i)
         if record["kind"] == "nhs":
-            record.update(coverage.coverage_fields(tiers.tier.item(i), tiers.covering.best.get(i)))
+            record.update(
+                coverage.coverage_fields(
+                    tiers.tier.item(i), tiers.covering.best.get(i), part=i in tiers.partial
+                )
+            )
             record.update(coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person))
         return record
 

@@ -110,7 +110,7 @@ def test_a_drifted_header_is_refused_and_data_is_unchanged(
         (
             ",E08000035,Leeds,name,",
             ",E08000999,Leeds,name,",
-            "row 13: lad24_code E08000999 is not a district",
+            "row 13: RY6's lad24_code E08000999 is not a district",
         ),
         # What is shown to people must be plain text: no markup, link or control character.
         (",medium,Craven area,", ",medium,<b>Craven</b>,", "row 15: part '<b>Craven</b>' is not plain text"),

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
 GROUPS = {
     "covers": "Your area",
     "also": GROUP_ALSO,
+    "covers_part": "Parts of this place (type your postcode or GP surgery to see which is yours)",
     "national": "Anywhere in England",
     "same_icb": "Based in your NHS area (not known to cover you)",
     "elsewhere": "Nearby (may only accept people registered with a GP in its own area)",
