@@ -36,6 +36,8 @@ port_free() {
   python - "$1" <<'PY'
 import socket, sys
 with socket.socket() as s:
+    # As HAProxy binds: connections closing on the port (TIME_WAIT) do not make it "in use".
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", int(sys.argv[1])))
     except OSError:
@@ -118,10 +120,17 @@ up() {
   if [ -n "$(running_pids)" ]; then
     refuse "a cluster is already up (PIDs in $RUN); run 'bash deploy/local-cluster.sh down' first"
   fi
-  command -v haproxy >/dev/null || refuse "haproxy is not installed (Debian: apt-get install haproxy)"
   port_free "$port" || refuse "port $port is in use"
+  command -v haproxy >/dev/null || refuse "haproxy is not installed (Debian: apt-get install haproxy)"
   rm -rf "$RUN" && mkdir -p "$RUN"
   LB_PORT=$port
+  # Every replica signs cookies with the same key, or a visitor moved to another replica when
+  # theirs dies is refused there (XSRF): the operator's STREAMLIT_SERVER_COOKIE_SECRET, else a
+  # new random one for this cluster, kept only in the replicas' environment.
+  if [ -z "${STREAMLIT_SERVER_COOKIE_SECRET:-}" ]; then
+    STREAMLIT_SERVER_COOKIE_SECRET=$(python -c 'import secrets; print(secrets.token_hex(32))')
+  fi
+  export STREAMLIT_SERVER_COOKIE_SECRET
   start_replicas "$n"
   render_config
   FINDER_LB_RUN_DIR=$RUN FINDER_LB_ADDRESS=127.0.0.1 FINDER_LB_PORT=$port \
