@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
+import test_browser
 from test_browser import (
     CHROMIUM,
     POSTCODE_BOX,
-    browser,  # noqa: F401  (the module's one headless Chromium, a fixture)
     free_port,
     new_page,
     open_search,
@@ -77,6 +77,9 @@ def running_cluster(tmp_path_factory):
         assert stopped.returncode == 0, stopped.stderr
 
 
+browser = test_browser.browser  # the module's one headless Chromium (a fixture)
+
+
 def no_error_on(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Connection error").count() == 0
@@ -116,7 +119,9 @@ def test_a_visitor_keeps_their_answers_when_their_replica_dies(running_cluster, 
         page.wait_for_selector(CONNECTED, timeout=10_000)
         box.press("Enter")
         page.get_by_role("button", name="The Densham Surgery, Stockton-on-Tees").click(timeout=10_000)
-        page.get_by_text(GP_ANSWER).first.wait_for(timeout=max(1_000, 10_000 - 1000 * (time.monotonic() - started)))
+        page.get_by_text(GP_ANSWER).first.wait_for(
+            timeout=max(1_000, 10_000 - 1000 * (time.monotonic() - started))
+        )
         assert time.monotonic() - started < 10
         assert {c["name"]: c["value"] for c in page.context.cookies()}["FINDER_REPLICA"] != cookie
         no_error_on(page)

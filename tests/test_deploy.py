@@ -40,7 +40,10 @@ def test_the_container_runs_what_each_local_replica_runs():
 
 
 def test_the_container_is_non_root_with_data_and_a_health_check():
-    assert dockerfile_instruction("FROM")[0].startswith("python:") and "slim" in dockerfile_instruction("FROM")[0]
+    assert (
+        dockerfile_instruction("FROM")[0].startswith("python:")
+        and "slim" in dockerfile_instruction("FROM")[0]
+    )
     (user,) = dockerfile_instruction("USER")
     assert user not in ("root", "0")
     copied = " ".join(dockerfile_instruction("COPY"))
@@ -49,7 +52,11 @@ def test_the_container_is_non_root_with_data_and_a_health_check():
     assert "/_stcore/health" in health
     # .dockerignore lets in only what the image copies: no venv, tests or local secrets.
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    assert "*" in ignored and "!data/" in ignored and not any(".venv" in line and line.startswith("!") for line in ignored)
+    assert (
+        "*" in ignored
+        and "!data/" in ignored
+        and not any(".venv" in line and line.startswith("!") for line in ignored)
+    )
 
 
 def test_the_kubernetes_manifests_are_valid_for_the_api():
@@ -72,7 +79,9 @@ def test_the_deployment_is_highly_available_non_root_and_read_only():
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     writable = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
-    assert writable == {"tmp": "/tmp"} and {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
+    assert (
+        writable == {"tmp": "/tmp"} and {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
+    )
     limits, requests = container["resources"]["limits"], container["resources"]["requests"]
     assert requests["memory"] and limits["memory"] and requests["cpu"]
     # HOME and the cache are in the writable /tmp, as the image sets them.
@@ -93,7 +102,9 @@ def test_production_settings_keep_privacy_and_add_what_a_public_server_needs():
 
 def local_cluster(*args: str, run_dir: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "LOCAL_CLUSTER_RUN_DIR": str(run_dir)}
-    return subprocess.run(["bash", DEPLOY / "local-cluster.sh", *args], env=env, capture_output=True, text=True)
+    return subprocess.run(
+        ["bash", DEPLOY / "local-cluster.sh", *args], env=env, capture_output=True, text=True
+    )
 
 
 @pytest.mark.parametrize(
