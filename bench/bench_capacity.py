@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,8 @@ TARGET_P95_S = 1.5
 TARGET_IDLE_MB = 350
 TARGET_SESSION_MB = 5
 SEARCH_TIMEOUT_MS = 30_000
+OPEN_TIMEOUT_MS = 60_000
+ARRIVAL_GAP_S = 0.2
 # Real places across England: a city centre, a suburb, a town; each visitor starts at its own.
 POSTCODES = ["LS6 3QG", "DE1 1AA", "CV1 1AH", "M1 1AE", "B1 2AY", "NE1 7RU", "BS1 5TR", "CB2 1TN", "HG1 1AA"]
 PAGE_IDLE = "() => !document.querySelector('[data-stale=\"true\"]') && !document.querySelector('[data-testid=\"stStatusWidget\"] button')"
@@ -82,16 +85,21 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 async def visitor(browser, url: str, first: int, searches: int, times: list[float]) -> int:
-    """One person: opens the page, searches `searches` places in turn; returns their errors."""
+    """One person: opens the page, searches `searches` places in turn; returns their errors.
+    People arrive a little apart (a fifth of a second between each), not in the same instant."""
     errors = 0
+    await asyncio.sleep(ARRIVAL_GAP_S * first)
     context = await browser.new_context(viewport={"width": 1100, "height": 900})
     try:
         page = await context.new_page()
         page.set_default_timeout(SEARCH_TIMEOUT_MS)
-        await page.goto(url)
-        box = page.locator(POSTCODE_BOX)
-        await box.wait_for()
-        await page.wait_for_function(PAGE_IDLE)
+        try:
+            await page.goto(url, timeout=OPEN_TIMEOUT_MS)
+            box = page.locator(POSTCODE_BOX)
+            await box.wait_for()
+            await page.wait_for_function(PAGE_IDLE)
+        except Exception:
+            return searches  # the page never opened: every search this person meant to do failed
         for n in range(searches):
             place = POSTCODES[(first + n) % len(POSTCODES)]
             try:
@@ -182,6 +190,8 @@ def run(replicas: int, rounds: list[int], searches: int, direct: bool) -> tuple[
 
 
 def main() -> None:
+    # Stopped from outside: still run the `finally` that stops the cluster it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--visitors", type=int, nargs="+", default=[1, 5, 10, 20])
     parser.add_argument("--searches", type=int, default=5)
