@@ -82,9 +82,10 @@ start_replicas() {  # start_replicas N: N replicas of the finder, server lines f
 }
 
 # ---- Second backend: the Open Referral UK API (python -m finder api --host H --port P) ----
-# When it exists: start it here like start_replicas (its PID in "$RUN/oruk.extra.pid", its server
-# line in "$RUN/servers-oruk.cfg", health-waited in wait_healthy), and uncomment its backend and
-# use_backend lines in deploy/haproxy.cfg. `down` already stops every PID in "$RUN"/*.extra.pid.
+# To add it: start it here like start_replicas, with `--root-path /oruk` (its PID in
+# "$RUN/oruk.extra.pid", its server line in "$RUN/servers-oruk.cfg", its /health waited for in
+# wait_healthy), and uncomment its backend and use_backend lines in deploy/haproxy.cfg. `down`
+# already stops every PID in "$RUN"/*.extra.pid; render_config fills every "# @servers NAME".
 
 render_config() {  # deploy/haproxy.cfg with each "# @servers NAME" marker followed by its servers
   awk -v run="$RUN" '

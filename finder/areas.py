@@ -50,6 +50,10 @@ class AreaTables:
         self.wards: dict[str, list[str]] = payload["wards"]
         # Older district codes (before the 2019-2023 mergers) -> their 2024 district.
         self.aliases: dict[str, str] = payload.get("aliases", {})
+        # Retired CCG / sub-ICB codes -> the sub-ICB codes that took them over, where the tables
+        # carry ODS successions (optional: tables imported without them map nothing).
+        self.successions: dict[str, list[str]] = payload.get("sub_icb_successions", {})
+        self._by_gss = {row["gss"]: code for code, row in self.sub_icbs.items() if row.get("gss")}
         self._area = lru_cache(maxsize=4096)(self._make_area)
 
     def district(self, code: str | None) -> dict | None:
@@ -114,6 +118,17 @@ class AreaTables:
         # A ward we do not know (a newer ward code): every sub-ICB of the district is a candidate.
         return tuple(self.area(code, p["sub_icb"], by_ward) for p in parts)
 
+    def current_sub_icbs(self, code: str) -> tuple[str, ...]:
+        """Today's sub-ICB ODS codes for a code the NHS directory lists: itself when current, the
+        ODS code of a sub-ICB GSS code (E38...), a retired code's successors where the tables hold
+        the succession; () when the tables cannot tell."""
+        code = code.strip().upper()
+        if code in self.sub_icbs:
+            return (code,)
+        if code in self._by_gss:
+            return (self._by_gss[code],)
+        return tuple(c for c in self.successions.get(code, ()) if c in self.sub_icbs)
+
     def districts_of_sub_icb(self, sub_icb_code: str, found_by: str = "gp") -> tuple[Area, ...]:
         """Every district that lies wholly or partly in the sub-ICB, largest share first."""
         found = []
@@ -144,6 +159,12 @@ def districts_of_sub_icb(sub_icb_code: str) -> tuple[Area, ...]:
     """Every district of a sub-ICB location, as areas found by the GP route (empty if unknown)."""
     loaded = tables()
     return loaded.districts_of_sub_icb(sub_icb_code) if loaded else ()
+
+
+def current_sub_icbs(code: str) -> tuple[str, ...]:
+    """Today's sub-ICB codes for a code the NHS directory lists (see AreaTables.current_sub_icbs)."""
+    loaded = tables()
+    return loaded.current_sub_icbs(code) if loaded else ()
 
 
 def merge(areas: list[Area] | tuple[Area, ...]) -> tuple[Area | None, tuple[Area, ...]]:

@@ -228,6 +228,23 @@ def _plain(value: object) -> str:
     return text.replace("//", "/\u200b/").replace("@", "\u200b@").replace("www.", "w\u200bww.")
 
 
+# What a source found in one run, counted for the operator's report (`refresh --dry-run --json`).
+FOUND_COUNTS = ("records", "self_referral_links", "phones", "with_areas")
+# The report's statuses: the run's detailed status -> what the operator acts on.
+OUTCOMES = {"updated": "ok", "unchanged": "ok", "dry-run": "ok", "skipped": "skipped", "kept": "failed"}
+
+
+def found_in(records: Iterable[Mapping]) -> dict[str, int]:
+    """The counts of FOUND_COUNTS over records of the service or practitioner layout."""
+    rows = list(records)
+    return {
+        "records": len(rows),
+        "self_referral_links": sum(1 for r in rows if r.get("self_referral_url")),
+        "phones": sum(1 for r in rows if r.get("phone") or r.get("self_referral_phone")),
+        "with_areas": sum(1 for r in rows if r.get("areas_covered") or r.get("areas_served")),
+    }
+
+
 @dataclass(frozen=True)
 class SourceReport:
     """One source's outcome in one refresh run, as the report shows it."""
@@ -237,6 +254,18 @@ class SourceReport:
     reason: str
     changes: ChangeSet | None = None
     requests: Mapping[str, int] = field(default_factory=dict)
+    found: Mapping[str, int] | None = None  # FOUND_COUNTS of what was read (None: nothing read)
+    held: bool = False  # kept because the change waits for a person's review (not a failure)
+
+    @property
+    def outcome(self) -> str:
+        """ok, failed, held or skipped: what the operator has to do about this source."""
+        return "held" if self.held else OUTCOMES.get(self.status, "failed")
+
+    def notes(self) -> list[str]:
+        """Why the source ended as it did, then what the source said about its run."""
+        notes = [self.reason] if self.reason else []
+        return notes + (list(self.changes.notes) if self.changes else [])
 
     def line(self) -> str:
         """The one summary line the CLI prints for this source."""
@@ -256,10 +285,39 @@ class SourceReport:
         return {
             "source": self.name,
             "status": self.status,
+            "outcome": self.outcome,
             "reason": self.reason,
+            "found": dict(self.found) if self.found is not None else None,
             "changes": self.changes.to_json() if self.changes else None,
             "requests": dict(self.requests),
         }
+
+    def to_summary(self) -> dict:
+        """The operator's report of this source: `refresh --json`."""
+        changes = self.changes
+        found = self.found or {}
+        return {
+            "name": self.name,
+            "status": self.outcome,
+            **{key: found.get(key) for key in FOUND_COUNTS},
+            "changed": changes.added_count + changes.removed_count + len(changes.changed)
+            if changes
+            else None,
+            "notes": self.notes(),
+        }
+
+    def in_words(self) -> list[str]:
+        """The same report in sentences, for the plain output: the summary line, what was read,
+        then the source's notes."""
+        lines = [self.line()]
+        found = self.found
+        if found is not None:
+            lines.append(
+                f"  read {found['records']} records: {found['self_referral_links']} with a self-referral "
+                f"link, {found['phones']} with a phone number, {found['with_areas']} with the areas they cover"
+            )
+        lines += [f"  {note}" for note in (self.changes.notes if self.changes else ())]
+        return lines
 
 
 def commit_message(run_date: str, reports: Sequence[SourceReport]) -> str:

@@ -1,5 +1,7 @@
 """Errors that carry a message meant for a person, not a traceback."""
 
+from __future__ import annotations
+
 
 class FinderError(Exception):
     """A problem the user or operator can fix; the CLI prints it on one line and exits 2."""
@@ -19,3 +21,17 @@ class SourceFormatError(FinderError):
 
 class ParseError(FinderError):
     """A fetched page or API response whose structure changed: never treated as 'no results'."""
+
+
+class RecordError(FinderError):
+    """A record that breaks the schema (finder/schema/): nothing is written. `field` names the
+    field when known."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.detail = message
+
+    @classmethod
+    def at(cls, field: str, message: str) -> RecordError:
+        return cls(message, field=field)

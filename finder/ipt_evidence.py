@@ -19,8 +19,10 @@ the rule only compares the latest year held with the ones before it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 from finder.textrules import attribution_caveat
 
@@ -140,3 +142,47 @@ def ipt_finding(code: str, therapy: Mapping[str, Mapping] | None, link: Mapping 
         sources=(*official.sources, "service_links.csv"),
         verified=official.verified,
     )
+
+
+def as_number(value: object) -> float | None:
+    """A published figure as a float; None when it is missing, not a number, NaN or a bool."""
+    if isinstance(value, bool) or not isinstance(value, str | SupportsFloat):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def ipt_sentence(record: Mapping) -> str:
+    """Whether a service gives Interpersonal Therapy, in words that say what the evidence is
+    (its `ipt_basis`): NHS England's figures for the latest year, for an earlier year only, or
+    the service's own website; nothing stronger than the source says. Plain text (the Open
+    Referral feed carries it too)."""
+    basis = record.get("ipt_basis")
+    outcomes = record.get("outcomes")
+    if not isinstance(outcomes, Mapping):
+        outcomes = {}
+    courses = as_number(outcomes.get("ipt_courses"))
+    recovered = as_number(outcomes.get("ipt_recovery_pct"))
+    period = outcomes.get("period")
+    if basis == "official_latest" and courses and period:
+        people = f"{courses:,.0f} {'person' if courses == 1 else 'people'}"
+        line = f"Delivered Interpersonal Therapy (IPT) to {people} in {period}"
+        if recovered is not None:
+            line += f"; {recovered:g}% recovered"
+        return line + "."
+    if basis == "official_earlier":
+        # The evidence says both years, e.g. "10 people had IPT here in 2023-24; 2024-25 figure
+        # too small to publish".
+        evidence = str(record.get("ipt_evidence") or "").removeprefix("NHS England figures: ")
+        return f"Interpersonal Therapy (IPT): {evidence}" if evidence else "Delivered IPT in an earlier year."
+    if basis == "website":
+        return "Its own website mentions Interpersonal Therapy (IPT); NHS England's figures don't show it."
+    offers = record.get("offers_ipt")
+    if offers is True:
+        return "Offers Interpersonal Therapy (IPT)."
+    if offers is False:
+        return "Does not offer Interpersonal Therapy (IPT), as far as we know."
+    return "Interpersonal Therapy (IPT): not known. You can ask for it when you refer yourself."

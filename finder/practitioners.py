@@ -30,6 +30,7 @@ from finder.schema import (
     MANIFEST_FILE,
     PRACTITIONER_KIND,
     PRACTITIONERS_FILE,
+    REGISTERS,
     RecordError,
     document_records,
     http_url,
@@ -43,7 +44,7 @@ MANIFEST_SOURCE = "practitioners"
 KIND = PRACTITIONER_KIND
 
 # Core registers a practitioner's registration can be on, by the short code used in records.
-CORE_REGISTER_CODES = ("HCPC", "BACP", "UKCP", "BABCP", "NCPS")
+CORE_REGISTER_CODES = REGISTERS
 _REGISTER_ALIASES = {
     "hcpc": "HCPC",
     "bacp": "BACP",

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import SupportsFloat
 
-from finder.export import csv_table
+from finder.csvtext import csv_table
+from finder.ipt_evidence import as_number, ipt_sentence
 from finder.schema import safe_url
 from finder.textrules import public_name_problem, site_name
 
@@ -184,17 +185,6 @@ def provenance_lines(provenance: Mapping | None, *, max_links: int = 3) -> list[
 # Outcomes against the England average
 
 
-def as_number(value: object) -> float | None:
-    """A published figure as a float; None when it is missing, not a number, NaN or a bool."""
-    if isinstance(value, bool) or not isinstance(value, str | SupportsFloat):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def compare_to_england(value: object, england: object, *, margin: float = 2.0) -> str | None:
     """'higher than', 'lower than' or 'about the same as' the England average.
 
@@ -361,37 +351,13 @@ def who_for(record: Mapping) -> str | None:
 
 
 def ipt_words(record: Mapping) -> str:
-    """Whether a service gives Interpersonal Therapy, in words that say what the evidence is
-    (its `ipt_basis`): NHS England's figures for the latest year, for an earlier year only, or
-    the service's own website; nothing stronger than the source says."""
-    basis = record.get("ipt_basis")
-    outcomes = record.get("outcomes")
-    if not isinstance(outcomes, Mapping):
-        outcomes = {}
-    courses = as_number(outcomes.get("ipt_courses"))
-    recovered = as_number(outcomes.get("ipt_recovery_pct"))
-    period = outcomes.get("period")
-    if basis == "official_latest" and courses and period:
-        people = f"{courses:,.0f} {'person' if courses == 1 else 'people'}"
-        line = f"Delivered Interpersonal Therapy (IPT) to {people} in {period}"
-        if recovered is not None:
-            line += f"; {recovered:g}% recovered"
-        return md_escape(line + ".")
-    if basis == "official_earlier":
-        # The evidence says both years, e.g. "10 people had IPT here in 2023-24; 2024-25 figure
-        # too small to publish".
-        evidence = str(record.get("ipt_evidence") or "").removeprefix("NHS England figures: ")
-        return md_escape(
-            f"Interpersonal Therapy (IPT): {evidence}" if evidence else "Delivered IPT in an earlier year."
-        )
-    if basis == "website":
-        return "Its own website mentions Interpersonal Therapy (IPT); NHS England's figures don't show it."
-    offers = record.get("offers_ipt")
-    if offers is True:
-        return "Offers Interpersonal Therapy (IPT)."
-    if offers is False:
-        return "Does not offer Interpersonal Therapy (IPT), as far as we know."
-    return "Interpersonal Therapy (IPT): not known. You can ask for it when you refer yourself."
+    """`ipt_sentence`, safe inside st.markdown (the figures' wording comes from data)."""
+    sentence = ipt_sentence(record)
+    return (
+        md_escape(sentence)
+        if record.get("ipt_basis") in ("official_latest", "official_earlier")
+        else sentence
+    )
 
 
 def outcomes_sentence(outcomes: Mapping | None, england: Mapping | None) -> str | None:

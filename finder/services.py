@@ -8,7 +8,7 @@ self-referral routes, age limits and IPT mentions seen on public pages) and, whe
 scrapers. Every group of facts carries its source and the date it was last verified in
 `provenance`; the record's `source` is the main source (the ODS file).
 
-The record model (`SERVICE_FIELDS`) and its validation live in finder/schema.py; this module derives
+The record model (`ServiceRecord`) and its validation live in finder/schema/; this module derives
 the records from the stored source tables (`derive_services`) and reads them back.
 """
 

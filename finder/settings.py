@@ -19,6 +19,8 @@ from pathlib import Path
 
 POSTCODES_IO = "https://api.postcodes.io"
 NOMINATIM = "https://nominatim.openstreetmap.org"
+# NHS England's Directory of Healthcare Services (Service Search) API, version 3, production.
+NHS_API_URL = "https://api.service.nhs.uk/service-search-api/"
 
 # Variable names, as the operations guide (docs/operations.md) lists them.
 DATA_DIR_ENV = "FINDER_DATA_DIR"
@@ -28,6 +30,7 @@ NOMINATIM_URL_ENV = "FINDER_NOMINATIM_URL"
 CACHE_DIR_ENV = "FINDER_CACHE_DIR"
 HTTP_CACHE_ENV = "FINDER_HTTP_CACHE"
 NHS_API_KEY_ENV = "NHS_API_KEY"
+NHS_API_URL_ENV = "FINDER_NHS_API_URL"
 NHS_STATS_URLS_ENV = "FINDER_NHS_STATS_URLS"
 POSTCODES_SOURCE_ENV = "FINDER_POSTCODES_SOURCE"
 ALLOW_PRIVATE_HOSTS_ENV = "FINDER_ALLOW_PRIVATE_HOSTS"
@@ -43,6 +46,7 @@ NAMES = (
     CACHE_DIR_ENV,
     HTTP_CACHE_ENV,
     NHS_API_KEY_ENV,
+    NHS_API_URL_ENV,
     NHS_STATS_URLS_ENV,
     POSTCODES_SOURCE_ENV,
     ALLOW_PRIVATE_HOSTS_ENV,
@@ -72,8 +76,11 @@ class Settings:
     # conditional-request cache file (default: http.sqlite in the cache directory).
     cache_dir: Path = field(default_factory=_default_cache_dir)
     http_cache: Path | None = None
-    # NHS_API_KEY: NHS Service Search API subscription key (a secret: never printed).
+    # NHS_API_KEY: the Service Search (v3) API key, sent in the `apikey` header (a secret: never
+    # printed). FINDER_NHS_API_URL: the API's base URL (tests point it at 127.0.0.1; NHS England's
+    # integration environment is https://int.api.service.nhs.uk/service-search-api/).
     nhs_api_key: str | None = field(default=None, repr=False)
+    nhs_api_url: str = NHS_API_URL
     # FINDER_NHS_STATS_URLS: space-separated statistics file URLs, instead of the publication page.
     nhs_stats_urls: tuple[str, ...] = ()
     # FINDER_POSTCODES_SOURCE: URL or path of a newer Code-Point Open / ONSPD release.
@@ -116,6 +123,7 @@ class Settings:
             cache_dir=path(CACHE_DIR_ENV) or _default_cache_dir(),
             http_cache=path(HTTP_CACHE_ENV),
             nhs_api_key=text(NHS_API_KEY_ENV),
+            nhs_api_url=(text(NHS_API_URL_ENV) or NHS_API_URL).rstrip("/") + "/",
             nhs_stats_urls=tuple((text(NHS_STATS_URLS_ENV) or "").split()),
             postcodes_source=text(POSTCODES_SOURCE_ENV),
             allow_private_hosts=flag(ALLOW_PRIVATE_HOSTS_ENV),

@@ -1,8 +1,9 @@
 """The BACP Register search: https://www.bacp.co.uk/search/Register?q=NAME, ten results a page.
 
 Each result is an article whose title is the member's name (a second title line gives the place),
-with a status line for the membership category ("Registered Member MBACP", "... MBACP (Accred)",
-"... MBACP (Snr Accred)") and the "Membership number: 123456" label. The parser finds results by
+with a status line for the membership category, kept as the Register words it ("Registered Member
+MBACP", "Registered Member MBACP (Accred)", "Registered Member MBACP (Snr Accred)"), and the
+"Membership number: 123456" label. The parser finds results by
 those meanings (articles, headings, the membership-number label), not by class names. Further
 pages are asked for with `skip=10`, `skip=20`... The Register lists registered members only, so
 being listed means currently registered; members who left are not shown at all.
@@ -21,7 +22,11 @@ SEARCH_URL = "https://www.bacp.co.uk/search/Register"
 PAGE_SIZE = 10
 MAX_PAGES = 5  # 50 results: a name with more entries than that is ambiguous anyway
 NUMBER_RE = re.compile(r"Membership number:?\s*(\d{3,9})", re.IGNORECASE)
-LEVEL_RE = re.compile(r"MBACP\s*\((?:Snr|Senior)\s*Accred\)|MBACP\s*\(Accred\)|MBACP", re.IGNORECASE)
+# The membership category, worded as the Register shows it: "Registered Member MBACP",
+# "Registered Member MBACP (Accred)", "Registered Member MBACP (Snr Accred)".
+LEVEL_RE = re.compile(
+    r"(?:Registered\s+Member\s+)?MBACP(?:\s*\((?:Snr|Senior)\s*Accred\)|\s*\(Accred\))?", re.IGNORECASE
+)
 NO_RESULTS_RE = re.compile(
     r"\b(no results|0 results|no members|did not return any|didn't return any)\b", re.IGNORECASE
 )
@@ -61,6 +66,16 @@ def _titles(block: Tag) -> list[str]:
     return [t for t in titles if t]
 
 
+def _category(block: Tag) -> str | None:
+    """The status line's label (`div.search-result__status[aria-label]`), where the Register
+    words the membership category; None when the block has none."""
+    for tag in block.select("[aria-label]"):
+        label = " ".join(str(tag["aria-label"]).split())
+        if LEVEL_RE.search(label) and not NUMBER_RE.search(label):
+            return label
+    return None
+
+
 def parse_results(html: str) -> list[RegisterEntry]:
     """Entries on one results page; [] when the page says there are no results. Raises ParseError
     for a non-empty page that shows neither."""
@@ -74,7 +89,7 @@ def parse_results(html: str) -> list[RegisterEntry]:
         number = NUMBER_RE.search(text)
         if not titles or not number:
             continue
-        level = LEVEL_RE.search(text)
+        level = LEVEL_RE.search(_category(block) or text)
         link = block.find("a", href=True)
         href = str(link["href"]) if link is not None else ""
         if href.startswith("/"):

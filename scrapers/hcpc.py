@@ -4,7 +4,10 @@ GET https://www.hcpc-uk.org/check-the-register/professional-registration-detail/
 answers HTTP 200 whatever happens, so the outcome is read from the body: a block of labelled rows
 (Name, Registration number, Profession, Status, Period, Location...) and a "Data valid on" line for
 a registrant, or the sentence "No results returned for NUMBER" when the number is unknown (also
-when the profession code does not match the number). Anything else is a changed page: ParseError.
+when the profession code does not match the number): that sentence means "not on the register" only
+on a page that is recognisably HCPC's own. A challenge page (Cloudflare's "Just a moment...", seen
+in front of the register in 2023) or any other page is ParseError, so the check is `check_failed`,
+never `not_found`.
 robots.txt disallows the surname search (register-results), not this detail page, so this module
 only ever looks numbers up.
 """
@@ -22,6 +25,16 @@ from finder.errors import ParseError
 DETAIL_URL = "https://www.hcpc-uk.org/check-the-register/professional-registration-detail/"
 SEARCH_PAGE = "https://www.hcpc-uk.org/check-the-register/"
 NO_RESULTS_RE = re.compile(r"No results returned for", re.IGNORECASE)
+# What makes a page HCPC's own: its name, its host in a link, or its "Check the Register" form.
+HCPC_PAGE_RE = re.compile(
+    r"Health\s+(?:and|&(?:amp;)?)\s+Care\s+Professions\s+Council|hcpc-uk\.org|\bThe HCPC\b"
+)
+# A bot check in front of the site (Cloudflare and the like) instead of the register's answer.
+CHALLENGE_RE = re.compile(
+    r"Just a moment\.\.\.|Checking your browser|Attention Required!|cf-challenge|challenge-platform|cf_chl_"
+    r"|Enable JavaScript and cookies to continue|Verify you are human",
+    re.IGNORECASE,
+)
 
 # Row labels as HCPC words them, folded to our field names.
 _LABELS = {
@@ -100,6 +113,10 @@ def parse_detail(html: str, number: str) -> list[RegisterEntry]:
     Raises ParseError for a page that is neither (a changed layout, an error page)."""
     if not html or not html.strip():
         raise ParseError("HCPC returned an empty page for a registration lookup")
+    if CHALLENGE_RE.search(html):
+        raise ParseError(
+            "HCPC's site answered with a challenge page (a bot check), not the register: not checked"
+        )
     soup = BeautifulSoup(html, "lxml")
     text = " ".join(soup.get_text(" ").split())
     fields = _rows(soup)
@@ -124,7 +141,12 @@ def parse_detail(html: str, number: str) -> list[RegisterEntry]:
             )
         ]
     if re.search(NO_RESULTS_RE.pattern + r"\W*" + re.escape(number), text, re.IGNORECASE):
-        return []  # only the sentence about this number: a leftover template is no answer
+        if HCPC_PAGE_RE.search(html):
+            return []  # only the sentence about this number: a leftover template is no answer
+        raise ParseError(
+            "a page saying 'No results returned' that is not recognisably HCPC's (no HCPC name or "
+            "link): not taken as 'not on the register'"
+        )
     raise ParseError(
         "HCPC's registration detail page has changed: it shows neither a registrant (Name, Status "
         "rows) nor 'No results returned'"

@@ -91,10 +91,10 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5  # RFC 9309 asks for at least five for robots.txt; pages get the same
 MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay longer than this is capped, not obeyed for hours
 # The caller's headers that may follow a redirect to another origin; the rest (an API key such as
-# the NHS Service Search `subscription-key`) stay with the site they were meant for.
+# the NHS Service Search `apikey`) stay with the site they were meant for.
 CROSS_ORIGIN_HEADERS = frozenset({"accept", "accept-language"})
 # Request headers and parameters the cache must never store (requests-cache redacts them).
-SECRET_PARAMETERS = ("subscription-key",)
+SECRET_PARAMETERS = ("apikey",)
 MEMORY = ":memory:"  # the cache_path that keeps the cache in this process only
 VALIDATORS = ("etag", "last-modified")
 

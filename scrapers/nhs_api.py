@@ -1,12 +1,24 @@
-"""The NHS Service Search API (version 3): every NHS Talking Therapies service with its contacts,
-self-referral link and the areas it covers.
+"""The NHS Service Search API (Directory of Healthcare Services), version 3: every NHS Talking
+Therapies service with its contacts, self-referral link and the areas it covers.
 
-The key comes from the environment variable `NHS_API_KEY` and is sent in the `subscription-key`
-header. Talking Therapies services carry service code `SRV0339`; trust headquarters
-(`OrganisationTypeId` TRU) are left out because the trust is not where people refer themselves.
-Contacts come from the organisation's `Contacts` and its IAPT metrics: 9464 self-referral URL
-("IAPT URL"), 9461 phone, 9462 extension, 9463 email. `RelatedIAPTCCGs` lists the areas covered.
-Version 1 answers carried `Contacts` and `Metrics` as JSON strings; both shapes are read.
+Version 3 is the only one left (versions 1 and 2, on another host, were retired on 2 February 2026).
+Its base URL comes from settings (`FINDER_NHS_API_URL`, default production); the key from
+`NHS_API_KEY`, sent in the `apikey` header; every request carries `api-version=3` (the API answers
+404 without it).
+
+Talking Therapies services carry service code `SRV0339`; trust headquarters (`OrganisationTypeId`
+TRU) are left out because the trust is not where people refer themselves. The answer is read in
+pages of `$top=1000` ordered by `SearchKey`, each page asking for the keys after the last one it
+saw, until a page comes back short: `$skip` is not used, so a record added or removed between two
+pages cannot shift the rest out of sight.
+
+Where a service's contacts are is not settled for v3 (see ../shared/data/live_sources.md): NHS.UK's
+2021 prototype read them from the SRV0339 entry of `Services[]` (Contacts of method Website,
+Telephone, Email), the 2018-2020 finder from the organisation's metrics (9464 self-referral URL
+"IAPT URL", 9461 phone, 9462 extension, 9463 email). Both are read, in that order, then the
+organisation's own `Contacts`. `RelatedIAPTCCGs` (the areas covered) comes as objects with an
+`ODSCode` or as plain codes. Version 1 answers carried `Contacts` and `Metrics` as JSON strings;
+both shapes are read.
 """
 
 from __future__ import annotations
@@ -17,15 +29,23 @@ from dataclasses import dataclass
 
 from finder.errors import FinderError, ParseError
 from finder.schema import safe_url
-from finder.settings import NHS_API_KEY_ENV, settings
-from finder.textrules import is_email, normalise_uk_phone
+from finder.settings import NHS_API_KEY_ENV, NHS_API_URL_ENV, settings
+from finder.textrules import is_email, normalise_uk_phone, self_referral_link
+from scrapers.http import FetchError
 
-API_URL = "https://api.nhs.uk/service-search-api/"
 API_VERSION = "3"
+KEY_HEADER = "apikey"
 TALKING_THERAPIES = "SRV0339"
 TRUST_HQ = "TRU"
 METRIC_URL, METRIC_PHONE, METRIC_EXTENSION, METRIC_EMAIL = 9464, 9461, 9462, 9463
-PAGE_SIZE = 1000
+PAGE_SIZE = 1000  # the most v3 gives in one answer
+MAX_PAGES = 50  # 50,000 records: far more than England's Talking Therapies services
+# Where an operator gets a key, for the refresh report and the error message.
+KEY_HELP = (
+    "get a Service Search (version 3) API key from NHS England's developer hub "
+    "(https://digital.nhs.uk/developer: create an application with the Directory of Healthcare "
+    f"Services (Service Search) API) and set it as {NHS_API_KEY_ENV}"
+)
 
 
 @dataclass(frozen=True)
@@ -49,18 +69,33 @@ class ApiService:
 def api_key() -> str:
     key = settings().nhs_api_key
     if not key:
-        raise FinderError(
-            f"set {NHS_API_KEY_ENV} to an NHS Service Search API subscription key to use the API"
-        )
+        raise FinderError(f"no {NHS_API_KEY_ENV}: {KEY_HELP}")
     return key
 
 
-def search_params(skip: int, top: int = PAGE_SIZE) -> dict:
+def api_url() -> str:
+    """The API's base URL (settings: FINDER_NHS_API_URL, default production)."""
+    return settings().nhs_api_url
+
+
+def _odata_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"  # OData doubles a quote inside a string
+
+
+def search_params(after: str | None = None, top: int = PAGE_SIZE) -> dict[str, str]:
+    """One page of every Talking Therapies service but trust headquarters, in SearchKey order,
+    starting after the SearchKey `after` (None: from the first)."""
+    wanted = (
+        f"Services/any(x: x/ServiceCode eq {_odata_text(TALKING_THERAPIES)}) "
+        f"and OrganisationTypeId ne {_odata_text(TRUST_HQ)}"
+    )
+    if after is not None:
+        wanted += f" and SearchKey gt {_odata_text(after)}"
     return {
         "api-version": API_VERSION,
-        "$filter": f"Services/any(s: s/ServiceCode eq '{TALKING_THERAPIES}') and OrganisationTypeId ne '{TRUST_HQ}'",
+        "$filter": wanted,
+        "$orderBy": "SearchKey asc",
         "$top": str(top),
-        "$skip": str(skip),
         "$count": "true",
     }
 
@@ -79,14 +114,16 @@ def _as_list(value, field: str, where: str) -> list:
 
 
 def _contacts(items: list) -> dict[str, str]:
+    """The first value of each contact method, by method in lower case ("website", "telephone",
+    "email"); v1's `OrganisationContact...` keys are read too."""
     found: dict[str, str] = {}
     for item in items:
         if not isinstance(item, dict):
             continue
         kind = item.get("ContactMethodType") or item.get("OrganisationContactMethodType")
         value = item.get("ContactValue") or item.get("OrganisationContactValue")
-        if kind and value and kind not in found:
-            found[kind] = str(value).strip()
+        if isinstance(kind, str) and value and str(value).strip():
+            found.setdefault(kind.strip().lower(), str(value).strip())
     return found
 
 
@@ -103,17 +140,18 @@ def _metrics(items: list) -> dict[int, str]:
 
 
 def _area_codes(items: list) -> tuple[str, ...]:
+    """`RelatedIAPTCCGs` as codes: objects with an ODSCode (v3) or plain codes."""
     codes = []
     for item in items:
-        if isinstance(item, str):
-            codes.append(item)
-        elif isinstance(item, dict):
-            code = item.get("ODSCode") or item.get("Code") or item.get("CCGCode")
-            if code:
-                codes.append(str(code))
+        code = (
+            item.get("ODSCode") or item.get("Code") or item.get("CCGCode") if isinstance(item, dict) else item
+        )
+        if isinstance(code, str) and code.strip():
+            codes.append(code.strip().upper())
     return tuple(dict.fromkeys(codes))
 
 
+_REFUSED = re.compile(r"HTTP 40[13]\b")  # the gateway's answer to a missing or unknown key
 _HREF = re.compile(r"""https?://[^\s"'<>]+""", re.I)
 
 
@@ -129,15 +167,32 @@ def _link(value: str | None) -> str | None:
     return safe
 
 
-def _offers_talking_therapies(org: dict, where: str) -> bool:
+def _talking_therapies_entry(org: dict, where: str) -> dict | None:
+    """The organisation's SRV0339 entry of `Services[]`; {} when an answer has no Services list
+    (a `$select`ed or v1 answer: the search's filter is trusted); None when it lists services
+    but not this one (a record the filter should not have let through)."""
     services = _as_list(org.get("Services"), "Services", where)
     if not services:
-        return True  # a filtered search answer without the Services list: trust the filter
-    return any(isinstance(s, dict) and s.get("ServiceCode") == TALKING_THERAPIES for s in services)
+        return {}
+    return next(
+        (s for s in services if isinstance(s, dict) and s.get("ServiceCode") == TALKING_THERAPIES), None
+    )
 
 
-def parse_organisations(text: str, source: str = API_URL) -> tuple[list[ApiService], int | None]:
-    """The Talking Therapies services in one answer, and the total count when the API gives it."""
+@dataclass(frozen=True)
+class ApiPage:
+    """One answer: its Talking Therapies services, how many records it held (trust headquarters
+    and other records included: a page is short when this is under `$top`), the last SearchKey
+    (where the next page starts) and the total the API counted, when it says."""
+
+    services: tuple[ApiService, ...]
+    read: int
+    last_key: str | None
+    total: int | None
+
+
+def parse_page(text: str, source: str) -> ApiPage:
+    """One Service Search answer. Raises ParseError for anything that is not one."""
     try:
         data = json.loads(text)
     except ValueError as error:
@@ -147,6 +202,7 @@ def parse_organisations(text: str, source: str = API_URL) -> tuple[list[ApiServi
             f"{source}: no 'value' list in the Service Search answer; the API layout may have changed"
         )
     services = []
+    last_key = None
     for index, org in enumerate(data["value"]):
         where = f"{source} value[{index}]"
         try:
@@ -159,8 +215,20 @@ def parse_organisations(text: str, source: str = API_URL) -> tuple[list[ApiServi
             ) from None
         if service is not None:
             services.append(service)
+        key = org.get("SearchKey")
+        last_key = str(key) if key not in (None, "") else last_key
     total = data.get("@odata.count")
-    return services, int(total) if isinstance(total, int) else None
+    return ApiPage(tuple(services), len(data["value"]), last_key, total if isinstance(total, int) else None)
+
+
+def parse_organisations(text: str, source: str | None = None) -> tuple[list[ApiService], int | None]:
+    """The Talking Therapies services in one answer, and the total count when the API gives it."""
+    page = parse_page(text, source or api_url())
+    return list(page.services), page.total
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v), None)
 
 
 def _parse_organisation(org, where: str, source: str) -> ApiService | None:
@@ -170,17 +238,26 @@ def _parse_organisation(org, where: str, source: str) -> ApiService | None:
     # Version 3 always carries ODSCode; the documented version 1 example has none, so a
     # missing code is kept as None (such a service cannot be joined to the directory).
     code = org.get("ODSCode") or org.get("OrganisationCode")
-    if org.get("OrganisationTypeId") == TRUST_HQ or not _offers_talking_therapies(org, where):
+    entry = _talking_therapies_entry(org, where)
+    if org.get("OrganisationTypeId") == TRUST_HQ or entry is None:
         return None
-    contacts = _contacts(_as_list(org.get("Contacts"), "Contacts", where))
+    own = _contacts(_as_list(entry.get("Contacts"), "Services.Contacts", where))
+    general = _contacts(_as_list(org.get("Contacts"), "Contacts", where))
     metrics = _metrics(_as_list(org.get("Metrics"), "Metrics", where))
-    for service in _as_list(org.get("Services"), "Services", where):
-        if isinstance(service, dict) and service.get("ServiceCode") == TALKING_THERAPIES:
-            for kind, value in _contacts(_as_list(service.get("Contacts"), "Contacts", where)).items():
-                contacts.setdefault(kind, value)
-            for key, value in _metrics(_as_list(service.get("Metrics"), "Metrics", where)).items():
-                metrics.setdefault(key, value)
-    email = metrics.get(METRIC_EMAIL) or contacts.get("Email")
+    for key, value in _metrics(_as_list(entry.get("Metrics"), "Services.Metrics", where)).items():
+        metrics.setdefault(key, value)
+    # The service's own contacts first, then the IAPT metrics, then the organisation's contacts.
+    # Its Website is taken as the self-referral link only when the link rules say it is one (a
+    # known referral platform, or a self-referral path); otherwise it is the service's website.
+    # Metric 9464 is the self-referral link by definition ("IAPT URL").
+    own_site = safe_url(own.get("website"))
+    own_referral = own_site if own_site and self_referral_link("", own_site) else None
+    referral = _first(own_referral, _link(metrics.get(METRIC_URL)))
+    phones = (own.get("telephone"), metrics.get(METRIC_PHONE), general.get("telephone"))
+    phone = _first(*(normalise_uk_phone(p) if p else None for p in phones))
+    emails = (own.get("email"), metrics.get(METRIC_EMAIL), general.get("email"))
+    email = _first(*(e for e in emails if e and is_email(e)))
+    website = _first(own_site if own_site != referral else None, safe_url(general.get("website")))
     address = ", ".join(
         str(org[k]).strip()
         for k in ("Address1", "Address2", "Address3", "City")
@@ -195,27 +272,42 @@ def _parse_organisation(org, where: str, source: str) -> ApiService | None:
         address=address or None,
         lat=float(lat) if isinstance(lat, (int, float)) else None,
         lon=float(lon) if isinstance(lon, (int, float)) else None,
-        phone=normalise_uk_phone(metrics.get(METRIC_PHONE) or contacts.get("Telephone") or ""),
+        phone=phone,
         phone_extension=metrics.get(METRIC_EXTENSION),
-        email=email if email and is_email(email) else None,
-        website=safe_url(contacts.get("Website")),
-        self_referral_url=_link(metrics.get(METRIC_URL)),
+        email=email,
+        website=website if website != referral else None,
+        self_referral_url=referral,
         areas_covered=_area_codes(_as_list(org.get("RelatedIAPTCCGs"), "RelatedIAPTCCGs", where)),
         source=source,
     )
 
 
-def scrape(fetch, key: str | None = None, page_size: int = PAGE_SIZE) -> list[ApiService]:
+def scrape(fetch, key: str | None = None, page_size: int | None = None) -> list[ApiService]:
     """Every Talking Therapies service, page by page. The key is read from NHS_API_KEY if not given."""
-    headers = {"subscription-key": key or api_key(), "Accept": "application/json"}
+    headers = {KEY_HEADER: key or api_key(), "Accept": "application/json"}
+    url, top = api_url(), page_size or PAGE_SIZE
     found: list[ApiService] = []
-    skip = 0
-    while True:
-        response = fetch(API_URL, params=search_params(skip, page_size), headers=headers)
-        page, total = parse_organisations(response.text, API_URL)
-        found.extend(page)
-        raw_count = len(json.loads(response.text)["value"])
-        skip += raw_count
-        if raw_count < page_size or (total is not None and skip >= total) or raw_count == 0:
-            break
-    return found
+    after: str | None = None
+    for _ in range(MAX_PAGES):
+        try:
+            response = fetch(url, params=search_params(after, top), headers=headers)
+        except FetchError as error:
+            if _REFUSED.match(error.reason):
+                raise FetchError(url, f"{error.reason}: the key in {NHS_API_KEY_ENV} was refused") from error
+            raise
+        if response.status != 200:  # the fetcher hands a 404 back as an answer
+            raise FetchError(
+                url,
+                f"HTTP {response.status}: not a Service Search version 3 answer (check {NHS_API_URL_ENV})",
+            )
+        page = parse_page(response.text, url)
+        found.extend(page.services)
+        if page.read < top:
+            return found
+        if page.last_key is None or page.last_key == after:
+            raise ParseError(
+                f"{url}: a full page without a new SearchKey; the next page cannot be asked for "
+                "(the API layout may have changed)"
+            )
+        after = page.last_key
+    raise ParseError(f"{url}: more than {MAX_PAGES} pages of {top}; the filter may have stopped working")

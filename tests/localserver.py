@@ -12,7 +12,9 @@
         server.hits["/page"]  # requests received per path
         server.body_bytes_by_path["/page"]  # response body bytes sent per path
 
-Routes match on the path without the query string. Conditional requests are answered with 304
+Routes match on the path without the query string, except a route registered with one
+(`server.route("/results?type=gp", ...)`), which answers only requests whose query holds those
+parameters with those values (the route naming the most parameters wins). Conditional requests are answered with 304
 when the route has an `etag` and the client sends a matching If-None-Match, or (without an etag)
 a `last_modified` date and the client sends it back in If-Modified-Since.
 """
@@ -25,7 +27,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 
 class _Server(ThreadingHTTPServer):
@@ -94,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
         with server._lock:
             server.hits[path] += 1
             server.requests.append((self.path, dict(self.headers)))
-            route = server.routes.get(path) or server.fallback
+            route = server._match(path, self.path) or server.fallback
             reply = route.responses.pop(0) if route and route.responses else None
         return route, reply
 
@@ -130,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        route = server.routes.get(self._route_path) or server.fallback
+        route = server._match(self._route_path, self.path) or server.fallback
         if data and route is not None and route.trickle:
             for index in range(len(data)):
                 self.wfile.write(data[index : index + 1])
@@ -165,6 +167,18 @@ class LocalServer:
         with self._lock:
             self.routes[path] = route
         return route
+
+    def _match(self, path: str, full: str) -> Route | None:
+        """The route for a request: the path's route with the most query parameters that the
+        request carries, else the path's own route."""
+        asked = set(parse_qsl(urlsplit(full).query))
+        best, best_size = self.routes.get(path), -1
+        for key, route in self.routes.items():
+            parts = urlsplit(key)
+            wanted = set(parse_qsl(parts.query))
+            if parts.path == path and wanted and wanted <= asked and len(wanted) > best_size:
+                best, best_size = route, len(wanted)
+        return best
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"

@@ -75,6 +75,18 @@ def test_districts_of_a_sub_icb(tmp_path):
     assert all(a.found_by == "gp" and a.sub_icb_code == "16C" for a in found)
 
 
+def test_directory_codes_become_todays_sub_icb_codes_where_the_tables_can_tell(tmp_path):
+    import_areas(AREAS, data=tmp_path)
+    payload = json.loads((tmp_path / schema.AREAS_FILE).read_text())
+    gss = payload["sub_icbs"]["16C"]["gss"]
+    assert loaded(tmp_path).current_sub_icbs(" 16c ") == ("16C",)
+    assert loaded(tmp_path).current_sub_icbs(gss) == ("16C",)  # the sub-ICB's GSS code
+    assert loaded(tmp_path).current_sub_icbs("00K") == ()  # a retired CCG code: the tables cannot tell
+    # Tables that carry ODS successions map a retired code to the codes that took it over.
+    payload["sub_icb_successions"] = {"00K": ["16C", "NOT-A-SUB-ICB"]}
+    assert areas.AreaTables(payload).current_sub_icbs("00K") == ("16C",)
+
+
 def test_a_changed_header_is_refused_in_one_line_and_data_is_untouched(tmp_path):
     target = tmp_path / "data"
     import_areas(AREAS, data=target)

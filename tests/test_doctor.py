@@ -122,6 +122,9 @@ def live_sources(local_server, fixtures, monkeypatch):
     local_server.route("/find-a-therapist.html", body=saved("iptuk/directory.html"))
     local_server.route("/check-the-register/professional-registration-detail/", body=saved("hcpc/found.html"))
     local_server.route("/search/Register", body=saved("bacp/found.html"))
+    local_server.route(
+        "/service-search-api/", body=saved("nhs_api/page1_v3.json"), content_type="application/json"
+    )
     from scrapers.http import Fetcher
 
     fetch = RedirectAll(
@@ -154,3 +157,19 @@ def test_a_source_that_changed_its_page_fails_loudly_by_name(release, run_cli, l
     ]
     assert "unreachable" in failed[0] and "no longer parses" in failed[1]
     assert {p.name: p.read_bytes() for p in release.iterdir()} == before  # the doctor only reads
+
+
+def test_with_a_key_the_nhs_directory_is_asked_and_a_refused_layout_named(
+    release, run_cli, live_sources, fixtures
+):
+    done = run_cli("doctor", "--live", env={"NHS_API_KEY": "test-key"})
+    assert done.returncode == 0, done.stdout
+    line = next(line for line in lines(done) if "NHS directory" in line)
+    assert line.startswith("ok    live NHS directory (Service Search API): ") and "services read" in line
+    changed = (fixtures / "nhs_api" / "changed_layout.json").read_text()
+    live_sources.route("/service-search-api/", body=changed, content_type="application/json")
+    done = run_cli("doctor", "--live", env={"NHS_API_KEY": "test-key"})
+    assert done.returncode == 1
+    assert [line.split(":")[0] for line in lines(done) if line.startswith("FAIL")] == [
+        "FAIL  live NHS directory (Service Search API)"
+    ]

@@ -20,6 +20,17 @@ def directory(data_copy, fixtures):
     return data_copy
 
 
+def _records():
+    from finder import services
+
+    return services.load_services()
+
+
+def _service_text(service):
+    """What a consumer reads of a service: its description (how to refer is there)."""
+    return service["description"]
+
+
 def test_openreferral_tables_link_up(directory, tmp_path, capsys):
     out = tmp_path / "directory.json"
     assert cli.main(["export", "--format", "openreferral", str(out)]) == 0
@@ -29,35 +40,44 @@ def test_openreferral_tables_link_up(directory, tmp_path, capsys):
     organizations = {o["id"]: o for o in document["organization"]}
     services = {s["id"]: s for s in document["service"]}
     locations = {loc["id"]: loc for loc in document["location"]}
+    contacts = {c["id"]: c for c in document["contact"]}
     assert len(services) == 8 and len(organizations) == 8
     for service in services.values():
         assert service["organization_id"] in organizations and service["status"] == "active"
     for link in document["service_at_location"]:
         assert link["service_id"] in services and link["location_id"] in locations
     for phone in document["phone"]:
-        assert phone["service_id"] in services
-    hwhct = next(s for s in services.values() if s["name"].startswith("Herefordshire and Worcestershire"))
-    assert (
-        "Refer yourself online: https://www.talkingtherapies.hwhct.nhs.uk/selfreferral"
-        in (hwhct["application_process"])
+        assert contacts[phone["contact_id"]]["service_id"] in services
+    codes = {i["identifier"]: i for i in document["organization_identifier"]}
+    assert codes["RTF61"]["organization_id"] in organizations
+    assert codes["RTF61"]["identifier_scheme"] == "https://fhir.nhs.uk/Id/ods-organization-code"
+    by_code = {
+        code: next(s for s in services.values() if s["organization_id"] == i["organization_id"])
+        for code, i in codes.items()
+    }
+    hwhct = next(s for s in services.values() if "Herefordshire and Worcestershire" in s["description"])
+    assert "Refer yourself online: https://www.talkingtherapies.hwhct.nhs.uk/selfreferral" in _service_text(
+        hwhct
     )
-    assert "Refer yourself by phone: 0300 013 5727" in hwhct["application_process"]
-    wallsend = next(s for s in services.values() if s["name"] == "Wallsend Health Centre")
+    assert "Refer yourself by phone: 0300 013 5727" in _service_text(hwhct)
+    wallsend = by_code[next(r["id"] for r in _records() if r["name"] == "Wallsend Health Centre")]
     # Its pages are tied to it only by inference: the number is a contact, not a referral route.
-    assert "not confirmed" in wallsend["application_process"]
-    assert "0191 295 2775" not in wallsend["application_process"]
-    assert {"number": "0191 295 2775", "description": "contact"}.items() <= next(
-        p for p in document["phone"] if p["service_id"] == wallsend["id"]
-    ).items()
-    assert "17 years 9 months" in wallsend["application_process"]
-    assert "105 courses of IPT" in wallsend["description"]
-    location = next(loc for loc in locations.values() if loc["addresses"][0]["postal_code"] == "NE28 7PD")
-    assert location["latitude"] == pytest.approx(54.996, abs=0.01)
-    assert "clinics elsewhere" in location["description"]
-    unknown = next(
-        s for s in services.values() if s["name"] == "African and Caribbean Mental Health Services"
+    assert "not confirmed" in _service_text(wallsend)
+    assert "0191 295 2775" not in _service_text(wallsend)
+    wallsend_phone = next(
+        p for p in document["phone"] if contacts[p["contact_id"]]["service_id"] == wallsend["id"]
     )
-    assert "not confirmed" in unknown["application_process"]  # nothing invented
+    assert (
+        wallsend_phone["number"] == "0191 295 2775" and wallsend_phone["description"] == "General enquiries"
+    )
+    assert "17 years 9 months" in _service_text(wallsend)
+    assert "Delivered Interpersonal Therapy (IPT) to 105 people" in wallsend["description"]
+    assert any(loc["latitude"] == pytest.approx(54.996, abs=0.01) for loc in locations.values())
+    assert all("clinics elsewhere" in loc["description"] for loc in locations.values())
+    unknown = by_code[
+        next(r["id"] for r in _records() if r["name"] == "African and Caribbean Mental Health Services")
+    ]
+    assert "not confirmed" in _service_text(unknown)  # nothing invented
 
 
 def test_ids_are_stable_between_exports(directory):
@@ -130,4 +150,4 @@ def test_exports_never_carry_a_link_that_is_not_http(tmp_path):
     }
     text = export.csv_text([record])
     assert "javascript:" not in text and "data:text" not in text
-    assert "data:text" not in export.application_process(record)
+    assert "data:text" not in json.dumps(export.openreferral_document([{**record, "provider": "P"}]))

@@ -281,14 +281,14 @@ def test_a_redirect_to_another_host_does_not_carry_the_api_key(local_server):
         local_server.route("/same", status=302, headers={"Location": "/api2"})
         local_server.route("/api2", body="{}")
         fetcher, _ = make()
-        sent = {"subscription-key": "secret-key", "Accept": "application/json"}
+        sent = {"apikey": "secret-key", "Accept": "application/json"}
         assert fetcher(local_server.url("/api"), headers=sent).text == "moved"
         assert fetcher(local_server.url("/same"), headers=sent).text == "{}"
         (landing,) = [headers for path, headers in elsewhere.requests if path == "/landing"]
-    assert "subscription-key" not in {k.lower() for k in landing}
+    assert "apikey" not in {k.lower() for k in landing}
     assert landing["Accept"] == "application/json"
     (same_host,) = [headers for path, headers in local_server.requests if path == "/api2"]
-    assert same_host["subscription-key"] == "secret-key"  # the same API may move its own paths
+    assert same_host["apikey"] == "secret-key"  # the same API may move its own paths
 
 
 def test_robots_txt_answering_429_means_do_not_crawl_this_run(local_server):
@@ -432,13 +432,13 @@ def test_a_failed_re_check_is_an_error_not_the_kept_copy(local_server, tmp_path)
 def test_the_api_key_is_not_written_into_the_cache_file(local_server, tmp_path):
     local_server.route("/api", body='{"ok": true}', etag='"a1"', content_type="application/json")
     fetcher, _ = make(tmp_path)
-    fetcher(local_server.url("/api"), headers={"subscription-key": "secret-key-123"})
+    fetcher(local_server.url("/api"), headers={"apikey": "secret-key-123"})
     fetcher.close()
     stored = b"".join(path.read_bytes() for path in (tmp_path / "cache").iterdir())
     assert b"ipt-finder" in stored  # the request's headers are kept with the page, in plain text
     assert b"secret-key-123" not in stored
     later, _ = make(tmp_path)
-    assert later(local_server.url("/api"), headers={"subscription-key": "secret-key-123"}).from_cache
+    assert later(local_server.url("/api"), headers={"apikey": "secret-key-123"}).from_cache
 
 
 def test_robots_txt_the_most_specific_rule_wins(local_server):

@@ -385,13 +385,15 @@ def test_cli_exit_codes_and_one_line_per_source(data_copy, local_server, cli_sou
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "clinics: updated: 3 records, +3 added, -0 removed, ~0 changed",
+        "  read 3 records: 3 with a self-referral link, 3 with a phone number, 0 with the areas they cover",
         "other: updated: 3 records, +3 added, -0 removed, ~0 changed",
+        "  read 3 records: 3 with a self-referral link, 3 with a phone number, 0 with the areas they cover",
     ]
 
     local_server.route("/other", status=503, body="down")
     assert cli.main(["refresh"]) == 1
     captured = capsys.readouterr()
-    assert captured.out.splitlines() == [
+    assert [line for line in captured.out.splitlines() if not line.startswith("  ")] == [
         "clinics: unchanged: 3 records, +0 added, -0 removed, ~0 changed",
         f"other: KEPT previous data: fetch failed: {local_server.url('/other')}: HTTP 503 after 2 attempts",
     ]

@@ -10,7 +10,7 @@ from finder.cli.commands import refresh as command
 from scrapers.http import Fetcher
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SOURCES = ("ods", "nhs", "service-sites", "nhs-statistics", "iptuk", "postcodes")
+SOURCES = ("ods", "nhs", "nhsuk", "service-sites", "nhs-statistics", "iptuk", "postcodes")
 
 
 def closed_port() -> int:
@@ -47,8 +47,10 @@ def test_no_network_exits_1_with_a_line_per_source_and_leaves_data_untouched(
     done = run_cli("refresh")
 
     assert done.returncode == 1, done.stderr
-    lines = done.stdout.splitlines()
+    lines = [line for line in done.stdout.splitlines() if not line.startswith("  ")]  # not the notes
     assert [line.split(":")[0] for line in lines] == list(SOURCES)
+    # Without NHS_API_KEY the API source is skipped and the keyless nhs.uk route tries instead.
+    assert lines.pop(1).startswith("nhs: skipped: no NHS_API_KEY: ")
     for line in lines:  # e.g. "iptuk: KEPT previous data: robots.txt: robots.txt could not be fetched ..."
         assert ": KEPT previous data: " in line
         assert "robots.txt could not be fetched (ConnectionError); not crawling this host this run" in line

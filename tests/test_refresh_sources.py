@@ -229,32 +229,72 @@ def test_nhs_directory_without_a_key_reads_nhsuk(nhs_data, local_server, monkeyp
         body=(FIXTURES / "nhsuk" / "service_page.html").read_text(),
     )
 
-    report = run(local_server, refresh.NhsDirectorySource())["nhs"]
+    reports = run(local_server, refresh.NhsDirectorySource(), refresh.NhsukDirectorySource())
 
+    assert reports["nhs"].status == "skipped" and "NHS_API_KEY" in reports["nhs"].reason
+    report = reports["nhsuk"]
     assert report.status == "updated"
-    assert "read from nhs.uk search pages (no NHS_API_KEY)" in report.changes.notes
+    (note,) = [n for n in report.changes.notes if n.startswith("read from nhs.uk")]
+    assert "postcode search" in note  # the GP search answered with a services page: not the GP flow
     searched = {
-        path.split("location=")[1] for path, _ in local_server.requests if path.startswith(NHSUK_RESULTS)
+        path.split("location=")[1]
+        for path, _ in local_server.requests
+        if path.startswith(NHSUK_RESULTS + "?location")
     }
     assert len(searched) == 8  # one search per active provider's headquarters postcode
     # A service listed by all 8 searches has its own nhs.uk page read once, not 8 times.
     assert local_server.hits["/services/service-directory/north-cumbria-talking-therapies/N0000002"] == 1
 
 
-def test_nhs_directory_with_a_key_uses_the_api(nhs_data, local_server, monkeypatch):
-    monkeypatch.setenv("NHS_API_KEY", "test-key-not-real")
+def test_nhs_directory_without_a_key_follows_the_gp_flow(nhs_data, local_server, monkeypatch):
+    """nhs.uk answering as NHS.UK's 2020 finder did: GP surgeries first, then their CCG's services,
+    which then cover that CCG's districts."""
+    monkeypatch.delenv("NHS_API_KEY", raising=False)
     local_server.route(
-        "/service-search-api/",
-        body=(FIXTURES / "nhs_api" / "talking_therapies_search_v3.json").read_text(),
-        content_type="application/json",
+        NHSUK_RESULTS + "?type=gp", body=(FIXTURES / "nhsuk" / "gp_results_2020.html").read_text()
     )
+    for ccg in ("99C", "01H"):
+        page = (FIXTURES / "nhsuk" / f"iapt_results_2020_{ccg}.html").read_text()
+        local_server.route(f"{NHSUK_RESULTS}?type=iapt&ccgid={ccg}", body=page)
 
-    report = run(local_server, refresh.NhsDirectorySource())["nhs"]
+    source = refresh.NhsukDirectorySource(districts_of_sub_icb=refresh.districts_of_sub_icb)
+    report = run(local_server, source)["nhsuk"]
 
-    assert report.status in ("updated", "unchanged")
-    assert "1 of 2 listings matched a provider" in report.changes.notes
-    sent = [headers for path, headers in local_server.requests if path.startswith("/service-search-api/")]
-    assert sent and sent[0]["subscription-key"] == "test-key-not-real"
+    assert report.status == "updated", report.reason
+    assert any("GP surgery search" in note for note in report.changes.notes)
+    assert report.found == {"records": 2, "self_referral_links": 2, "phones": 2, "with_areas": 2}
+    assert local_server.hits[NHSUK_RESULTS] == 1 + 8 + 2  # the probe, 8 GP searches, 2 CCGs once each
+    areas = {
+        code: [(a["name"], a["basis"]) for a in record["areas_served"]]
+        for code, record in services(nhs_data).items()
+        if code in ("RTF61", "RX40C")
+    }
+    assert areas == {
+        "RTF61": [("North Tyneside", "nhs_directory")],  # 99C
+        "RX40C": [("Cumberland", "nhs_directory"), ("Westmorland and Furness", "nhs_directory")],  # 01H
+    }
+
+
+def test_nhs_directory_with_a_key_uses_the_api(nhs_data, monkeypatch):
+    from service_search_server import ServiceSearchServer
+
+    monkeypatch.setenv("NHS_API_KEY", "test-key-not-real")
+    monkeypatch.setattr("scrapers.nhs_api.PAGE_SIZE", 4)  # the fixture's two pages
+    with ServiceSearchServer() as api:
+        monkeypatch.setenv("FINDER_NHS_API_URL", api.url)
+        fetcher = Fetcher(min_interval=0, retries=0, timeout=10)
+        opts = refresh.RefreshOptions(today=TODAY)
+        sources = [refresh.NhsDirectorySource(), refresh.NhsukDirectorySource()]
+        reports = {r.name: r for r in refresh.run_refresh(sources, fetcher, opts)}
+
+    assert reports["nhsuk"].status == "skipped" and "NHS_API_KEY is set" in reports["nhsuk"].reason
+    report = reports["nhs"]
+    assert report.status in ("updated", "unchanged"), report.reason
+    assert "5 of 5 listings matched a provider" in report.changes.notes
+    assert [(query["$top"], headers["apikey"]) for query, headers in api.api_requests()] == [
+        ("4", "test-key-not-real"),
+        ("4", "test-key-not-real"),
+    ]
 
 
 def test_nhs_directory_changed_layout_keeps_the_data(nhs_data, local_server, monkeypatch):
@@ -262,10 +302,10 @@ def test_nhs_directory_changed_layout_keeps_the_data(nhs_data, local_server, mon
     before = snapshot(nhs_data)
     local_server.route(NHSUK_RESULTS, body=(FIXTURES / "nhsuk" / "changed_layout.html").read_text())
 
-    report = run(local_server, refresh.NhsDirectorySource())["nhs"]
+    report = run(local_server, refresh.NhsukDirectorySource())["nhsuk"]
 
     assert report.status == "kept"
-    assert "nhs.uk searches read" in report.reason
+    assert "answered neither the GP search nor the postcode search" in report.reason
     assert snapshot(nhs_data) == before
 
 
@@ -430,3 +470,19 @@ def test_a_listing_on_a_website_several_services_share_goes_to_the_service_it_na
     assert match(unnamed, providers, links) is None  # cannot tell which: attributed to none
     worcester = listing("Worcestershire Talking Therapies", "https://talkingtherapies.hwhct.nhs.uk/")
     assert match(worcester, providers, links) == "R1A"  # a site only one service uses
+
+
+def test_directory_area_codes_are_mapped_to_today_or_counted_and_named():
+    from scrapers.nhsuk import NhsukService
+    from scrapers.refresh.sources import todays_area_codes
+
+    listing = NhsukService("Test", None, None, None, None, None, "test", areas_covered=("OLD", "15F", "GONE"))
+    today = {"OLD": ("15F",), "15F": ("15F",)}
+
+    [mapped], lines = todays_area_codes([listing], lambda code: today.get(code, ()))
+
+    assert mapped.areas_covered == ("15F",)
+    assert lines[0] == "1 older area code mapped to today's sub-ICB codes: OLD -> 15F"
+    assert lines[1].startswith("1 area code the area tables cannot map to a sub-ICB") and lines[1].endswith(
+        ": GONE"
+    )

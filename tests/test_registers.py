@@ -29,6 +29,23 @@ def test_hcpc_no_results_is_an_empty_answer(fixtures):
     assert hcpc.parse_detail(read(fixtures, "hcpc/not_found.html"), "PYL099999") == []
 
 
+@pytest.mark.parametrize(
+    "page, why",
+    [
+        ("hcpc/challenge.html", "challenge page"),  # even with the sentence on it
+        ("hcpc/not_found_elsewhere.html", "not recognisably HCPC's"),
+    ],
+)
+def test_hcpc_no_results_counts_only_on_hcpcs_own_page(fixtures, page, why):
+    with pytest.raises(ParseError, match=why):
+        hcpc.parse_detail(read(fixtures, page), "PYL099999")
+
+
+def test_hcpc_challenge_page_is_check_failed_not_not_found(local_server, fixtures):
+    urls = serve(local_server, fixtures, hcpc_page="hcpc/challenge.html", bacp_page="bacp/not_found.html")
+    assert check(urls, number="PYL099999").result_for(acc.HCPC).status == acc.CHECK_FAILED
+
+
 @pytest.mark.parametrize("page", ["hcpc/changed.html", "iptuk/directory.html"])
 def test_hcpc_changed_page_raises(fixtures, page):
     with pytest.raises(ParseError):
@@ -40,11 +57,15 @@ def test_bacp_results_carry_name_place_category_and_number(fixtures):
     assert (entry.name, entry.location, entry.level, entry.registration_number) == (
         "Jane Smith-Jones",
         "Leeds, LS6",
-        "MBACP (Accred)",
+        "Registered Member MBACP (Accred)",
         "300001",
     )
     levels = [e.level for e in bacp.parse_results(read(fixtures, "bacp/several.html"))]
-    assert levels == ["MBACP", "MBACP (Snr Accred)", "MBACP"]
+    assert levels == [
+        "Registered Member MBACP",
+        "Registered Member MBACP (Snr Accred)",
+        "Registered Member MBACP",
+    ]
 
 
 def test_bacp_no_results_and_changed_pages(fixtures):
@@ -137,7 +158,7 @@ def test_live_found_everywhere_is_ipt_accredited(local_server, fixtures):
     result = check(serve(local_server, fixtures))
     assert result.result_for(acc.HCPC).status == acc.CURRENT
     assert result.result_for(acc.HCPC).confidence == acc.CONFIDENCE_HIGH
-    assert result.result_for(acc.BACP).level == "MBACP (Accred)"
+    assert result.result_for(acc.BACP).level == "Registered Member MBACP (Accred)"
     assert result.result_for(acc.IPT_UK).level == "Level B IPT Practitioner"
     assert result.overall.ipt_accredited
     assert local_server.hits["/hcpc"] == 1

@@ -280,8 +280,8 @@ def test_export_has_service_areas_and_role_columns(data_copy, real):
     areas = document["service_area"]
     assert len(areas) == 32  # 31 districts and England for SignHealth
     craven = next(a for a in areas if a["extent"] == "E06000065")
-    assert "public_page" in craven["description"] and "Craven area only" in craven["description"]
-    assert any(a["name"] == "England" and "anywhere in England" in a["description"] for a in areas)
+    assert craven["uri"].endswith("/E06000065") and "a public page says" in craven["service_area"]
+    assert any(a["name"] == "England" and "anywhere in England" in a["service_area"] for a in areas)
     header, *rows = export.csv_text(records).splitlines()
     for column in ("areas_served", "national", "role", "lead_id", "probably_ended", "ipt_basis"):
         assert column in header.split(",")
@@ -305,7 +305,7 @@ def test_directory_codes_become_the_strongest_area_rows():
         "Bradford District Care NHS Foundation Trust",
         ["36J", "36j", "99X"],
         _fake_districts,
-        source="https://api.nhs.uk/service-search-api/",
+        source="https://api.service.nhs.uk/service-search-api/",
     )
     assert unknown == ["99X"]
     assert [(r["code"], r["basis"], r["confidence"]) for r in rows] == [

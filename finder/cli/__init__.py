@@ -32,6 +32,7 @@ COMMANDS = {
     "export": "export",
     "check": "check",
     "refresh": "refresh",
+    "api": "api",
     "doctor": "doctor",
 }
 

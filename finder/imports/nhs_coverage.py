@@ -27,20 +27,21 @@ from finder.imports.nhs import _publish, _today
 from finder.imports.tables import Layout, SourceTable, read_table
 from finder.schema import (
     AREA_BASES,
+    AREA_COLUMNS,
     AREA_ROW_KEYS,
     CONFIDENCES,
     DISTRICT_CODE,
     NATIONAL_BASIS,
     NATIONAL_CODE,
     PROVIDERS_FILE,
+    ROLE_COLUMNS,
     ROLES,
     ROLES_FILE,
     SCHEMA_VERSION,
     SERVICE_AREAS_FILE,
+    validate_rows,
 )
 
-AREA_COLUMNS = ("org_code", "org_name", "lad24_code", "lad24_name", "basis", "evidence", "confidence")
-ROLE_COLUMNS = ("org_code", "org_name", "role", "audience", "lead_org_code", "evidence", "confidence")
 # Published with the roles but taken from the statistics themselves, so not needed here.
 ROLE_KNOWN_EXTRA = ("referrals_2024_25",)
 AREAS_LAYOUT = Layout(title="service areas", columns=AREA_COLUMNS)
@@ -132,14 +133,21 @@ def import_service_areas(
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers)."""
     table, ignored = read_table(path, AREAS_LAYOUT, what="service areas")
-    return publish_service_areas(
-        areas_to_records(table.rows, name=table.name),
-        source=table.name,
-        directory=directory,
-        max_shrink=max_shrink,
-        source_sha256=guard.source_checksums([path]),
-        ignored=ignored,
-    )
+    records = areas_to_records(table.rows, name=table.name)
+    return publish_service_areas(records, **_published_as(path, table, ignored, directory, max_shrink))
+
+
+def _published_as(
+    path: Path, table: SourceTable, ignored: Sequence[str], directory: Path | None, max_shrink: float | None
+) -> dict:
+    """The keywords of `publish_service_areas` and `publish_service_roles` for a table read from `path`."""
+    return {
+        "source": table.name,
+        "directory": directory,
+        "max_shrink": max_shrink,
+        "source_sha256": guard.source_checksums([path]),
+        "ignored": ignored,
+    }
 
 
 def publish_service_areas(
@@ -236,15 +244,8 @@ def import_service_roles(
     path: Path, *, directory: Path | None = None, max_shrink: float | None = None
 ) -> list[str]:
     table, ignored = read_table(path, ROLES_LAYOUT, what="service roles")
-    active = _active_codes(directory)
-    return publish_service_roles(
-        roles_to_records(table.rows, active, name=table.name),
-        source=table.name,
-        directory=directory,
-        max_shrink=max_shrink,
-        source_sha256=guard.source_checksums([path]),
-        ignored=ignored,
-    )
+    records = roles_to_records(table.rows, _active_codes(directory), name=table.name)
+    return publish_service_roles(records, **_published_as(path, table, ignored, directory, max_shrink))
 
 
 def publish_service_roles(
@@ -283,6 +284,7 @@ def _publish_rows(
 ) -> list[str]:
     """Publish a checked source table as it was read (with the checksum of its file) and re-derive
     the service records from it."""
+    validate_rows(file_name, rows)  # the declared row model, before anything is written
     lines = [f"  ignored columns: {', '.join(ignored)}"] if ignored else []
     document = {
         "schema_version": SCHEMA_VERSION,

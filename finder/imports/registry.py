@@ -63,6 +63,20 @@ def _practitioners(path: Path, max_shrink: float | None) -> list[str]:
     return practitioners.cli_import_practitioners(path, allow_shrink=max_shrink is None)
 
 
+def _nhs_table(name: str, help: str, run: Run, data_file: str) -> Importer:
+    """A table the NHS directory is derived from, built from ../shared/data/nhs/<name>.csv (the
+    name with underscores); an older shared directory may lack it, and data/ keeps `data_file`."""
+    return Importer(
+        name=name,
+        help=help,
+        run=run,
+        label=name.replace("-", " "),
+        shared=f"nhs/{name.replace('-', '_')}.csv",
+        optional=True,
+        data_file=data_file,
+    )
+
+
 IMPORTERS: tuple[Importer, ...] = (
     Importer(
         name="areas",
@@ -110,32 +124,23 @@ IMPORTERS: tuple[Importer, ...] = (
         label="outcomes",
         shared=outcome_files,
     ),
-    Importer(
-        name="service-links",
-        help="service websites, self-referral and IPT evidence",
-        run=lambda path, shrink: nhs.import_service_links(path, max_shrink=shrink),
-        label="service links",
-        shared="nhs/service_links.csv",
-        optional=True,
-        data_file=LINKS_FILE,
+    _nhs_table(
+        "service-links",
+        "service websites, self-referral and IPT evidence",
+        lambda path, shrink: nhs.import_service_links(path, max_shrink=shrink),
+        LINKS_FILE,
     ),
-    Importer(
-        name="service-areas",
-        help="the districts each NHS service serves, with basis, evidence and confidence",
-        run=lambda path, shrink: nhs_coverage.import_service_areas(path, max_shrink=shrink),
-        label="service areas",
-        shared="nhs/service_areas.csv",
-        optional=True,
-        data_file=SERVICE_AREAS_FILE,
+    _nhs_table(
+        "service-areas",
+        "the districts each NHS service serves, with basis, evidence and confidence",
+        lambda path, shrink: nhs_coverage.import_service_areas(path, max_shrink=shrink),
+        SERVICE_AREAS_FILE,
     ),
-    Importer(
-        name="service-roles",
-        help="what each NHS service is to the public: lead, partner, specialist, digital, site, unclear",
-        run=lambda path, shrink: nhs_coverage.import_service_roles(path, max_shrink=shrink),
-        label="service roles",
-        shared="nhs/service_roles.csv",
-        optional=True,
-        data_file=ROLES_FILE,
+    _nhs_table(
+        "service-roles",
+        "what each NHS service is to the public: lead, partner, specialist, digital, site, unclear",
+        lambda path, shrink: nhs_coverage.import_service_roles(path, max_shrink=shrink),
+        ROLES_FILE,
     ),
     Importer(
         name="practitioners",

@@ -29,6 +29,7 @@ from finder.changes import (
     carry_last_verified,
     commit_message,
     diff_records,
+    found_in,
     prepend_run,
     render_markdown,
 )
@@ -85,6 +86,8 @@ class Candidate:
     rechecked_ids: frozenset[str] | None = None
     files: Mapping[str, bytes] | None = None  # ready-made data files (staged sources)
     notes: tuple[str, ...] = ()  # what the report should say besides the diff
+    # What the source read, counted for the report (FOUND_COUNTS); None: counted from `records`.
+    found: Mapping[str, int] | None = None
 
 
 def read_document(name: str, directory: Path | None = None) -> dict[str, Any]:
@@ -126,6 +129,10 @@ class Source:
 
     def compare(self, old: Candidate | None, new: Candidate) -> ChangeSet:
         return diff_records(old.records if old else None, new.records)
+
+    def found(self, candidate: Candidate) -> dict[str, int]:
+        """What the source read this run, counted for the operator's report."""
+        return dict(candidate.found) if candidate.found is not None else found_in(candidate.records)
 
     def size(self, candidate: Candidate) -> int:
         """How many records the candidate holds (0 means an empty result, never published)."""
@@ -321,10 +328,18 @@ def why_failed(error: BaseException) -> str:
 class _Kept(Exception):
     """A source keeps its previous data: why, and the changes it would have made (if known)."""
 
-    def __init__(self, reason: str, changes: ChangeSet | None = None):
+    def __init__(
+        self,
+        reason: str,
+        changes: ChangeSet | None = None,
+        found: Mapping[str, int] | None = None,
+        held: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.changes = changes
+        self.found = found
+        self.held = held
 
 
 def _held_now(source: Source) -> tuple[Candidate | None, str]:
@@ -348,9 +363,10 @@ def _fetched(
         new = source.fetch(fetch, options.today)
     except Exception as error:
         raise _Kept(why_failed(error)) from error
+    found = source.found(new)
     if not source.size(new):
         before = source.size(old) if old else 0
-        raise _Kept(f"empty result (0 records); the previous {before} records are kept")
+        raise _Kept(f"empty result (0 records); the previous {before} records are kept", None, found)
     try:
         if new.rechecked_ids is not None:
             records = carry_last_verified(old.records if old else None, new.records, new.rechecked_ids)
@@ -358,12 +374,12 @@ def _fetched(
         source.validate(new)
         changes = source.compare(old, new)
     except Exception as error:
-        raise _Kept(why_failed(error)) from error
+        raise _Kept(why_failed(error), None, found) from error
     if new.notes:
         changes = replace(changes, notes=changes.notes + tuple(new.notes))
     held = held_for_review(changes, options)
     if held:
-        raise _Kept(held, changes)
+        raise _Kept(held, changes, found, held=True)
     return new, changes
 
 
@@ -394,11 +410,10 @@ def refresh_source(
         fetch, on_request, deadline=deadline, clock=options.clock, breaker=options.breaker
     )
 
-    def kept(reason: str, changes: ChangeSet | None = None) -> SourceReport:
+    def kept(reason: str, changes: ChangeSet | None = None, found=None, held=False) -> SourceReport:
         limits = counting.limits_note()
-        return SourceReport(
-            source.name, "kept", f"{reason}; {limits}" if limits else reason, changes, counting.counts
-        )
+        reason = f"{reason}; {limits}" if limits else reason
+        return SourceReport(source.name, "kept", reason, changes, counting.counts, found, held)
 
     # data/ as this source found it: the publish (under the lock) checks that nobody changed it
     # while the source fetched without the lock.
@@ -406,20 +421,21 @@ def refresh_source(
     try:
         old, note = _held_now(source)
         new, changes = _fetched(source, counting, options, old)
-    except _Kept as held:
-        return kept(held.reason, held.changes)
+    except _Kept as stopped:
+        return kept(stopped.reason, stopped.changes, stopped.found, stopped.held)
+    found = source.found(new)
     status = _not_published(new, changes, options)
     if status:
-        return SourceReport(source.name, status, note.rstrip("; "), changes, counting.counts)
+        return SourceReport(source.name, status, note.rstrip("; "), changes, counting.counts, found)
     reason = note + ("" if changes.has_changes else f"{changes.reverified} re-checked, no fact changed")
-    report = SourceReport(source.name, "updated", reason.rstrip("; "), changes, counting.counts)
+    report = SourceReport(source.name, "updated", reason.rstrip("; "), changes, counting.counts, found)
     try:
         files = dict(new.files if new.files is not None else source.files(new))
         if report_files is not None:
             files.update(report_files(report))
         publish_files(files, source.check_written, stamp)
     except Exception as error:
-        return kept(f"publish failed, nothing replaced: {why_failed(error)}", changes)
+        return kept(f"publish failed, nothing replaced: {why_failed(error)}", changes, found)
     return report
 
 

@@ -33,16 +33,22 @@ def _nhs_directory(fetch) -> str:
 
     if not settings().nhs_api_key:
         return "not checked: NHS_API_KEY is not set (the refresh then reads nhs.uk pages)"
-    headers = {"subscription-key": nhs_api.api_key(), "Accept": "application/json"}
-    response = fetch(nhs_api.API_URL, params=nhs_api.search_params(0, 1), headers=headers)
-    found, total = nhs_api.parse_organisations(response.text, nhs_api.API_URL)
-    return _found(found, f"{total} services listed" if total is not None else "")
+    headers = {nhs_api.KEY_HEADER: nhs_api.api_key(), "Accept": "application/json"}
+    url = nhs_api.api_url()
+    page = nhs_api.parse_page(fetch(url, params=nhs_api.search_params(None, 1), headers=headers).text, url)
+    return _found(list(page.services), f"of {page.total} services read" if page.total is not None else "")
 
 
 def _nhsuk(fetch) -> str:
     from scrapers import nhsuk
 
-    return _found(nhsuk.scrape(fetch, "LS6 3QG", follow_pages=False), "services near LS6 3QG")
+    # nhs.uk answers either a GP-surgery search or a postcode search: its own probe says which.
+    answer = nhsuk.probe(fetch, "LS6 3QG")
+    if answer.unreachable:
+        raise answer.errors[-1]
+    if answer.flow is None:
+        raise LookupError(answer.detail)
+    return answer.detail
 
 
 def _ods(fetch) -> str:

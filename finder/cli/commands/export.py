@@ -3,7 +3,7 @@ from pathlib import Path
 
 from finder.errors import FinderError
 
-HELP = "Export the NHS service directory as Open Referral UK (HSDS 3.0) JSON or CSV."
+HELP = "Export the NHS service directory as Open Referral UK (HSDS 3.0, UK profile) JSON or CSV."
 
 
 def add_arguments(parser):
@@ -13,7 +13,7 @@ def add_arguments(parser):
         "--format",
         choices=FORMATS,
         default="openreferral",
-        help="openreferral: HSDS 3.0 JSON tables; csv: one row per service",
+        help="openreferral: HSDS 3.0 tables as the Open Referral UK profile has them; csv: one row per service",
     )
     parser.add_argument("out", type=Path, metavar="OUT", help="file to write, or - for standard output")
     parser.add_argument(

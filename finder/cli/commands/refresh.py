@@ -6,6 +6,7 @@ one source kept its previous data (the summary line says why); 2 bad usage.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -105,10 +106,16 @@ def add_arguments(parser):
         metavar="NAME",
         dest="sources",
         help="refresh only this source (repeatable); default: all. "
-        "Names: ods, nhs, service-sites, nhs-statistics, iptuk, postcodes",
+        "Names: ods, nhs, nhsuk, service-sites, nhs-statistics, iptuk, postcodes",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="fetch and compare, print what would change, write nothing"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print the report as one JSON object: {"sources": [{"name", "status" (ok, failed, held or '
+        'skipped), "records", "self_referral_links", "phones", "with_areas", "changed", "notes"}]}',
     )
     parser.add_argument(
         "--max-shrink",
@@ -170,6 +177,8 @@ def run(args) -> int:
     if args.breaker < 1:
         raise FinderError("--breaker must be at least 1")
     summary = args.summary_file
+    if args.json and summary is not None and str(summary) == "-":
+        raise FinderError("--json and --summary-file - would both write to standard output; give a file")
     if summary is not None and str(summary) != "-":
         # Found out now, not after every source has been fetched and published: the same checks
         # as the write itself (a regular file only), on empty content that is never written.
@@ -196,9 +205,11 @@ def run(args) -> int:
         close = getattr(fetcher, "close", None)
         if close:
             close()
-    for report in reports:
-        print(report.line())
-    if args.dry_run and any(r.changes and r.changes.has_changes for r in reports):
+    if args.json:
+        print(json.dumps({"sources": [r.to_summary() for r in reports]}, ensure_ascii=False, indent=2))
+    else:
+        print_in_words(reports)
+    if not args.json and args.dry_run and any(r.changes and r.changes.has_changes for r in reports):
         from finder.changes import render_markdown
 
         print()
@@ -223,6 +234,12 @@ def run(args) -> int:
             file=sys.stderr,
         )
     return refresh.exit_code(reports)
+
+
+def print_in_words(reports) -> None:
+    """Each source's summary line, what it read and its notes (the JSON report in sentences)."""
+    for report in reports:
+        print("\n".join(report.in_words()))
 
 
 def _check_summary_target(path: Path, follow_symlink: bool) -> None:

@@ -1,0 +1,484 @@
+"""The directory's NHS service records as Open Referral UK objects (HSDS 3.0, UK profile).
+
+Pure: one record in, plain dicts out, shared by `export --format openreferral` (flat tables) and
+the API (nested objects). What the UK profile carries, and only that:
+
+- Unknown values are left out, never written as null; timestamps are date-times.
+- Ids are UUIDs derived from the NHS organisation (ODS) code (uuid5), so a service keeps its ids
+  across exports and releases. The ODS code itself is an `organization_identifier` whose scheme is
+  the NHS's own identifier system URI for ODS organisation codes.
+- A service that has probably ended stays in the feed as `inactive`: a consumer merging feeds
+  then learns that it stopped, rather than keeping an older copy of it as active.
+- Phones belong to contacts (the profile has no phone on a service); a service area is a district
+  (or England) with its GSS code, its name and, in words, why we think the service covers it.
+- A taxonomy of what a person filters on tags every service: NHS Talking Therapies; delivers IPT
+  (by the basis of the evidence); self-referral online; for a particular group (and which).
+- Gatherers' notes, internal file names and evidence strings stay out of every field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from finder.ipt_evidence import ipt_sentence
+from finder.presentation import service_title
+from finder.schema import is_http_url
+
+HSDS_VERSION = "3.0"
+API_VERSION = "HSDS-UK-3.0"  # what GET / says; the ORUK validator reads the number from it
+PROFILE_URL = "https://openreferraluk.org"
+ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/nhs-talking-therapies-ipt-finder")
+# The NHS's identifier system for Organisation Data Service (ODS) organisation codes.
+ODS_SCHEME = "https://fhir.nhs.uk/Id/ods-organization-code"
+ODS_TYPE = "NHS Organisation Data Service (ODS) organisation code"
+# ONS linked-data identifiers for GSS codes (districts, and England itself).
+GSS_URI = "http://statistics.data.gov.uk/id/statistical-geography/{code}"
+ENGLAND_GSS = "E92000001"
+BASIS_WORDS = {
+    "nhs_directory": "listed in the NHS service directory",
+    "public_page": "a public page says the service covers it",
+    "name": "the service's registered name names it",
+    "catchment": "the service's catchment wording names it",
+    "hq_area": "only the district of the headquarters is known",
+}
+
+
+def stable_id(kind: str, key: str) -> str:
+    """The same UUID for the same thing in every export and every release."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{kind}/{key}"))
+
+
+# --- The taxonomy -----------------------------------------------------------------------------
+
+TAXONOMY_NAME = "NHS Talking Therapies and IPT finder"
+TAXONOMY_ID = stable_id("taxonomy", TAXONOMY_NAME)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term:
+    code: str
+    name: str
+    description: str
+    parent: str | None = None
+    link_type: str = "service_type"
+
+    @property
+    def id(self) -> str:
+        return stable_id("taxonomy_term", self.code)
+
+
+NHS_TALKING_THERAPIES = Term(
+    code="nhs-talking-therapies",
+    name="NHS Talking Therapies",
+    description="An NHS Talking Therapies service: free NHS psychological therapy for adults in England.",
+)
+DELIVERS_IPT = Term(
+    code="delivers-ipt",
+    name="Delivers Interpersonal Therapy (IPT)",
+    description="NHS England's published figures show people finishing a course of IPT at this service.",
+)
+IPT_BASIS_TERMS = {
+    "official_latest": Term(
+        code="delivers-ipt/latest-year",
+        name="IPT in NHS England's latest year of figures",
+        description="NHS England's figures for the latest year show courses of IPT here.",
+        parent=DELIVERS_IPT.code,
+    ),
+    "official_earlier": Term(
+        code="delivers-ipt/earlier-year",
+        name="IPT in an earlier year of NHS England's figures",
+        description="NHS England's figures show courses of IPT here in an earlier year, not the latest.",
+        parent=DELIVERS_IPT.code,
+    ),
+}
+IPT_ON_WEBSITE = Term(
+    code="ipt-on-own-website",
+    name="IPT mentioned on the service's own website",
+    description="The service's own website mentions IPT; NHS England's figures do not show it.",
+)
+SELF_REFERRAL_ONLINE = Term(
+    code="self-referral-online",
+    name="Self-referral online",
+    description="People can refer themselves through the service's online form.",
+    link_type="referral",
+)
+FOR_A_GROUP = Term(
+    code="for-a-group",
+    name="For a particular group of people",
+    description="The service is for a particular group; its narrower term says who.",
+    link_type="audience",
+)
+FIXED_TERMS = (
+    NHS_TALKING_THERAPIES,
+    DELIVERS_IPT,
+    *IPT_BASIS_TERMS.values(),
+    IPT_ON_WEBSITE,
+    SELF_REFERRAL_ONLINE,
+    FOR_A_GROUP,
+)
+
+
+def audience_term(audience: str) -> Term:
+    return Term(
+        code=f"for-a-group/{audience}",
+        name=f"For {audience}",
+        description=f"The service is for {audience}.",
+        parent=FOR_A_GROUP.code,
+        link_type="audience",
+    )
+
+
+def service_terms(record: Mapping) -> list[Term]:
+    """The terms a person filters on that this service carries (a narrower term with its parent)."""
+    terms = [NHS_TALKING_THERAPIES] if record.get("kind", "nhs") == "nhs" else []
+    if record.get("offers_ipt") is True:
+        basis = record.get("ipt_basis")
+        if basis == "website":
+            terms.append(IPT_ON_WEBSITE)
+        else:
+            terms.append(DELIVERS_IPT)
+            if basis in IPT_BASIS_TERMS:
+                terms.append(IPT_BASIS_TERMS[basis])
+    if is_http_url(record.get("self_referral_url")):
+        terms.append(SELF_REFERRAL_ONLINE)
+    if record.get("audience"):
+        terms += [FOR_A_GROUP, audience_term(record["audience"])]
+    return terms
+
+
+def all_terms(records: Iterable[Mapping]) -> list[Term]:
+    """The fixed terms, then one narrower term per audience the directory holds."""
+    audiences = sorted({r["audience"] for r in records if r.get("audience")})
+    return [*FIXED_TERMS, *(audience_term(a) for a in audiences)]
+
+
+def taxonomy_term(term: Term) -> dict:
+    row = {
+        "id": term.id,
+        "name": term.name,
+        "description": term.description,
+        "taxonomy": TAXONOMY_NAME,
+        "taxonomy_id": TAXONOMY_ID,
+        "term": term.code,
+    }
+    if term.parent:
+        row["parent_id"] = stable_id("taxonomy_term", term.parent)
+    return row
+
+
+def taxonomy(terms: Iterable[Term] | None = None) -> dict:
+    """The taxonomy; with `terms`, nested as the profile's taxonomy object carries them."""
+    row: dict = {
+        "id": TAXONOMY_ID,
+        "name": TAXONOMY_NAME,
+        "description": "What a person looking for NHS Talking Therapies or Interpersonal Therapy (IPT) "
+        "filters on: IPT and the evidence for it, self-referral online, and services for a group.",
+        "version": "1",
+    }
+    if terms is not None:
+        row["taxonomy_terms"] = [taxonomy_term(t) for t in terms]
+    return row
+
+
+def attributes(record: Mapping, *, nested: bool) -> list[dict]:
+    """The links from a service to its taxonomy terms (with each term itself when nested)."""
+    service_id = stable_id("service", record["id"])
+    rows = []
+    for term in service_terms(record):
+        row: dict = {
+            "id": stable_id("attribute", f"{record['id']}/{term.code}"),
+            "link_id": service_id,
+            "taxonomy_term_id": term.id,
+            "link_type": term.link_type,
+        }
+        if nested:
+            row["taxonomy_term"] = taxonomy_term(term)
+        rows.append(row)
+    return rows
+
+
+# --- Organisations, services and what hangs off them ---------------------------------------------
+
+
+def _with(row: dict, **optional: object) -> dict:
+    """`row` plus each optional field that is known (None is left out, never written)."""
+    row.update({key: value for key, value in optional.items() if value is not None})
+    return row
+
+
+def _link(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and is_http_url(value) else None
+
+
+def _email(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and "@" in value and " " not in value.strip() else None
+
+
+def organization(record: Mapping, *, identifiers: bool) -> dict:
+    code = record["id"]
+    org_id = stable_id("organization", code)
+    row = _with(
+        {
+            "id": org_id,
+            "name": record["provider"],
+            "description": f"{record['provider']} runs an NHS Talking Therapies service; it is registered "
+            "with the NHS Organisation Data Service.",
+        },
+        email=_email(record.get("email")),
+        website=_link(record.get("website")),
+    )
+    if identifiers:
+        row["organization_identifiers"] = [organization_identifier(record)]
+    return row
+
+
+def organization_identifier(record: Mapping) -> dict:
+    code = record["id"]
+    return {
+        "id": stable_id("identifier", code),
+        "organization_id": stable_id("organization", code),
+        "identifier_scheme": ODS_SCHEME,
+        "identifier_type": ODS_TYPE,
+        "identifier": code,
+    }
+
+
+def how_to_refer(record: Mapping) -> str:
+    """How to refer yourself, in words, from what the sources show (nothing guessed)."""
+    parts = []
+    if is_http_url(record.get("self_referral_url")):
+        parts.append(f"Refer yourself online: {record['self_referral_url'].strip()}")
+    if record.get("self_referral_phone"):
+        parts.append(f"Refer yourself by phone: {record['self_referral_phone']}")
+    if not parts:
+        parts.append("Self-referral route not confirmed by our sources; ask your GP or contact the service.")
+    if record.get("min_age_text"):
+        parts.append(f"Minimum age: {record['min_age_text']}.")
+    if record.get("catchment"):
+        parts.append(f"Who can use it: {record['catchment']}.")
+    return " ".join(parts)
+
+
+def service_description(record: Mapping) -> str:
+    bits = [f"NHS Talking Therapies service run by {record['provider']}."]
+    if record.get("probably_ended"):
+        bits.append(
+            "Our sources show this service has probably ended: ask your GP which service now covers you."
+        )
+    if record.get("audience"):
+        bits.append(f"For {record['audience']}.")
+    if record.get("offers_ipt") is True:
+        bits.append(ipt_sentence(record))
+    outcomes = record.get("outcomes")
+    if outcomes and outcomes.get("recovery_pct") is not None:
+        bits.append(f"NHS England {outcomes['period']}: {outcomes['recovery_pct']:g}% recovery.")
+    bits.append(how_to_refer(record))
+    return " ".join(bits)
+
+
+def last_modified(record: Mapping) -> str | None:
+    """The day our sources last confirmed the record, as a date-time (midnight UTC)."""
+    day = record.get("last_verified")
+    return f"{day}T00:00:00Z" if isinstance(day, str) and len(day) == 10 else None
+
+
+def service(record: Mapping) -> dict:
+    """The service's one-to-one fields."""
+    return _with(
+        {
+            "id": stable_id("service", record["id"]),
+            "organization_id": stable_id("organization", record["id"]),
+            "name": service_title(record)[0],  # the name the app titles its card with
+            "description": service_description(record),
+            "status": "inactive" if record.get("probably_ended") else "active",
+        },
+        url=_link(record.get("website")),
+        email=_email(record.get("email")),
+        minimum_age=record.get("min_age"),
+        last_modified=last_modified(record),
+    )
+
+
+def service_areas(record: Mapping) -> list[dict]:
+    """Each district served (GSS code, name, and why in words), or England for a national service."""
+    service_id = stable_id("service", record["id"])
+    areas = (
+        [(ENGLAND_GSS, "England", "Open to people anywhere in England.")] if record.get("national") else []
+    )
+    for area in record.get("areas_served") or []:
+        why = BASIS_WORDS.get(area["basis"], "")
+        areas.append((area["code"], area["name"], f"{area['name']}: {why}; confidence {area['confidence']}."))
+    return [
+        {
+            "id": stable_id("service_area", f"{record['id']}/{code}"),
+            "service_id": service_id,
+            "name": name,
+            "extent": code,
+            "extent_type": "text",
+            "uri": GSS_URI.format(code=code),
+            "service_area": words,
+        }
+        for code, name, words in areas
+    ]
+
+
+def _numbers(record: Mapping) -> list[tuple[str, str]]:
+    """(what the number is for, number): the contact number and, if different, the self-referral one."""
+    numbers = []
+    if record.get("phone"):
+        numbers.append(("General enquiries", record["phone"]))
+    if record.get("self_referral_phone") and record["self_referral_phone"] != record.get("phone"):
+        numbers.append(("Self-referral", record["self_referral_phone"]))
+    return numbers
+
+
+def contacts(record: Mapping) -> list[dict]:
+    """One contact per telephone line (the profile hangs phones off contacts)."""
+    service_id = stable_id("service", record["id"])
+    return [
+        {"id": stable_id("contact", f"{record['id']}/{number}"), "service_id": service_id, "name": purpose}
+        for purpose, number in _numbers(record)
+    ]
+
+
+def phones(record: Mapping) -> list[dict]:
+    return [
+        {
+            "id": stable_id("phone", f"{record['id']}/{number}"),
+            "contact_id": stable_id("contact", f"{record['id']}/{number}"),
+            "number": number,
+            "description": purpose,
+        }
+        for purpose, number in _numbers(record)
+    ]
+
+
+def location(record: Mapping, *, full: bool) -> dict | None:
+    """Where the organisation is registered (its headquarters, not where people are seen)."""
+    if record.get("lat") is None or record.get("lon") is None:
+        return None
+    code = record["id"]
+    location_id = stable_id("location", code)
+    row = _with(
+        {
+            "id": location_id,
+            "location_type": "physical",
+            "name": f"{record['provider']} (headquarters)",
+            "latitude": record["lat"],
+            "longitude": record["lon"],
+        },
+        description=record.get("location_note"),
+    )
+    if full:
+        row["addresses"] = [a for a in [address(record)] if a is not None]
+    return row
+
+
+def address(record: Mapping) -> dict | None:
+    """The registered address, only when every line the profile requires is known."""
+    if not (record.get("address") and record.get("town") and record.get("postcode")):
+        return None
+    code = record["id"]
+    return {
+        "id": stable_id("address", code),
+        "location_id": stable_id("location", code),
+        "address_1": record["address"],
+        "city": record["town"],
+        "state_province": "England",
+        "postal_code": record["postcode"],
+        "country": "GB",
+        "address_type": "physical",
+    }
+
+
+def service_at_location(record: Mapping) -> dict | None:
+    """The link between the service and its headquarters' location (none without a location)."""
+    if location(record, full=False) is None:
+        return None
+    code = record["id"]
+    return {
+        "id": stable_id("service_at_location", code),
+        "service_id": stable_id("service", code),
+        "location_id": stable_id("location", code),
+    }
+
+
+# --- Nested objects (the API) and flat tables (the export) ---------------------------------------
+
+
+def service_list_item(record: Mapping) -> dict:
+    """A service in a listing: its one-to-one fields and its organisation's."""
+    return {**service(record), "organization": organization(record, identifiers=False)}
+
+
+def service_full(record: Mapping, *, with_locations: bool = True) -> dict:
+    """The fully nested service (the profile's compiled service)."""
+    full = {
+        **service(record),
+        "organization": organization(record, identifiers=True),
+        "service_areas": service_areas(record),
+        "contacts": contacts(record),
+        "attributes": attributes(record, nested=True),
+    }
+    link = service_at_location(record)
+    if with_locations:
+        full["service_at_locations"] = [{**link, "location": location(record, full=True)}] if link else []
+    return full
+
+
+def service_at_location_list_item(record: Mapping) -> dict | None:
+    link = service_at_location(record)
+    if link is None:
+        return None
+    return {**link, "location": location(record, full=False), "service": service_list_item(record)}
+
+
+def service_at_location_full(record: Mapping) -> dict | None:
+    link = service_at_location(record)
+    if link is None:
+        return None
+    return {
+        **link,
+        "location": location(record, full=True),
+        "service": service_full(record, with_locations=False),
+    }
+
+
+def tables(records: Iterable[Mapping]) -> dict[str, list[dict]]:
+    """Every HSDS table the directory fills, one row per object, linked by ids."""
+    records = list(records)
+    out: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for record in records:
+        out["organization"].append(organization(record, identifiers=False))
+        out["organization_identifier"].append(organization_identifier(record))
+        out["service"].append(service(record))
+        out["service_area"] += service_areas(record)
+        out["contact"] += contacts(record)
+        out["phone"] += phones(record)
+        out["attribute"] += attributes(record, nested=False)
+        place, link = location(record, full=False), service_at_location(record)
+        if place is not None and link is not None:
+            out["location"].append(place)
+            out["service_at_location"].append(link)
+            out["address"] += [a for a in [address(record)] if a is not None]
+    out["taxonomy"] = [taxonomy()]
+    out["taxonomy_term"] = [taxonomy_term(t) for t in all_terms(records)]
+    return out
+
+
+TABLES = (
+    "organization",
+    "organization_identifier",
+    "service",
+    "service_area",
+    "location",
+    "address",
+    "service_at_location",
+    "contact",
+    "phone",
+    "taxonomy",
+    "taxonomy_term",
+    "attribute",
+)
