@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -130,3 +131,27 @@ def test_the_cluster_script_refuses_a_port_in_use(tmp_path):
         done = local_cluster("up", "1", str(port), run_dir=tmp_path / "run")
     assert done.returncode == 2 and done.stderr.strip() == f"local-cluster: port {port} is in use"
     assert not (tmp_path / "run" / "replicas.pid").exists()
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs Debian's haproxy")
+@pytest.mark.parametrize("with_oruk", [False, True])
+def test_haproxy_accepts_the_config_and_its_marked_place_for_the_oruk_api(tmp_path, with_oruk):
+    """As shipped, and with the Open Referral API's commented lines switched on (the place left
+    for the coordinator to route /oruk/), HAProxy's own check passes."""
+    text = (DEPLOY / "haproxy.cfg").read_text()
+    if with_oruk:
+        text = text.replace("    # use_backend oruk", "    use_backend oruk").replace(
+            "# backend oruk", "backend oruk"
+        )
+        text = re.sub(r"^#(     .*)$", r"\1", text, flags=re.MULTILINE)
+        assert "use_backend oruk if" in text and "\nbackend oruk" in text
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(text)
+    env = {
+        **os.environ,
+        "FINDER_LB_RUN_DIR": str(tmp_path),
+        "FINDER_LB_ADDRESS": "127.0.0.1",
+        "FINDER_LB_PORT": "1",
+    }
+    done = subprocess.run(["haproxy", "-c", "-f", str(config)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
