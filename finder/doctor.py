@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from finder import release, store
 from finder.schema import MANIFEST_FILE, SCHEMA_VERSION
+from finder.schema.documents import ManifestFile
 
 # A source older than this is reported: the weekly refresh keeps the live ones younger than
 # five weeks; the national files (postcodes, areas, statistics) are published yearly or so.
@@ -42,8 +45,12 @@ def data_checks(directory: Path | None = None, today: dt.date | None = None) -> 
         return [Check(where, False, "missing: this is not a published data release")]
     except (OSError, ValueError) as error:
         return [Check(where, False, f"unreadable: {error}")]
-    if not isinstance(manifest, dict):
-        return [Check(where, False, "not a manifest (expected a JSON object)")]
+    try:
+        ManifestFile.model_validate(manifest)
+    except ValidationError as error:
+        first = error.errors()[0]
+        at = ".".join(str(part) for part in first["loc"])
+        return [Check(where, False, f"does not match its schema at {at or 'the top'}: {first['msg']}")]
     files = manifest.get(release.FILES_KEY)
     if not isinstance(files, dict) or not files:
         return [Check(where, False, "lists no files' checksums (record them: store.record_release())")]

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 
 from finder.schema import MANIFEST_FILE, SCHEMA_VERSION
+from finder.schema.documents import ManifestFile
 
 FILES_KEY = "files"
 
@@ -55,4 +56,6 @@ def stamp(manifest: Mapping[str, object], published: Mapping[str, bytes], commit
     for name, content in published.items():
         if name != MANIFEST_FILE:
             files[name] = describe(name, content, files.get(name))
-    return {**manifest, "schema_version": SCHEMA_VERSION, FILES_KEY: dict(sorted(files.items()))}
+    stamped = {**manifest, "schema_version": SCHEMA_VERSION, FILES_KEY: dict(sorted(files.items()))}
+    ManifestFile.model_validate(stamped)  # the one schema of data/ files (finder/schema/documents.py)
+    return stamped

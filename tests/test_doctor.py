@@ -173,3 +173,14 @@ def test_with_a_key_the_nhs_directory_is_asked_and_a_refused_layout_named(
     assert [line.split(":")[0] for line in lines(done) if line.startswith("FAIL")] == [
         "FAIL  live NHS directory (Service Search API)"
     ]
+
+
+def test_a_manifest_that_breaks_its_schema_is_named(release, run_cli):
+    manifest = json.loads((release / "manifest.json").read_text())
+    manifest["files"]["services.json"]["sha256"] = "not a checksum"
+    (release / "manifest.json").write_text(json.dumps(manifest))
+    done = run_cli("doctor")
+    assert done.returncode == 1
+    assert lines(done)[0].startswith(
+        "FAIL  data/manifest.json: does not match its schema at files.services.json.sha256"
+    )
