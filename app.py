@@ -408,7 +408,10 @@ def _move_to_answer() -> None:
     st.session_state.fh_moved = counter
     # st.html runs the script in the page itself: no frame to load, unlike components.html.
     st.html(
+        # Each search's script runs in the same page: its names live in a function of their own
+        # (a second top-level `let tries` would be a redeclaration, and the script would stop).
         f"""<script>/* search {counter} */
+        (() => {{
         let tries = 0, checks = 0, left = null;
         const move = () => {{
           const target = document.getElementById("answer");
@@ -427,6 +430,7 @@ def _move_to_answer() -> None:
           if (left > 4 && checks++ < 15) setTimeout(move, 100);
         }};
         move();
+        }})();
         </script>""",
         unsafe_allow_javascript=True,
     )
@@ -575,7 +579,7 @@ def _draw_notices(notices: list, practitioners: bool) -> None:
 
 def _only_online_options_note(search: SearchRequest, where, results: list[dict]) -> None:
     """Nothing near and no service for the person's area: what is listed works online."""
-    localised = any(r.get("coverage") in ("covers", "same_icb") for r in results)
+    localised = any(r.get("coverage") in ("covers", "covers_part", "same_icb") for r in results)
     if not where.has_coordinates or localised or any(r.get("within_radius") for r in results):
         return
     miles = "mile" if search.radius_miles == 1 else "miles"

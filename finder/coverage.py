@@ -6,7 +6,10 @@ nowhere near the people it serves ("Everyturn Services LTD - Nottingham City" is
 Harrogate). So each NHS service is placed in one of four tiers for the person's area:
 
 - `covers`: one of the districts it serves is the person's district (or, for a GP surgery, a
-  district of the GP's sub-ICB). Shown whatever the distance, best evidence first.
+  district of the GP's sub-ICB). Shown whatever the distance, best evidence first. Where the
+  person's district is not known (a town or outcode whose postcodes lie in several districts), a
+  service that serves only some of those districts is marked `covers_part`: it is for part of the
+  place, never "your service", until a postcode or GP surgery says which part.
 - `national`: open to people anywhere in England (who it is for is said by its role and audience:
   SignHealth is for Deaf people who use BSL; ieso only where a local service offers it).
 - `same_icb`: based in the person's Integrated Care Board while where it takes people from is not
@@ -43,6 +46,9 @@ class PersonArea:
 
     districts: frozenset[str]
     icbs: frozenset[str]
+    # False for a town, outcode or sector whose postcodes lie in several districts: each of
+    # `districts` may be the person's, and a service for only some of them may not be theirs.
+    settled: bool = True
 
     @property
     def known(self) -> bool:
@@ -110,6 +116,7 @@ class Tiers:
     tier: np.ndarray
     confidence_rank: np.ndarray
     covering_rows: dict[int, Mapping]
+    partial: frozenset[int] = frozenset()  # `covers` records that serve only part of the place
 
     @property
     def any_covering(self) -> bool:
@@ -128,6 +135,11 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
             if eligible[i]:
                 rows_by_record.setdefault(i, []).append(row)
     covering = {i: best_row(rows) for i, rows in rows_by_record.items()}
+    partial = frozenset(
+        i
+        for i, rows in rows_by_record.items()
+        if not person.settled and not person.districts <= {row["code"] for row in rows}
+    )
     tier[index.national & index.nhs] = NATIONAL
     if person.icbs:
         in_icb = np.zeros(size, dtype=bool)
@@ -141,13 +153,16 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
     for i, row in covering.items():
         tier[i] = COVERS
         confidence[i] = evidence_rank(row)
-    return Tiers(tier=tier, confidence_rank=confidence, covering_rows=covering)
+    return Tiers(tier=tier, confidence_rank=confidence, covering_rows=covering, partial=partial)
 
 
-def coverage_fields(tier: int, row: Mapping | None) -> dict:
+COVERS_PART = "covers_part"  # a result's `coverage` for a service for part of the place
+
+
+def coverage_fields(tier: int, row: Mapping | None, *, part: bool = False) -> dict:
     """The coverage keys a search result carries."""
     return {
-        "coverage": TIERS[tier],
+        "coverage": COVERS_PART if part and tier == COVERS else TIERS[tier],
         "coverage_basis": None if row is None else row.get("basis"),
         "coverage_confidence": None if row is None else row.get("confidence"),
         "coverage_evidence": None if row is None else row.get("evidence"),

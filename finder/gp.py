@@ -306,6 +306,11 @@ def _scores(t: PracticeTable, tokens: list[str], similarity: _Similarity) -> np.
 
 def _by_name(t: PracticeTable, text: str) -> list[int]:
     tokens = words(text)
+    if all(len(w) < 2 for w in tokens):
+        # Only lone letters, digits or punctuation ("a", "x", "!!! a"): no name to look for, and
+        # every surgery named after a doctor's initial would match. Initials beside a word are kept
+        # ("I J Healthcare").
+        return []
     if not tokens:
         return []
     similarity = _Similarity(t)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from finder.postcodes import MAX_QUERY_LENGTH, PostcodeTables, place_key
+from finder.postcodes import MAX_QUERY_LENGTH, PostcodeTables, clean_typed, place_key, shared_name_places
+from finder.postcodes import place_label as _label
 
 # A full UK postcode anywhere in a line of text: the outward code, an optional space, the inward
 # code. Word boundaries keep "LS63QGX" or a phone number from being read as one.
@@ -68,7 +69,9 @@ def prepare(text: object) -> Prepared:
     """Pull a postcode out of an address, or refuse text too long to be a postcode or a town."""
     if not isinstance(text, str) or not text.strip():
         return Prepared(query=None, problem="Please type a postcode (like LS6 3QG), a town or a GP surgery.")
-    flat = " ".join(text.split())
+    flat = clean_typed(text)  # "(LS6 3QG)", full-width letters, a pasted zero-width space
+    if not flat:
+        return Prepared(query=None, problem="Please type a postcode (like LS6 3QG), a town or a GP surgery.")
     postcode = find_postcode(flat)
     if postcode and postcode.replace(" ", "") != flat.upper().replace(" ", ""):
         return Prepared(query=postcode, note=f"We used the postcode {postcode} from what you typed.")
@@ -114,17 +117,13 @@ def _variants(key: str, t: PostcodeTables) -> list[dict]:
     return t.place_variants.get(key, [])
 
 
-def _label(row: dict) -> str:
-    return str(row["name"]) if row["country"] == "England" else f"{row['name']} ({row['country']})"
-
-
 def choices(text: str, t: PostcodeTables) -> list[Choice]:
     """Every place `text` may mean: each place of that name, and longer names that begin with it
     ("Newcastle" -> Newcastle upon Tyne, Newcastle-under-Lyme, ...). Empty when there is none."""
     key = place_key(text)
     if len(key) < 3:
         return []
-    found = [Choice(label=_label(v), query=str(v["name"])) for v in _variants(key, t)]
+    found = [Choice(label=_label(v), query=str(v["name"])) for v in shared_name_places(text, t)]
     row = t.places.get(key)
     if row is not None and not found:
         found.append(Choice(label=_label(row), query=str(row["name"])))

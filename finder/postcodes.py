@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -171,13 +172,49 @@ class OnlineFallback:
     place: Callable[[str], Location | None]
 
 
+# Characters a paste or a phone keyboard brings along that no one sees: a byte-order mark, a soft
+# hyphen, zero-width spaces and joiners.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u00ad\u200b\u200c\u200d\u2060\u180e"), None)
+# What people put around a postcode or a town: quotes, brackets, a full stop or a comma.
+_AROUND = "\"'‘’“”«»().,;:!? "
+_HYPHENATED_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ?[-‐‑‒–—] ?([0-9][A-Z]{2})", re.IGNORECASE)
+
+
+def clean_typed(text: str) -> str:
+    """What was typed, as a postcode or a town: full-width letters and digits as ordinary ones,
+    invisible characters dropped, quotes, brackets and a closing full stop taken off, "LS6-3QG"
+    read as "LS6 3QG", and "LS6 3QG, Leeds" as its postcode (a comma-separated part that is a
+    full postcode, when exactly one is)."""
+    text = _tidy(unicodedata.normalize("NFKC", text).translate(_INVISIBLE))
+    if "," in text:
+        full = [part for part in map(_tidy, text.split(",")) if _full_postcode_shape(part)]
+        if len(full) == 1:
+            return full[0]
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = " ".join(text.split()).strip(_AROUND)
+    if match := _HYPHENATED_POSTCODE.fullmatch(text):
+        return f"{match[1]} {match[2]}"
+    return text
+
+
+def _full_postcode_shape(text: str) -> bool:
+    upper = text.upper()
+    shaped = _postcode_shape(upper, upper.replace(" ", ""))
+    return shaped is not None and shaped.kind == "postcode"
+
+
 def parse_query(query: object) -> ParsedQuery:
     """Classify what was typed. Raises PostcodeError(reason='empty'|'too_long'|'wrong_shape')."""
     if not isinstance(query, str) or not query.strip():
         raise PostcodeError("Please type a postcode (like SW1A 1AA) or a town.", "empty")
     if len(query) > MAX_QUERY_LENGTH:
         raise PostcodeError("That is too long for a postcode or a town name.", "too_long")
-    text = " ".join(query.split())
+    text = clean_typed(query)
+    if not text:
+        raise PostcodeError("Please type a postcode (like SW1A 1AA) or a town.", "empty")
     upper = text.upper()
     compact = upper.replace(" ", "")
     if compact.startswith("BFPO"):
@@ -364,11 +401,8 @@ def _locate(query: object, t: PostcodeTables, *, fallback: OnlineFallback | None
         # Northern Ireland, the Channel Islands and the Isle of Man are not in Code-Point Open:
         # the nation is certain from the area letters even with no coordinates.
         return Location(original, parsed.text, parsed.kind, None, None, nation, "nation", "postcode area")
-    raise PostcodeError(
-        f"We couldn't find {parsed.text}. Please check it, or try just the first half "
-        f"({parsed.outcode}) or a town name.",
-        "unknown",
-    )
+    # Only reached when we hold neither its sector nor its outcode: the first half would be no help.
+    raise PostcodeError(f"We couldn't find {parsed.text}. Please check it, or try a town name.", "unknown")
 
 
 def _full_postcode(
@@ -442,7 +476,7 @@ def _centroid_location(
 
 
 # What people type for a place the town list names differently.
-PLACE_ALIASES = {"london": "greaterlondon"}
+PLACE_ALIASES = {"london": "greaterlondon", "kingstonuponhull": "hull", "cityofkingstonuponhull": "hull"}
 
 
 def _words(name: str) -> list[str]:
@@ -474,15 +508,16 @@ def _lookup_place(
         if len(key) >= 3
         else []
     )
-    choices = ([f"{row['name']} ({row['country']})"] if row is not None else []) + [
-        f"{t.places[k]['name']} ({t.places[k]['country']})" for k in longer
-    ]
-    if row is not None and row.get("same_name_elsewhere"):
-        choices = [row["same_name_elsewhere"].replace("; ", ", "), *choices[1:]]
+    sharing = shared_name_places(parsed.text, t) if row is not None else []
+    if len(sharing) == 1:
+        row, sharing = sharing[0], []  # "Newquay" is the Cornish one, "New Quay" the Welsh
+    choices = [f"{v['name']} ({v['country']})" for v in sharing or ([row] if row is not None else [])]
+    choices += [f"{t.places[k]['name']} ({t.places[k]['country']})" for k in longer]
     if len(choices) > 1:
+        shown = max(len(sharing), 4)
         raise PostcodeError(
-            f"More than one place is called '{_shorten(parsed.text)}': {', '.join(choices[:4])}"
-            f"{' …' if len(choices) > 4 else ''}. Please type your postcode, or the full name.",
+            f"More than one place is called '{_shorten(parsed.text)}': {'; '.join(choices[:shown])}"
+            f"{' …' if len(choices) > shown else ''}. Please type your postcode, or the full name as listed.",
             "ambiguous",
         )
     if row is None and len(longer) == 1:
@@ -508,6 +543,24 @@ def _lookup_place(
         f"We couldn't find a town called '{_shorten(parsed.text)}'. Please try your postcode instead.",
         "unknown",
     )
+
+
+def place_label(row: dict) -> str:
+    """A place as a choice to offer: "St Ives, Cornwall", "Alford, Aberdeenshire (Scotland)"."""
+    return str(row["name"]) if row["country"] == "England" else f"{row['name']} ({row['country']})"
+
+
+def shared_name_places(text: str, t: PostcodeTables) -> list[dict]:
+    """The places a name several places share may mean ("St Ives" -> the "St Ives, Cambridgeshire"
+    and "St Ives, Cornwall" rows), or [] for a name only one place has. Names that differ only in
+    spaces are told apart by the words typed: "New Quay" is in Ceredigion, "Newquay" in Cornwall."""
+    key = PLACE_ALIASES.get(place_key(text), place_key(text))
+    variants = t.place_variants.get(key, [])
+    typed = _words(text)
+    same_words = [v for v in variants if _words(str(v["name"]).split(",")[0]) == typed]
+    if 0 < len(same_words) < len(variants):
+        return same_words
+    return list(variants)
 
 
 # --- the NHS area of a location -----------------------------------------------------------

@@ -593,6 +593,11 @@ def _detail_lines(record: Mapping) -> list[str]:
 # Grouping the answer: the person's own service first
 
 GROUP_YOURS = "Your NHS Talking Therapies service"
+GROUP_PART = "Services for parts of this place"
+PART_INTRO = (
+    "This place is split between NHS areas, and each of these services takes people from only part "
+    "of it. Type your full postcode or the name of your GP surgery to see the one for you."
+)
 GROUP_ALSO = "Also for you if..."
 GROUP_NATIONAL = "Open to anyone in England"
 GROUP_NEARBY = "Other services near you (may only accept people registered with a GP in their area)"
@@ -613,7 +618,7 @@ class Entry:
 
 @dataclass(frozen=True, kw_only=True)
 class ResultGroup:
-    key: str  # yours | also | national | nearby | private
+    key: str  # yours | part | also | national | nearby | private
     heading: str
     entries: tuple[Entry, ...]
     folded: bool
@@ -629,6 +634,8 @@ def _group_key(record: Mapping) -> str:
         return "national"
     if coverage == "covers":
         return "also" if role == "specialist" else "yours"
+    if coverage == "covers_part":
+        return "part"
     if coverage == "national" or (coverage is None and record.get("national")):
         return "national"
     return "nearby"  # same_icb, elsewhere, or a result from before coverage was known
@@ -657,6 +664,7 @@ def _same_service(a: Mapping, b: Mapping) -> bool:
 
 _HEADINGS = {
     "yours": GROUP_YOURS,
+    "part": GROUP_PART,
     "also": GROUP_ALSO,
     "national": GROUP_NATIONAL,
     "nearby": GROUP_NEARBY,
@@ -705,6 +713,8 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
         intro = None
         if key == "yours" and len(entries) > 1:
             intro = "More than one service covers your area: you can choose which one to contact."
+        if key == "part":
+            intro = PART_INTRO
         groups.append(
             ResultGroup(
                 key=key,
@@ -712,7 +722,7 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
                 entries=tuple(entries),
                 # Only the service that takes the person opens by itself; without one the NHS
                 # finder is the next step, not a national or far-off service.
-                folded=bool(groups) or (known and key not in ("yours", "private")),
+                folded=bool(groups) or (known and key not in ("yours", "part", "private")),
                 intro=intro,
                 show_distance=key in ("nearby", "private"),
             )
@@ -986,6 +996,7 @@ CSV_COLUMNS = (
 _CSV_LINKS = ("self_referral_url", "website")
 COVERAGE_WORDS = {
     "covers": "Covers your area",
+    "covers_part": "Covers part of the place searched for",
     "national": "Open to people anywhere in England",
     "same_icb": "Based in your NHS area; the areas it covers are not known",
     "elsewhere": "May only accept people registered with a GP in its own area",

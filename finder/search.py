@@ -289,9 +289,11 @@ def nhs_available(location: Location) -> bool:
 def person_area(location: Location) -> coverage.PersonArea:
     """Every district that may be the person's, and their ICBs, from the location's area."""
     areas = ([location.area] if location.area is not None else []) + list(location.area_candidates)
+    districts = frozenset(a.district_code for a in areas)
     return coverage.PersonArea(
-        districts=frozenset(a.district_code for a in areas),
+        districts=districts,
         icbs=frozenset(a.icb_code for a in areas if a.icb_code),
+        settled=location.area is not None or len(districts) <= 1,
     )
 
 
@@ -380,7 +382,11 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
         record["within_radius"] = bool(near[i])
         record["online_option"] = bool(online_elsewhere[i])
         if record["kind"] == "nhs":
-            record.update(coverage.coverage_fields(int(tiers.tier[i]), tiers.covering_rows.get(int(i))))
+            record.update(
+                coverage.coverage_fields(
+                    int(tiers.tier[i]), tiers.covering_rows.get(int(i)), part=int(i) in tiers.partial
+                )
+            )
         return record
 
     def lead_result(lead_id: str) -> dict | None:

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -58,13 +57,21 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _write_temp(directory: Path, final_name: str, content: bytes) -> Path:
-    # The writer's process id is in the name, so a reader can tell a dead writer's leftovers.
+    # The process id in the name only helps whoever investigates a leftover: a process id says
+    # nothing about a writer in another container (PID namespace) or on another host, so who owns
+    # a temp file is decided by the writer lock (remove_dead_temps).
     fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final_name}.{os.getpid()}-", dir=directory)
-    with os.fdopen(fd, "wb") as handle:
-        os.fchmod(handle.fileno(), 0o644)  # mkstemp's 0600 would hide data/ from the app's user
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # mkstemp's 0600 would hide data/ from the app's user
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        # A full disk or a failed flush: the half-written file is not left behind.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return Path(tmp)
 
 
@@ -94,17 +101,49 @@ def lock_wait() -> float:
 
 
 def holder_file(directory: Path) -> Path:
-    """Who holds the writer lock and since when: a small file in the system's temporary folder,
-    never in data/ (where git and the audit would see it), removed when the lock is released."""
+    """Who holds the writer lock and since when: a small file in a folder of the cache directory
+    that only the service's user can write (never in data/, where git and the audit would see it,
+    and never in the shared /tmp, where another user could plant a link under a name they can
+    predict), removed when the lock is released."""
     digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"ipt-finder-writer-{digest}.json"
+    return settings().cache_dir / "writer-lock" / f"{digest}.json"
+
+
+def _private_folder(folder: Path) -> bool:
+    """The holder's folder exists, is a real directory owned by this user, and no one else can
+    write in it (so no one else can plant or replace the holder file)."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
+def _read_holder(directory: Path) -> dict | None:
+    """The holder's record, or None: a file this user does not own, or a link, is ignored."""
+    try:
+        fd = os.open(holder_file(directory), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if os.fstat(fd).st_uid != os.geteuid():
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            holder = json.loads(handle.read(4096))
+        return holder if isinstance(holder, dict) else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def _describe_holder(directory: Path) -> str:
+    holder = _read_holder(directory)
     try:
-        holder = json.loads(holder_file(directory).read_text())
-        return f"since {holder['since']} (process {holder['pid']}: {holder['command']})"
-    except (OSError, ValueError, KeyError, TypeError):
+        return f"since {holder['since']} (process {holder['pid']}: {holder['command']})"  # type: ignore[index]
+    except (KeyError, TypeError):
         return "since an unknown time"
 
 
@@ -114,15 +153,30 @@ def _record_holder(directory: Path) -> None:
         "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "command": " ".join(["python -m finder", *sys.argv[1:3]])[:120],
     }
-    with contextlib.suppress(OSError):
-        holder_file(directory).write_text(json.dumps(info))
+    path = holder_file(directory)
+    if not _private_folder(path.parent):
+        return  # the record only explains a wait; without a safe folder there is none
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    for _ in range(2):
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            # A holder that died without removing its record (the lock is ours now).
+            with contextlib.suppress(OSError):
+                path.unlink()
+            continue
+        except OSError:
+            return
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(info))
+        return
 
 
 def _forget_holder(directory: Path) -> None:
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        path = holder_file(directory)
-        if json.loads(path.read_text())["pid"] == os.getpid():
-            path.unlink()
+    holder = _read_holder(directory)
+    if holder is not None and holder.get("pid") == os.getpid():
+        with contextlib.suppress(OSError):
+            holder_file(directory).unlink()
 
 
 def _acquire(fd: int, directory: Path, wait: float, clock, sleep) -> None:
@@ -196,13 +250,13 @@ def writer_lock(
 def recover_if_needed(directory: Path | None = None) -> None:
     """For readers, which never wait for a writer: finish an interrupted publish only when no
     writer holds the lock (a non-blocking try); otherwise read the last committed files as they
-    are. Either way, remove temp files whose writing process has died without committing."""
+    are. Either way, remove temp files left by a writer that stopped without committing."""
     directory = directory or data_dir()
     if (directory / JOURNAL_NAME).exists():
         with contextlib.suppress(OSError):
             try:
                 with writer_lock(directory, wait=0):
-                    recover(directory)
+                    _recover_or_warn(directory)
                     return
             except WriterBusy:
                 pass
@@ -290,43 +344,82 @@ def committed_path(name: str, directory: Path | None = None) -> Path:
     return directory / name
 
 
-_OWNER = re.compile(r"\.(\d+)-[^.]+$")
-
-
-def _temp_owner(name: str) -> int | None:
-    match = _OWNER.search(name)
-    return int(match.group(1)) if match else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's process: alive
-    return True
-
-
 def remove_dead_temps(directory: Path) -> None:
-    """Remove temp files (named `.tmp-<file>.<pid>-<random>`) whose process is gone and that no
-    journal still needs: a publish killed before its commit point. Safe without the lock."""
+    """Remove temp files that no journal needs, left by a publish stopped before its commit point,
+    but only while no writer holds the lock: a writer's temp files are written and renamed with
+    the lock held, so with the lock free none is being written. This holds across containers and
+    hosts that share data/ (the lock is on the directory itself), where a process id would not:
+    from another PID namespace every writer looks dead. Safe without the lock held."""
     try:
-        strays = list(directory.glob(f"{TMP_PREFIX}*"))
+        if not any(entry.name.startswith(TMP_PREFIX) for entry in os.scandir(directory)):
+            return
     except OSError:
         return
-    if not strays:
-        return
+    key = str(directory.resolve())
+    with _process_lock:
+        if key in _held:
+            return  # this process is the writer: its temp files are live
+        try:
+            fd = os.open(directory, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a writer is at work, here or in another container: leave its files
+            _remove_unjournaled_temps(directory)
+        finally:
+            os.close(fd)  # releases the lock
+
+
+def _remove_unjournaled_temps(directory: Path) -> None:
     try:
         needed = {tmp for tmp, _ in read_journal(directory) or ()}
     except MalformedJournal:
         return  # the next writer moves it aside; until then keep everything
-    for stray in strays:
-        owner = _temp_owner(stray.name)
-        if owner is None or owner == os.getpid() or stray.name in needed or _alive(owner):
+    for stray in directory.glob(f"{TMP_PREFIX}*"):
+        if stray.name not in needed:
+            with contextlib.suppress(OSError):
+                stray.unlink()
+
+
+class LostPublish(FinderError):
+    """A journal names temp files that are gone (removed by something other than this publish):
+    rolling it forward would publish half of a set of files that must change together."""
+
+
+def _recover_or_warn(directory: Path) -> None:
+    """recover() for readers and for a writer's first step: a lost publish is reported, not
+    raised (the journal is already moved aside and the previous files are in place)."""
+    try:
+        recover(directory)
+    except LostPublish as lost:
+        print(f"warning: {lost}", file=sys.stderr)
+
+
+def _identity_of(path: Path) -> list[int]:
+    info = os.stat(path)
+    return [info.st_ino, info.st_size]
+
+
+def _missing_temps(directory: Path, renames: list[tuple[str, str]], identities: dict) -> list[str]:
+    """The data files whose new version is neither in its temp file nor already renamed into
+    place (the same inode and size as the temp file the journal recorded)."""
+    missing = []
+    for tmp_name, final_name in renames:
+        if (directory / tmp_name).exists():
             continue
-        with contextlib.suppress(OSError):
-            stray.unlink()
+        recorded = identities.get(tmp_name)
+        if recorded is None:
+            continue  # a journal from before identities were kept: nothing to compare
+        try:
+            if _identity_of(directory / final_name) == recorded:
+                continue  # renamed already, by a roll-forward that was itself interrupted
+        except OSError:
+            pass
+        missing.append(final_name)
+    return missing
 
 
 def recover(directory: Path | None = None) -> None:
@@ -346,6 +439,14 @@ def recover(directory: Path | None = None) -> None:
     except MalformedJournal as problem:
         _move_journal_aside(directory, str(problem))
         renames = []
+    missing = _missing_temps(directory, renames, _journal_identities(directory)) if renames else []
+    if missing:
+        _move_journal_aside(directory, f"the new {', '.join(missing)} had gone")
+        _remove_unjournaled_temps(directory)
+        raise LostPublish(
+            f"a publish of {', '.join(f for _, f in renames)} was lost before it landed: its new "
+            f"{', '.join(missing)} had been removed. Nothing of it was used; run the import again"
+        )
     for tmp_name, final_name in renames:
         tmp = directory / tmp_name
         if tmp.exists():
@@ -361,6 +462,15 @@ def recover(directory: Path | None = None) -> None:
             pass
 
 
+def _journal_identities(directory: Path) -> dict:
+    """Inode and size of each temp file when the journal was written, by temp name."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        identities = json.loads((directory / JOURNAL_NAME).read_text(encoding="utf-8")).get("identities")
+        if isinstance(identities, dict):
+            return identities
+    return {}
+
+
 def publish(
     files: Mapping[str, bytes],
     *,
@@ -374,7 +484,7 @@ def publish(
     """
     directory = directory or data_dir()
     with writer_lock(directory):
-        recover(directory)
+        _recover_or_warn(directory)
         files = _with_release_manifest(files, directory)
         temps: dict[str, Path] = {}
         try:
@@ -385,7 +495,9 @@ def publish(
             if validate is not None:
                 validate(temps)
             renames = [[tmp.name, name] for name, tmp in temps.items()]
-            journal_tmp = _write_temp(directory, JOURNAL_NAME, json.dumps({"renames": renames}).encode())
+            identities = {tmp.name: _identity_of(tmp) for tmp in temps.values()}
+            journal = {"renames": renames, "identities": identities}
+            journal_tmp = _write_temp(directory, JOURNAL_NAME, json.dumps(journal).encode())
             os.replace(journal_tmp, directory / JOURNAL_NAME)  # the commit point
             _fsync_dir(directory)
         except BaseException:

@@ -593,12 +593,18 @@ def test_an_ambiguous_town_offers_choices_that_search_when_clicked(app_data):
     assert at.header[0].value == "Results for Newcastle Upon Tyne"
 
 
-def test_a_shared_town_name_says_which_place_was_used(app_data):
+def test_a_shared_town_name_asks_which_place_with_a_button_for_each(app_data):
     at = search(open_page(), "St Ives")
-    assert "We used St Ives, Cambridgeshire. Not this one?" in plain(all_text(at).replace("**", ""))
-    assert [b.label for b in at.button if (b.key or "").startswith("place_other")] == ["St Ives, Cornwall"]
-    cornwall = search(open_page(), "St Ives, Cornwall")
-    assert "We used St Ives, Cornwall." in all_text(cornwall).replace("**", "")
+    labels = [b.label for b in at.button if (b.key or "").startswith("place_choice")]
+    assert labels[:2] == ["St Ives, Cambridgeshire", "St Ives, Cornwall"]
+    assert not [h for h in at.header if h.value.startswith("Results for")]  # no place picked for them
+    next(b for b in at.button if b.label == "St Ives, Cornwall").click()
+    at = at.run()
+    assert not at.exception and at.header[0].value == "Results for St Ives, Cornwall"
+    assert "We used St Ives, Cornwall." in all_text(at).replace("**", "")
+    assert [b.label for b in at.button if (b.key or "").startswith("place_other")] == [
+        "St Ives, Cambridgeshire"
+    ]
 
 
 def test_a_nation_after_a_town_picks_the_town_in_that_nation(app_data):

@@ -260,6 +260,22 @@ def test_check_page(page, app_url):
     assert page.get_by_text("not a crisis service").count() >= 1
 
 
+@SAMPLE
+def test_every_search_in_a_session_moves_focus_to_its_answer_without_page_errors(page, app_url):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    box = open_search(page, app_url)
+    for query in ("CV1 1AH", "B1 2AY", "LS1 4AP"):
+        box.fill(query)
+        box.press("Enter")
+        page.get_by_role("heading", name=f"Results for {query}").wait_for()
+        wait_for_results(page)
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+        assert page.evaluate("document.activeElement.innerText").startswith(f"Results for {query}")
+        box.focus()  # the next search starts from the box, as a person's would
+    assert errors == []
+
+
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import stat
 import struct
 import subprocess
 import sys
@@ -340,17 +341,125 @@ def test_a_malformed_journal_is_moved_aside_with_a_warning(data_copy, tmp_path, 
     assert code == 0  # and writers work again
 
 
-def test_temp_files_of_a_dead_writer_are_removed_by_readers(data_copy):
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+def test_temp_files_are_removed_by_readers_only_while_no_writer_holds_the_lock(data_copy):
+    stray = data_copy / f"{store.TMP_PREFIX}services.json.{os.getpid()}-abc123"
+    stray.write_text("being written")
+    fd = hold_lock(data_copy)  # a writer at work (its process id says nothing across containers)
+    try:
+        store.remove_dead_temps(data_copy)
+        assert stray.exists()
+    finally:
+        os.close(fd)
+    store.remove_dead_temps(data_copy)  # the writer stopped without committing
+    assert not stray.exists()
+
+
+UNSHARE = "/usr/bin/unshare"
+SWEEP_FROM_ANOTHER_NAMESPACE = (
+    "import sys; from pathlib import Path; from finder import store; "
+    "store.recover_if_needed(Path(sys.argv[1])); store.remove_dead_temps(Path(sys.argv[1]))"
+)
+
+
+@pytest.mark.skipif(not (os.path.exists(UNSHARE) and os.geteuid() == 0), reason="needs unshare as root")
+def test_a_reader_in_another_pid_namespace_never_removes_a_live_writers_files(data_copy, capsys):
+    """The app and the refresh in separate containers: the reader cannot see the writer's process,
+    so every writer looked dead and its temp files were swept mid-publish ("Imported" with exit 0
+    while nothing was published)."""
+    swept = []
+
+    def reader_in_another_container(temps):
+        done = subprocess.run(
+            [UNSHARE, "--pid", "--fork", sys.executable, "-c", SWEEP_FROM_ANOTHER_NAMESPACE, str(data_copy)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        swept.append([name for name, path in temps.items() if not path.exists()])
+
+    new = b'{"new": true}\n'
+    store.publish(
+        {"services.json": new, "manifest.json": new},
+        validate=reader_in_another_container,
+        directory=data_copy,
     )
-    stray = data_copy / f"{store.TMP_PREFIX}services.json.{dead.stdout.strip()}-abc123"
-    stray.write_text("half")
-    mine = data_copy / f"{store.TMP_PREFIX}services.json.{os.getpid()}-abc123"
-    mine.write_text("being written")
-    store.recover_if_needed(data_copy)
-    assert not stray.exists() and mine.exists()  # a live writer's temp file is never touched
-    mine.unlink()
+    assert swept == [[]]
+    assert (data_copy / "services.json").read_bytes() == new == (data_copy / "manifest.json").read_bytes()
+
+
+def test_a_publish_whose_temp_files_vanish_fails_and_keeps_the_old_files(data_copy, monkeypatch):
+    before = snapshot(data_copy)
+    real_replace = os.replace
+
+    def someone_sweeps_after_the_commit_point(src, dst):
+        real_replace(src, dst)
+        if str(dst).endswith(store.JOURNAL_NAME):
+            next(data_copy.glob(f"{store.TMP_PREFIX}services.json*")).unlink()
+
+    monkeypatch.setattr(os, "replace", someone_sweeps_after_the_commit_point)
+    with pytest.raises(store.LostPublish, match=r"services\.json had been removed"):
+        store.publish({"services.json": b"{}", "manifest.json": b"{}"}, directory=data_copy)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert snapshot(data_copy) == before  # neither half of the set landed
+    assert not (data_copy / store.JOURNAL_NAME).exists()
+
+
+def test_a_temp_file_is_removed_when_writing_it_fails(data_copy, monkeypatch):
+    before = snapshot(data_copy)
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        store.publish({"services.json": b"{}"}, directory=data_copy)
+    monkeypatch.undo()
+    assert not list(data_copy.glob(f"{store.TMP_PREFIX}*"))
+    assert snapshot(data_copy) == before
+
+
+def test_the_writer_lock_holder_is_never_written_through_a_planted_link(data_copy, tmp_path):
+    holder = store.holder_file(data_copy)
+    assert not str(holder).startswith("/tmp/ipt-finder")  # not a predictable name in shared /tmp
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    holder.parent.mkdir(parents=True, exist_ok=True)
+    holder.symlink_to(victim)
+    with store.writer_lock(data_copy):
+        assert victim.read_text() == "precious"
+        assert json.loads(holder.read_text())["pid"] == os.getpid()  # the link was replaced
+    assert not holder.exists() and victim.read_text() == "precious"
+
+
+def test_the_holder_folder_is_made_for_the_service_user_alone(data_copy):
+    with store.writer_lock(data_copy):
+        assert store.holder_file(data_copy).exists()
+    assert stat.S_IMODE(store.holder_file(data_copy).parent.stat().st_mode) == 0o700
+
+
+def test_a_holder_file_someone_else_owns_is_ignored(data_copy):
+    holder = store.holder_file(data_copy)
+    holder.parent.mkdir(parents=True, exist_ok=True)
+    holder.write_text(json.dumps({"pid": 1, "since": "forged", "command": "rm -rf /"}))
+    os.chown(holder, 65534, 65534)
+    fd = hold_lock(data_copy)
+    try:
+        with pytest.raises(store.WriterBusy) as busy:
+            with store.writer_lock(data_copy, wait=0):
+                pass
+    finally:
+        os.close(fd)
+    assert "forged" not in str(busy.value) and "since an unknown time" in str(busy.value)
+
+
+def test_no_holder_is_recorded_in_a_folder_others_can_write(data_copy):
+    holder = store.holder_file(data_copy)
+    holder.parent.mkdir(parents=True, exist_ok=True)
+    holder.parent.chmod(0o777)
+    with store.writer_lock(data_copy):
+        assert not holder.exists()
 
 
 # --- exports --------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The refresh job against a synthetic directory site on 127.0.0.1: publishing, change reports,
 "last verified", and the faults that must keep a source's last good data."""
 
+import fcntl
 import json
+import os
 import sys
 
 import pytest
@@ -442,13 +444,19 @@ def test_cli_dry_run_prints_what_would_change_and_writes_nothing(
 
 
 def test_cli_dry_run_leaves_another_writers_files_alone(data_copy, local_server, cli_sources, capsys):
-    """A dry run holds no writer lock, so it must not tidy data/: the temp file below stands for
-    an import that is writing right now, and deleting it would lose that import's update."""
+    """A dry run holds no writer lock, so it must not tidy data/ while a writer is at work: the
+    temp file below stands for an import that is writing right now (holding the writer lock, as
+    every writer does), and deleting it would lose that import's update."""
     clinic_site.serve(local_server, [clinic(1)])
     in_flight = data_copy / ".tmp-services.json.in-flight"
     in_flight.write_bytes(b'{"records": []}')
-    assert cli.main(["refresh", "--dry-run", "--source", "clinics"]) == 0
-    assert in_flight.exists()
+    writer = os.open(data_copy, os.O_RDONLY)
+    fcntl.flock(writer, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        assert cli.main(["refresh", "--dry-run", "--source", "clinics"]) == 0
+        assert in_flight.exists()
+    finally:
+        os.close(writer)
 
 
 def test_the_weekly_run_still_revalidates_what_last_weeks_run_fetched(local_server, tmp_path, monkeypatch):

@@ -8,23 +8,32 @@ import pytest
 from finder import store
 
 
-def test_publish_replaces_files_together(tmp_path):
-    store.publish({"a.json": b"1", "b.json": b"1"}, directory=tmp_path)
-    store.publish({"a.json": b"2", "b.json": b"2"}, directory=tmp_path)
-    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes() == b"2"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+@pytest.fixture
+def folder(tmp_path):
+    """A data directory of its own (the test's cache directory, which holds the writer-lock
+    holder, is beside it)."""
+    directory = tmp_path / "data"
+    directory.mkdir()
+    return directory
 
 
-def test_failed_validation_leaves_old_files_byte_identical(tmp_path):
-    store.publish({"a.json": b"old"}, directory=tmp_path)
+def test_publish_replaces_files_together(folder):
+    store.publish({"a.json": b"1", "b.json": b"1"}, directory=folder)
+    store.publish({"a.json": b"2", "b.json": b"2"}, directory=folder)
+    assert (folder / "a.json").read_bytes() == (folder / "b.json").read_bytes() == b"2"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.json", "b.json"]
+
+
+def test_failed_validation_leaves_old_files_byte_identical(folder):
+    store.publish({"a.json": b"old"}, directory=folder)
 
     def reject(temps):
         raise ValueError("bad data")
 
     with pytest.raises(ValueError):
-        store.publish({"a.json": b"new"}, validate=reject, directory=tmp_path)
-    assert (tmp_path / "a.json").read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+        store.publish({"a.json": b"new"}, validate=reject, directory=folder)
+    assert (folder / "a.json").read_bytes() == b"old"
+    assert [p.name for p in folder.iterdir()] == ["a.json"]
 
 
 def test_crash_after_commit_point_is_rolled_forward(tmp_path, monkeypatch):
@@ -49,12 +58,12 @@ def test_crash_after_commit_point_is_rolled_forward(tmp_path, monkeypatch):
     assert not (tmp_path / store.JOURNAL_NAME).exists()
 
 
-def test_crash_before_commit_point_keeps_old_files(tmp_path):
-    store.publish({"a.json": b"old"}, directory=tmp_path)
-    (tmp_path / f"{store.TMP_PREFIX}a.json.xyz").write_bytes(b"half-written")
-    store.recover(tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
-    assert (tmp_path / "a.json").read_bytes() == b"old"
+def test_crash_before_commit_point_keeps_old_files(folder):
+    store.publish({"a.json": b"old"}, directory=folder)
+    (folder / f"{store.TMP_PREFIX}a.json.xyz").write_bytes(b"half-written")
+    store.recover(folder)
+    assert [p.name for p in folder.iterdir()] == ["a.json"]
+    assert (folder / "a.json").read_bytes() == b"old"
 
 
 def test_manifest_entries_are_replaced_per_source(tmp_path):

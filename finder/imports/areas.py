@@ -8,8 +8,6 @@ the 2026 table) and published as one small `data/areas.json`, atomically, with a
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from pathlib import Path
 from finder import store
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, held_document, refuse_shrink
-from finder.imports.tables import Layout, read_table
+from finder.imports.tables import Layout, decode_text, parse_csv, read_table
 from finder.schema import AREAS_FILE, MANIFEST_FILE
 
 LAD_FILE = "lad24_sicbl24_icb24.csv"
@@ -105,23 +103,40 @@ def _read(directory: Path, name: str) -> list[dict]:
     rows = table.rows
     if not rows:
         raise SourceFormatError(f"{name}: no rows")
-    return rows
+    # Each row keeps its row number in the file (the header is row 1) for the messages.
+    return [{**row, ROW: str(number)} for number, row in enumerate(rows, start=2)]
+
+
+ROW = "#row"  # not a column name any of the tables can have
+
+
+def _where(name: str, row: Mapping[str, str], column: str) -> str:
+    return f"{name}: row {row.get(ROW, '?')}, column {column}"
 
 
 def _check(name: str, row: Mapping[str, str], column: str, pattern: re.Pattern) -> str:
     value = row[column].strip()
     if not pattern.match(value):
-        raise SourceFormatError(f"{name}: {column} {value!r} is not a valid code (row {row})")
+        raise SourceFormatError(f"{_where(name, row, column)}: {value[:40]!r} is not a valid code")
     return value
+
+
+def _count(name: str, row: Mapping[str, str], column: str) -> int:
+    value = row[column].strip()
+    if not value.isdigit():
+        raise SourceFormatError(f"{_where(name, row, column)}: {value[:40]!r} is not a whole number")
+    return int(value)
 
 
 def _share(name: str, row: Mapping[str, str], column: str) -> float:
     try:
         value = float(row[column])
     except ValueError:
-        raise SourceFormatError(f"{name}: {column} {row[column]!r} is not a number") from None
+        raise SourceFormatError(
+            f"{_where(name, row, column)}: {row[column][:40]!r} is not a number"
+        ) from None
     if not 0 < value <= 1:
-        raise SourceFormatError(f"{name}: {column} {value} is not a share between 0 and 1")
+        raise SourceFormatError(f"{_where(name, row, column)}: {value} is not a share between 0 and 1")
     return value
 
 
@@ -168,7 +183,7 @@ def _districts(tables: Mapping[str, Rows], subs: dict, icbs: dict) -> tuple[dict
         district["parts"].append(
             {
                 "sub_icb": sub,
-                "lsoas": int(row["lsoa21_count"]),
+                "lsoas": _count(LAD_FILE, row, "lsoa21_count"),
                 "share": round(_share(LAD_FILE, row, "lsoa21_share_of_lad"), 4),
                 "icb": icb,
                 "icb_inferred": is_inferred,
@@ -200,13 +215,12 @@ def _read_chain(directory: Path) -> list[dict[str, str]] | None:
     path = directory / CHAIN_FILE
     if not path.is_file():
         return None
-    with guard.open_stream(path) as stream, io.TextIOWrapper(stream, "utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        bad = [c for c in header if not CHAIN_PREFIX.match(c)]
-        if bad or "ltla24_code" not in header:
-            raise SourceFormatError(f"{CHAIN_FILE}: columns changed: unexpected {bad}, ltla24_code needed")
-        return [{column: row[column] for column in header} for row in reader]
+    # The one CSV reader: whole rows only, the one text decoding, csv's errors with their line.
+    table = parse_csv(decode_text(guard.read_source_bytes(path), CHAIN_FILE), CHAIN_FILE)
+    bad = [c for c in table.header if not CHAIN_PREFIX.match(c)]
+    if bad or "ltla24_code" not in table.header:
+        raise SourceFormatError(f"{CHAIN_FILE}: columns changed: unexpected {bad}, ltla24_code needed")
+    return table.rows
 
 
 def _aliases(chain: Rows | None, districts: dict) -> dict[str, str]:

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from finder import postcodes, store
 from finder.errors import SourceFormatError
-from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports import MAX_SHRINK, guard, references, refuse_shrink, tables
 from finder.schema import GP_FILE, MANIFEST_FILE
 
 # The published column order (ODS Data Search and Export, epraccur).
@@ -82,12 +82,14 @@ class GpReport:
     kept: int
     sub_icbs: int
     without_position: int
+    notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         return [
             f"Imported {self.kept:,} active GP practices in England (of {self.rows:,} rows), "
             f"over {self.sub_icbs} sub-ICB locations",
             f"  {self.without_position} without a map position for their postcode",
+            *self.notes,
         ]
 
 
@@ -95,26 +97,43 @@ def read_epraccur(path: Path) -> list[dict]:
     """Every row of the file as a dict of the declared columns; raises on any drift of shape."""
     path = Path(path)
     # Through the one guarded reader: regular files only, no control characters, no truncation.
-    text = guard.read_source_bytes(path).decode("utf-8-sig", errors="strict")
+    text = tables.decode_text(guard.read_source_bytes(path), path.name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _epraccur_rows(reader, path.name)
+    except csv.Error as error:
+        raise tables.csv_problem(error, path.name, reader.line_num) from None
+
+
+def _epraccur_rows(reader: Iterable[list[str]], name: str) -> list[dict]:
     rows = []
-    for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+    first_line: dict[str, int] = {}  # practice code -> the line it was first given on
+    for number, row in enumerate(reader, start=1):
         if not row:
             continue
         if len(row) != len(EPRACCUR_COLUMNS):
             raise SourceFormatError(
-                f"{path.name}: line {number} has {len(row)} columns, epraccur has {len(EPRACCUR_COLUMNS)} "
+                f"{name}: line {number} has {len(row)} columns, epraccur has {len(EPRACCUR_COLUMNS)} "
                 "(a header line or a changed layout?)"
             )
         record = dict(zip(EPRACCUR_COLUMNS, (value.strip() for value in row), strict=True))
         for column, shape in SHAPES.items():
             if not shape.match(record[column]):
                 raise SourceFormatError(
-                    f"{path.name}: line {number}: {column} {record[column][:40]!r} is not the expected "
+                    f"{name}: line {number}, column {EPRACCUR_COLUMNS.index(column) + 1} ({column}): "
+                    f"{record[column][:40]!r} is not the expected "
                     "shape (the layout may have changed)"
                 )
+        if record["code"] in first_line:
+            # The last row would silently win: which of the two is right is for the operator.
+            raise SourceFormatError(
+                f"{name}: line {number}: practice {record['code']} is given twice (also on line "
+                f"{first_line[record['code']]}). {references.NOTHING_IMPORTED}"
+            )
+        first_line[record["code"]] = number
         rows.append(record)
     if not rows:
-        raise SourceFormatError(f"{path.name}: no rows")
+        raise SourceFormatError(f"{name}: no rows")
     return rows
 
 
@@ -181,6 +200,7 @@ def import_gp_practices(
         kept=len(records),
         sub_icbs=len({r["sub_icb_code"] for r in records}),
         without_position=sum(1 for r in records if r["lat"] is None),
+        notes=tuple(references.unknown_commissioners(records, directory)),
     )
     _publish_practices(path, records, report, directory)
     return report

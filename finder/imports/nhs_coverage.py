@@ -22,7 +22,7 @@ from pathlib import Path
 
 from finder.coverage import is_partial
 from finder.errors import SourceFormatError
-from finder.imports import guard, held_document, refuse_shrink
+from finder.imports import guard, held_document, references, refuse_shrink
 from finder.imports.nhs import _publish, _today
 from finder.imports.tables import Layout, SourceTable, read_table
 from finder.schema import (
@@ -128,13 +128,19 @@ def area_rows(table: SourceTable) -> list[dict]:
 
 
 def import_service_areas(
-    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+    path: Path,
+    *,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    allow: references.Allow = references.ALLOW_NONE,
 ) -> list[str]:
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
-    sets it, as for nhs-providers)."""
+    sets it, as for nhs-providers); `allow`: what the operator lets through (much larger)."""
     table, ignored = read_table(path, AREAS_LAYOUT, what="service areas")
     records = areas_to_records(table.rows, name=table.name)
-    return publish_service_areas(records, **_published_as(path, table, ignored, directory, max_shrink))
+    return publish_service_areas(
+        records, allow=allow, **_published_as(path, table, ignored, directory, max_shrink)
+    )
 
 
 def _published_as(
@@ -158,10 +164,14 @@ def publish_service_areas(
     max_shrink: float | None = None,
     source_sha256: Mapping[str, str] | None = None,
     ignored: Sequence[str] = (),
+    allow: references.Allow = references.ALLOW_NONE,
 ) -> list[str]:
     """Publish area records from `areas_to_records` as data/service_areas.json and re-derive the
     directory from them; returns the report lines. `source` names where the rows came from."""
-    refuse_shrink(source, "area rows", len(records), _held_rows(SERVICE_AREAS_FILE, directory), max_shrink)
+    held = _held_rows(SERVICE_AREAS_FILE, directory)
+    refuse_shrink(source, "area rows", len(records), held, max_shrink)
+    growth = references.check_growth(source, "area rows", len(records), held, allow.growth)
+    references.check_districts(records, directory, source)
     providers = {r["org_code"] for r in records}
     bases = Counter(r["basis"] for r in records)
     lines = [
@@ -173,7 +183,7 @@ def publish_service_areas(
         lines.append(
             f"  {len(partial)} rows whose evidence says only part of the district is served (kept verbatim)"
         )
-    lines += _directory_gaps(providers, _active_codes(directory))
+    lines += growth + _directory_gaps(providers, _active_codes(directory))
     return lines + _publish_rows(
         SERVICE_AREAS_FILE, AREAS_SOURCE_NAME, records, source, source_sha256, ignored, directory
     )
@@ -241,11 +251,17 @@ def role_rows(table: SourceTable, held: set[str] | None = None) -> list[dict]:
 
 
 def import_service_roles(
-    path: Path, *, directory: Path | None = None, max_shrink: float | None = None
+    path: Path,
+    *,
+    directory: Path | None = None,
+    max_shrink: float | None = None,
+    allow: references.Allow = references.ALLOW_NONE,
 ) -> list[str]:
     table, ignored = read_table(path, ROLES_LAYOUT, what="service roles")
     records = roles_to_records(table.rows, _active_codes(directory), name=table.name)
-    return publish_service_roles(records, **_published_as(path, table, ignored, directory, max_shrink))
+    return publish_service_roles(
+        records, allow=allow, **_published_as(path, table, ignored, directory, max_shrink)
+    )
 
 
 def publish_service_roles(
@@ -256,18 +272,23 @@ def publish_service_roles(
     max_shrink: float | None = None,
     source_sha256: Mapping[str, str] | None = None,
     ignored: Sequence[str] = (),
+    allow: references.Allow = references.ALLOW_NONE,
 ) -> list[str]:
     """Publish role records from `roles_to_records` as data/service_roles.json and re-derive the
     directory from them; returns the report lines."""
-    refuse_shrink(source, "role rows", len(records), _held_rows(ROLES_FILE, directory), max_shrink)
+    held = held_document(ROLES_FILE, directory).get("records", [])
+    refuse_shrink(source, "role rows", len(records), len(held), max_shrink)
+    checked = references.check_growth(source, "role rows", len(records), len(held), allow.growth)
+    references.check_lead_chains(records, source)
+    checked += references.check_role_change(records, held, source, allow.mass_change)
     roles = Counter(r["role"] for r in records)
-    ended = sum(1 for r in records if (r["evidence"] or "").lower().startswith("probably ended:"))
+    ended = sum(1 for r in records if references.is_ended(r))
     lines = [
         f"Imported {len(records)} service roles from {source}: "
         + ", ".join(f"{role} {roles[role]}" for role in ROLES if roles[role])
         + f" ({ended} marked probably ended)"
     ]
-    lines += _directory_gaps({r["org_code"] for r in records}, _active_codes(directory))
+    lines += checked + _directory_gaps({r["org_code"] for r in records}, _active_codes(directory))
     return lines + _publish_rows(
         ROLES_FILE, ROLES_SOURCE_NAME, records, source, source_sha256, ignored, directory
     )

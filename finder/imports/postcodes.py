@@ -33,6 +33,7 @@ from finder import store
 from finder.areas import AreaTables
 from finder.errors import SourceFormatError
 from finder.imports import MAX_SHRINK, guard, refuse_shrink
+from finder.imports.tables import decode_text
 from finder.postcodes import (
     COUNTRIES,
     GSS_COUNTRY,
@@ -237,9 +238,10 @@ def _read_codepoint_csvs(streams: Iterable, names: tuple[str, ...]) -> pd.DataFr
     for col in ("Positional_quality_indicator", "Eastings", "Northings"):
         if not pd.api.types.is_integer_dtype(raw[col]):
             bad = raw[pd.to_numeric(raw[col], errors="coerce").isna()].head(1)
+            postcode, value = (str(bad.iloc[0][c])[:30] for c in ("Postcode", col))
             raise SourceFormatError(
-                f"Code-Point Open column {col} is not numeric (first bad row: "
-                f"{bad.to_dict('records')}); the file layout may have changed"
+                f"Code-Point Open column {col} is not numeric (first bad row: postcode {postcode!r}, "
+                f"{col} {value!r}); the file layout may have changed"
             )
     postcodes = raw["Postcode"].str.upper().str.strip()
     _check_shapes(postcodes, "Code-Point Open")
@@ -694,11 +696,13 @@ def _read_towns(path: Path) -> list[dict[str, str]]:
     """The towns list's rows, every cell text; its header checked."""
     if guard.is_zip(path):
         raise SourceFormatError(f"{path.name}: a zip; the towns list is a CSV file (unpack it first)")
-    with guard.open_stream(path, guard.TOWN_LIMITS) as stream:
-        try:
-            raw = pd.read_csv(stream, dtype=str, keep_default_na=False)
-        except (UnicodeDecodeError, pd.errors.ParserError) as error:
-            raise SourceFormatError(f"{path.name}: not a readable CSV ({error})") from None
+    text = decode_text(guard.read_source_bytes(path, guard.TOWN_LIMITS), path.name)
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise SourceFormatError(f"{path.name}: empty file (no header)") from None
+    except pd.errors.ParserError as error:
+        raise SourceFormatError(f"{path.name}: not a readable CSV ({str(error)[:120]})") from None
     missing = [c for c in TOWNS_COLUMNS if c not in raw.columns]
     if missing:
         raise SourceFormatError(f"{path.name}: missing columns {missing}; header is {list(raw.columns)}")

@@ -18,7 +18,7 @@ from finder import practitioners
 from finder.errors import FinderError, SourceFormatError
 from finder.imports import guard, held_document
 from finder.imports.guard import MAX_SHRINK, check_shrink
-from finder.imports.tables import Layout, check_header
+from finder.imports.tables import Layout, check_header, csv_problem, decode_text
 from finder.schema import PRACTITIONERS_FILE, RecordError
 
 COLUMNS = (
@@ -57,10 +57,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     raw = guard.read_source_bytes(path, guard.Limits(max_bytes=MAX_BYTES))
     if not raw.strip():
         raise SourceFormatError(f"{path.name} is empty; start from docs/practitioners_template.csv")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SourceFormatError(f"{path.name} is not UTF-8 text; save the CSV as UTF-8") from None
+    text = decode_text(raw, path.name)
     if "\x00" in text:
         raise SourceFormatError(f"{path.name} is not a CSV file (it contains binary data)")
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -84,7 +81,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
             if len(rows) > MAX_ROWS:
                 raise SourceFormatError(f"{path.name}: more than {MAX_ROWS} rows")
     except csv.Error as error:
-        raise SourceFormatError(f"{path.name} row {reader.line_num}: not valid CSV ({error})") from None
+        raise csv_problem(error, path.name, reader.line_num) from None
     if not rows:
         raise SourceFormatError(f"{path.name} has a header but no practitioner rows")
     return rows

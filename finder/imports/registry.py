@@ -16,6 +16,7 @@ from pathlib import Path
 
 from finder import store
 from finder.imports import areas, gp, nhs, nhs_coverage, postcodes, practitioners
+from finder.imports.references import ALLOW_ALL, Allow
 from finder.schema import (
     AREAS_FILE,
     GP_FILE,
@@ -26,13 +27,16 @@ from finder.schema import (
     records_document,
 )
 
-Run = Callable[[Path, "float | None"], list[str]]
+Run = Callable[[Path, "float | None", Allow], list[str]]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Importer:
-    """One source. `run(path, max_shrink)` imports it and returns report lines; `max_shrink` None
-    lifts the shrink guard (`--allow-shrink`, and `build`, an explicit rebuild from named sources).
+    """One source. `run(path, max_shrink, allow)` imports it and returns report lines; `max_shrink`
+    None lifts the shrink guard (`--allow-shrink`, and `build`, an explicit rebuild from named
+    sources); `allow` lets a much larger table or a mass change of roles through (--allow-growth,
+    --allow-mass-change, and `build`). The reference checks (finder/imports/references.py) apply
+    whatever is allowed.
 
     `shared`: where `build` finds it under ../shared/data (a path, or a function listing the files
     to import in order); None when `build` does not import it. `optional`: an older shared
@@ -54,12 +58,12 @@ def outcome_files(shared: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.name.rsplit("_", 1)[-1], p.name))
 
 
-def _towns(path: Path, max_shrink: float | None) -> list[str]:
+def _towns(path: Path, max_shrink: float | None, allow: Allow) -> list[str]:
     count = postcodes.import_towns(path, max_shrink=max_shrink)
     return [f"Imported {count:,} towns for offline place search from {Path(path).name}"]
 
 
-def _practitioners(path: Path, max_shrink: float | None) -> list[str]:
+def _practitioners(path: Path, max_shrink: float | None, allow: Allow) -> list[str]:
     return practitioners.cli_import_practitioners(path, allow_shrink=max_shrink is None)
 
 
@@ -81,7 +85,7 @@ IMPORTERS: tuple[Importer, ...] = (
     Importer(
         name="areas",
         help="folder of ONS district/ward to sub-ICB and ICB tables (lad24_sicbl24_icb24.csv ...)",
-        run=lambda path, shrink: areas.import_areas(path, max_shrink=shrink).lines(),
+        run=lambda path, shrink, _allow: areas.import_areas(path, max_shrink=shrink).lines(),
         label="areas",
         shared="areas",
         optional=True,
@@ -90,7 +94,7 @@ IMPORTERS: tuple[Importer, ...] = (
     Importer(
         name="postcodes",
         help="OS Code-Point Open zip/CSV or an ONS Postcode Directory / NSPL CSV",
-        run=lambda path, shrink: postcodes.import_postcodes(path, max_shrink=shrink).lines(),
+        run=lambda path, shrink, _allow: postcodes.import_postcodes(path, max_shrink=shrink).lines(),
         label="postcodes",
         shared="postcodes/codepo_gb_2025.2.0.zip",
     ),
@@ -104,7 +108,7 @@ IMPORTERS: tuple[Importer, ...] = (
     Importer(
         name="gp-practices",
         help="NHS ODS GP practice list epraccur (CSV as published, no header)",
-        run=lambda path, shrink: gp.import_gp_practices(path, max_shrink=shrink).lines(),
+        run=lambda path, shrink, _allow: gp.import_gp_practices(path, max_shrink=shrink).lines(),
         label="gp practices",
         shared="gp/epraccur_2026-02.csv",
         optional=True,
@@ -113,33 +117,33 @@ IMPORTERS: tuple[Importer, ...] = (
     Importer(
         name="nhs-providers",
         help="ODS list of NHS Talking Therapies providers",
-        run=lambda path, shrink: nhs.import_providers(path, max_shrink=shrink),
+        run=lambda path, shrink, _allow: nhs.import_providers(path, max_shrink=shrink),
         label="nhs providers",
         shared="nhs/ods_providers.csv",
     ),
     Importer(
         name="nhs-outcomes",
         help="NHS England annual main measures or therapy-based outcomes (CSV or zip)",
-        run=lambda path, shrink: nhs.import_outcomes(path, max_shrink=shrink),
+        run=lambda path, shrink, _allow: nhs.import_outcomes(path, max_shrink=shrink),
         label="outcomes",
         shared=outcome_files,
     ),
     _nhs_table(
         "service-links",
         "service websites, self-referral and IPT evidence",
-        lambda path, shrink: nhs.import_service_links(path, max_shrink=shrink),
+        lambda path, shrink, _allow: nhs.import_service_links(path, max_shrink=shrink),
         LINKS_FILE,
     ),
     _nhs_table(
         "service-areas",
         "the districts each NHS service serves, with basis, evidence and confidence",
-        lambda path, shrink: nhs_coverage.import_service_areas(path, max_shrink=shrink),
+        lambda path, shrink, allow: nhs_coverage.import_service_areas(path, max_shrink=shrink, allow=allow),
         SERVICE_AREAS_FILE,
     ),
     _nhs_table(
         "service-roles",
         "what each NHS service is to the public: lead, partner, specialist, digital, site, unclear",
-        lambda path, shrink: nhs_coverage.import_service_roles(path, max_shrink=shrink),
+        lambda path, shrink, allow: nhs_coverage.import_service_roles(path, max_shrink=shrink, allow=allow),
         ROLES_FILE,
     ),
     Importer(
@@ -165,7 +169,7 @@ def build_steps(importer: Importer, shared: Path) -> list[tuple[str, Callable[[]
     """(label, step) pairs that rebuild `importer`'s data from the shared directory."""
     paths = shared_paths(importer, shared)
     if callable(importer.shared):
-        return [(f"{importer.label} {p.name}", partial(importer.run, p, None)) for p in paths]
+        return [(f"{importer.label} {p.name}", partial(importer.run, p, None, ALLOW_ALL)) for p in paths]
     steps: list[tuple[str, Callable[[], list[str]]]] = []
     for path in paths:
         if importer.optional and not path.exists():
@@ -174,7 +178,7 @@ def build_steps(importer: Importer, shared: Path) -> list[tuple[str, Callable[[]
                 note = [f"{path} absent: kept data/{importer.data_file} as it was"]
                 steps.append((importer.label, partial(list, note)))
             continue
-        steps.append((importer.label, partial(importer.run, path, None)))
+        steps.append((importer.label, partial(importer.run, path, None, ALLOW_ALL)))
     return steps
 
 

@@ -67,18 +67,41 @@ def check_header(header: Iterable[str], layout: Layout, name: str) -> list[str]:
     return unexpected
 
 
-def _decode(blob: bytes, name: str) -> str:
+def decode_text(blob: bytes, name: str) -> str:
+    """A source file's text: UTF-8 (with or without a byte-order mark), else Windows-1252, which
+    Excel on Windows saves and which covers Latin-1's letters; every importer reads its text this
+    one way. Anything else is refused naming the file."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return blob.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SourceFormatError(f"{name}: neither UTF-8 nor Windows-1252 text, not a CSV")
+    raise SourceFormatError(f"{name}: neither UTF-8 nor Windows-1252 text, not a CSV. {NOTHING_IMPORTED}")
+
+
+def csv_problem(error: csv.Error, name: str, line: int) -> SourceFormatError:
+    """csv's own error as one line naming the file and the line it stopped on (a csv.reader's
+    line_num). "field larger than field limit" is a cell of over 131,072 characters: a quote left
+    open, or not this file."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        text = (
+            f"a cell longer than {csv.field_size_limit():,} characters (a quote left open, or not this file?)"
+        )
+    return SourceFormatError(f"{name}: line {line}: not valid CSV: {text}. {NOTHING_IMPORTED}")
 
 
 def parse_csv(text: str, name: str) -> SourceTable:
     """A CSV text as a table of whole rows, cells and column names stripped of surrounding space."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, name)
+    except csv.Error as error:
+        # The DictReader's own count stops at the last whole row; its reader's is where it failed.
+        raise csv_problem(error, name, reader.reader.line_num) from None
+
+
+def _parse_rows(reader: csv.DictReader, name: str) -> SourceTable:
     if not reader.fieldnames:
         raise SourceFormatError(f"{name}: empty file (no header)")
     header = tuple(h.strip() for h in reader.fieldnames)
@@ -100,8 +123,10 @@ def read_tables(path: Path, limits: guard.Limits = guard.NHS_LIMITS) -> list[Sou
     import guards (regular files only, bounded unpacking, no control characters, whole rows)."""
     path = Path(path)
     try:
-        return [parse_csv(_decode(blob, name), name) for name, blob in guard.read_csv_sources(path, limits)]
-    except (OSError, zipfile.BadZipFile, csv.Error) as error:
+        return [
+            parse_csv(decode_text(blob, name), name) for name, blob in guard.read_csv_sources(path, limits)
+        ]
+    except (OSError, zipfile.BadZipFile) as error:
         raise SourceFormatError(f"{path}: cannot be read ({error.__class__.__name__}: {error})") from None
 
 

@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
 # take them first, whatever the distance.
 GROUPS = {
     "covers": "Your area",
+    "covers_part": "Parts of this place (type your postcode or GP surgery to see which is yours)",
     "national": "Anywhere in England",
     "same_icb": "Based in your NHS area (not known to cover you)",
     "elsewhere": "Nearby (may only accept people registered with a GP in its own area)",
