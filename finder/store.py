@@ -513,12 +513,9 @@ def _with_release_manifest(files: Mapping[str, bytes], directory: Path) -> Mappi
     from finder import release
 
     committed = read_json(MANIFEST_FILE, directory, default=None)
-    if MANIFEST_FILE in files:
-        manifest = json.loads(files[MANIFEST_FILE])
-    elif isinstance(committed, dict):
-        manifest = committed
-    else:
-        return files
+    manifest = json.loads(files[MANIFEST_FILE]) if MANIFEST_FILE in files else committed
+    if not (isinstance(manifest, dict) and isinstance(manifest.get("sources"), dict)):
+        return files  # not a manifest of sources (nothing published yet, or a test's stand-in)
     return {**files, MANIFEST_FILE: json_bytes(release.stamp(manifest, files, committed))}
 
 
