@@ -172,9 +172,30 @@ def _seed_search_widgets() -> None:
         search = _search_from_params()
         st.session_state.fh_committed = search if search.query else None
     search = st.session_state.get("fh_committed") or NEW_SEARCH
+    from_page = _widgets_the_page_sent()
     for field, key in _WIDGET_KEYS.items():  # the chosen GP surgery is not a widget
-        st.session_state[key] = getattr(search, field)
-    st.session_state.fh_radius = int(search.radius_miles)  # one of RADIUS_CHOICES
+        if key not in from_page:
+            st.session_state[key] = getattr(search, field)
+    if "fh_radius" not in from_page:
+        st.session_state.fh_radius = int(search.radius_miles)  # one of RADIUS_CHOICES
+
+
+def _widgets_the_page_sent() -> frozenset[str]:
+    """The form's fields whose values came with this run from the page, on a session's first run.
+
+    That happens when the page's server stopped (a replica died or was replaced in a rolling
+    update) and the page reconnected to another one, which starts a new session: what the person
+    has typed since must win over the address bar, or their next search would be replaced by the
+    previous one. Streamlit has no public call for this; should its internals change, nothing is
+    taken from the page and the address bar wins, as on a fresh visit."""
+    try:
+        from streamlit.runtime.state.common import user_key_from_element_id
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        sent = get_session_state().get_widget_states()
+        return frozenset(filter(None, (user_key_from_element_id(state.id) for state in sent)))
+    except (AttributeError, ImportError, TypeError):
+        return frozenset()
 
 
 NEW_SEARCH = SearchRequest(radius_miles=DEFAULT_RADIUS, limit=RESULT_LIMIT)

@@ -485,6 +485,7 @@ def publish(
     directory = directory or data_dir()
     with writer_lock(directory):
         _recover_or_warn(directory)
+        files = _with_release_manifest(files, directory)
         temps: dict[str, Path] = {}
         try:
             for name, content in files.items():
@@ -504,6 +505,33 @@ def publish(
                 tmp.unlink(missing_ok=True)
             raise
         recover(directory)
+
+
+def _with_release_manifest(files: Mapping[str, bytes], directory: Path) -> Mapping[str, bytes]:
+    """Where data/ has a manifest (or this publish brings one), it is published too, with each
+    file's checksum and record count (finder.release), so it always describes the files beside it."""
+    from finder import release
+
+    committed = read_json(MANIFEST_FILE, directory, default=None)
+    manifest = json.loads(files[MANIFEST_FILE]) if MANIFEST_FILE in files else committed
+    if not (isinstance(manifest, dict) and isinstance(manifest.get("sources"), dict)):
+        return files  # not a manifest of sources (nothing published yet, or a test's stand-in)
+    return {**files, MANIFEST_FILE: json_bytes(release.stamp(manifest, files, committed))}
+
+
+def record_release(directory: Path | None = None) -> None:
+    """Describe every data file in the manifest as it is now: for a data/ built before the
+    manifest carried checksums, or put together by hand (an operator's decision: the doctor then
+    takes these files as the release)."""
+    directory = directory or data_dir()
+    with writer_lock(directory):
+        names = sorted(
+            p.name
+            for p in directory.iterdir()
+            if p.suffix in (".json", ".parquet") and p.name != MANIFEST_FILE
+        )
+        files = {name: (directory / name).read_bytes() for name in names}
+        publish({**files, MANIFEST_FILE: (directory / MANIFEST_FILE).read_bytes()}, directory=directory)
 
 
 def atomic_write(path: Path, content: bytes) -> None:
@@ -684,4 +712,5 @@ def update_manifest(source: str, info: Mapping[str, object], directory: Path | N
     manifest = read_json(MANIFEST_FILE, directory, default={}) or {}
     sources = dict(manifest.get("sources", {})) if isinstance(manifest, dict) else {}
     sources[source] = dict(info)
-    return json_bytes({"sources": dict(sorted(sources.items()))})
+    kept = manifest if isinstance(manifest, dict) else {}  # the files' checksums, stamped by publish
+    return json_bytes({**kept, "sources": dict(sorted(sources.items()))})

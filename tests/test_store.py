@@ -70,7 +70,30 @@ def test_manifest_entries_are_replaced_per_source(tmp_path):
     store.publish({"manifest.json": store.update_manifest("x", {"n": 1}, tmp_path)}, directory=tmp_path)
     store.publish({"manifest.json": store.update_manifest("y", {"n": 2}, tmp_path)}, directory=tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest == {"sources": {"x": {"n": 1}, "y": {"n": 2}}}
+    assert manifest["sources"] == {"x": {"n": 1}, "y": {"n": 2}}
+
+
+def test_every_publish_records_each_files_checksum_and_count_in_the_manifest(tmp_path):
+    """The release the doctor checks against: a file's checksum and record count, and the count
+    of the release before, kept for files another publish did not touch."""
+    import hashlib
+
+    def doc(n: int) -> bytes:
+        return store.json_bytes({"schema_version": 1, "records": [{"id": str(i)} for i in range(n)]})
+
+    store.publish(
+        {"a.json": doc(3), "manifest.json": store.update_manifest("a", {}, tmp_path)}, directory=tmp_path
+    )
+    store.publish({"b.json": doc(2)}, directory=tmp_path)  # no manifest given: it is kept current
+    store.publish(
+        {"a.json": doc(5), "manifest.json": store.update_manifest("a", {}, tmp_path)}, directory=tmp_path
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["schema_version"] == 1
+    assert manifest["files"] == {
+        "a.json": {"sha256": hashlib.sha256(doc(5)).hexdigest(), "records": 5, "records_before": 3},
+        "b.json": {"sha256": hashlib.sha256(doc(2)).hexdigest(), "records": 2},
+    }
 
 
 def test_readers_finish_an_interrupted_publish(data_copy, monkeypatch):

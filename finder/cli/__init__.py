@@ -33,6 +33,7 @@ COMMANDS = {
     "check": "check",
     "refresh": "refresh",
     "api": "api",
+    "doctor": "doctor",
 }
 
 

@@ -194,11 +194,24 @@ class AreasFile(Model):
     wards: dict[str, list[str]] = Field(description="a ward of a split district -> its sub-ICB codes")
 
 
+class ReleasedFile(Model):
+    """One data file as it was published (stamped by store.publish, checked by `finder doctor`)."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file's bytes")
+    records: int | None = Field(default=None, ge=0, description="its records or table rows")
+    records_before: int | None = Field(
+        default=None, ge=0, description="its records in the release before, when it changed"
+    )
+
+
 class ManifestFile(Model):
     """manifest.json: per source, where it came from, when, its counts and checksums (each source
-    writes its own entry; the keys vary by source)."""
+    writes its own entry; the keys vary by source); per data file, its checksum and record count
+    as published, and the schema version they were written with."""
 
     sources: dict[str, dict[str, Any]]
+    schema_version: int | None = Field(default=None, description="the records' schema version")
+    files: dict[str, ReleasedFile] = Field(default_factory=dict, description="data file name -> as published")
 
 
 FILES: dict[str, type[Model]] = {
