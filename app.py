@@ -483,10 +483,11 @@ def _answer(search: SearchRequest, response, practitioners: bool, practice=None)
     where = response.query
     _answer_heading(search, where, practice)
     groups = fmt.group_results(response.results)
-    # Without a service known to cover the person, the NHS finder is the next step: a box with a
-    # button says so, instead of the notice.
+    # Without a general service known to cover the person, the NHS finder is the next step: a box
+    # with a button says so, instead of the notice.
+    unknown = any(getattr(n, "code", None) == "no_covering_service" for n in response.notices)
     finder_box = bool(
-        not any(g.key == "yours" for g in groups)
+        (unknown or not any(g.key == "yours" for g in groups))
         and any(r.get("kind") == "nhs" for r in response.results)
         and finder_search.nhs_available(where)
     )
@@ -606,7 +607,10 @@ def nhs_finder_box(where) -> None:
             type="primary",
             icon=":material/open_in_new:",
         )
-        st.caption("The services below are based in your NHS area or open to anyone in England.")
+        st.caption(
+            "The services below may cover your area, are based in your NHS area or are open to anyone "
+            "in England."
+        )
 
 
 def _icb_words(where) -> str | None:

@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TARGETS = {
     "first search incl. load (s)": 1.0,
     "single lookup (us)": 20.0,
-    "search p50 (ms)": 1.0,
+    "search p50 (ms)": 0.15,
     "first GP search incl. load (s)": 1.0,
     "GP name search p50 (ms)": 5.0,
-    "peak memory (MB)": 280.0,
+    "peak memory (MB)": 320.0,
 }
-MIN_SPEEDUP = 100.0
+MIN_SPEEDUP = 200.0
 
 
 def _typed_like_a_person(name: str, rng: random.Random) -> str:
@@ -115,15 +115,15 @@ def _search_timings(queries: list[str]) -> list[float]:
 
 def _geodesic_baseline(queries: list[str]) -> tuple[float, int]:
     """Naive baseline: per query, a Python loop of geopy geodesic over the same records.
-    Returns ms per query and the number of records looped over."""
+    Returns the median ms per query and the number of records looped over."""
     from geopy.distance import geodesic
 
     from finder import postcodes, search
 
     records = [r for r in search.dataset().records if r["lat"] is not None]
-    baseline_queries = queries[:50]
-    t0 = time.perf_counter()
-    for q in baseline_queries:
+    timings = []
+    for q in queries[:50]:
+        t0 = time.perf_counter()
         here = postcodes.lookup(q)
         near = []
         for r in records:
@@ -131,7 +131,8 @@ def _geodesic_baseline(queries: list[str]) -> tuple[float, int]:
             if d <= 10:
                 near.append((d, r["id"]))
         near.sort()
-    return (time.perf_counter() - t0) / len(baseline_queries) * 1e3, len(records)
+        timings.append(time.perf_counter() - t0)
+    return statistics.median(timings) * 1e3, len(records)
 
 
 def _print_targets(figures: dict[str, float]) -> bool:
@@ -141,9 +142,9 @@ def _print_targets(figures: dict[str, float]) -> bool:
         target = TARGETS.get(name)
         verdict = ""
         if target is not None:
-            met = value < target
+            met = value <= target
             ok &= met
-            verdict = f"  target < {target:g}: {'met' if met else 'MISSED'}"
+            verdict = f"  target <= {target:g}: {'met' if met else 'MISSED'}"
         print(f"{name:32s} {value:10.3f}{verdict}")
     return ok
 
@@ -166,7 +167,9 @@ def main() -> int:
     timings = _search_timings(queries)
     baseline_ms, baseline_records = _geodesic_baseline(queries)
     mean_ms = statistics.fmean(timings) * 1e3
-    speedup = baseline_ms / mean_ms
+    # Medians on both sides: on a shared machine a few searches wait for the CPU, which says
+    # nothing about the search itself.
+    speedup = baseline_ms / (statistics.median(timings) * 1e3)
 
     gp, gp_baseline_ms, gp_baseline_hits = gp_figures(rng)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -184,7 +187,7 @@ def main() -> int:
         f"({store.data_dir()}); first query returned {len(first.results)} results"
     )
     ok = _print_targets(figures)
-    print(f"{'baseline geodesic loop (ms/query)':32s} {baseline_ms:10.3f}  over {baseline_records} records")
+    print(f"{'baseline geodesic loop p50 (ms)':32s} {baseline_ms:10.3f}  over {baseline_records} records")
     print(f"{'search mean (ms/query)':32s} {mean_ms:10.3f}")
     print(
         f"{'baseline GP WRatio extract (ms)':32s} {gp_baseline_ms:10.3f}  practice in its top 10 for "
@@ -194,7 +197,7 @@ def main() -> int:
     met = speedup >= MIN_SPEEDUP
     ok &= met
     print(
-        f"{'speed-up vs baseline':32s} {speedup:10.1f}x  target >= {MIN_SPEEDUP:g}x: {'met' if met else 'MISSED'}"
+        f"{'speed-up vs baseline (p50s)':32s} {speedup:10.1f}x  target >= {MIN_SPEEDUP:g}x: {'met' if met else 'MISSED'}"
     )
     return 0 if ok else 1
 

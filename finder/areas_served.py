@@ -4,7 +4,8 @@ NHS Talking Therapies accepts people by where their GP is registered (the sub-IC
 formerly the CCG), not by distance. Pure functions over plain rows, no I/O:
 
 - `areas_fields(rows)`: a service's `areas_served` and `national` from its `service_areas.csv`
-  rows (the evidence text is kept verbatim: partial districts such as "Craven only" live there);
+  rows (the evidence text is kept verbatim; `part` says which part of a district it covers, and
+  `local_service_name` the service's public name there);
 - `role_fields(row)`: `role`, `audience`, `lead_id`, `role_evidence`, `role_confidence` and
   `probably_ended` from its `service_roles.csv` row;
 - the NHS directory seam: `directory_area_rows` turns the directory's CCG/sub-ICB codes
@@ -34,6 +35,9 @@ def areas_fields(rows: Iterable[Mapping]) -> dict:
             "basis": r["basis"],
             "confidence": r["confidence"],
             "evidence": r["evidence"],
+            # Rows stored before these columns were imported have neither.
+            "part": r.get("part") or None,
+            "local_service_name": r.get("local_service_name") or None,
         }
         for r in rows
         if r["basis"] != NATIONAL_BASIS
@@ -104,6 +108,8 @@ def directory_area_rows(
                     "basis": DIRECTORY_BASIS,
                     "evidence": "",
                     "confidence": "high",
+                    "part": "",
+                    "local_service_name": "",
                     "sub_icbs": [],
                 },
             )
@@ -119,8 +125,9 @@ def directory_area_rows(
 def merge_directory_areas(held: Iterable[Mapping], directory: Iterable[Mapping]) -> list[dict]:
     """The area rows after a directory refresh: for every provider the directory lists, its rows
     replace the provider's other rows (the directory is the NHS's own statement of coverage),
-    keeping the earlier evidence of a district it also names (a partial district's "Craven only"
-    must not be lost); providers the directory does not list keep their rows."""
+    keeping the earlier evidence, part and local name of a district it also names (the directory
+    says neither which part of a district nor what the service is called there); providers the
+    directory does not list keep their rows."""
     listed_rows = [dict(r) for r in directory]
     listed = {r["org_code"] for r in listed_rows}
     earlier = {(r["org_code"], r["code"]): r for r in held}
@@ -129,6 +136,11 @@ def merge_directory_areas(held: Iterable[Mapping], directory: Iterable[Mapping])
         before = earlier.get((row["org_code"], row["code"]))
         if before and before["basis"] != DIRECTORY_BASIS and before.get("evidence"):
             row["evidence"] = f"{row['evidence']}; earlier evidence: {before['evidence']}"
+        if before:
+            row["part"] = row.get("part") or before.get("part") or ""
+            row["local_service_name"] = (
+                row.get("local_service_name") or before.get("local_service_name") or ""
+            )
         merged.append(row)
     return sorted(merged, key=lambda r: (r["org_code"], r["code"]))
 

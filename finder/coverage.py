@@ -6,10 +6,14 @@ nowhere near the people it serves ("Everyturn Services LTD - Nottingham City" is
 Harrogate). So each NHS service is placed in one of four tiers for the person's area:
 
 - `covers`: one of the districts it serves is the person's district (or, for a GP surgery, a
-  district of the GP's sub-ICB). Shown whatever the distance, best evidence first. Where the
-  person's district is not known (a town or outcode whose postcodes lie in several districts), a
-  service that serves only some of those districts is marked `covers_part`: it is for part of the
-  place, never "your service", until a postcode or GP surgery says which part.
+  district of the GP's sub-ICB). Shown whatever the distance: general services first, then those
+  whose role is unclear, services for one group last; surer evidence first within each (a row
+  for only part of a district counts one step less sure). The order is worked out once per
+  district when the data loads.
+  Where the person's district is not known (a town or outcode whose postcodes lie in several
+  districts), a service that serves only some of those districts is marked `covers_part`: it is
+  for part of the place, never "your service", until a postcode or GP surgery says which part;
+  such services come after the others.
 - `national`: open to people anywhere in England (who it is for is said by its role and audience:
   SignHealth is for Deaf people who use BSL; ieso only where a local service offers it).
 - `same_icb`: based in the person's Integrated Care Board while where it takes people from is not
@@ -17,12 +21,17 @@ Harrogate). So each NHS service is placed in one of four tiers for the person's 
 - `elsewhere`: everything else, only within the radius, and labelled as possibly taking only people
   registered with a GP in its own area.
 
+Each covering result also carries the name the service uses in the person's district and the
+part of the district it covers (`local_name_fields`, `coverage_fields`), and sites, partners and
+a service's other codes fold into one entry (`fold_into_leads`, `fold_same_service`).
+
 This module is pure: it reads the records' `areas_served`, `national`, `icb_code`, `role` and
 `lead_id` fields and the person's district and ICB codes, and never looks anything up itself.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,12 +49,22 @@ WEAK_BASES = frozenset({"hq_area"})
 FOLDED_ROLES = frozenset({"partner", "site"})
 
 
+# The order among the services that cover a person's area: the general service first (a lead,
+# or a partner or site people reach through a lead we hold), then services whose place is not
+# clear (a partner or site whose lead is unknown, an unclear role), and services for one group of
+# people last: those are shown under "Also for you if...", never as the person's own service.
+GENERAL, OTHER, SPECIALIST = range(3)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PersonArea:
-    """Where the person is, in NHS terms: every district that may be theirs, and the ICBs."""
+    """Where the person is, in NHS terms: every district that may be theirs, and the ICBs.
+    `own_districts`: the districts whose local service names apply (a GP surgery's own district;
+    by default every district)."""
 
     districts: frozenset[str]
     icbs: frozenset[str]
+    own_districts: frozenset[str] | None = None
     # False for a town, outcode or sector whose postcodes lie in several districts: each of
     # `districts` may be the person's, and a service for only some of them may not be theirs.
     settled: bool = True
@@ -54,9 +73,29 @@ class PersonArea:
     def known(self) -> bool:
         return bool(self.districts)
 
+    @property
+    def naming_districts(self) -> frozenset[str]:
+        return self.own_districts if self.own_districts else self.districts
+
+
+@dataclass(frozen=True, kw_only=True)
+class Covering:
+    """The services whose areas include a set of districts, in the order they are shown: `order`
+    holds record indices, `best` each one's strongest row, `rows` all its rows there."""
+
+    order: tuple[int, ...]
+    best: dict[int, Mapping]
+    rows: dict[int, tuple[Mapping, ...]]
+
+
+NO_COVERING = Covering(order=(), best={}, rows={})
+# Sets of several candidate districts (a postcode sector or a town) whose order is kept once worked out.
+MAX_CACHED_AREAS = 4096
+
 
 class CoverageIndex:
-    """The coverage facts of a dataset's records, arranged once for fast per-search lookups."""
+    """The coverage facts of a dataset's records, arranged once for fast per-search lookups: the
+    order of the covering services is worked out per district when the data loads."""
 
     def __init__(self, records: Sequence[Mapping]):
         size = len(records)
@@ -68,8 +107,11 @@ class CoverageIndex:
         self.nhs = np.zeros(size, dtype=bool)
         self.index_of_id: dict[str, int] = {}
         self.in_icb: dict[str, np.ndarray] = {}  # ICB code -> the NHS services based in it
-        # Partners and sites can each fold away one result: a search builds that many extra.
+        # Partners and sites, and the parts of one service, can each fold away one result: a
+        # search builds that many extra.
+        keys = [key for key in map(service_key, records) if key]
         self.foldable = sum(1 for r in records if r.get("role") in FOLDED_ROLES and r.get("lead_id"))
+        self.foldable += len(keys) - len(set(keys))
         for i, record in enumerate(records):
             self.index_of_id[record["id"]] = i
             if record.get("kind") != "nhs":
@@ -81,24 +123,57 @@ class CoverageIndex:
             self.ended[i] = bool(record.get("probably_ended"))
             self.specialist[i] = record.get("role") == "specialist"
             for row in record.get("areas_served") or ():
-                self.by_district.setdefault(row["code"], []).append((i, row))
+                if not self.ended[i]:  # a service that has probably ended covers no one
+                    self.by_district.setdefault(row["code"], []).append((i, row))
                 if row.get("basis") not in WEAK_BASES:
                     self.areas_known[i] = True
+        self.role_rank = np.array([self._role_rank(r) for r in records], dtype=np.int8)
+        self.tiers_cache: dict[tuple, Tiers] = {}
+        self._covering: dict[frozenset[str], Covering] = {
+            frozenset((district,)): self._order(entries) for district, entries in self.by_district.items()
+        }
 
+    def _role_rank(self, record: Mapping) -> int:
+        role = record.get("role")
+        if role == "specialist":
+            return SPECIALIST
+        if role == "lead":
+            return GENERAL
+        lead = self.index_of_id.get(str(record.get("lead_id")))
+        if role in FOLDED_ROLES and lead is not None and not self.ended[lead]:
+            return GENERAL  # shown as its lead, the service people refer to
+        return OTHER
 
-_PARTIAL = re.compile(r"\bonly\b", re.I)
+    def _order(self, entries: Iterable[tuple[int, Mapping]]) -> Covering:
+        rows: dict[int, list[Mapping]] = {}
+        for i, row in entries:
+            rows.setdefault(i, []).append(row)
+        best = {i: best_row(found) for i, found in rows.items()}
+        order = sorted(
+            best,
+            key=lambda i: (
+                int(self.role_rank[i]),
+                evidence_rank(best[i]),
+                BASIS_RANK.get(str(best[i].get("basis")), 9),
+                i,
+            ),
+        )
+        return Covering(order=tuple(order), best=best, rows={i: tuple(found) for i, found in rows.items()})
 
-
-def is_partial(row: Mapping) -> bool:
-    """The evidence says the service takes people from only part of the district ("Craven
-    only"): the district is named, but the person may live in another part of it."""
-    return bool(_PARTIAL.search(str(row.get("evidence") or "")))
+    def covering(self, districts: frozenset[str]) -> Covering:
+        """The services that cover any of `districts`, in order (worked out once per set)."""
+        found = self._covering.get(districts)
+        if found is None:
+            found = self._order(entry for d in sorted(districts) for entry in self.by_district.get(d, ()))
+            if len(self._covering) < len(self.by_district) + MAX_CACHED_AREAS:
+                self._covering[districts] = found
+        return found
 
 
 def evidence_rank(row: Mapping) -> int:
     """How sure a row is that the service takes the person, surest 0: its confidence, one step
-    less sure where it covers only part of the district."""
-    return CONFIDENCE_RANK.get(str(row.get("confidence")), 9) + is_partial(row)
+    less sure where it covers only part of the district (the person may live in another part)."""
+    return CONFIDENCE_RANK.get(str(row.get("confidence")), 9) + bool(row.get("part"))
 
 
 def best_row(rows: Iterable[Mapping]) -> Mapping:
@@ -111,35 +186,57 @@ def best_row(rows: Iterable[Mapping]) -> Mapping:
 
 @dataclass(frozen=True, kw_only=True)
 class Tiers:
-    """Per record: its tier (an index into TIERS), and for `covers` the evidence row used."""
+    """Per record: its tier (an index into TIERS) and its place among the covering services
+    (`rank`, 0 for the rest); the covering services' evidence rows."""
 
     tier: np.ndarray
-    confidence_rank: np.ndarray
-    covering_rows: dict[int, Mapping]
+    rank: np.ndarray
+    covering: Covering
+    any_general: bool = False  # a general service covers the person (not only unclear ones)
     partial: frozenset[int] = frozenset()  # `covers` records that serve only part of the place
 
     @property
+    def covering_rows(self) -> dict[int, Mapping]:
+        return self.covering.best
+
+    @property
     def any_covering(self) -> bool:
-        return bool(self.covering_rows)
+        return bool(self.covering.order)
 
 
 def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> Tiers:
     """Tier every record for the person. `eligible` masks the records a search may show (a
-    service that has probably ended never covers anyone)."""
+    service that has probably ended never covers anyone). The answer depends only on the area
+    and the mask, so it is kept per area (its arrays are shared: never change them)."""
+    key = (person.districts, person.icbs, person.settled, eligible.tobytes())
+    found = index.tiers_cache.get(key)
+    if found is None:
+        found = _classify(index, person, eligible)
+        if len(index.tiers_cache) >= MAX_CACHED_AREAS:
+            index.tiers_cache.clear()
+        index.tiers_cache[key] = found
+    return found
+
+
+def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> Tiers:
     size = len(index.nhs)
     tier = np.full(size, ELSEWHERE, dtype=np.int8)
-    confidence = np.full(size, 9, dtype=np.int8)
-    rows_by_record: dict[int, list[Mapping]] = {}
-    for district in person.districts:
-        for i, row in index.by_district.get(district, ()):
-            if eligible[i]:
-                rows_by_record.setdefault(i, []).append(row)
-    covering = {i: best_row(rows) for i, rows in rows_by_record.items()}
+    rank = np.zeros(size, dtype=np.int16)
+    found = index.covering(person.districts) if person.districts else NO_COVERING
+    order = tuple(i for i in found.order if eligible[i])
+    if len(order) != len(found.order):
+        found = Covering(
+            order=order, best={i: found.best[i] for i in order}, rows={i: found.rows[i] for i in order}
+        )
+    # A town or outcode over several districts: a service for only some of them is for part of
+    # the place, and comes after those for all of it.
     partial = frozenset(
         i
-        for i, rows in rows_by_record.items()
-        if not person.settled and not person.districts <= {row["code"] for row in rows}
+        for i in order
+        if not person.settled and not person.districts <= {row["code"] for row in found.rows[i]}
     )
+    if partial:
+        order = tuple(i for i in order if i not in partial) + tuple(i for i in order if i in partial)
     tier[index.national & index.nhs] = NATIONAL
     if person.icbs:
         in_icb = np.zeros(size, dtype=bool)
@@ -148,24 +245,64 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
                 in_icb |= index.in_icb[icb]
         # With a service known to cover the person, the ICB's other services whose areas we do
         # know are not for them; with none known, every service based in the ICB is the best lead.
-        same_icb = in_icb if not covering else in_icb & ~index.areas_known
+        same_icb = in_icb if not order else in_icb & ~index.areas_known
         tier[same_icb & (tier == ELSEWHERE)] = SAME_ICB
-    for i, row in covering.items():
-        tier[i] = COVERS
-        confidence[i] = evidence_rank(row)
-    return Tiers(tier=tier, confidence_rank=confidence, covering_rows=covering, partial=partial)
+    if order:
+        tier[list(order)] = COVERS
+        rank[list(order)] = np.arange(len(order))
+    general = any(index.role_rank[i] == GENERAL for i in order if i not in partial)
+    return Tiers(tier=tier, rank=rank, covering=found, any_general=general, partial=partial)
 
 
 COVERS_PART = "covers_part"  # a result's `coverage` for a service for part of the place
 
 
 def coverage_fields(tier: int, row: Mapping | None, *, part: bool = False) -> dict:
-    """The coverage keys a search result carries."""
+    """The coverage keys a search result carries. `coverage_part`: the part of the district the
+    service takes people from (None: all of it); `coverage_district`: the district the evidence
+    is about."""
     return {
         "coverage": COVERS_PART if part and tier == COVERS else TIERS[tier],
         "coverage_basis": None if row is None else row.get("basis"),
         "coverage_confidence": None if row is None else row.get("confidence"),
         "coverage_evidence": None if row is None else row.get("evidence"),
+        "coverage_part": None if row is None else row.get("part") or None,
+        "coverage_district": None if row is None else row.get("name"),
+    }
+
+
+def local_name_fields(record: Mapping, rows: Sequence[Mapping], person: PersonArea) -> dict:
+    """The name people know the service by where the person lives: `service_name` is its local
+    name in their district (a row's `local_service_name`, else the provider's public name). Where
+    the person's candidate districts call it by different names, `service_name` stays the
+    provider's public name and `local_service_names` lists the local ones. A GP surgery's own
+    district decides when the service has a row for it."""
+    public = record.get("service_name")
+    if not rows:
+        return {"service_name": public, "local_service_names": []}
+    own = [row for row in rows if row.get("code") in person.naming_districts] or list(rows)
+    names = list(dict.fromkeys(row.get("local_service_name") or public for row in own))
+    if len(names) == 1:
+        return {"service_name": names[0], "local_service_names": [], **_contacts_of(record, names[0])}
+    return {"service_name": public, "local_service_names": [name for name in names if name]}
+
+
+# The ways in that a public page gave for the service under its public name.
+CONTACT_KEYS = ("self_referral_url", "self_referral_phone", "phone", "website")
+
+
+def _contacts_of(record: Mapping, local_name: str | None) -> dict:
+    """The links and phones we hold were seen for the service under the provider's public name
+    (GMMH's are Wigan Talking Therapies'): under another local name they are not this service's
+    way in, so they are left out (the NHS finder is offered instead) and the note says why."""
+    public = record.get("service_name")
+    if not public or local_name == public or not any(record.get(key) for key in CONTACT_KEYS):
+        return {}
+    note = f"the links and phone numbers we hold are for {public}, not shown for {local_name}"
+    return {
+        **dict.fromkeys(CONTACT_KEYS),
+        "self_referral": "unknown",
+        "links_note": "; ".join(filter(None, (record.get("links_note"), note))),
     }
 
 
@@ -183,24 +320,77 @@ def fold_into_leads(results: list[dict], lead_result: Callable[[str], dict | Non
         if lead_id is None or (lead_id not in position and lead is None):
             if result["id"] not in position:  # else already shown as an earlier partner's lead
                 position[result["id"]] = len(folded)
-                folded.append({**result, "delivered_with": list(result.get("delivered_with") or [])})
+                # Each result is the search's own copy: it is given its list in place.
+                result["delivered_with"] = list(result.get("delivered_with") or [])
+                folded.append(result)
             continue
         if lead is not None:
-            # The lead stands where its partner would have, with the partner's reason to be here.
-            evidence = result.get("coverage_evidence")
-            lead.update(
-                coverage=result.get("coverage"),
-                coverage_basis=result.get("coverage_basis"),
-                coverage_confidence=result.get("coverage_confidence"),
-                coverage_evidence=f"Through {display_name(result)}: {evidence}" if evidence else None,
-                delivered_with=[],
-            )
+            # The lead stands where its partner would have: with the partner's reason to be here
+            # where that is the better one, else with its own.
+            lead["delivered_with"] = []
+            if _tier_of(result) < _tier_of(lead):
+                evidence = result.get("coverage_evidence")
+                lead.update(
+                    coverage=result.get("coverage"),
+                    coverage_basis=result.get("coverage_basis"),
+                    coverage_confidence=result.get("coverage_confidence"),
+                    coverage_evidence=f"Through {display_name(result)}: {evidence}" if evidence else None,
+                    coverage_part=result.get("coverage_part"),
+                    coverage_district=result.get("coverage_district"),
+                )
             position[lead_id] = len(folded)
             folded.append(lead)
         entry = folded[position[lead_id]]
         if all(item["id"] != result["id"] for item in entry["delivered_with"]):
-            entry["delivered_with"].append({"id": result["id"], "name": display_name(result)})
+            # A site is the lead service itself (listed for the record, never shown as a partner).
+            entry["delivered_with"].append(
+                {"id": result["id"], "name": display_name(result), "role": result.get("role")}
+            )
     return folded
+
+
+# "Camden and Islington NHS Talking Therapies (Camden)": a borough's code of one service.
+_PLACE_SUFFIX = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def service_key(record: Mapping) -> str | None:
+    """What makes two NHS records one service a person refers to: the same public name once a
+    last bracket naming a place or provider is set aside (North London's trust code and its
+    borough codes, HPFT's codes). None for records without a public name."""
+    name = record.get("service_name")
+    if record.get("kind") != "nhs" or not name:
+        return None
+    return _name_key(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_key(name: str) -> str | None:
+    return " ".join(_PLACE_SUFFIX.sub("", name).lower().split()) or None
+
+
+def fold_same_service(results: list[dict]) -> list[dict]:
+    """One entry per service: a later result that is a part of an earlier one by its public name
+    (`service_key`) is listed in the earlier one's `delivered_with` as a part, not shown again."""
+    kept: list[dict] = []
+    first: dict[str, dict] = {}
+    for result in results:
+        key = service_key(result)
+        entry = first.get(key) if key else None
+        if entry is None:
+            if key:
+                first[key] = result
+            kept.append(result)
+            continue
+        entry.setdefault("delivered_with", []).append(
+            {"id": result["id"], "name": display_name(result), "role": "part"}
+        )
+        entry["delivered_with"] += result.get("delivered_with") or []
+    return kept
+
+
+def _tier_of(result: Mapping) -> int:
+    coverage = result.get("coverage")
+    return TIERS.index(coverage) if coverage in TIERS else len(TIERS)
 
 
 def display_name(record: Mapping) -> str:

@@ -95,7 +95,8 @@ class PracticeTable:
     compared with each distinct word once and with every practice by array lookups."""
 
     def __init__(self, path):
-        table = pq.read_table(path).to_pydict()
+        # ParquetFile, not read_table: its dataset layer imports pandas (half a second at first use).
+        table = pq.ParquetFile(path).read().to_pydict()
         self.codes: list[str] = table["code"]
         self.rows = table
         self.by_code = {code: i for i, code in enumerate(self.codes)}

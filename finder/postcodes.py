@@ -281,7 +281,7 @@ class PostcodeTables:
         metadata = source.schema_arrow.metadata or {}
 
         def column(name: str) -> np.ndarray:
-            return source.read(columns=[name]).column(0).to_numpy()
+            return _numpy_column(source.read(columns=[name]).column(0))
 
         self.keys = column("key")
         self.lat_e6 = column("lat_e6")
@@ -342,9 +342,34 @@ class PostcodeTables:
         return found
 
 
+_INTEGER_TYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64}
+
+
+def _numpy_column(column) -> np.ndarray:
+    """An Arrow column of integers or booleans without nulls as a NumPy array, read from its
+    buffers: pyarrow's own to_numpy imports pandas, which alone cost a search from the command
+    line half a second. Any other column goes through pyarrow."""
+    kind = str(column.type)
+    if column.null_count or (kind not in _INTEGER_TYPES and kind != "bool"):
+        return column.to_numpy()
+    parts = []
+    for chunk in column.chunks:
+        data = chunk.buffers()[1]
+        if kind == "bool":
+            bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+            parts.append(bits[chunk.offset : chunk.offset + len(chunk)].astype(bool))
+        else:
+            dtype = np.dtype(_INTEGER_TYPES[kind])
+            parts.append(
+                np.frombuffer(data, dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize)
+            )
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=_INTEGER_TYPES.get(kind, bool))
+
+
 def _centroids(path: Path, key_column: str) -> dict[str, dict]:
-    frame = pq.read_table(path).to_pandas()
-    return {row[key_column]: row for row in frame.to_dict("records")}
+    # Straight from Arrow to rows (ParquetFile, not read_table, whose dataset layer imports
+    # pandas): pandas cost a search from the command line half a second for three small tables.
+    return {row[key_column]: row for row in pq.ParquetFile(path).read().to_pylist()}
 
 
 def _load_tables(directory: Path) -> PostcodeTables:

@@ -303,17 +303,64 @@ def _served_names(record: Mapping) -> list[str]:
     return names
 
 
-# service_areas.csv says where a service covers only part of a district ("PARTIAL LAD: Craven area
-# only of North Yorkshire"): that part is said with the district's name.
-_PARTIAL = re.compile(r"PARTIAL LAD:\s*([^\"]+)")
-
-
 def _partial_words(area: Mapping) -> str:
-    found = _PARTIAL.search(str(area.get("evidence") or ""))
-    if not found:
-        return ""
-    part = found[1].strip().removesuffix(f" of {area.get('name')}").strip(" .")
+    """The words after a district the service covers only part of: " (Craven area)"."""
+    part = area.get("part")
     return f" ({part})" if part else ""
+
+
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I)
+_YEAR = re.compile(r"\b(?:19[89]\d|20\d\d)\b")
+
+
+def evidence_year(evidence: object) -> str | None:
+    """The year an evidence text gives for its page ("(2014)", "4 Feb 2019"), the first one
+    written outside its links; None when it gives none ("undated")."""
+    found = _YEAR.search(_URL.sub(" ", str(evidence or "")))
+    return found[0] if found else None
+
+
+def _where_registered(part: object, district: object) -> tuple[str, str]:
+    """Where a person must be registered, in words, and what to check: "at surgeries in Fleet
+    and Yateley", "check yours is one"; "with a GP in the Craven area (North Yorkshire)"."""
+    part_text = " ".join(str(part or "").split())
+    if not part_text:
+        return f"with a GP in {district or 'your area'}", "check yours is there"
+    if part_text.lower().endswith(" surgeries"):
+        return f"at surgeries in {part_text[: -len(' surgeries')]}", "check yours is one"
+    place = f"the {part_text}" if part_text.lower().endswith(" area") else part_text
+    return f"with a GP in {place}" + (f" ({district})" if district else ""), "check yours is there"
+
+
+def coverage_words(record: Mapping) -> str | None:
+    """For a service that covers the person's area, plain words for what the evidence says where
+    it is short of "it takes everyone registered in your district": only part of the district,
+    a headquarters in the area and nothing more, or an old or indirect page (with its year).
+    None where the evidence is sure and covers the whole district."""
+    if record.get("coverage") != "covers":
+        return None
+    where, check = _where_registered(record.get("coverage_part"), record.get("coverage_district"))
+    if record.get("coverage_confidence") != "low":
+        return f"Takes people registered {where}: {check}." if record.get("coverage_part") else None
+    if record.get("coverage_basis") == "hq_area":
+        return (
+            "It is based in your area, so it probably takes people registered with a GP here: "
+            "please check when you contact it."
+        )
+    if record.get("coverage_basis") == "public_page":
+        year = evidence_year(record.get("coverage_evidence"))
+        page = f"A public page ({year}) says" if year else "Its public pages suggest"
+        return f"{page} it takes people registered {where}: please check when you contact it."
+    return f"It probably takes people registered {where}: please check when you contact it."
+
+
+def local_names_words(record: Mapping) -> str | None:
+    """Where the person's possible districts know the service by different names."""
+    names = [str(n) for n in record.get("local_service_names") or [] if n]
+    if len(names) < 2:
+        return None
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}"
+    return f"Known locally as {listed}: which one takes you depends on where your GP is."
 
 
 def _list_words(names: list[str], limit: int = 3) -> str:
@@ -334,11 +381,9 @@ def who_for(record: Mapping) -> str | None:
         return "For people whose local NHS Talking Therapies service offers it: ask your local service."
     if record.get("national"):
         return md_escape(f"Open to people {age or 'of any age'} anywhere in England.")
-    if record.get("coverage") == "covers" and record.get("coverage_confidence") == "low":
-        return md_escape(
-            "It is based in your area, so it probably takes people registered with a GP here: "
-            "please check when you contact it."
-        )
+    words = coverage_words(record)
+    if words:
+        return md_escape(words)
     served = _served_names(record)
     if served:
         people = f"people {age}" if age else "people"
@@ -510,11 +555,12 @@ def result_card(
         approximate = location_note(record.get("location_precision"))
         if approximate and record.get("distance_miles") is not None:
             distance += f" ({approximate})"
+    who = " ".join(filter(None, (who_for(record), md_escape(local_names_words(record)))))
     return ResultCard(
         title=md_escape(title),
         run_by=run_by,
         action=action,
-        who_for=who_for(record),
+        who_for=who or None,
         part_of=None,
         distance=distance,
         ipt=ipt_words(record),
@@ -626,7 +672,9 @@ class ResultGroup:
     show_distance: bool = False
 
 
-def _group_key(record: Mapping) -> str:
+def group_key(record: Mapping) -> str:
+    """Which group a result is shown in: yours, also (a service for one group of people that
+    covers the area), national, nearby or private; the app and the plain text alike."""
     if record.get("kind") == "private":
         return "private"
     coverage, role = record.get("coverage"), record.get("role")
@@ -698,7 +746,7 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
         kept.append(record)
     buckets: dict[str, list[Entry]] = {key: [] for key in _HEADINGS}
     for record in kept:
-        key = _group_key(record)
+        key = group_key(record)
         under = tuple(p for p in partners.get(record.get("id"), []) if p.get("role") == "partner")
         buckets[key].append(Entry(record=record, partners=under, subheading=_subheading(record, key)))
     # Results from before coverage was known are all "near you", and the first group opens.
@@ -780,6 +828,9 @@ def patient_text(record: Mapping, crisis_lines: Iterable, *, not_a_crisis: str, 
 
     name = clean(record.get("service_name") or record.get("name") or "NHS Talking Therapies")
     lines = [name]
+    for words in (coverage_words(record), local_names_words(record)):
+        if words:
+            lines.append(clean(words))
     referral = safe_url(record.get("self_referral_url"))
     if referral:
         lines.append(f"Refer yourself online: {referral}")
@@ -990,6 +1041,7 @@ CSV_COLUMNS = (
     ("coverage_basis", "How we know the area it covers"),
     ("coverage_confidence", "How sure we are"),
     ("coverage_evidence", "Evidence for the area it covers"),
+    ("coverage_part", "Only this part of your area"),
 )
 
 

@@ -9,6 +9,7 @@ people in England") as notices rather than errors. Only an unusable query raises
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -19,9 +20,9 @@ import numpy as np
 
 from finder import coverage, postcodes, store
 from finder.errors import FinderError
-from finder.geo import haversine_miles
+from finder.geo import Points
 from finder.postcodes import Location
-from finder.schema import MANIFEST_FILE, PRACTITIONERS_FILE, SERVICES_FILE, validate
+from finder.schema import MANIFEST_FILE, PRACTITIONERS_FILE, RECORD_KINDS, SERVICES_FILE, validate
 
 KINDS = ("all", "nhs", "private")
 MODES = ("any", "online", "in_person")
@@ -62,9 +63,14 @@ class Dataset:
         self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
         self.coverage = coverage.CoverageIndex(records)
+        self.points = Points(self.lat, self.lon)
+        # Masks and counts by kind, once: comparing an array of strings costs more than a search's
+        # arithmetic.
+        self.of_kind = {kind: self.kind == kind for kind in RECORD_KINDS}
+        self._counts = {kind: int(mask.sum()) for kind, mask in self.of_kind.items()}
 
     def count(self, kind: str) -> int:
-        return int((self.kind == kind).sum())
+        return self._counts.get(kind, 0)
 
 
 def _read_records(directory: Path, name: str) -> list[dict]:
@@ -287,12 +293,16 @@ def nhs_available(location: Location) -> bool:
 
 
 def person_area(location: Location) -> coverage.PersonArea:
-    """Every district that may be the person's, and their ICBs, from the location's area."""
+    """Every district that may be the person's, and their ICBs, from the location's area. From a
+    GP surgery, every district of its sub-ICB may be covered, but the surgery's own district is
+    where the services' local names apply."""
     areas = ([location.area] if location.area is not None else []) + list(location.area_candidates)
+    own = location.area.district_code if location.kind == "gp" and location.area is not None else None
     districts = frozenset(a.district_code for a in areas)
     return coverage.PersonArea(
         districts=districts,
         icbs=frozenset(a.icb_code for a in areas if a.icb_code),
+        own_districts=frozenset((own,)) if own else None,
         settled=location.area is not None or len(districts) <= 1,
     )
 
@@ -338,12 +348,13 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     # A service that has probably ended is kept in data/ and the export, never offered.
     keep = ~data.coverage.ended
     if kind != "all":
-        keep &= data.kind == kind
+        keep &= data.of_kind[kind]
     if not nhs_available(location):
-        keep &= data.kind != "nhs"
+        keep &= ~data.of_kind["nhs"]
     # Tiers come before the filters: whether a service covers the person does not depend on what
     # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
-    tiers = coverage.classify(data.coverage, person_area(location), keep)
+    person = person_area(location)
+    tiers = coverage.classify(data.coverage, person, keep)
     filters = Filters(
         mode=request.mode,
         ipt=request.ipt,
@@ -353,7 +364,7 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     keep, website_only = _filtered(data, keep, tiers, filters)
 
     if location.lat is not None and location.lon is not None:
-        distances = haversine_miles(location.lat, location.lon, data.lat, data.lon)
+        distances = data.points.miles_from(location.lat, location.lon)
     else:
         distances = np.full(len(data.records), np.nan)
     near = keep & (distances <= radius_miles)  # NaN compares False: no location, not near
@@ -362,38 +373,41 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     # they are shown beyond the radius too, after everything nearby, and labelled as online.
     online_elsewhere = keep & ~near & ~answers & data.works_online
     shown = np.flatnonzero(answers | near | online_elsewhere)
-    # Order: tier; within `covers` general services before specialists and surer evidence first;
-    # nearby before online-only; then distance (unknown last).
+    # Order: tier; within `covers` the area's own order (general services first, then unclear
+    # ones, specialists last; surer evidence first); nearby before online-only; then distance
+    # (unknown last).
     order = np.lexsort(
         (
             np.where(np.isnan(distances[shown]), np.inf, distances[shown]),
             online_elsewhere[shown],
-            tiers.confidence_rank[shown],
-            data.coverage.specialist[shown] & (tiers.tier[shown] == coverage.COVERS),
+            tiers.rank[shown],
             tiers.tier[shown],
         )
     )
     chosen = shown[order][: limit + data.coverage.foldable]
 
     def result_for(i: int) -> dict:
-        distance = distances[i]
+        # .item() reads one array value as a plain Python number, far quicker than indexing.
+        distance = distances.item(i)
         record = dict(data.records[i])
-        record["distance_miles"] = None if np.isnan(distance) else round(float(distance), 2)
-        record["within_radius"] = bool(near[i])
-        record["online_option"] = bool(online_elsewhere[i])
+        record["distance_miles"] = None if math.isnan(distance) else round(distance, 2)
+        record["within_radius"] = near.item(i)
+        record["online_option"] = online_elsewhere.item(i)
         if record["kind"] == "nhs":
             record.update(
                 coverage.coverage_fields(
-                    int(tiers.tier[i]), tiers.covering_rows.get(int(i)), part=int(i) in tiers.partial
+                    tiers.tier.item(i), tiers.covering.best.get(i), part=i in tiers.partial
                 )
             )
+            record.update(coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person))
         return record
 
     def lead_result(lead_id: str) -> dict | None:
         i = data.coverage.index_of_id.get(lead_id)
         return result_for(i) if i is not None and keep[i] else None
 
-    results = coverage.fold_into_leads([result_for(i) for i in chosen], lead_result)[:limit]
+    results = coverage.fold_into_leads([result_for(i) for i in chosen.tolist()], lead_result)
+    results = coverage.fold_same_service(results)[:limit]
     notices = _notices(location, kind, request.mode, data, results, radius_miles)
     if website_only is not None:
         notices += _ipt_website_notice(int((website_only & ((distances <= radius_miles) | answers)).sum()))
@@ -479,12 +493,19 @@ def _coverage_notices(location: Location, kind: str, tiers: coverage.Tiers, nhs_
                 "shown. Type your full postcode or your GP surgery to see only yours.",
             )
         )
-    if (area is not None or location.area_candidates) and not tiers.any_covering:
+    if (area is not None or location.area_candidates) and not tiers.any_general:
+        # Without a general service known, a service whose role is unclear (registered here, say)
+        # may cover the person, but is not said to be theirs.
+        shown = (
+            "Services that may cover it are shown first"
+            if tiers.any_covering
+            else "Services based in the same NHS area are shown"
+        )
         notices.append(
             Notice(
                 "no_covering_service",
-                "We don't know which NHS Talking Therapies service covers this area. Services based in "
-                "the same NHS area are shown; the NHS website can tell you for sure.",
+                f"We don't know which NHS Talking Therapies service covers this area. {shown}; the NHS "
+                "website can tell you for sure.",
             )
         )
     if location.kind != "gp" and (area is not None or location.area_candidates):

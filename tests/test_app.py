@@ -716,9 +716,24 @@ def test_a_practice_code_and_an_unknown_name_offer_gp_surgeries(committed_data):
 
 
 def test_without_a_covering_service_the_nhs_finder_is_the_next_step(committed_data):
-    at = search(open_page(), "TN34 1AA")  # Hastings: no service known to cover it
+    at = search(open_page(), "BN1 1AA")  # Brighton and Hove: no general service known to cover it
     assert not at.exception
     buttons = at.get("link_button")
     assert buttons[0].proto.label == "Find your service on the NHS website"
-    assert "We don't know which NHS Talking Therapies service covers Hastings" in all_text(at)
+    assert "We don't know which NHS Talking Therapies service covers Brighton and Hove" in all_text(at)
     assert "Nothing matched within" not in all_text(at)  # services of its NHS area are listed
+
+
+def test_cards_name_the_local_service_and_say_which_part_of_the_district(committed_data):
+    at = search(open_page(), "M33 7XX")  # Trafford: GMMH's Trafford service, not its Wigan one
+    assert not at.exception
+    titles = [h.value for h in at.subheader]
+    assert "Trafford Psychological Therapies (GMMH)" in titles
+    assert "Run by Greater Manchester Mental Health NHS Foundation Trust" in all_text(at)
+    # GMMH's links and phone were seen for its Wigan service: not offered as Trafford's way in.
+    assert "Wigan Talking Therapies" not in all_text(at)
+    first_button = at.get("link_button")[0].proto.label
+    assert first_button == "Find how to refer yourself on the NHS website"
+    at = search(open_page(), "GU51 3HA")  # Fleet, in Hart
+    text = all_text(at).replace("\\", "")
+    assert "Takes people registered at surgeries in Fleet, Church Crookham, Blackwater and Yateley" in text

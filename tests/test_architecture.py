@@ -246,3 +246,22 @@ def test_searching_never_loads_the_record_models():
     assert loads_pydantic(
         "import finder.schema\nfinder.schema.validate([], kind='nhs')"
     )  # the probe can tell
+
+
+def test_a_command_line_search_loads_neither_pandas_nor_the_other_commands():
+    """A search from the command line waits for every module it imports: the importers' pandas,
+    the app's Streamlit and the scrapers' HTML parser are not among them (each cost it up to half
+    a second before: see bench/bench_cli.py)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['finder', 'search', 'LS1 4AP', '--kind', 'nhs']\n"
+        "try:\n    runpy.run_module('finder', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'streamlit', 'bs4', 'finder.imports.registry') if m in sys.modules),"
+        " file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "Your area" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"

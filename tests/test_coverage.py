@@ -21,7 +21,15 @@ def service(code, *, areas=(), national=False, icb="QWO", role="lead", lead=None
         "lead_id": lead,
         "probably_ended": ended,
         "areas_served": [
-            {"code": d, "name": d, "basis": basis, "confidence": conf, "evidence": f"{code} serves {d}"}
+            {
+                "code": d,
+                "name": d,
+                "basis": basis,
+                "confidence": conf,
+                "evidence": f"{code} serves {d}",
+                "part": None,
+                "local_service_name": None,
+            }
             for d, basis, conf in areas
         ],
         **extra,
@@ -71,7 +79,7 @@ def test_the_surest_evidence_row_is_the_one_reported():
     records = [service("X", areas=[(LEEDS, "hq_area", "low"), (BRADFORD, "catchment", "medium")])]
     _, result = tiers_for(records, {LEEDS, BRADFORD})
     assert result.covering_rows[0]["basis"] == "catchment"
-    assert result.confidence_rank[0] == coverage.CONFIDENCE_RANK["medium"]
+    assert coverage.evidence_rank(result.covering_rows[0]) == coverage.CONFIDENCE_RANK["medium"]
 
 
 def test_an_ineligible_service_never_covers():
@@ -99,8 +107,8 @@ def test_partners_fold_into_their_lead_which_takes_the_partners_place():
     assert folded[0]["coverage"] == "covers"
     assert folded[0]["coverage_evidence"].startswith("Through Registered P1:")
     assert folded[0]["delivered_with"] == [
-        {"id": "P1", "name": "Registered P1"},
-        {"id": "S1", "name": "Site"},
+        {"id": "P1", "name": "Registered P1", "role": "partner"},
+        {"id": "S1", "name": "Site", "role": "site"},
     ]
     assert folded[0]["distance_miles"] == 20.0  # the lead's own distance, not its partner's
 
@@ -113,17 +121,62 @@ def test_a_partner_whose_lead_is_not_held_stays_itself():
 
 
 def test_a_service_for_only_part_of_the_district_counts_as_less_sure():
-    whole = {"code": LEEDS, "basis": "hq_area", "confidence": "low", "evidence": "headquarters here"}
-    part = {"code": LEEDS, "basis": "public_page", "confidence": "medium", "evidence": "North only"}
-    assert coverage.is_partial(part) and not coverage.is_partial(whole)
+    whole = {"code": LEEDS, "basis": "hq_area", "confidence": "low", "part": None}
+    part = {"code": LEEDS, "basis": "public_page", "confidence": "medium", "part": "Craven area"}
     assert coverage.evidence_rank(part) == coverage.evidence_rank(whole)  # medium, one step down
     records = [
         service("PART", areas=[(LEEDS, "public_page", "medium")]),
         service("SURE", areas=[(LEEDS, "catchment", "medium")]),
     ]
-    records[0]["areas_served"][0]["evidence"] = "Craven only"
+    records[0]["areas_served"][0]["part"] = "Craven area"
     _, result = tiers_for(records, {LEEDS})
-    assert result.confidence_rank[0] > result.confidence_rank[1]
+    assert result.rank[0] > result.rank[1]
+
+
+def test_the_word_only_in_the_evidence_no_longer_makes_a_row_partial():
+    # Pennine Care's Oldham evidence: "only the Oldham tab is evidenced" is about the page.
+    records = [
+        service("RT2", areas=[(LEEDS, "catchment", "high")]),
+        service("MIND", areas=[(LEEDS, "name", "high")], role="partner"),
+    ]
+    records[0]["areas_served"][0]["evidence"] = "Oldham service ...; only the Oldham tab is evidenced"
+    _, result = tiers_for(records, {LEEDS})
+    assert result.covering.order == (0, 1)
+
+
+def test_general_services_come_first_then_unclear_ones_then_specialists():
+    records = [
+        service("SPEC", areas=[(LEEDS, "name", "high")], role="specialist", audience="women"),
+        service("UNCLEAR", areas=[(LEEDS, "name", "high")], role="unclear"),
+        service("ORPHAN", areas=[(LEEDS, "name", "high")], role="partner", lead=None),
+        service("LEAD", areas=[(LEEDS, "hq_area", "low")]),
+        service("SITE", areas=[(LEEDS, "name", "high")], role="site", lead="LEAD"),
+    ]
+    _, result = tiers_for(records, {LEEDS})
+    shown = [records[i]["id"] for i in result.covering.order]
+    # The lead (and its site, shown as the lead) first even on weaker evidence; the specialist last.
+    assert shown[:2] == ["SITE", "LEAD"] and set(shown[2:4]) == {"UNCLEAR", "ORPHAN"} and shown[4] == "SPEC"
+
+
+def test_the_local_name_is_the_one_used_in_the_persons_district():
+    record = service("RXV", areas=[(LEEDS, "name", "high"), (YORK, "name", "high")], service_name="Wigan TT")
+    record["areas_served"][0]["local_service_name"] = "Trafford Psychological Therapies"
+    rows = record["areas_served"]
+    one = coverage.PersonArea(districts=frozenset({LEEDS}), icbs=frozenset())
+    assert (
+        coverage.local_name_fields(record, rows[:1], one)["service_name"]
+        == "Trafford Psychological Therapies"
+    )
+    both = coverage.PersonArea(districts=frozenset({LEEDS, YORK}), icbs=frozenset())
+    assert coverage.local_name_fields(record, rows, both) == {
+        "service_name": "Wigan TT",
+        "local_service_names": ["Trafford Psychological Therapies", "Wigan TT"],
+    }
+    # From a GP surgery in York, York's name applies, though the sub-ICB also holds Leeds.
+    gp = coverage.PersonArea(
+        districts=frozenset({LEEDS, YORK}), icbs=frozenset(), own_districts=frozenset({YORK})
+    )
+    assert coverage.local_name_fields(record, rows, gp)["service_name"] == "Wigan TT"
 
 
 def test_harrogate_sees_a_partly_covering_service_no_sooner_than_an_equally_sure_one():
@@ -131,7 +184,8 @@ def test_harrogate_sees_a_partly_covering_service_no_sooner_than_an_equally_sure
 
     covering = [r for r in search("HG1 1AA", kind="nhs").results if r["coverage"] == "covers"]
     ranks = [
-        coverage.evidence_rank({"confidence": r["coverage_confidence"], "evidence": r["coverage_evidence"]})
+        coverage.evidence_rank({"confidence": r["coverage_confidence"], "part": r["coverage_part"]})
         for r in covering
+        if r.get("role") != "specialist"
     ]
     assert covering and ranks == sorted(ranks)

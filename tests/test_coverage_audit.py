@@ -63,3 +63,56 @@ def test_every_english_district_gets_an_area_and_an_answer(postcode_per_district
     # The shared README lists the districts with no high- or medium-confidence provider; the
     # finder may still know a low-confidence one, so this is an upper bound, not a list to match.
     assert len(unanswered) <= 13, unanswered
+
+
+def _shared_general_counts():
+    """From the shared files themselves: districts with a lead service among their rows (a service
+    that has probably ended left out), and those with one at high or medium confidence."""
+    with open(SHARED / "nhs" / "service_roles.csv", encoding="utf-8-sig", newline="") as handle:
+        leads = {
+            row["org_code"]
+            for row in csv.DictReader(handle)
+            if row["role"] == "lead" and not row["evidence"].lower().startswith("probably ended:")
+        }
+    with open(SHARED / "nhs" / "service_areas.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["org_code"] in leads]
+    return (
+        {row["lad24_code"] for row in rows} - {"ENGLAND"},
+        {row["lad24_code"] for row in rows if row["confidence"] in ("high", "medium")} - {"ENGLAND"},
+    )
+
+
+@needs_shared
+def test_every_districts_own_service_comes_first_by_name_and_never_a_specialist(postcode_per_district):
+    from finder.presentation import group_key, service_title
+
+    with open(SHARED / "areas" / "lad24_sicbl24_icb24.csv", encoding="utf-8-sig", newline="") as handle:
+        districts = {row["LAD24CD"] for row in csv.DictReader(handle)}
+    general, sure, unnamed, specialist_first, shown = set(), set(), [], [], {}
+    for district in sorted(districts):
+        response = search(postcode_per_district[district], kind="nhs", limit=500)
+        covering = [r for r in response.results if r["coverage"] == "covers"]
+        if covering and covering[0]["role"] == "specialist":
+            specialist_first.append(district)
+        first = covering[0] if covering else None
+        if first is None or "no_covering_service" in {n.code for n in response.notices}:
+            continue
+        general.add(district)
+        if first["coverage_confidence"] in ("high", "medium"):
+            sure.add(district)
+        title, _ = service_title(first)  # its public name, else its registered one (never a site's)
+        assert title and group_key(first) == "yours", district
+        shown[response.query.area.district_name] = title
+        if not first["service_name"]:
+            unnamed.append(title)
+    print(
+        f"\n{len(general)} of {len(districts)} districts have a general service first, {len(sure)} at high or medium confidence"
+    )
+    print(
+        f"{len(set(shown.values()))} services named first; {len(unnamed)} districts' by their registered name only"
+    )
+    assert not specialist_first, specialist_first
+    shared_general, shared_sure = _shared_general_counts()
+    # Every district the shared files give a lead service finds one first, as surely as they say.
+    assert shared_general <= general and shared_sure <= sure
+    assert len(districts - general) <= len(districts - shared_general)

@@ -703,17 +703,62 @@ def test_who_for_says_a_partly_covered_district_and_a_guess_as_a_guess():
     bradford = {
         "kind": "nhs",
         "areas_served": [
-            {"code": "E08000032", "name": "Bradford", "confidence": "high", "evidence": "name"},
+            {"code": "E08000032", "name": "Bradford", "confidence": "high", "evidence": "name", "part": None},
             {
                 "code": "E06000065",
                 "name": "North Yorkshire",
                 "confidence": "medium",
                 "evidence": 'https://x.example : "... - PARTIAL LAD: Craven area only of North Yorkshire"',
+                "part": "Craven area",
             },
         ],
     }
     assert fmt.who_for(bradford).replace("\\", "") == (
-        "For people registered with a GP in Bradford and North Yorkshire (Craven area only)."
+        "For people registered with a GP in Bradford and North Yorkshire (Craven area)."
     )
-    guessed = {"kind": "nhs", "coverage": "covers", "coverage_confidence": "low"}
-    assert "probably" in fmt.who_for(guessed) and "check" in fmt.who_for(guessed)
+    guessed = {"kind": "nhs", "coverage": "covers", "coverage_confidence": "low", "coverage_basis": "hq_area"}
+    assert fmt.who_for(guessed).replace("\\", "").startswith("It is based in your area, so it probably")
+
+
+def _covering(**fields):
+    return {"kind": "nhs", "coverage": "covers", "coverage_district": "Hart", **fields}
+
+
+def test_a_part_of_a_district_is_said_in_words_a_person_can_check():
+    fleet = _covering(
+        coverage_confidence="medium", coverage_part="Fleet, Church Crookham, Blackwater and Yateley surgeries"
+    )
+    assert fmt.coverage_words(fleet) == (
+        "Takes people registered at surgeries in Fleet, Church Crookham, Blackwater and Yateley: check yours is one."
+    )
+    craven = _covering(
+        coverage_confidence="high", coverage_part="Craven area", coverage_district="North Yorkshire"
+    )
+    assert fmt.coverage_words(craven) == (
+        "Takes people registered with a GP in the Craven area (North Yorkshire): check yours is there."
+    )
+    assert fmt.coverage_words(_covering(coverage_confidence="high")) is None  # all of the district, surely
+
+
+def test_words_follow_the_evidence_headquarters_old_page_or_indirect_page():
+    hq = _covering(coverage_confidence="low", coverage_basis="hq_area", coverage_evidence="ODS HQ postcode")
+    assert fmt.coverage_words(hq).startswith("It is based in your area")
+    old = _covering(
+        coverage_confidence="low",
+        coverage_basis="public_page",
+        coverage_district="Blackburn with Darwen",
+        coverage_evidence="http://www.lancashiretelegraph.co.uk/news/health/11528414.Therapy/ (2014): commissioners",
+    )
+    assert fmt.coverage_words(old) == (
+        "A public page (2014) says it takes people registered with a GP in Blackburn with Darwen: "
+        "please check when you contact it."
+    )
+    undated = {
+        **old,
+        "coverage_evidence": "https://www.penninecare.nhs.uk/talkwelcome (undated): tabs",
+        "coverage_district": "Bury",
+    }
+    assert fmt.coverage_words(undated) == (
+        "Its public pages suggest it takes people registered with a GP in Bury: please check when you contact it."
+    )
+    assert "based in your area" not in fmt.who_for(old)

@@ -56,6 +56,8 @@ def test_a_bad_area_row_is_refused_naming_the_file_the_row_and_the_field():
         "basis": "name",
         "evidence": "its name",
         "confidence": "high",
+        "part": "",
+        "local_service_name": "",
     }
     validate_rows("service_areas.json", [row])
     with pytest.raises(RecordError, match=r"^service_areas\.json: record 2: confidence: input should be"):

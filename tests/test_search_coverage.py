@@ -88,12 +88,21 @@ def test_national_services_say_who_they_are_for_and_never_replace_a_local_one():
             assert response.results[0]["coverage"] == "covers"
 
 
-def test_a_district_without_a_known_service_says_so_and_shows_its_icb():
-    response = nhs("TN34 1AA")  # Hastings: no service is known to name it
+def test_a_district_without_a_known_general_service_says_so():
+    # Brighton and Hove: the shared README knows no general service; only a service whose role is
+    # unclear is registered there, shown as one that may cover it.
+    response = nhs("BN1 1AA")
     codes = {n.code for n in response.notices}
     assert "no_covering_service" in codes
-    assert not any(r["coverage"] == "covers" for r in response.results)
-    assert any(r["coverage"] == "same_icb" for r in response.results)
+    covering = [r for r in response.results if r["coverage"] == "covers"]
+    assert covering and all(r["role"] not in ("lead", "specialist") for r in covering)
+    assert "may cover it" in next(n for n in response.notices if n.code == "no_covering_service")
+
+
+def test_hastings_now_names_east_sussexs_own_service():
+    response = nhs("TN34 1AA")
+    assert "no_covering_service" not in {n.code for n in response.notices}
+    assert response.results[0]["service_name"] == "Health in Mind (East Sussex NHS Talking Therapies)"
 
 
 def test_the_gp_route_searches_from_the_gps_area(capsys):

@@ -106,6 +106,20 @@ def test_a_drifted_header_is_refused_and_data_is_unchanged(
         (",E08000035,Leeds,name,", ",E08000035,Leeds,guess,", "basis 'guess'"),
         ('Healthcare NHS Trust""",high', 'Healthcare NHS Trust""",certain', "confidence 'certain'"),
         (",E08000035,Leeds,name,", ",ENGLAND,Leeds,name,", "goes with basis national"),
+        # Well formed, but no district of the area tables: nobody's search would ever find it.
+        (
+            ",E08000035,Leeds,name,",
+            ",E08000999,Leeds,name,",
+            "row 13: RY6's lad24_code E08000999 is not a district",
+        ),
+        # What is shown to people must be plain text: no markup, link or control character.
+        (",medium,Craven area,", ",medium,<b>Craven</b>,", "row 15: part '<b>Craven</b>' is not plain text"),
+        (
+            'Leeds Community Healthcare NHS Trust""",high,,',
+            'Leeds Community Healthcare NHS Trust""",high,,[Leeds](https://evil.example)',
+            "row 13: local_service_name .* is not plain text",
+        ),
+        (",medium,Craven area,", ",medium,Craven\x07area,", "line 15, column 8 holds a control character"),
     ],
 )
 def test_bad_area_values_are_refused(data_copy, real, tmp_path, old, new, says):

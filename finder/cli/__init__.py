@@ -43,11 +43,18 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, given the arguments, of the one command they name: each
+    command imports only what it needs (a search never loads the importers' pandas), so a
+    command's start stays short."""
     parser = _Parser(prog="python -m finder", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    named = _command_named(argv)
     for name, module_name in COMMANDS.items():
+        if named is not None and name != named:
+            sub.add_parser(name)  # listed, so a mistyped command's error names the choices
+            continue
         module = importlib.import_module(f"finder.cli.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
@@ -55,8 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_named(argv: list[str] | None) -> str | None:
+    """The command the arguments name (their first word), None when they name none (or when no
+    arguments are given: the parser of every command)."""
+    first = argv[0] if argv else None
+    return first if first in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         if args.command in WRITING_COMMANDS and not getattr(args, "dry_run", False):

@@ -2,8 +2,8 @@
 `data/services.json`, like the other NHS imports in finder/imports/nhs.py:
 
 - `service-areas` (`service_areas.csv`: one row per provider and local authority district, with
-  basis, evidence and confidence) -> `data/service_areas.json`; records gain `areas_served` and
-  `national`;
+  basis, evidence, confidence, the part of the district it covers and the service's local name
+  there) -> `data/service_areas.json`; records gain `areas_served` and `national`;
 - `service-roles` (`service_roles.csv`: one row per provider: lead, partner, specialist, digital,
   site or unclear) -> `data/service_roles.json`; records gain `role`, `audience`, `lead_id`,
   `role_evidence`, `role_confidence`, `probably_ended`.
@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
 
-from finder.coverage import is_partial
 from finder.errors import SourceFormatError
 from finder.imports import guard, held_document, references, refuse_shrink
 from finder.imports.nhs import _publish, _today
@@ -29,6 +28,7 @@ from finder.schema import (
     AREA_BASES,
     AREA_COLUMNS,
     AREA_ROW_KEYS,
+    AREAS_FILE,
     CONFIDENCES,
     DISTRICT_CODE,
     NATIONAL_BASIS,
@@ -49,6 +49,10 @@ ROLES_LAYOUT = Layout(title="service roles", columns=ROLE_COLUMNS, known_extra=R
 AREAS_SOURCE_NAME = "service-areas"
 ROLES_SOURCE_NAME = "service-roles"
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
+# A part of a district or a service's name is shown to people as it stands: words and the
+# punctuation names use, never markup, a link or a control character.
+_NOT_PLAIN = re.compile(r"[<>\[\]{}|\\`*_#$~^=@]|://|\bwww\.|[\x00-\x1f\x7f]")
+MAX_PLAIN_CHARS = 150
 
 
 def _org_code(value: str, where: str) -> str:
@@ -81,16 +85,25 @@ def _held_rows(name: str, directory: Path | None) -> int:
 def area_source_row(record: Mapping[str, str]) -> dict[str, str]:
     """A stored area row (finder.schema.AREA_ROW_KEYS) back in service_areas.csv's columns, so a
     refresh can put rows it holds through `areas_to_records` again without writing a CSV."""
-    return dict(zip(AREA_COLUMNS, (record[key] for key in AREA_ROW_KEYS), strict=True))
+    # Rows stored before `part` and `local_service_name` were imported have neither.
+    return dict(zip(AREA_COLUMNS, (record.get(key, "") for key in AREA_ROW_KEYS), strict=True))
 
 
-def areas_to_records(rows: Iterable[Mapping[str, str]], *, name: str = "service areas") -> list[dict]:
+def areas_to_records(
+    rows: Iterable[Mapping[str, str]],
+    *,
+    name: str = "service areas",
+    districts: Set[str] | None = None,
+) -> list[dict]:
     """The checked rows of service_areas.csv (columns AREA_COLUMNS) as stored (see
-    finder.schema.AREA_ROW_KEYS), sorted by provider and district. Pure: `name` only labels the
-    errors, which name the row (counted from 2, as in the file)."""
+    finder.schema.AREA_ROW_KEYS), sorted by provider and district. `districts`: the district
+    codes the area tables know (None: not checked). Pure: `name` only labels the errors, which
+    name the row (counted from 2, as in the file)."""
     records, seen = [], set()
     for line, row in enumerate(rows, start=2):
-        record = _area_record(row, f"{name}: row {line}")
+        where = f"{name}: row {line}"
+        record = {**_area_record(row, where), **_area_part_and_name(row, where)}
+        _known_district(record, districts, where)
         key = (record["org_code"], record["code"])
         if key in seen:
             raise SourceFormatError(f"{name}: row {line}: {key[0]} and {key[1]} appear twice")
@@ -119,12 +132,42 @@ def _area_record(row: Mapping[str, str], where: str) -> dict:
     if not row["lad24_name"] or not row["evidence"]:
         raise SourceFormatError(f"{where}: lad24_name and evidence must not be empty")
     values = (code, row["org_name"], district, row["lad24_name"], basis, row["evidence"], confidence)
-    return dict(zip(AREA_ROW_KEYS, values, strict=True))
+    return dict(zip(AREA_ROW_KEYS[:7], values, strict=True))
 
 
-def area_rows(table: SourceTable) -> list[dict]:
+def _area_part_and_name(row: Mapping[str, str], where: str) -> dict[str, str]:
+    """`part` (empty: the whole district) and `local_service_name` (empty: the provider's public
+    name), each plain text. The part alone says a row covers only part of its district."""
+    values = {}
+    for column in ("part", "local_service_name"):
+        text = " ".join(str(row.get(column) or "").split())
+        if _NOT_PLAIN.search(str(row.get(column) or "")) or len(text) > MAX_PLAIN_CHARS:
+            raise SourceFormatError(
+                f"{where}: {column} {text[:60]!r} is not plain text (words and punctuation, at most "
+                f"{MAX_PLAIN_CHARS} characters, no markup or links)"
+            )
+        values[column] = text
+    return values
+
+
+def _known_district(record: Mapping[str, str], districts: Set[str] | None, where: str) -> None:
+    code = record["code"]
+    if districts is not None and code != NATIONAL_CODE and code not in districts:
+        raise SourceFormatError(
+            f"{where}: {record['org_code']}'s lad24_code {code} is not a district the area tables know"
+        )
+
+
+def held_districts(directory: Path | None) -> set[str] | None:
+    """The district codes of data/areas.json, None before it is built. Only current codes: a
+    person's district is always one of them, so a row under an older code would never be found."""
+    districts = held_document(AREAS_FILE, directory).get("districts")
+    return set(districts) if districts else None
+
+
+def area_rows(table: SourceTable, districts: Set[str] | None = None) -> list[dict]:
     """The checked rows of a service_areas.csv table as stored (`areas_to_records`)."""
-    return areas_to_records(table.rows, name=table.name)
+    return areas_to_records(table.rows, name=table.name, districts=districts)
 
 
 def import_service_areas(
@@ -137,7 +180,9 @@ def import_service_areas(
     """`max_shrink`: refuse a file with fewer than (1 - max_shrink) of the rows held now (the CLI
     sets it, as for nhs-providers); `allow`: what the operator lets through (much larger)."""
     table, ignored = read_table(path, AREAS_LAYOUT, what="service areas")
-    records = areas_to_records(table.rows, name=table.name)
+    # Each row naming a district the area tables lack is refused by its row number here; the
+    # publish checks the references again for every writer (finder/imports/references.py).
+    records = areas_to_records(table.rows, name=table.name, districts=held_districts(directory))
     return publish_service_areas(
         records, allow=allow, **_published_as(path, table, ignored, directory, max_shrink)
     )
@@ -178,10 +223,11 @@ def publish_service_areas(
         f"Imported {len(records)} area rows for {len(providers)} providers from {source}: "
         + ", ".join(f"{basis} {n}" for basis, n in bases.most_common())
     ]
-    partial = [r for r in records if is_partial(r)]
-    if partial:
+    partial = sum(1 for r in records if r["part"])
+    local = sum(1 for r in records if r["local_service_name"])
+    if partial or local:
         lines.append(
-            f"  {len(partial)} rows whose evidence says only part of the district is served (kept verbatim)"
+            f"  {partial} rows cover part of a district; {local} name the service's local name there"
         )
     lines += growth + _directory_gaps(providers, _active_codes(directory))
     return lines + _publish_rows(

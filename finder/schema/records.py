@@ -114,6 +114,10 @@ class AreaServed(Model):
     basis: AreaBasis = Field(description="how we know, strongest first: nhs_directory ... hq_area")
     confidence: Confidence
     evidence: Text = Field(description="the words or page that say so")
+    part: Text | None = Field(description="the part of the district it covers; null: all of it")
+    local_service_name: Text | None = Field(
+        description="the service's public name in this district; null: the provider's public name"
+    )
 
 
 class ServiceRecord(SearchRecord):
@@ -243,6 +247,10 @@ class AreaRow(Model):
     basis: AreaBasis | Literal["national"] = Field(description="how we know, strongest first")
     evidence: Text = Field(description="the words or page that say so")
     confidence: Confidence
+    part: str = Field(description='the part of the district it covers ("Craven area"); "": all of it')
+    local_service_name: str = Field(
+        description="the service's public name in this district; \"\": the provider's public name"
+    )
 
 
 class RoleRow(Model):

@@ -18,7 +18,12 @@ RECORD_KEYS = (
     *("self_referral_url", "phone", "website", "email", "source", "last_verified"),
     *("works_online", "works_in_person"),
 )
-AREA_ROW_KEYS = ("org_code", "org_name", "code", "name", "basis", "evidence", "confidence")
+# `part` ("Craven area"; "" for the whole district) and `local_service_name` (the service's public
+# name in that district; "" for the provider's public name) come last.
+AREA_ROW_KEYS = (
+    *("org_code", "org_name", "code", "name", "basis", "evidence", "confidence"),
+    *("part", "local_service_name"),
+)
 ROLE_ROW_KEYS = ("org_code", "org_name", "role", "audience", "lead_org_code", "evidence", "confidence")
 # service_areas.csv names two columns otherwise than the stored row; every other column is its field.
 AREA_CSV_NAMES = {"code": "lad24_code", "name": "lad24_name"}

@@ -2,9 +2,8 @@ import argparse
 import json
 
 from finder.cli.commands import terminal_line
-from finder.cli.live import online_fallback
 from finder.errors import FinderError
-from finder.presentation import service_title
+from finder.presentation import GROUP_ALSO, coverage_words, group_key, local_names_words, service_title
 from finder.schema import safe_url
 from finder.search import KINDS, MODES, SearchRequest
 from finder.search import run as run_search
@@ -79,7 +78,12 @@ def request_from(args: argparse.Namespace) -> SearchRequest:
 
 def run(args: argparse.Namespace) -> int:
     request = request_from(args)
-    response = run_search(request, fallback=online_fallback() if args.online_lookup else None)
+    fallback = None
+    if args.online_lookup:  # the online look-ups' HTTP layer is loaded only when asked for
+        from finder.cli.live import online_fallback
+
+        fallback = online_fallback()
+    response = run_search(request, fallback=fallback)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False))
         return 0
@@ -89,11 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print(terminal_line(f"note: {notice}"))
     heading = None
     for result in response.results:
-        group = (
-            GROUPS.get(str(result.get("coverage")), GROUPS["elsewhere"])
-            if result["kind"] == "nhs"
-            else "Private"
-        )
+        group = _heading(result)
         if group != heading:
             heading = group
             print()
@@ -103,14 +103,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 # The plain-text output groups NHS services the way a person needs them: the service(s) that will
-# take them first, whatever the distance.
+# take them first, whatever the distance; services for one group of people that cover the area
+# after them, never as "Your area" (the app's groups, finder.presentation.group_key).
 GROUPS = {
     "covers": "Your area",
+    "also": GROUP_ALSO,
     "covers_part": "Parts of this place (type your postcode or GP surgery to see which is yours)",
     "national": "Anywhere in England",
     "same_icb": "Based in your NHS area (not known to cover you)",
     "elsewhere": "Nearby (may only accept people registered with a GP in its own area)",
 }
+
+
+def _heading(result: dict) -> str:
+    if result["kind"] != "nhs":
+        return "Private"
+    if group_key(result) == "also":
+        return GROUPS["also"]
+    return GROUPS.get(str(result.get("coverage")), GROUPS["elsewhere"])
+
+
+def _coverage_lines(result: dict) -> list[str]:
+    """The card's words on a partial or uncertain coverage and on several local names."""
+    return [words for words in (coverage_words(result), local_names_words(result)) if words]
 
 
 def _print_result(result: dict) -> None:
@@ -124,8 +139,11 @@ def _print_result(result: dict) -> None:
     print(terminal_line(f"{distance:>16}  {name}  [{result['kind']}; {ipt}]"))
     if result.get("audience"):
         print(terminal_line(f"{'':18}for: {result['audience']}"))
+    for words in _coverage_lines(result):
+        print(terminal_line(f"{'':18}{words}"))
     for partner in result.get("delivered_with") or []:
-        print(terminal_line(f"{'':18}with: {partner['name']}"))
+        if partner.get("role") not in ("site", "part"):  # the service itself, not a partner
+            print(terminal_line(f"{'':18}with: {partner['name']}"))
     for label, key in (("refer online", "self_referral_url"), ("phone", "phone"), ("website", "website")):
         value = result.get(key)
         if key != "phone":

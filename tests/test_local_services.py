@@ -1,0 +1,134 @@
+"""A person sees their own service, by the name it uses where they live, once, and before any
+service for one group of people (issue 17). Real places on the committed data/; the names
+expected are read from data/service_areas.json (the shared `local_service_name` column), not
+typed here."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from finder.cli import main
+from finder.search import search
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.fixture(scope="module")
+def local_names():
+    """(org_code, district name) -> the service's local name there, where the source gives one."""
+    rows = json.loads((DATA / "service_areas.json").read_text())["records"]
+    return {(r["org_code"], r["name"]): r["local_service_name"] for r in rows if r["local_service_name"]}
+
+
+def _records():
+    return json.loads((DATA / "services.json").read_text())["records"]
+
+
+def _yours(query=None, **options):
+    response = search(query or "", kind="nhs", **options)
+    return response, [r for r in response.results if r["coverage"] == "covers" and r["role"] != "specialist"]
+
+
+@pytest.mark.parametrize(
+    ("postcode", "district"),
+    [
+        ("RM17 6SL", "Thurrock"),  # Midlands Partnership: not its Staffordshire Wellbeing Service
+        ("M33 7XX", "Trafford"),  # GMMH: not Wigan Talking Therapies
+        ("CM1 1JE", "Chelmsford"),  # mid Essex: not HPFT's Hertfordshire Wellbeing Service
+        ("TN34 1AA", "Hastings"),  # East Sussex
+        ("BN21 4UG", "Eastbourne"),
+        ("DL1 5QE", "Darlington"),
+        ("BA1 1LZ", "Bath and North East Somerset"),
+        ("SN1 1LL", "Swindon"),
+    ],
+)
+def test_a_search_names_that_places_own_service(local_names, postcode, district):
+    response, yours = _yours(postcode)
+    assert response.query.area.district_name == district
+    first = yours[0]
+    assert first["service_name"] == local_names[(first["id"], district)]
+    assert first is response.results[0]  # the person's own service comes first
+
+
+def test_the_registered_provider_stays_in_run_by_and_other_places_contacts_are_not_offered(capsys):
+    from finder import presentation
+
+    _, yours = _yours("M33 7XX")
+    trafford = yours[0]
+    title, run_by = presentation.service_title(trafford)
+    assert title == "Trafford Psychological Therapies (GMMH)"
+    assert run_by == "Run by Greater Manchester Mental Health NHS Foundation Trust"
+    # GMMH's links and phone are Wigan Talking Therapies': not offered as Trafford's way in.
+    assert not any(trafford[key] for key in ("self_referral_url", "self_referral_phone", "phone", "website"))
+    action = presentation.primary_action(trafford, nhs_finder_url="https://www.nhs.uk/talking")
+    assert action.label == presentation.NHS_FINDER_LABEL
+    assert main(["search", "M33 7XX", "--kind", "nhs"]) == 0
+    out = capsys.readouterr().out
+    assert "Trafford Psychological Therapies (GMMH)" in out and "wigan" not in out.lower()
+
+
+def test_a_gp_search_uses_the_name_in_the_surgerys_own_district(local_names):
+    # North East London's sub-ICB holds Waltham Forest and Redbridge, where NELFT's service is
+    # called differently: the surgery's own district decides.
+    for code, district in (("F86001", "Waltham Forest"), ("F86022", "Redbridge")):
+        _, yours = _yours(gp=code)
+        nelft = next(r for r in yours if r["id"] == "RAT")
+        public = next(r for r in _records() if r["id"] == "RAT")["service_name"]
+        assert nelft["service_name"] == local_names.get(("RAT", district), public)
+        assert nelft["service_name"] != public or district == "Redbridge"
+
+
+def test_a_part_of_a_district_says_which_surgeries(capsys):
+    _, yours = _yours("GU51 3HA")  # Fleet, in Hart
+    talkplus = yours[0]
+    assert talkplus["coverage_part"] == "Fleet, Church Crookham, Blackwater and Yateley surgeries"
+    assert main(["search", "GU51 3HA", "--kind", "nhs"]) == 0
+    assert (
+        "Takes people registered at surgeries in Fleet, Church Crookham, Blackwater and Yateley: "
+        "check yours is one." in capsys.readouterr().out
+    )
+    # A whole-district service is not partial.
+    assert search("LS1 4AP", kind="nhs").results[0]["coverage_part"] is None
+
+
+def test_oldham_shows_pennine_care_first():
+    response, yours = _yours("OL1 1NL")
+    assert response.results[0]["id"] == "RT2"
+    assert response.results[0]["service_name"].startswith("Pennine Care NHS Talking Therapies")
+    assert response.results[0]["coverage_part"] is None  # "only the Oldham tab" is not a part
+    # The partner charity whose lead is unknown comes after it.
+    assert [r["id"] for r in yours].index("8JJ53") > 0
+
+
+def test_islington_shows_one_camden_and_islington_service(capsys):
+    response, _ = _yours("N1 9GU")
+    camden = [r for r in response.results if "Camden and Islington" in (r["service_name"] or "")]
+    assert len(camden) == 1 and camden[0]["id"] == "G6V2S"
+    assert "TAF87" in {item["id"] for item in camden[0]["delivered_with"]}  # its Islington site
+    assert main(["search", "N1 9GU", "--kind", "nhs"]) == 0
+    assert capsys.readouterr().out.count("Camden and Islington") == 1
+
+
+def test_carlisle_lists_its_service_not_a_trust_code_or_a_hospital_trust():
+    response, yours = _yours("CA3 8QG")
+    shown = {r["id"] for r in response.results}
+    assert [r["id"] for r in yours] == ["RX40C"]
+    assert not shown & {"RX4", "RNN"}  # the trust code is a site of RX40C; RNN has probably ended
+
+
+def test_blackburns_plain_text_puts_the_womens_service_under_also_for_you(capsys):
+    assert main(["search", "BB1 7DJ", "--kind", "nhs"]) == 0
+    out = capsys.readouterr().out
+    yours, rest = out.split("Your area\n", 1)[1].split("Also for you if...\n", 1)
+    assert "Mindsmatter" in yours and "women" not in yours
+    also = rest.split("\n\n", 1)[0]
+    assert "Lancashire Women" in also
+    assert "A public page (2014) says it takes people registered with a GP in Blackburn with Darwen" in yours
+
+
+def test_json_and_plain_text_agree_on_the_order(capsys):
+    assert main(["search", "BB1 7DJ", "--kind", "nhs", "--json"]) == 0
+    covering = [r for r in json.loads(capsys.readouterr().out)["results"] if r["coverage"] == "covers"]
+    roles = [r["role"] for r in covering]
+    assert roles[0] == "lead" and roles[-1] == "specialist"
