@@ -38,7 +38,9 @@ class Points:
         half_dlon = np.sin((self.lon - lon1) * 0.5)
         a = half_dlat * half_dlat
         a += (math.cos(lat1) * self.cos_lat) * (half_dlon * half_dlon)
-        np.clip(a, 0.0, 1.0, out=a)
+        # Never negative (a sum of squares, cosines of latitudes are not); rounding may take it
+        # just over 1. np.minimum, not np.clip: clip's Python wrapper cost more than the sines.
+        np.minimum(a, 1.0, out=a)
         np.sqrt(a, out=a)
         np.arcsin(a, out=a)
         a *= 2 * EARTH_RADIUS_MILES

@@ -60,6 +60,9 @@ NON_GEOGRAPHIC_AREAS = frozenset({"BX", "BF", "XM"})
 OUTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 FULL_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 SECTOR_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9])$")
+INWARD_RE = re.compile(r"[0-9][A-Z]{2}")
+AREA_RE = re.compile(r"[A-Z]+")
+SECTOR_DIGITS = frozenset("0123456789")  # the inward code of a sector: one ASCII digit
 GIRO = "GIR0AA"
 MAX_QUERY_LENGTH = 100
 
@@ -120,7 +123,7 @@ class ParsedQuery:
 
     @property
     def area(self) -> str:
-        letters = re.match(r"[A-Z]+", self.outcode)
+        letters = AREA_RE.match(self.outcode)
         return letters.group(0) if letters else ""
 
 
@@ -244,9 +247,9 @@ def _postcode_shape(upper: str, compact: str) -> ParsedQuery | None:
     parts = upper.split(" ")
     if len(parts) == 2 and OUTCODE_RE.match(parts[0]):
         outcode, inward = parts
-        if re.fullmatch(r"[0-9][A-Z]{2}", inward):
+        if INWARD_RE.fullmatch(inward):
             return ParsedQuery("postcode", f"{outcode} {inward}", outcode)
-        if re.fullmatch(r"[0-9]", inward):
+        if inward in SECTOR_DIGITS:
             return ParsedQuery("sector", f"{outcode} {inward}", outcode)
     if len(parts) == 1:
         if m := FULL_RE.match(compact):
@@ -386,21 +389,28 @@ def _load_tables(directory: Path) -> PostcodeTables:
 _tables = store.DataCache((POSTCODES_FILE, SECTORS_FILE, OUTCODES_FILE, PLACES_FILE), _load_tables)
 
 
-def tables() -> PostcodeTables:
-    """The loaded tables, reloaded when the postcode tables in `data/` are replaced."""
-    return _tables.get()
+def tables(*, version: tuple | None = None) -> PostcodeTables:
+    """The loaded tables, reloaded when the postcode tables in `data/` are replaced. `version`:
+    store.data_version() as the caller just asked it (one check of data/ per search)."""
+    return _tables.get(version=version)
 
 
-def lookup(query: object, *, fallback: OnlineFallback | None = None) -> Location:
+def lookup(
+    query: object, *, fallback: OnlineFallback | None = None, version: tuple | None = None
+) -> Location:
     """Resolve a postcode, sector, outcode or town to a Location, offline unless a `fallback`
     is given for what the embedded data lacks, with its NHS area (`area`, or `area_candidates`
     where the postcodes of a sector, outcode or town do not all agree; none outside England).
 
     Raises PostcodeError with a message fit to show a person; `reason` is one of empty, too_long,
     wrong_shape, non_geographic, unknown, ambiguous (a town name several places share), no_data.
+    `version`: store.data_version() as a search just asked it, else asked here, once for both
+    the postcode and the area tables.
     """
-    t = tables()  # once: the place and its area come from the same tables
-    return with_area(_locate(query, t, fallback=fallback), t)
+    if version is None:
+        version = store.data_version()
+    t = tables(version=version)  # once: the place and its area come from the same tables
+    return with_area(_locate(query, t, fallback=fallback), t, areas.tables(version=version))
 
 
 def _locate(query: object, t: PostcodeTables, *, fallback: OnlineFallback | None) -> Location:
@@ -408,8 +418,9 @@ def _locate(query: object, t: PostcodeTables, *, fallback: OnlineFallback | None
     if parsed.kind == "place":
         return _lookup_place(parsed, t, fallback=fallback, query=str(query))
     original = " ".join(str(query).split())
-    nation = NATION_BY_AREA.get(parsed.area)
-    if parsed.area in NON_GEOGRAPHIC_AREAS or parsed.outcode in NON_GEOGRAPHIC_OUTCODES:
+    letters = parsed.area
+    nation = NATION_BY_AREA.get(letters)
+    if letters in NON_GEOGRAPHIC_AREAS or parsed.outcode in NON_GEOGRAPHIC_OUTCODES:
         raise PostcodeError(
             f"{parsed.text} is a non-geographic postcode (used for PO boxes or bulk mail), "
             "so it has no location. Please use the postcode where you live.",
@@ -591,10 +602,10 @@ def shared_name_places(text: str, t: PostcodeTables) -> list[dict]:
 # --- the NHS area of a location -----------------------------------------------------------
 
 
-def with_area(location: Location, t: PostcodeTables) -> Location:
-    """`location` with its area: a full postcode's own district (and ward in a split district);
-    a sector, outcode or town's area when all its live postcodes agree, else the candidates."""
-    loaded = areas.tables()
+def with_area(location: Location, t: PostcodeTables, loaded: areas.AreaTables | None) -> Location:
+    """`location` with its area from the `loaded` area tables: a full postcode's own district
+    (and ward in a split district); a sector, outcode or town's area when all its live postcodes
+    agree, else the candidates."""
     if loaded is None or t.district is None or location.precision == "nation":
         return location
     found: tuple[Area, ...] = ()

@@ -41,6 +41,11 @@ class SearchResponse:
         return {"query": self.query.to_json(), "results": self.results, "notices": self.notices}
 
 
+# Coverage keys kept per record and area (about 300 districts, a few services each, plus towns
+# and GP surgeries whose districts differ): cleared when full.
+MAX_KEPT_FIELDS = 20_000
+
+
 class Dataset:
     """Searchable records with their coordinates as arrays (NaN where a record has none)."""
 
@@ -68,6 +73,24 @@ class Dataset:
         # arithmetic.
         self.of_kind = {kind: self.kind == kind for kind in RECORD_KINDS}
         self._counts = {kind: int(mask.sum()) for kind, mask in self.of_kind.items()}
+        self.nhs = [r["kind"] == "nhs" for r in records]
+        self._coverage_fields: dict[tuple, dict] = {}
+
+    def coverage_fields(self, i: int, tiers: coverage.Tiers, person: coverage.PersonArea) -> dict:
+        """NHS record i's coverage keys and its local name for the person's area. They depend
+        only on the record, its tier, whether it serves only part of the place and the person's
+        districts, so each is worked out once per area (never change the dict returned)."""
+        tier, part = tiers.tier.item(i), i in tiers.partial
+        key = (i, tier, part, person.districts, person.own_districts)
+        found = self._coverage_fields.get(key)
+        if found is None:
+            record = self.records[i]
+            found = coverage.coverage_fields(tier, tiers.covering.best.get(i), part=part)
+            found.update(coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person))
+            if len(self._coverage_fields) >= MAX_KEPT_FIELDS:
+                self._coverage_fields.clear()
+            self._coverage_fields[key] = found
+        return found
 
     def count(self, kind: str) -> int:
         return self._counts.get(kind, 0)
@@ -100,9 +123,10 @@ def _load_dataset(directory: Path) -> Dataset:
 _dataset = store.DataCache((SERVICES_FILE, PRACTITIONERS_FILE), _load_dataset)
 
 
-def dataset() -> Dataset:
-    """The records of data/, loaded once and reloaded when a data file changes."""
-    return _dataset.get()
+def dataset(*, version: tuple | None = None) -> Dataset:
+    """The records of data/, loaded once and reloaded when a data file changes. `version`:
+    store.data_version() as the caller just asked it (one check of data/ per search)."""
+    return _dataset.get(version=version)
 
 
 def dataset_info() -> dict:
@@ -342,8 +366,10 @@ def search(
 def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = None) -> SearchResponse:
     """The answer to one search request (see `search`)."""
     kind, limit, radius_miles = request.kind, request.limit, request.radius_miles
-    location = _where(request.query, request.gp, fallback)
-    data = dataset()
+    # data/ is checked once: the place, its area and the records all come from this version.
+    version = store.data_version()
+    location = _where(request.query, request.gp, fallback, version)
+    data = dataset(version=version)
 
     # A service that has probably ended is kept in data/ and the export, never offered.
     keep = ~data.coverage.ended
@@ -378,7 +404,7 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     # (unknown last).
     order = np.lexsort(
         (
-            np.where(np.isnan(distances[shown]), np.inf, distances[shown]),
+            np.fmin(distances[shown], np.inf),  # fmin reads NaN (no position) as infinity: last
             online_elsewhere[shown],
             tiers.rank[shown],
             tiers.tier[shown],
@@ -389,17 +415,15 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     def result_for(i: int) -> dict:
         # .item() reads one array value as a plain Python number, far quicker than indexing.
         distance = distances.item(i)
-        record = dict(data.records[i])
-        record["distance_miles"] = None if math.isnan(distance) else round(distance, 2)
-        record["within_radius"] = near.item(i)
-        record["online_option"] = online_elsewhere.item(i)
-        if record["kind"] == "nhs":
-            record.update(
-                coverage.coverage_fields(
-                    tiers.tier.item(i), tiers.covering.best.get(i), part=i in tiers.partial
-                )
-            )
-            record.update(coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person))
+        record = {
+            **data.records[i],
+            "distance_miles": None if math.isnan(distance) else round(distance, 2),
+            "within_radius": near.item(i),
+            "online_option": online_elsewhere.item(i),
+        }
+        if data.nhs[i]:
+            record.update(data.coverage_fields(i, tiers, person))
+            record["local_service_names"] = list(record["local_service_names"])  # the result's own
         return record
 
     def lead_result(lead_id: str) -> dict | None:
@@ -415,13 +439,13 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     return SearchResponse(location, results, notices, float(radius_miles))
 
 
-def _where(query: str, gp: str | None, fallback: postcodes.OnlineFallback | None) -> Location:
+def _where(query: str, gp: str | None, fallback: postcodes.OnlineFallback | None, version: tuple) -> Location:
     if gp:
         # From the GP surgery: distances from the surgery, and its sub-ICB as the area.
         from finder.gp import gp_location
 
         return gp_location(gp)
-    return postcodes.lookup(query, fallback=fallback)
+    return postcodes.lookup(query, fallback=fallback, version=version)
 
 
 @dataclass(frozen=True, kw_only=True)

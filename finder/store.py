@@ -636,12 +636,21 @@ def data_version(directory: Path | None = None) -> tuple:
     key, manifest = _version_paths(directory)
     stamp = _directory_time(key)
     now = time.monotonic()
-    seen, when = _ready.get(key, (-1, -RECOVERY_CHECK_SECONDS))
+    seen, when = _ready.get(key, _NEVER_READY)
     if seen != stamp or now - when >= RECOVERY_CHECK_SECONDS:
         recover_if_needed(directory)
         stamp = _directory_time(key)  # recovery itself renames files in
         _ready[key] = (stamp, now)
-    return (key, stamp, _identity(manifest), _renamed_in.get(key, 0))
+    # The manifest's identity, inline: this runs once per search, where each call counts.
+    try:
+        info = os.stat(manifest)
+        identity: tuple | None = (info.st_ino, info.st_mtime_ns, info.st_size)
+    except OSError:
+        identity = None
+    return (key, stamp, identity, _renamed_in.get(key, 0))
+
+
+_NEVER_READY = (-1, -RECOVERY_CHECK_SECONDS)
 
 
 @functools.lru_cache(maxsize=64)
@@ -652,8 +661,10 @@ def _version_paths(directory: Path) -> tuple[str, str]:
 
 
 def _directory_time(directory: str) -> int | None:
-    identity = _identity(directory)
-    return identity[1] if identity else None
+    try:
+        return os.stat(directory).st_mtime_ns
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -676,9 +687,13 @@ class DataCache(Generic[T]):
         self._loaded: _Loaded[T] | None = None
         self._lock = threading.Lock()
 
-    def get(self, directory: Path | None = None) -> T:
+    def get(self, directory: Path | None = None, *, version: tuple | None = None) -> T:
+        """The loaded value. `version`: data_version() of `directory` as the caller just asked
+        it, so one search that reads several caches checks data/ once (a publish that lands
+        during that search is seen by the next one)."""
         directory = directory or data_dir()
-        version = data_version(directory)
+        if version is None:
+            version = data_version(directory)
         loaded = self._loaded
         if loaded is not None and loaded.version == version:
             return loaded.value
