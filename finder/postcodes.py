@@ -62,6 +62,9 @@ FULL_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 SECTOR_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9])$")
 INWARD_RE = re.compile(r"[0-9][A-Z]{2}")
 AREA_RE = re.compile(r"[A-Z]+")
+# A full postcode written the usual way, with one space ("LS1 4AP", in capitals or not): most
+# searches, read without the cleaning steps (they would leave it as it is).
+WRITTEN_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9][A-Z]{2})")
 SECTOR_DIGITS = frozenset("0123456789")  # the inward code of a sector: one ASCII digit
 GIRO = "GIR0AA"
 MAX_QUERY_LENGTH = 100
@@ -211,6 +214,8 @@ def _full_postcode_shape(text: str) -> bool:
 
 def parse_query(query: object) -> ParsedQuery:
     """Classify what was typed. Raises PostcodeError(reason='empty'|'too_long'|'wrong_shape')."""
+    if isinstance(query, str) and query.isascii() and (written := WRITTEN_POSTCODE.fullmatch(query.upper())):
+        return ParsedQuery("postcode", written[0], written[1])  # as the steps below would read it
     if not isinstance(query, str) or not query.strip():
         raise PostcodeError("Please type a postcode (like SW1A 1AA) or a town.", "empty")
     if len(query) > MAX_QUERY_LENGTH:
@@ -452,16 +457,17 @@ def _full_postcode(
         if found is not None and found.country == "Unknown" and parsed.outcode in t.outcodes:
             found = _with(found, country=t.outcodes[parsed.outcode]["country"])
         return found
-    country = COUNTRIES[t.country[i]]
-    terminated = bool(t.terminated[i])
-    lat_e6 = int(t.lat_e6[i])
+    # .item() reads one value as a plain Python number, quicker than indexing and converting.
+    country = COUNTRIES[t.country.item(i)]
+    terminated = bool(t.terminated.item(i))
+    lat_e6 = t.lat_e6.item(i)
     if lat_e6 != MISSING_E6:
         return Location(
             original,
             parsed.text,
             "postcode",
             lat_e6 / 1e6,
-            int(t.lon_e6[i]) / 1e6,
+            t.lon_e6.item(i) / 1e6,
             country,
             "postcode",
             t.source,
@@ -661,7 +667,7 @@ def _prefix_areas(
 
 
 def _code(t: PostcodeTables, column: str, i: int) -> str:
-    index = int(getattr(t, column)[i])
+    index = getattr(t, column).item(i)
     return (t.district_codes if column == "district" else t.ward_codes)[index]
 
 
