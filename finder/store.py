@@ -31,7 +31,7 @@ from finder.settings import settings
 # The writer lock and the atomic file writes live in their own modules; their public names are
 # importable from here too.
 from finder.store_files import TMP_PREFIX as TMP_PREFIX
-from finder.store_files import _fsync_dir, _write_temp
+from finder.store_files import _fsync_dir, _write_temp, advance_directory_time
 from finder.store_files import atomic_write as atomic_write
 from finder.store_files import write_output as write_output
 from finder.store_lock import DEFAULT_LOCK_WAIT as DEFAULT_LOCK_WAIT
@@ -282,6 +282,8 @@ def recover(directory: Path | None = None) -> None:
             stray.unlink()
         except OSError:
             pass
+    if renames:
+        advance_directory_time(directory)  # the one thing data_version asks of another process
 
 
 def _journal_identities(directory: Path) -> dict:
@@ -383,10 +385,9 @@ def _identity(path: str | Path) -> tuple[int, int, int] | None:
 # dead writers' temp files swept), and its directory time then: readers run recovery when the
 # directory has changed, and otherwise at most once a second.
 _ready: dict[str, tuple[int | None, float]] = {}
-# Publishes this process has landed in each directory: file times move in coarse ticks (a few
-# milliseconds), so two publishes in one tick leave the directory's time as it was; the count
-# tells this process's readers apart. Another process's publish is seen by the directory's time
-# and the manifest (each import publishes the manifest with its files).
+# Publishes this process has landed in each directory: the directory's time moves on with
+# each publish (advance_directory_time), and the count tells this process's readers apart
+# without waiting for that.
 _renamed_in: dict[str, int] = {}
 RECOVERY_CHECK_SECONDS = 1.0
 
@@ -394,13 +395,13 @@ RECOVERY_CHECK_SECONDS = 1.0
 def data_version(directory: Path | None = None) -> tuple:
     """The one stamp every cached reader of data/ compares: it changes whenever a publish lands.
 
-    A publish renames its files (and the manifest) into the directory, which changes the
-    directory's own modification time; the manifest's identity (inode, time, size) is added for
-    file systems whose directory times are coarse. Two stats, so it is cheap enough to ask on every
-    search. When the directory has changed, an interrupted publish is first finished if no writer
-    holds the lock (readers never wait for a writer; they read the last committed files)."""
+    A publish renames its files into the directory and then moves the directory's modification
+    time past any it had during the renames (store_files.advance_directory_time), so one stat
+    tells any process that data/ changed: cheap enough to ask once per search. When the
+    directory has changed, an interrupted publish is first finished if no writer holds the
+    lock (readers never wait for a writer; they read the last committed files)."""
     directory = directory or data_dir()
-    key, manifest = _version_paths(directory)
+    key = _version_key(directory)
     stamp = _directory_time(key)
     now = time.monotonic()
     seen, when = _ready.get(key, _NEVER_READY)
@@ -408,23 +409,17 @@ def data_version(directory: Path | None = None) -> tuple:
         recover_if_needed(directory)
         stamp = _directory_time(key)  # recovery itself renames files in
         _ready[key] = (stamp, now)
-    # The manifest's identity, inline: this runs once per search, where each call counts.
-    try:
-        info = os.stat(manifest)
-        identity: tuple | None = (info.st_ino, info.st_mtime_ns, info.st_size)
-    except OSError:
-        identity = None
-    return (key, stamp, identity, _renamed_in.get(key, 0))
+    return (key, stamp, _renamed_in.get(key, 0))
 
 
 _NEVER_READY = (-1, -RECOVERY_CHECK_SECONDS)
 
 
 @functools.lru_cache(maxsize=64)
-def _version_paths(directory: Path) -> tuple[str, str]:
-    """The directory and its manifest as plain strings: data_version runs on every search and
-    lookup, and os.stat on a string skips pathlib's joining and parsing (a third of its time)."""
-    return str(directory), os.path.join(directory, MANIFEST_FILE)
+def _version_key(directory: Path) -> str:
+    """The directory as a plain string: data_version runs on every search and lookup, and os.stat
+    on a string skips pathlib's joining and parsing."""
+    return str(directory)
 
 
 def _directory_time(directory: str) -> int | None:

@@ -9,11 +9,33 @@ import contextlib
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from finder.errors import FinderError
 
 TMP_PREFIX = ".tmp-"
+# How long a writer waits for its directory's time to move on (file systems keeping times in
+# whole seconds need up to two); past it, the writer gives up waiting (nothing is lost, but a
+# reader in another process may not notice the change until the next publish).
+MAX_TICK_WAIT = 2.5
+
+
+def advance_directory_time(directory: Path) -> None:
+    """Leave `directory` with a modification time later than any it had while this writer renamed
+    files in. File times move in ticks of a few milliseconds, so renames within one tick leave
+    the time a reader may already have seen mid-publish: touching the directory once the clock
+    has moved on gives every reader that compares the directory's time a new one."""
+    try:
+        last = os.stat(directory).st_mtime_ns
+        deadline = time.monotonic() + MAX_TICK_WAIT
+        while True:
+            os.utime(directory)
+            if os.stat(directory).st_mtime_ns != last or time.monotonic() >= deadline:
+                return
+            time.sleep(0.001)
+    except OSError:
+        return  # a directory this user may not touch: readers still see the renames' own time
 
 
 def _fsync_dir(directory: Path) -> None:
