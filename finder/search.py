@@ -69,9 +69,9 @@ class SearchResponse:
         return {"query": self.query.to_json(), "results": self.results, "notices": self.notices}
 
 
-# Coverage keys kept per record and area (about 300 districts, a few services each, plus towns
-# and GP surgeries whose districts differ): cleared when full.
-MAX_KEPT_FIELDS = 20_000
+# NHS records with their coverage keys, kept per record and area (about 300 districts, a few
+# services each, plus towns and GP surgeries whose districts differ): cleared when full.
+MAX_KEPT_RECORDS = 4096  # about 2 kB each
 
 
 class Dataset:
@@ -102,22 +102,25 @@ class Dataset:
         self.of_kind = {kind: self.kind == kind for kind in RECORD_KINDS}
         self._counts = {kind: int(mask.sum()) for kind, mask in self.of_kind.items()}
         self.nhs = [r["kind"] == "nhs" for r in records]
-        self._coverage_fields: dict[tuple, dict] = {}
+        self._with_coverage: dict[tuple, dict] = {}
 
-    def coverage_fields(self, i: int, tiers: coverage.Tiers, person: coverage.PersonArea) -> dict:
-        """NHS record i's coverage keys and its local name for the person's area. They depend
-        only on the record, its tier, whether it serves only part of the place and the person's
-        districts, so each is worked out once per area (never change the dict returned)."""
+    def with_coverage(self, i: int, tiers: coverage.Tiers, person: coverage.PersonArea) -> dict:
+        """NHS record i with its coverage keys and its local name for the person's area. They
+        depend only on the record, its tier, whether it serves only part of the place and the
+        person's districts, so each is worked out once per area (never change the dict returned)."""
         tier, part = tiers.tier.item(i), i in tiers.partial
         key = (i, tier, part, person.districts, person.own_districts)
-        found = self._coverage_fields.get(key)
+        found = self._with_coverage.get(key)
         if found is None:
             record = self.records[i]
-            found = coverage.coverage_fields(tier, tiers.covering.best.get(i), part=part)
-            found.update(coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person))
-            if len(self._coverage_fields) >= MAX_KEPT_FIELDS:
-                self._coverage_fields.clear()
-            self._coverage_fields[key] = found
+            found = {
+                **record,
+                **coverage.coverage_fields(tier, tiers.covering.best.get(i), part=part),
+                **coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person),
+            }
+            if len(self._with_coverage) >= MAX_KEPT_RECORDS:
+                self._with_coverage.clear()
+            self._with_coverage[key] = found
         return found
 
     def count(self, kind: str) -> int:
@@ -248,8 +251,9 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     answers = keep & (tiers.tier < coverage.ELSEWHERE)  # whatever the distance
     # Practitioners (and national services) who work online are an option wherever you live, so
     # they are shown beyond the radius too, after everything nearby, and labelled as online.
-    online_elsewhere = keep & ~near & ~answers & data.works_online
-    shown = np.flatnonzero(answers | near | online_elsewhere)
+    near_or_answers = near | answers
+    online_elsewhere = keep & data.works_online & ~near_or_answers
+    shown = np.flatnonzero(near_or_answers | online_elsewhere)
     # Order: tier; within `covers` the area's own order (general services first, then unclear
     # ones, specialists last; surer evidence first); nearby before online-only; then distance
     # (unknown last).
@@ -267,13 +271,12 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
         # .item() reads one array value as a plain Python number, far quicker than indexing.
         distance = distances.item(i)
         record = {
-            **data.records[i],
+            **(data.with_coverage(i, tiers, person) if data.nhs[i] else data.records[i]),
             "distance_miles": None if math.isnan(distance) else round(distance, 2),
             "within_radius": near.item(i),
             "online_option": online_elsewhere.item(i),
         }
         if data.nhs[i]:
-            record.update(data.coverage_fields(i, tiers, person))
             record["local_service_names"] = list(record["local_service_names"])  # the result's own
         return record
 
