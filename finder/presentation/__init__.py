@@ -51,6 +51,7 @@ from finder.presentation.groups import (
     ResultGroup,
     group_key,
     group_results,
+    icb_words,
     partner_line,
 )
 from finder.presentation.outcomes import (
@@ -67,14 +68,15 @@ from finder.presentation.register_checks import (
     REGISTER_STATUS,
     REGISTERS_BY_NUMBER,
     StatusWords,
+    candidate_text,
     check_summary,
     checked_text,
     number_words,
     relevant_registers,
     status_words,
 )
-from finder.presentation.sources import SOURCE_TITLES, source_title
-from finder.presentation.text import md_escape, md_link, tel_url
+from finder.presentation.sources import SOURCE_TITLES, source_rows, source_title
+from finder.presentation.text import helpline_list, md_escape, md_link, tel_url
 from finder.schema import safe_url
 
 __all__ = [
@@ -103,6 +105,7 @@ __all__ = [
     "ResultGroup",
     "StatusWords",
     "age_text",
+    "candidate_text",
     "check_summary",
     "checked_text",
     "compare_to_england",
@@ -112,6 +115,8 @@ __all__ = [
     "evidence_year",
     "group_key",
     "group_results",
+    "helpline_list",
+    "icb_words",
     "ipt_words",
     "local_names_words",
     "location_note",
@@ -132,6 +137,7 @@ __all__ = [
     "results_csv",
     "safe_url",
     "service_title",
+    "source_rows",
     "source_title",
     "sources_for_people",
     "status_words",

@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from finder.presentation.text import md_escape
+
+if TYPE_CHECKING:
+    from finder.areas import Area
 
 GROUP_YOURS = "Your NHS Talking Therapies service"
 GROUP_PART = "Services for parts of this place"
@@ -155,3 +159,16 @@ def partner_line(partner: Mapping, lead: Mapping) -> str:
     return md_escape(
         f"{partner.get('service_name') or partner.get('name')} is part of {lead_name}: refer through {lead_name}."
     )
+
+
+def icb_words(area: Area | None) -> str | None:
+    """Which NHS area "based in your NHS area" means, and whether we inferred it."""
+    if area is None or not area.icb_name:
+        return None
+    words = f"Services based in your NHS area ({area.icb_name}) come first."
+    if area.icb_inferred:
+        words += (
+            f" The NHS reorganised its areas in April 2026: we worked out that {area.district_name} is "
+            "now in this one from the published changes, so it may be wrong."
+        )
+    return md_escape(words)

@@ -151,3 +151,11 @@ def check_summary(result: Mapping, number: object = None) -> list[str]:
         md_escape(words) if words else "Add a registration number to check it against its own register."
     )
     return lines
+
+
+def candidate_text(candidate: object) -> str:
+    """A possible match a register gave: its name, number and place (plain text)."""
+    if isinstance(candidate, dict):
+        parts = [candidate.get("name"), candidate.get("registration_number"), candidate.get("location")]
+        return ", ".join(str(p) for p in parts if p)
+    return str(candidate)

@@ -4,8 +4,10 @@ which URLs and phone numbers may become links."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from finder.schema import safe_url
+from finder.urgent_help import Helpline, tel_link
 
 # Characters that Markdown (and Streamlit's extensions: :color[...], $maths$) would treat as
 # syntax. Escaping them with a backslash makes imported text display as typed. (Checked in
@@ -79,3 +81,13 @@ def md_link(label: object, url: object) -> str:
     ):
         target = target.replace(char, code)
     return f"[{text}]({target})"
+
+
+def helpline_list(helplines: Iterable[Helpline]) -> str:
+    """A Markdown list of helplines; numbers to call are tel: links (text services stay text)."""
+    lines = []
+    for line in helplines:
+        link = tel_link(line)
+        how = f"[{line.how}]({link})" if link and link.startswith("tel:") else line.how
+        lines.append(f"- **{how}** {line.when}.")
+    return "\n".join(lines)
