@@ -133,14 +133,10 @@ def _answer(search: SearchRequest, response, practitioners: bool, practice=None)
     where = response.query
     _answer_heading(search, where, practice)
     grouped = fmt.group_results(response.results)
-    # Without a general service known to cover the person, the NHS finder is the next step: a box
-    # with a button says so, instead of the notice.
-    unknown = any(getattr(n, "code", None) == "no_covering_service" for n in response.notices)
-    finder_box = bool(
-        (unknown or not any(g.key == "yours" for g in grouped))
-        and any(r.get("kind") == "nhs" for r in response.results)
-        and finder_search.nhs_available(where)
-    )
+    # A box with a button to the NHS finder, instead of the notice, where it is the next step.
+    finder_box = fmt.nhs_finder_is_next_step(
+        grouped, response.notices, response.results
+    ) and finder_search.nhs_available(where)
     nation_shown = _has_nation_route(where)
     if nation_shown:
         nation_route_box(where.country)

@@ -825,3 +825,16 @@ def test_a_possible_match_from_a_register_is_one_line():
     match = {"name": "Jane Smith", "registration_number": "PYL012345", "location": None}
     assert fmt.candidate_text(match) == "Jane Smith, PYL012345"
     assert fmt.candidate_text("J Smith (Leeds)") == "J Smith (Leeds)"
+
+
+def test_the_nhs_finder_is_the_next_step_only_without_a_service_that_takes_the_person():
+    from types import SimpleNamespace
+
+    elsewhere = [{"id": "X1", "kind": "nhs", "coverage": "same_icb"}]
+    covered = [{"id": "Y", "kind": "nhs", "coverage": "covers"}, *elsewhere]
+    private = [{"id": "P", "kind": "private"}]
+    assert fmt.nhs_finder_is_next_step(fmt.group_results(elsewhere), [], elsewhere)
+    assert not fmt.nhs_finder_is_next_step(fmt.group_results(covered), [], covered)
+    unknown = [SimpleNamespace(code="no_covering_service")]
+    assert fmt.nhs_finder_is_next_step(fmt.group_results(covered), unknown, covered)
+    assert not fmt.nhs_finder_is_next_step(fmt.group_results(private), unknown, private)  # no NHS at all

@@ -52,6 +52,7 @@ from finder.presentation.groups import (
     group_key,
     group_results,
     icb_words,
+    nhs_finder_is_next_step,
     partner_line,
 )
 from finder.presentation.outcomes import (
@@ -122,6 +123,7 @@ __all__ = [
     "location_note",
     "md_escape",
     "md_link",
+    "nhs_finder_is_next_step",
     "number_words",
     "outcome_line",
     "outcome_lines",

@@ -153,6 +153,19 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
     return groups
 
 
+def nhs_finder_is_next_step(
+    groups: Iterable[ResultGroup], notices: Iterable[object], results: Iterable[Mapping]
+) -> bool:
+    """Without a general service known to cover the person, the NHS website's finder (which goes
+    by their GP surgery) is their next step, as long as any NHS service was found at all: the
+    search said no service covers them, or none of the groups is their own service."""
+    unknown = any(getattr(notice, "code", None) == "no_covering_service" for notice in notices)
+    return bool(
+        (unknown or not any(group.key == "yours" for group in groups))
+        and any(record.get("kind") == "nhs" for record in results)
+    )
+
+
 def partner_line(partner: Mapping, lead: Mapping) -> str:
     """How a partner organisation reads under its lead service."""
     lead_name = lead.get("service_name") or lead.get("name")
