@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import openreferral_schemas as schemas
 import pytest
@@ -124,6 +125,22 @@ def test_root_says_version_profile_and_where_the_openapi_is(client):
     openapi = client.get(root["openapi_url"].removeprefix("http://testserver"))
     assert "/service_at_locations" in openapi.json()["paths"]
     assert client.get("/health").json()["services"] == len(RECORDS)
+
+
+def test_the_readme_lists_every_endpoint_and_its_parameters():
+    """The README's endpoint table names every path the API serves (FastAPI's own pages for
+    trying it aside) and every parameter a listing takes."""
+    app = create_app()
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `GET /")]
+    listed = {path for row in rows for path in re.findall(r"`(?:GET )?(/[^`]*)`", row.split("|")[1])}
+    served = {route.path for route in app.routes} - {"/docs/oauth2-redirect", "/redoc"}
+    assert listed == served
+    parameters = {p["name"] for p in app.openapi()["paths"]["/services"]["get"]["parameters"]}
+    (services_row,) = [row for row in rows if row.startswith("| `GET /services` |")]
+    said = set(re.findall(r"`(\w+)`", services_row.split("|")[2]))
+    unmatched = {"maximum_age", "start_time", "end_time", "day"}  # said in the words below the table
+    assert parameters - unmatched <= said and all(f"`{name}`" in readme for name in unmatched)
 
 
 def test_under_a_proxy_prefix_links_carry_it():
