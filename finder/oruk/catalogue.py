@@ -213,8 +213,8 @@ def near_postcode(found: Catalogue, postcode: str, proximity: str | None) -> dic
 
 
 def _as_named(record: Mapping, name: str) -> Mapping:
-    """A partner or part listed under the service a person refers to, by the name the search gave
-    it there (its stored record where that is the name it has anyway)."""
+    """A partner listed under the service a person refers to, by the name the search gave it
+    there (its stored record where that is the name it has anyway)."""
     return record if name == display_name(record) else {**record, "service_name": name}
 
 
