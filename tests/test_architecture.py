@@ -204,6 +204,15 @@ def test_http_modules_import_only_the_layers_before_them():
     check_layers("scrapers.http", HTTP_LAYERS)
 
 
+# The refresh by what it does: what a run may do, what a source is, the reports, running the
+# sources, the NHS tables' staging, the NHS directory, the real sources.
+REFRESH_LAYERS = ("limits", "source", "reports", "runner", "staging", "directory", "sources")
+
+
+def test_refresh_modules_import_only_the_layers_before_them():
+    check_layers("scrapers.refresh", REFRESH_LAYERS)
+
+
 def test_the_accreditation_package_keeps_its_public_names():
     # Callers import from finder.accreditation, whatever module holds the rule.
     import finder.accreditation as acc
@@ -263,8 +272,6 @@ OVER_THE_LIMIT = {
     "finder/postcodes.py",
     "finder/search.py",
     "finder/store.py",
-    "scrapers/refresh/runner.py",
-    "scrapers/refresh/sources.py",
 }
 
 
@@ -275,6 +282,8 @@ def test_no_new_module_over_500_lines():
         if len(path.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
     }
     assert long - OVER_THE_LIMIT == set()
+    # A module split leaves the list: it only shrinks.
+    assert OVER_THE_LIMIT - long == set()
 
 
 def loads_pydantic(code: str) -> bool:
