@@ -1,9 +1,9 @@
 """The caches: requests-cache's page cache, which always revalidates (a 304 *is* a re-check, so
 "last verified" stays honest), and the copies of downloaded files kept beside it.
 
-Why by hand: Downloads bypass the page cache: a statistics zip or a postcode release (hundreds of MB) belongs
-in a file, not in a row of the cache database or in memory. Its copy and its validators (a small
-JSON file) are kept beside the cache, and the conditional request is built here.
+Why downloads bypass the page cache: a statistics zip or a postcode release (hundreds of MB)
+belongs in a file, not in a row of the cache database or in memory. Its copy and its validators (a
+small JSON file) are kept beside the cache, and the conditional request is built here.
 """
 
 from __future__ import annotations
