@@ -202,16 +202,38 @@ def test_the_schema_package_depends_on_nothing_else_in_the_project():
 ACCREDITATION_LAYERS = ("numbers", "results", "matching", "registers", "verdict")
 
 
-def test_accreditation_modules_import_only_the_layers_before_them():
-    package = ROOT / "finder" / "accreditation"
-    assert {p.stem for p in package.glob("*.py")} == {"__init__", *ACCREDITATION_LAYERS}
-    for position, layer in enumerate(ACCREDITATION_LAYERS):
-        allowed = {f"finder.accreditation.{below}" for below in ACCREDITATION_LAYERS[:position]}
+# The HTTP layer by what it does: what a fetch gives, reading bodies, the caches, the Fetcher.
+HTTP_LAYERS = ("answers", "bodies", "caches", "fetcher")
+
+
+def check_layers(package: str, layers: tuple[str, ...]) -> None:
+    """`package`'s modules are exactly `layers`, and each imports only the layers before it."""
+    folder = ROOT.joinpath(*package.split("."))
+    assert {p.stem for p in folder.glob("*.py")} == {"__init__", *layers}, package
+    depth = package.count(".") + 2
+    for position, layer in enumerate(layers):
+        allowed = {f"{package}.{below}" for below in layers[:position]}
         used = {
-            ".".join(name.split(".")[:3])
-            for name in project_imports(package / f"{layer}.py", "finder.accreditation")
+            ".".join(name.split(".")[:depth]) for name in project_imports(folder / f"{layer}.py", package)
         }
-        assert used <= allowed, (layer, sorted(used - allowed))
+        assert used <= allowed, (package, layer, sorted(used - allowed))
+
+
+def test_accreditation_modules_import_only_the_layers_before_them():
+    check_layers("finder.accreditation", ACCREDITATION_LAYERS)
+
+
+def test_http_modules_import_only_the_layers_before_them():
+    check_layers("scrapers.http", HTTP_LAYERS)
+
+
+# The refresh by what it does: what a run may do, what a source is, the reports, running the
+# sources, the NHS tables' staging, the NHS directory, the real sources.
+REFRESH_LAYERS = ("limits", "source", "reports", "runner", "staging", "directory", "sources")
+
+
+def test_refresh_modules_import_only_the_layers_before_them():
+    check_layers("scrapers.refresh", REFRESH_LAYERS)
 
 
 def test_the_accreditation_package_keeps_its_public_names():
@@ -223,18 +245,55 @@ def test_the_accreditation_package_keeps_its_public_names():
     assert acc.parse_registration_number("HCPC PYL012345").text == "PYL012345"
 
 
+# Each importer package runs read -> map -> publish, one module per step. The maps are pure: they
+# take rows and give records, reading and writing nothing, so neither data/ (finder.store), the
+# source files (guard, tables' readers) nor a later step is within their reach.
+IMPORTER_STEPS = {
+    "nhs": {
+        "read": (),
+        "providers": ("read",),
+        "outcomes": ("read",),
+        "links": (),
+        "publish": ("links", "outcomes"),
+    },
+    "postcodes": {"read": (), "mapping": (), "towns": ("read",), "publish": ("mapping",)},
+}
+PURE_STEPS = {"nhs": ("providers", "outcomes", "links"), "postcodes": ("mapping", "towns")}
+NO_IO = {"finder.store", "finder.imports.guard", "finder.imports.registry"}
+
+
+def test_importer_packages_run_read_map_publish_in_that_order():
+    for package, steps in IMPORTER_STEPS.items():
+        folder = ROOT / "finder" / "imports" / package
+        assert {p.stem for p in folder.glob("*.py")} == {"__init__", *steps}, package
+        for step, allowed in steps.items():
+            prefix = f"finder.imports.{package}"
+            used = {".".join(n.split(".")[:4]) for n in project_imports(folder / f"{step}.py", prefix)}
+            assert used <= {f"{prefix}.{below}" for below in allowed}, (package, step, sorted(used))
+        for step in PURE_STEPS[package]:
+            names = imported_names(folder / f"{step}.py")
+            reach = {n for n in names if n in NO_IO or n.startswith("finder.imports.guard")}
+            assert reach == set(), (package, step, sorted(reach))
+            assert "finder.imports.tables.read_table" not in names, (package, step)
+
+
+def test_importer_packages_keep_their_old_import_paths():
+    # The registry, the refresh and the tests call the importers by their package's name.
+    from finder.imports import nhs, postcodes
+
+    for package in (nhs, postcodes):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (package.__name__, name)
+    assert callable(nhs.import_outcomes) and nhs.period_from_name("annual_main_2024-25.csv") == "2024-25"
+
+
 MAX_MODULE_LINES = 500
 MAX_ENTRY_LINES = 150  # app.py: settings, navigation and the crisis banner; the pages are modules
 # Still over the limit, each to be split by subject (issue 20): no other module may join them.
 OVER_THE_LIMIT = {
-    "finder/imports/nhs.py",
-    "finder/imports/postcodes.py",
     "finder/postcodes.py",
     "finder/search.py",
     "finder/store.py",
-    "scrapers/http.py",
-    "scrapers/refresh/runner.py",
-    "scrapers/refresh/sources.py",
 }
 
 
@@ -245,6 +304,8 @@ def test_no_new_module_over_500_lines():
         if len(path.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
     }
     assert long - OVER_THE_LIMIT == set()
+    # A module split leaves the list: it only shrinks.
+    assert OVER_THE_LIMIT - long == set()
 
 
 def test_the_app_entry_stays_short():
