@@ -123,6 +123,10 @@ def test_the_container_is_non_root_with_data_and_a_health_check():
         and "!data/" in ignored
         and not any(".venv" in line and line.startswith("!") for line in ignored)
     )
+    # The app's pages and every package they import reach the image (one left out fails only
+    # when the page is served).
+    for package in ("app_pages/", "finder/", "scrapers/"):
+        assert package in copied and f"!{package}" in ignored, package
 
 
 def test_the_kubernetes_manifests_are_valid_for_the_api():
