@@ -59,10 +59,15 @@ def _age_words(record: Mapping) -> str | None:
 
 def _served_names(record: Mapping) -> list[str]:
     """Districts a service covers with at least medium confidence (a guess from its registered
-    office alone is not said to a person as fact)."""
+    office alone is not said to a person as fact), under the name the card shows: a provider that
+    runs differently named services (Midlands Partnership's Thurrock Talking Therapies and its
+    Staffordshire service) is, under each name, for that name's districts only."""
+    areas = [area for area in record.get("areas_served") or [] if isinstance(area, Mapping)]
+    shown = record.get("service_name")
+    named_here = [area for area in areas if area.get("local_service_name") == shown]
     names = []
-    for area in record.get("areas_served") or []:
-        if isinstance(area, Mapping) and area.get("confidence") in ("high", "medium") and area.get("name"):
+    for area in named_here or [area for area in areas if not area.get("local_service_name")]:
+        if area.get("confidence") in ("high", "medium") and area.get("name"):
             names.append(str(area["name"]) + _partial_words(area))
     return names
 
