@@ -78,7 +78,9 @@ def test_under_a_local_name_the_card_says_whom_that_service_takes(local_names, p
     _, yours = _yours(postcode)
     first = yours[0]
     record = next(r for r in _records() if r["id"] == first["id"])
-    elsewhere = {a["name"] for a in record["areas_served"] if a.get("local_service_name") != first["service_name"]}
+    elsewhere = {
+        a["name"] for a in record["areas_served"] if a.get("local_service_name") != first["service_name"]
+    }
     words = presentation.who_for(first) or ""
     assert district in words
     assert not [name for name in elsewhere if name in words], words
