@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# A local copy of the production set-up: N Streamlit replicas on free ports of 127.0.0.1 behind
-# HAProxy on PORT (deploy/haproxy.cfg: sticky cookie, health checks, websocket timeouts).
+# A local copy of the production set-up: N Streamlit replicas and the read-only Open Referral UK
+# API on free ports of 127.0.0.1 behind HAProxy on PORT (deploy/haproxy.cfg: sticky cookie, health
+# checks, websocket timeouts for the app; /oruk/ to the API, its prefix stripped).
 #
 #   bash deploy/local-cluster.sh up N PORT   start; returns once the balancer answers healthy
 #   bash deploy/local-cluster.sh down        stop exactly the processes `up` started
 #
-# PIDs: deploy/.run/replicas.pid (one per line, replica 1 first; its cookie is r1) and
-# deploy/.run/haproxy.pid; logs and the rendered haproxy.cfg are there too (git ignores it).
+# PIDs: deploy/.run/replicas.pid (one per line, replica 1 first; its cookie is r1),
+# deploy/.run/oruk.pid (the API) and deploy/.run/haproxy.pid; logs, ports and the rendered
+# haproxy.cfg are there too (git ignores it).
 # LOCAL_CLUSTER_RUN_DIR puts them elsewhere (the tests use their own). Bad use: one line, exit 2.
 set -euo pipefail
 
@@ -19,6 +21,9 @@ if [ -x "$ROOT/.venv/bin/python" ]; then PATH="$ROOT/.venv/bin:$PATH"; fi
 # Each replica runs exactly the container's command (deploy/Dockerfile CMD; a test checks they
 # are the same); address and port come from the environment, as in the container.
 REPLICA_CMD=(python -m streamlit run app.py)
+# The API runs the image's other command (deploy/k8s/oruk-deployment.yaml; a test checks they
+# match), on its own free port.
+ORUK_CMD=(python -m finder api --root-path /oruk)
 START_TIMEOUT=${LOCAL_CLUSTER_TIMEOUT:-120}
 
 usage() { refuse "$1 (usage: bash deploy/local-cluster.sh up N PORT | down)"; }
@@ -49,11 +54,13 @@ free_port() {
   python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$1/_stcore/health" >/dev/null 2>&1; }
+healthy() {  # healthy PORT [PATH]: Streamlit's health answer, or the API's (/health)
+  curl -fsS --max-time 2 "http://127.0.0.1:$1${2:-/_stcore/health}" >/dev/null 2>&1
+}
 
 running_pids() {
   local file
-  for file in "$RUN/haproxy.pid" "$RUN/replicas.pid" "$RUN"/*.extra.pid; do
+  for file in "$RUN/haproxy.pid" "$RUN/replicas.pid" "$RUN/oruk.pid"; do
     [ -f "$file" ] || continue
     while read -r pid; do alive "$pid" && echo "$pid"; done <"$file"
   done
@@ -81,11 +88,15 @@ start_replicas() {  # start_replicas N: N replicas of the finder, server lines f
   done
 }
 
-# ---- Second backend: the Open Referral UK API (python -m finder api --host H --port P) ----
-# To add it: start it here like start_replicas, with `--root-path /oruk` (its PID in
-# "$RUN/oruk.extra.pid", its server line in "$RUN/servers-oruk.cfg", its /health waited for in
-# wait_healthy), and uncomment its backend and use_backend lines in deploy/haproxy.cfg. `down`
-# already stops every PID in "$RUN"/*.extra.pid; render_config fills every "# @servers NAME".
+start_oruk() {  # the Open Referral UK API on a free port, its server line for "oruk"
+  local port
+  port=$(free_port)
+  # Its own access log stays off (finder api): the balancer in front of it logs nothing either.
+  (cd "$ROOT" && exec "${ORUK_CMD[@]}" --host 127.0.0.1 --port "$port" </dev/null >"$RUN/oruk.log" 2>&1) &
+  echo "$!" >"$RUN/oruk.pid"
+  echo "$port" >"$RUN/oruk.port"
+  echo "    server oruk1 127.0.0.1:$port" >"$RUN/servers-oruk.cfg"
+}
 
 render_config() {  # deploy/haproxy.cfg with each "# @servers NAME" marker followed by its servers
   awk -v run="$RUN" '
@@ -97,7 +108,7 @@ render_config() {  # deploy/haproxy.cfg with each "# @servers NAME" marker follo
     }' "$DEPLOY/haproxy.cfg" >"$RUN/haproxy.cfg"
 }
 
-wait_healthy() {  # every replica answers, then the balancer does
+wait_healthy() {  # every replica and the API answer, then the balancer does
   local deadline=$((SECONDS + START_TIMEOUT)) i=0 pid port
   while read -r pid && read -r port <&3; do
     i=$((i + 1))
@@ -107,7 +118,12 @@ wait_healthy() {  # every replica answers, then the balancer does
       sleep 0.3
     done
   done <"$RUN/replicas.pid" 3<"$RUN/replicas.ports"
-  until healthy "$LB_PORT"; do
+  until healthy "$(cat "$RUN/oruk.port")" /health; do
+    alive "$(cat "$RUN/oruk.pid")" || { say "the Open Referral API exited while starting; see $RUN/oruk.log"; return 1; }
+    [ $SECONDS -lt $deadline ] || { say "the Open Referral API did not answer within ${START_TIMEOUT}s"; return 1; }
+    sleep 0.3
+  done
+  until healthy "$LB_PORT" && healthy "$LB_PORT" /oruk/health; do
     [ $SECONDS -lt $deadline ] || { say "the balancer did not answer within ${START_TIMEOUT}s"; return 1; }
     sleep 0.2
   done
@@ -133,6 +149,7 @@ up() {
   fi
   export STREAMLIT_SERVER_COOKIE_SECRET
   start_replicas "$n"
+  start_oruk
   render_config
   FINDER_LB_RUN_DIR=$RUN FINDER_LB_ADDRESS=127.0.0.1 FINDER_LB_PORT=$port \
     haproxy -D -p "$RUN/haproxy.pid" -f "$RUN/haproxy.cfg" 2>"$RUN/haproxy.log" || {
@@ -144,13 +161,14 @@ up() {
     down >/dev/null 2>&1 || true
     exit 1
   fi
-  echo "cluster up: http://127.0.0.1:$port ($n replicas on ports $(paste -sd, "$RUN/replicas.ports"); PIDs in $RUN)"
+  echo "cluster up: http://127.0.0.1:$port ($n replicas on ports $(paste -sd, "$RUN/replicas.ports");" \
+    "the Open Referral UK API at http://127.0.0.1:$port/oruk/, port $(cat "$RUN/oruk.port"); PIDs in $RUN)"
 }
 
 down() {
   [ $# -eq 0 ] || usage "down takes no arguments"
-  local pids pid file
-  if [ ! -f "$RUN/haproxy.pid" ] && [ ! -f "$RUN/replicas.pid" ]; then
+  local pids pid
+  if [ ! -f "$RUN/haproxy.pid" ] && [ ! -f "$RUN/replicas.pid" ] && [ ! -f "$RUN/oruk.pid" ]; then
     refuse "nothing is running (no PID files in $RUN)"
   fi
   pids=$(running_pids)
@@ -160,8 +178,7 @@ down() {
     sleep 0.2
   done
   for pid in $(running_pids); do ours "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
-  for file in "$RUN/haproxy.pid" "$RUN/replicas.pid" "$RUN"/*.extra.pid; do rm -f "$file"; done
-  rm -f "$RUN/haproxy.sock"
+  rm -f "$RUN/haproxy.pid" "$RUN/replicas.pid" "$RUN/oruk.pid" "$RUN/haproxy.sock"
   echo "cluster down"
 }
 

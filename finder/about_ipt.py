@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from finder.presentation import as_number
+from finder.ipt_evidence import as_number
 
 TITLE = "About Interpersonal Therapy (IPT)"
 

@@ -289,17 +289,25 @@ def local_name_fields(record: Mapping, rows: Sequence[Mapping], person: PersonAr
 
 # The ways in that a public page gave for the service under its public name.
 CONTACT_KEYS = ("self_referral_url", "self_referral_phone", "phone", "website")
+# What else that page said of the service under its public name: the age it takes people from and
+# its catchment in words (Midlands Partnership's "aged 16 and over" is its Staffordshire service's).
+PUBLIC_NAME_FACTS = ("min_age", "catchment")
 
 
 def _contacts_of(record: Mapping, local_name: str | None) -> dict:
     """The links and phones we hold were seen for the service under the provider's public name
     (GMMH's are Wigan Talking Therapies'): under another local name they are not this service's
-    way in, so they are left out (the NHS finder is offered instead) and the note says why."""
+    way in, so they are left out (the NHS finder is offered instead) and the note says why. The
+    age and catchment seen on that page are not this service's either."""
     public = record.get("service_name")
-    if not public or local_name == public or not any(record.get(key) for key in CONTACT_KEYS):
+    if not public or local_name == public:
         return {}
+    facts = dict.fromkeys(PUBLIC_NAME_FACTS)
+    if not any(record.get(key) for key in CONTACT_KEYS):
+        return facts
     note = f"the links and phone numbers we hold are for {public}, not shown for {local_name}"
     return {
+        **facts,
         **dict.fromkeys(CONTACT_KEYS),
         "self_referral": "unknown",
         "links_note": "; ".join(filter(None, (record.get("links_note"), note))),

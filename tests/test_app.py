@@ -285,8 +285,9 @@ def test_other_nations_get_their_own_route(app_data, postcode, nation, helpline)
     assert not [name for name in result_names(at) if "nhs" in name]
 
 
-def test_long_lists_show_the_nearest_first_and_the_rest_on_request(app_data):
-    at = AppTest.from_string("import app\napp.RESULTS_SHOWN = 2\napp.main()", default_timeout=TIMEOUT).run()
+def test_long_lists_show_the_nearest_first_and_the_rest_on_request(app_data, monkeypatch):
+    monkeypatch.setattr("app_pages.groups.RESULTS_SHOWN", 2)
+    at = open_page()
     at = search(at, "CV1 1AH", radius=50)
     assert result_names(at) == ["Test nhs N-COV", "Test <b>bold</b> [click](javascript:alert(1))"]
     more = at.button(key="fh_more_nearby")

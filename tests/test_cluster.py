@@ -1,6 +1,7 @@
-"""The local cluster (deploy/local-cluster.sh: two replicas behind HAProxy) in a real browser:
-a person keeps getting answers when the replica serving them is killed, and new visitors see no
-errors once HAProxy has marked it down.
+"""The local cluster (deploy/local-cluster.sh: two replicas and the Open Referral UK API behind
+HAProxy) in a real browser: a person keeps getting answers when the replica serving them is
+killed, and new visitors see no errors once HAProxy has marked it down. Through the same balancer,
+without a browser, /oruk/ is the API.
 
 The replicas run `python -m streamlit run app.py` (the container's command) on the committed
 data/, so the assertions are about what holds for any release: a Leeds service for LS6 3QG, an
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import test_browser
 from test_browser import (
     CHROMIUM,
@@ -53,8 +55,8 @@ def cluster(run_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=180)
 
 
-def replica_states(run_dir: Path) -> dict[str, str]:
-    """HAProxy's view of each replica (UP, DOWN...), from its stats socket."""
+def replica_states(run_dir: Path, backend: str = "finder") -> dict[str, str]:
+    """HAProxy's view of each server of a backend (UP, DOWN...), from its stats socket."""
     with socket.socket(socket.AF_UNIX) as sock:
         sock.connect(str(run_dir / "haproxy.sock"))
         sock.sendall(b"show stat\n")
@@ -66,7 +68,7 @@ def replica_states(run_dir: Path) -> dict[str, str]:
     states = {}
     for row in rows:
         fields = dict(zip(columns, row.split(","), strict=False))
-        if fields.get("pxname") == "finder" and fields.get("svname", "").startswith("replica"):
+        if fields.get("pxname") == backend and fields.get("svname") not in ("FRONTEND", "BACKEND"):
             states[fields["svname"]] = fields["status"]
     return states
 
@@ -77,11 +79,17 @@ def running_cluster(tmp_path_factory):
     port = free_port()
     started = cluster(run_dir, "up", "2", str(port))
     assert started.returncode == 0, started.stderr
+    pids = [
+        int(pid)
+        for name in ("replicas", "oruk", "haproxy")
+        for pid in (run_dir / f"{name}.pid").read_text().split()
+    ]
     try:
         yield run_dir, f"http://127.0.0.1:{port}"
     finally:
         stopped = cluster(run_dir, "down")
         assert stopped.returncode == 0, stopped.stderr
+        assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]  # the API too
 
 
 def search(page, url: str, place: str) -> None:
@@ -104,6 +112,21 @@ def no_error_on(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Connection error").count() == 0
     assert page.get_by_text("Traceback").count() == 0
+
+
+def test_the_balancer_serves_the_open_referral_api_at_oruk(running_cluster):
+    run_dir, url = running_cluster
+    assert replica_states(run_dir, "oruk") == {"oruk1": "UP"}
+    root = requests.get(f"{url}/oruk/", timeout=10).json()
+    assert root["version"] == "HSDS-UK-3.0" and root["openapi_url"] == f"{url}/oruk/openapi.json"
+    assert "/services" in requests.get(root["openapi_url"], timeout=10).json()["paths"]
+    # The issue's fact: LS6 3QG is Leeds's, so Leeds's service comes first.
+    listed = requests.get(f"{url}/oruk/services", params={"postcode": "LS6 3QG"}, timeout=30).json()
+    first = listed["contents"][0]
+    full = requests.get(f"{url}/oruk/services/{first['id']}", timeout=10).json()
+    assert "Leeds" in {area["name"] for area in full["service_areas"]}
+    # The app is still what answers everywhere else.
+    assert requests.get(f"{url}/_stcore/health", timeout=10).text == "ok"
 
 
 def test_a_visitor_keeps_their_answers_when_their_replica_dies(running_cluster, browser):

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from finder.cli.commands import api as api_command
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
@@ -40,6 +42,69 @@ def test_the_container_runs_what_each_local_replica_runs():
     assert json.loads(cmd) == replica.split() == ["python", "-m", "streamlit", "run", "app.py"]
 
 
+def _oruk_cmd() -> list[str]:
+    (command,) = re.findall(r"^ORUK_CMD=\((.*)\)$", (DEPLOY / "local-cluster.sh").read_text(), re.MULTILINE)
+    return command.split()
+
+
+def _k8s(name: str) -> dict:
+    return yaml.safe_load((DEPLOY / "k8s" / name).read_text())
+
+
+def test_the_same_image_runs_the_open_referral_api_as_the_local_cluster_does():
+    """One process per container: Kubernetes runs the app's image with the API's command, the
+    command deploy/local-cluster.sh runs beside the replicas, on the port the image exposes and
+    its health check tries when Streamlit is not there."""
+    (api,) = _k8s("oruk-deployment.yaml")["spec"]["template"]["spec"]["containers"]
+    (app,) = _k8s("deployment.yaml")["spec"]["template"]["spec"]["containers"]
+    assert api["image"] == app["image"]
+    command = api["command"]
+    assert (
+        command[: len(_oruk_cmd())]
+        == _oruk_cmd()
+        == ["python", "-m", "finder", "api", "--root-path", "/oruk"]
+    )
+    port = int(command[command.index("--port") + 1])
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert api["ports"] == [{"name": "http", "containerPort": port}] and port == api_command.DEFAULT_PORT
+    assert str(port) in dockerfile_instruction("EXPOSE")[0].split()
+    (health,) = dockerfile_instruction("HEALTHCHECK")
+    assert f"127.0.0.1:{port}/health" in health
+
+
+def test_the_api_deployment_is_probed_non_root_read_only_and_served_at_oruk():
+    pod = _k8s("oruk-deployment.yaml")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health", "port": "http"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
+    assert container["resources"]["requests"]["memory"] and container["resources"]["limits"]["memory"]
+    service = _k8s("oruk-service.yaml")
+    labels = _k8s("oruk-deployment.yaml")["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    ingress = _k8s("oruk-ingress.yaml")
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    assert path["backend"]["service"]["name"] == service["metadata"]["name"]
+    # "/oruk/services?postcode=..." reaches the API as "/services?postcode=...", and "/oruk" as "/".
+    pattern, rewrite = (
+        path["path"],
+        ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"],
+    )
+    for asked, served in (("/oruk/services", "/services"), ("/oruk/", "/"), ("/oruk", "/")):
+        assert re.sub(rf"^{pattern}$", rewrite.replace("$", "\\"), asked) == served
+    assert rule["host"] == _k8s("ingress.yaml")["spec"]["rules"][0]["host"]
+    # Neither Ingress logs requests: searches are in the addresses.
+    for name in ("ingress.yaml", "oruk-ingress.yaml"):
+        assert (
+            _k8s(name)["metadata"]["annotations"]["nginx.ingress.kubernetes.io/enable-access-log"] == "false"
+        )
+
+
 def test_the_container_is_non_root_with_data_and_a_health_check():
     assert (
         dockerfile_instruction("FROM")[0].startswith("python:")
@@ -58,6 +123,10 @@ def test_the_container_is_non_root_with_data_and_a_health_check():
         and "!data/" in ignored
         and not any(".venv" in line and line.startswith("!") for line in ignored)
     )
+    # The app's pages and every package they import reach the image (one left out fails only
+    # when the page is served).
+    for package in ("app_pages/", "finder/", "scrapers/"):
+        assert package in copied and f"!{package}" in ignored, package
 
 
 def test_the_kubernetes_manifests_are_valid_for_the_api():
@@ -65,8 +134,19 @@ def test_the_kubernetes_manifests_are_valid_for_the_api():
         [BIN / "kubernetes-validate", "--strict", "--quiet", *MANIFESTS], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    kinds = {yaml.safe_load(path.read_text())["kind"] for path in MANIFESTS}
-    assert kinds == {"Deployment", "Service", "Ingress", "PodDisruptionBudget", "HorizontalPodAutoscaler"}
+    kinds = {path.name: yaml.safe_load(path.read_text())["kind"] for path in MANIFESTS}
+    assert kinds == {
+        "deployment.yaml": "Deployment",
+        "service.yaml": "Service",
+        "ingress.yaml": "Ingress",
+        "pdb.yaml": "PodDisruptionBudget",
+        "hpa.yaml": "HorizontalPodAutoscaler",
+        # The Open Referral UK API beside the app.
+        "oruk-deployment.yaml": "Deployment",
+        "oruk-service.yaml": "Service",
+        "oruk-ingress.yaml": "Ingress",
+        "oruk-pdb.yaml": "PodDisruptionBudget",
+    }
 
 
 def test_the_deployment_is_highly_available_non_root_and_read_only():
@@ -134,17 +214,16 @@ def test_the_cluster_script_refuses_a_port_in_use(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs Debian's haproxy")
-@pytest.mark.parametrize("with_oruk", [False, True])
-def test_haproxy_accepts_the_config_and_its_marked_place_for_the_oruk_api(tmp_path, with_oruk):
-    """As shipped, and with the Open Referral API's commented lines switched on (the place left
-    for the coordinator to route /oruk/), HAProxy's own check passes."""
+def test_haproxy_accepts_the_config_that_routes_oruk_to_the_api(tmp_path):
+    """HAProxy's own check passes, with a server in each backend as local-cluster.sh renders it;
+    /oruk/ goes to the API, checked on /health, and nothing is logged (searches are in URLs)."""
     text = (DEPLOY / "haproxy.cfg").read_text()
-    if with_oruk:
-        text = text.replace("    # use_backend oruk", "    use_backend oruk").replace(
-            "# backend oruk", "backend oruk"
-        )
-        text = re.sub(r"^#(     .*)$", r"\1", text, flags=re.MULTILINE)
-        assert "use_backend oruk if" in text and "\nbackend oruk" in text
+    assert "use_backend oruk if { path_beg /oruk/ }" in text and "\nbackend oruk\n" in text
+    assert "option httpchk GET /health" in text.split("\nbackend oruk\n")[1]
+    assert not re.search(r"^\s*(log|option\s+httplog)\b", text, re.MULTILINE)
+    text = text.replace("# @servers finder", "server replica1 127.0.0.1:2 cookie r1").replace(
+        "# @servers oruk", "server oruk1 127.0.0.1:3"
+    )
     config = tmp_path / "haproxy.cfg"
     config.write_text(text)
     env = {

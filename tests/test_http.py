@@ -386,7 +386,7 @@ def test_a_page_larger_than_the_limit_is_refused_even_when_compressed(local_serv
 
 
 def test_robots_txt_redirected_to_a_private_address_closes_the_host(local_server, monkeypatch):
-    import scrapers.http as http_module
+    import scrapers.http.fetcher as http_module
     from scrapers.http import Fetcher, RobotsDisallowed
 
     real_check = http_module.check_public_address

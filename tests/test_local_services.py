@@ -68,6 +68,25 @@ def test_the_registered_provider_stays_in_run_by_and_other_places_contacts_are_n
     assert "Trafford Psychological Therapies (GMMH)" in out and "wigan" not in out.lower()
 
 
+@pytest.mark.parametrize(("postcode", "district"), [("RM17 6SL", "Thurrock"), ("M33 7XX", "Trafford")])
+def test_under_a_local_name_the_card_says_whom_that_service_takes(local_names, postcode, district):
+    # Midlands Partnership's card in Thurrock said "for people aged 16 and over registered with a
+    # GP in Telford and Wrekin, Stoke-on-Trent, Shropshire...": its Staffordshire service's areas
+    # and age, not Thurrock's.
+    from finder import presentation
+
+    _, yours = _yours(postcode)
+    first = yours[0]
+    record = next(r for r in _records() if r["id"] == first["id"])
+    elsewhere = {
+        a["name"] for a in record["areas_served"] if a.get("local_service_name") != first["service_name"]
+    }
+    words = presentation.who_for(first) or ""
+    assert district in words
+    assert not [name for name in elsewhere if name in words], words
+    assert first["min_age"] is None or record["min_age"] is None
+
+
 def test_a_gp_search_uses_the_name_in_the_surgerys_own_district(local_names):
     # North East London's sub-ICB holds Waltham Forest and Redbridge, where NELFT's service is
     # called differently: the surgery's own district decides.

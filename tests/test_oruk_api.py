@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import openreferral_schemas as schemas
 import pytest
@@ -126,6 +127,22 @@ def test_root_says_version_profile_and_where_the_openapi_is(client):
     assert client.get("/health").json()["services"] == len(RECORDS)
 
 
+def test_the_readme_lists_every_endpoint_and_its_parameters():
+    """The README's endpoint table names every path the API serves (FastAPI's own pages for
+    trying it aside) and every parameter a listing takes."""
+    app = create_app()
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `GET /")]
+    listed = {path for row in rows for path in re.findall(r"`(?:GET )?(/[^`]*)`", row.split("|")[1])}
+    served = {route.path for route in app.routes} - {"/docs/oauth2-redirect", "/redoc"}
+    assert listed == served
+    parameters = {p["name"] for p in app.openapi()["paths"]["/services"]["get"]["parameters"]}
+    (services_row,) = [row for row in rows if row.startswith("| `GET /services` |")]
+    said = set(re.findall(r"`(\w+)`", services_row.split("|")[2]))
+    unmatched = {"maximum_age", "start_time", "end_time", "day"}  # said in the words below the table
+    assert parameters - unmatched <= said and all(f"`{name}`" in readme for name in unmatched)
+
+
 def test_under_a_proxy_prefix_links_carry_it():
     proxied = TestClient(create_app(), root_path="/oruk")
     assert proxied.get("/").json()["openapi_url"] == "http://testserver/oruk/openapi.json"
@@ -190,6 +207,53 @@ def test_a_postcode_lists_who_covers_it_first_in_the_finders_order(client):
     ]
 
 
+# Trafford, Thurrock and Chelmsford: places the issue (17) names whose service goes by another name there.
+@pytest.mark.parametrize("postcode", ["M33 7XX", "RM17 6SL", "CM1 1AA"])
+@pytest.mark.parametrize("path", ["/services", "/service_at_locations"])
+def test_a_postcode_names_each_service_as_it_is_known_there(client, postcode, path):
+    listed = client.get(path, params={"postcode": postcode}).json()["contents"]
+    services_listed = [item.get("service", item) for item in listed]
+    first = services_listed[0]
+    everywhere = client.get(f"/services/{first['id']}").json()
+    district = search.search(postcode, kind="nhs", radius_miles=0.001).results[0]["coverage_district"]
+    (area,) = [a for a in everywhere["service_areas"] if a["name"] == district]
+    # Listed everywhere by the provider's public name; for the postcode, by the name it has there,
+    # which its service area for that district gives too.
+    assert first["name"] != everywhere["name"]
+    assert f"Known there as {first['name']}." in area["service_area"]
+    schema = {"/services": "compiled/service_list.json"}.get(path, "compiled/service_at_location_list.json")
+    assert [schemas.errors(schemas.UK, schema, item, strict=True) for item in listed] == [[]] * len(listed)
+
+
+def test_a_part_of_a_district_is_named_where_the_data_has_one(client):
+    """Fleet (Hart): the issue's place where a service takes people from some surgeries only."""
+    (first, *_) = client.get("/services", params={"postcode": "GU51 4AA"}).json()["contents"]
+    part = search.search("GU51 4AA", kind="nhs", radius_miles=0.001).results[0]["coverage_part"]
+    assert part and "surgeries" in part
+    assert "Takes people registered at surgeries in Fleet" in first["description"]
+    areas = client.get(f"/services/{first['id']}").json()["service_areas"]
+    assert any(
+        a["name"] == f"Hart ({part})" and f"Only part of Hart: {part}." in a["service_area"] for a in areas
+    )
+    document = export.openreferral_document(RECORDS)
+    partial = [(r["id"], a) for r in RECORDS for a in r.get("areas_served") or [] if a.get("part")]
+    rows = {row["id"]: row for row in document["service_area"]}
+    for code, area in partial:
+        row = rows[mapping.stable_id("service_area", f"{code}/{area['code']}")]
+        assert row["name"] == f"{area['name']} ({area['part']})"
+
+
+def test_a_service_is_listed_once_for_a_postcode(client):
+    """Islington: one Camden and Islington service, not its site's code as well (issue 17)."""
+    listed = client.get("/service_at_locations", params={"postcode": "N1 1AA"}).json()["contents"]
+    names = [item["service"]["name"] for item in listed]
+    assert names.count("Camden and Islington NHS Talking Therapies") == 1
+    assert len(set(names)) == len(names)
+    # A place that spans districts, some of them covered in part, is answered too.
+    wide = client.get("/services", params={"postcode": "BD23"})
+    assert wide.status_code == 200 and wide.json()["contents"]
+
+
 def test_filters_as_the_profile_defines_them(client):
     terms = {t["term"]: t["id"] for t in _all_pages(client, "/taxonomy_terms")}
     ipt = _all_pages(client, "/services", taxonomy_term_id=terms["delivers-ipt"])
@@ -219,6 +283,8 @@ def test_filters_as_the_profile_defines_them(client):
         "/service_at_locations?postcode=NOT A PLACE 123",
         "/service_at_locations?postcode=LS6 3QG&proximity=far",
         "/service_at_locations?proximity=1000",
+        "/services?postcode=NOT A PLACE 123",
+        "/services?proximity=1000",
     ],
 )
 def test_bad_parameters_are_400_with_a_message(client, path):

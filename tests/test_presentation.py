@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -762,3 +763,78 @@ def test_words_follow_the_evidence_headquarters_old_page_or_indirect_page():
         "Its public pages suggest it takes people registered with a GP in Bury: please check when you contact it."
     )
     assert "based in your area" not in fmt.who_for(old)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words the app's pages used to build themselves (issue 20: pages draw, finder says)
+
+
+def test_helplines_to_call_are_links_and_text_services_stay_text():
+    listed = fmt.helpline_list(urgent_help.CRISIS_LINES).splitlines()
+    assert len(listed) == len(urgent_help.CRISIS_LINES)
+    assert any("](tel:999)" in line for line in listed)
+    shout = next(line for line in listed if "85258" in line)
+    assert "sms:" not in shout and "](" not in shout  # a text number is not a link to call
+
+
+def test_the_icb_line_says_when_the_area_was_worked_out_by_us():
+    from finder.areas import Area
+
+    leeds = Area(
+        district_code="E08000035",
+        district_name="Leeds",
+        sub_icb_code="15F",
+        sub_icb_name="Leeds",
+        icb_code="QWO",
+        icb_name="West Yorkshire",
+        icb_inferred=False,
+        found_by="postcode",
+    )
+    assert fmt.icb_words(leeds) == "Services based in your NHS area (West Yorkshire) come first."
+    inferred = fmt.icb_words(replace(leeds, icb_inferred=True))
+    assert "we worked out that Leeds" in inferred and "may be wrong" in inferred
+    assert fmt.icb_words(replace(leeds, icb_name=None)) is None and fmt.icb_words(None) is None
+
+
+def test_a_source_of_the_data_reads_as_rows_with_only_web_addresses_as_links():
+    rows = fmt.source_rows(
+        {
+            "source": "https://digital.nhs.uk/ods",
+            "licence": "Open Government Licence v3.0",
+            "imported_at": "2026-12-07",
+            "counts": {"records": 1200, "ok": True},
+            "attribution": ["Contains OS data", "Crown copyright"],
+        }
+    )
+    by_label = {row[""]: row[" "] for row in rows}
+    assert by_label["What"].startswith("[https") and by_label["What"].endswith(
+        "](https://digital.nhs.uk/ods)"
+    )
+    assert by_label["Licence"] == "Open Government Licence v3.0"
+    assert by_label["Last refreshed"] == "2026-12-07"
+    assert by_label["Counts"] == "records\\: 1,200"  # a yes/no flag is not a count
+    assert by_label["Attribution"] == "Contains OS data; Crown copyright"
+    local = fmt.source_rows({"source": "annual_main_2024-25.csv", "rows": 5})
+    assert local == [
+        {"": "What", " ": "annual\\_main\\_2024-25.csv"},
+        {"": "Counts", " ": "rows\\: 5"},
+    ]
+
+
+def test_a_possible_match_from_a_register_is_one_line():
+    match = {"name": "Jane Smith", "registration_number": "PYL012345", "location": None}
+    assert fmt.candidate_text(match) == "Jane Smith, PYL012345"
+    assert fmt.candidate_text("J Smith (Leeds)") == "J Smith (Leeds)"
+
+
+def test_the_nhs_finder_is_the_next_step_only_without_a_service_that_takes_the_person():
+    from types import SimpleNamespace
+
+    elsewhere = [{"id": "X1", "kind": "nhs", "coverage": "same_icb"}]
+    covered = [{"id": "Y", "kind": "nhs", "coverage": "covers"}, *elsewhere]
+    private = [{"id": "P", "kind": "private"}]
+    assert fmt.nhs_finder_is_next_step(fmt.group_results(elsewhere), [], elsewhere)
+    assert not fmt.nhs_finder_is_next_step(fmt.group_results(covered), [], covered)
+    unknown = [SimpleNamespace(code="no_covering_service")]
+    assert fmt.nhs_finder_is_next_step(fmt.group_results(covered), unknown, covered)
+    assert not fmt.nhs_finder_is_next_step(fmt.group_results(private), unknown, private)  # no NHS at all

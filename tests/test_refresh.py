@@ -477,7 +477,7 @@ def test_the_weekly_run_still_revalidates_what_last_weeks_run_fetched(local_serv
     first.close()
 
     eight_days_later = clock.time() + 8 * 86400
-    monkeypatch.setattr("scrapers.http.time.time", lambda: eight_days_later)
+    monkeypatch.setattr("time.time", lambda: eight_days_later)
     second = command.make_fetcher(args)
     second.min_interval = 0
     assert second(local_server.url("/page")).from_cache is True  # answered 304, no body sent

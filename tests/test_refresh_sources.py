@@ -474,7 +474,7 @@ def test_a_listing_on_a_website_several_services_share_goes_to_the_service_it_na
 
 def test_directory_area_codes_are_mapped_to_today_or_counted_and_named():
     from scrapers.nhsuk import NhsukService
-    from scrapers.refresh.sources import todays_area_codes
+    from scrapers.refresh.directory import todays_area_codes
 
     listing = NhsukService("Test", None, None, None, None, None, "test", areas_covered=("OLD", "15F", "GONE"))
     today = {"OLD": ("15F",), "15F": ("15F",)}

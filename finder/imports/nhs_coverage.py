@@ -1,5 +1,5 @@
 """Import which areas each NHS service serves and what it is to the public, and re-derive
-`data/services.json`, like the other NHS imports in finder/imports/nhs.py:
+`data/services.json`, like the other NHS imports in finder/imports/nhs/:
 
 - `service-areas` (`service_areas.csv`: one row per provider and local authority district, with
   basis, evidence, confidence, the part of the district it covers and the service's local name
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from finder.errors import SourceFormatError
 from finder.imports import guard, held_document, references, refuse_shrink
-from finder.imports.nhs import _publish, _today
+from finder.imports.nhs.publish import publish_table, today
 from finder.imports.tables import Layout, SourceTable, read_table
 from finder.schema import (
     AREA_BASES,
@@ -356,7 +356,7 @@ def _publish_rows(
     document = {
         "schema_version": SCHEMA_VERSION,
         "source": source,
-        "imported_at": _today(),
+        "imported_at": today(),
         "records": rows,
     }
     entry = {
@@ -366,4 +366,4 @@ def _publish_rows(
     }
     if source_sha256 is not None:
         entry["source_sha256"] = dict(source_sha256)
-    return lines + _publish(file_name, document, (source_name, entry), directory)
+    return lines + publish_table(file_name, document, (source_name, entry), directory)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -67,9 +68,18 @@ class ServiceFilters(BaseModel):
     start_time: datetime.time | None = Field(None, description=f"Opening time. {UNKNOWN}")
     end_time: datetime.time | None = Field(None, description=f"Closing time. {UNKNOWN}")
     day: str | None = Field(None, description=f"Opening day. {UNKNOWN}")
+    postcode: str | None = Field(
+        None,
+        description="Services for people who live at this postcode, in the finder's order, each by "
+        "the name it goes by there. On /services this is this API's own addition to the profile.",
+    )
+    proximity: str | None = Field(
+        None, description="With postcode: also services based within this many metres."
+    )
 
-    def matching(self, found: oruk.Catalogue) -> list[str]:
-        """The ids of the services kept, in listing order. Maximum ages, opening times and days
+    def matching(self, found: oruk.Catalogue) -> list[tuple[str, Mapping | None]]:
+        """The services kept, in listing order: each id with the record to name it from for the
+        postcode (None: the service as listed everywhere). Maximum ages, opening times and days
         are held for no service: a filter on them keeps none."""
         if any(value is not None for value in (self.maximum_age, self.start_time, self.end_time, self.day)):
             return []
@@ -79,16 +89,14 @@ class ServiceFilters(BaseModel):
             taxonomy_id=self.taxonomy_id,
             minimum_age=self.minimum_age,
         )
-        return found.matching(query)
-
-
-class LocationFilters(ServiceFilters):
-    postcode: str | None = Field(
-        None, description="Services that cover this postcode, in the finder's order."
-    )
-    proximity: str | None = Field(
-        None, description="With postcode: also services based within this many metres."
-    )
+        kept = found.matching(query)
+        if self.postcode is None:
+            if self.proximity is not None:
+                raise oruk.BadQuery("proximity needs a postcode")
+            return [(sid, None) for sid in kept]
+        wanted = set(kept)
+        near = oruk.near_postcode(found, self.postcode, self.proximity)
+        return [(sid, named) for sid, named in near.items() if sid in wanted]
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Message}, 400: {"model": Message}}
@@ -175,8 +183,8 @@ def _service_routes(app: FastAPI) -> None:
     @app.get("/services", responses=LISTING, response_model=None)
     def services(request: Request, filters: Annotated[ServiceFilters, Query()]) -> Response:
         found = oruk.catalogue()
-        items = [found.service_list[sid] for sid in filters.matching(found)]
-        return _answer(request, oruk.page_of(items, filters.page, filters.per_page).to_json())
+        listed = found.listed(filters.matching(found), at_locations=False)
+        return _answer(request, oruk.page_of(listed, filters.page, filters.per_page).to_json())
 
     @app.get("/services/{id}", responses=NOT_FOUND, response_model=None)
     def service(request: Request, id: str) -> Response:
@@ -184,18 +192,10 @@ def _service_routes(app: FastAPI) -> None:
         return _answer(request, full) if full else _message(404, f"no service with id {id!r}")
 
     @app.get("/service_at_locations", responses=LISTING, response_model=None)
-    def service_at_locations(request: Request, filters: Annotated[LocationFilters, Query()]) -> Response:
+    def service_at_locations(request: Request, filters: Annotated[ServiceFilters, Query()]) -> Response:
         found = oruk.catalogue()
-        ids = filters.matching(found)
-        if filters.postcode is not None:
-            kept = set(ids)
-            ids = [
-                sid for sid in oruk.near_postcode(found, filters.postcode, filters.proximity) if sid in kept
-            ]
-        elif filters.proximity is not None:
-            raise oruk.BadQuery("proximity needs a postcode")
-        items = [found.sal_list[found.sal_of_service[sid]] for sid in ids if sid in found.sal_of_service]
-        return _answer(request, oruk.page_of(items, filters.page, filters.per_page).to_json())
+        listed = found.listed(filters.matching(found), at_locations=True)
+        return _answer(request, oruk.page_of(listed, filters.page, filters.per_page).to_json())
 
     @app.get("/service_at_locations/{id}", responses=NOT_FOUND, response_model=None)
     def service_at_location(request: Request, id: str) -> Response:

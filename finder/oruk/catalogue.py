@@ -8,17 +8,20 @@ which order, is the finder's own answer (finder.search), never a second ranking.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from finder import search as finder_search
 from finder import services, store
-from finder.coverage import ELSEWHERE, TIERS
+from finder.coverage import ELSEWHERE, TIERS, display_name
 from finder.errors import FinderError
 from finder.oruk import mapping
 from finder.schema import SERVICES_FILE
 
+# Codes the finder folds into a service as the service itself (its sites, its borough parts),
+# unlike partners, which are organisations of their own.
+FOLDED_INTO_SERVICE = ("site", "part")
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 50
 METRES_PER_MILE = 1609.344
@@ -102,6 +105,26 @@ class Catalogue:
         record = self.sal_records.get(sal_id)
         return None if record is None else mapping.service_at_location_full(record)
 
+    def listed(self, chosen: Iterable[tuple[str, Mapping | None]], *, at_locations: bool) -> list[dict]:
+        """The listing items of the chosen services (or of their service_at_locations): each as
+        listed everywhere, or from the record that names it for a postcode (`near_postcode`)."""
+        if not at_locations:
+            return [
+                self.service_list[sid] if named is None else mapping.service_list_item(named)
+                for sid, named in chosen
+            ]
+        items = []
+        for sid, named in chosen:
+            if sid not in self.sal_of_service:
+                continue  # no location known: no service_at_location
+            item = (
+                self.sal_list[self.sal_of_service[sid]]
+                if named is None
+                else mapping.service_at_location_list_item(named)
+            )
+            items += [item] if item is not None else []
+        return items
+
     def matching(self, query: ServiceQuery) -> list[str]:
         """The ids of the services the filters keep, in listing order."""
         return [sid for sid in self.records if self._keeps(sid, query)]
@@ -120,7 +143,12 @@ class Catalogue:
 
 
 def _searchable(listed: Mapping, record: Mapping) -> str:
-    areas = " ".join(a["name"] for a in record.get("areas_served") or [])
+    """The words a `search` looks in: the service's names (its local names too), what it says of
+    itself, its organisation and the districts, or parts of them, it covers."""
+    areas = " ".join(
+        " ".join(filter(None, (a["name"], a.get("part"), a.get("local_service_name"))))
+        for a in record.get("areas_served") or []
+    )
     return " ".join([listed["name"], listed["description"], listed["organization"]["name"], areas]).casefold()
 
 
@@ -148,10 +176,15 @@ def catalogue() -> Catalogue:
     return _catalogue.get()
 
 
-def near_postcode(found: Catalogue, postcode: str, proximity: str | None) -> list[str]:
+def near_postcode(found: Catalogue, postcode: str, proximity: str | None) -> dict[str, Mapping]:
     """The services for a postcode, in the finder's own order: those that cover it (their
     service area holds it) first; with `proximity` (metres), also those based within that distance
-    of the postcode's centre. A service that has probably ended covers no one."""
+    of the postcode's centre. A service that has probably ended covers no one.
+
+    The partners a service works with follow it (a site or part of it is not listed again).
+    Each id maps to the record to name the service from: the search's own result, which carries
+    the name people know the service by where the postcode is (its local name, the part of the
+    district it takes) and leaves out links seen under another of its names."""
     metres = _metres(proximity)
     radius_miles = min(metres / METRES_PER_MILE, finder_search.MAX_RADIUS_MILES) if metres else 0.001
     try:
@@ -160,15 +193,29 @@ def near_postcode(found: Catalogue, postcode: str, proximity: str | None) -> lis
         )
     except FinderError as error:
         raise BadQuery(str(error)) from None
-    chosen: list[str] = []
+    chosen: dict[str, Mapping] = {}
     for result in answer.results:
-        covers = TIERS.index(result.get("coverage") or "elsewhere") < ELSEWHERE
-        near = metres is not None and result.get("within_radius")
-        for ods in [result["id"], *(item["id"] for item in result.get("delivered_with") or [])]:
-            sid = found.ods_to_service.get(ods)
-            if sid is not None and (covers or near) and sid not in chosen:
-                chosen.append(sid)
+        # Covers all or part of the place, works nationally, or is its ICB's where no coverage is
+        # known: anything but "elsewhere", which only a proximity lets in.
+        if result.get("coverage") in (None, TIERS[ELSEWHERE]) and not (
+            metres and result.get("within_radius")
+        ):
+            continue
+        if (sid := found.ods_to_service.get(result["id"])) is not None:
+            chosen.setdefault(sid, result)
+        for item in result.get("delivered_with") or []:
+            if item.get("role") in FOLDED_INTO_SERVICE:
+                continue  # the service itself under another code: one entry per service
+            sid = found.ods_to_service.get(item["id"])
+            if sid is not None and sid not in chosen:
+                chosen[sid] = _as_named(found.records[sid], item["name"])
     return chosen
+
+
+def _as_named(record: Mapping, name: str) -> Mapping:
+    """A partner listed under the service a person refers to, by the name the search gave it
+    there (its stored record where that is the name it has anyway)."""
+    return record if name == display_name(record) else {**record, "service_name": name}
 
 
 def _metres(proximity: str | None) -> float | None:

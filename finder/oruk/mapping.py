@@ -10,7 +10,10 @@ the API (nested objects). What the UK profile carries, and only that:
 - A service that has probably ended stays in the feed as `inactive`: a consumer merging feeds
   then learns that it stopped, rather than keeping an older copy of it as active.
 - Phones belong to contacts (the profile has no phone on a service); a service area is a district
-  (or England) with its GSS code, its name and, in words, why we think the service covers it.
+  (or England) with its GSS code, its name (and the part of it, where the service takes people
+  from only part) and, in words, why we think the service covers it and the name it goes by there.
+- Everywhere a service is listed it has its public name; listed for a postcode (the API), it has
+  the name it goes by where that postcode is, as the finder's search names it.
 - A taxonomy of what a person filters on tags every service: NHS Talking Therapies; delivers IPT
   (by the basis of the evidence); self-referral online; for a particular group (and which).
 - Gatherers' notes, internal file names and evidence strings stay out of every field.
@@ -23,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from finder.ipt_evidence import ipt_sentence
-from finder.presentation import service_title
+from finder.presentation import coverage_words, local_names_words, service_title
 from finder.schema import is_http_url
 
 HSDS_VERSION = "3.0"
@@ -262,7 +265,11 @@ def how_to_refer(record: Mapping) -> str:
 
 
 def service_description(record: Mapping) -> str:
+    """In words, for a person. Named for a postcode (a search result), it also says which part of
+    the person's district the service takes people from, or the names it goes by locally where
+    their GP's district decides which one is theirs."""
     bits = [f"NHS Talking Therapies service run by {record['provider']}."]
+    bits += filter(None, (coverage_words(record), local_names_words(record)))
     if record.get("probably_ended"):
         bits.append(
             "Our sources show this service has probably ended: ask your GP which service now covers you."
@@ -302,14 +309,23 @@ def service(record: Mapping) -> dict:
 
 
 def service_areas(record: Mapping) -> list[dict]:
-    """Each district served (GSS code, name, and why in words), or England for a national service."""
+    """Each district served (GSS code, name, and why in words), or England for a national service.
+
+    Where the service takes people from only part of a district, the area's name says which part
+    ("Hart (Fleet, Church Crookham, Blackwater and Yateley surgeries)"); where it is known by
+    another name there, its text gives that name (the profile has no field for a local name)."""
     service_id = stable_id("service", record["id"])
     areas = (
         [(ENGLAND_GSS, "England", "Open to people anywhere in England.")] if record.get("national") else []
     )
     for area in record.get("areas_served") or []:
-        why = BASIS_WORDS.get(area["basis"], "")
-        areas.append((area["code"], area["name"], f"{area['name']}: {why}; confidence {area['confidence']}."))
+        name = f"{area['name']} ({area['part']})" if area.get("part") else area["name"]
+        words = [f"{area['name']}: {BASIS_WORDS.get(area['basis'], '')}; confidence {area['confidence']}."]
+        if area.get("part"):
+            words.append(f"Only part of {area['name']}: {area['part']}.")
+        if area.get("local_service_name"):
+            words.append(f"Known there as {area['local_service_name']}.")
+        areas.append((area["code"], name, " ".join(words)))
     return [
         {
             "id": stable_id("service_area", f"{record['id']}/{code}"),

@@ -26,7 +26,8 @@ from finder.schema import (
     records_document,
 )
 from scrapers.http import FetchError
-from scrapers.refresh.runner import Candidate, CountingFetch, RecordFileSource
+from scrapers.refresh.limits import CountingFetch
+from scrapers.refresh.source import Candidate, RecordFileSource
 
 NHS_TABLES = (*NHS_FILES, MANIFEST_FILE)
 MIN_SHARE_READ = 0.5  # below this share of pages read, a source counts as failed, not partly refreshed

@@ -1,55 +1,9 @@
-"""The one place where the project talks HTTP to other people's sites.
+"""The polite `Fetcher` every scraper gets in production: the rules are in the package's docstring.
 
-Every scraper's `scrape(fetch)` takes a fetcher: any callable `fetch(url, params=None,
-headers=None) -> Response` that raises `FetchError` for anything that is not a usable answer.
-`Fetcher` is the real one; tests pass saved pages through their own fetchers (tests/helpers.py).
-
-INTERFACE (stable; other modules depend on it):
-- Response(url, status, text, headers, from_cache)
-- FetchError(url, reason) and its subclass RobotsDisallowed
-- Fetcher(user_agent=USER_AGENT, min_interval=1.0, timeout=15.0, retries=3, backoff=1.0,
-          cache_path=None, cache_days=7, respect_robots=True, max_retry_wait=120.0,
-          max_body_seconds=120.0, max_download_seconds=1800.0).get(url, params=None, headers=None)
-  and Fetcher.__call__ = get; Fetcher.stats() -> dict of request counts.
-  `cache_path=":memory:"` keeps the cache in this process only (the app's register checks: the
-  names people look up are never written to disk).
-
-Politeness rules of the real `Fetcher` (the issue's "one shared HTTP layer"):
-- a User-Agent naming the project and its repository;
-- robots.txt honoured per host, parsed by protego (RFC 9309: the longest matching rule wins,
-  wildcards, Crawl-delay). A robots.txt answering 4xx allows everything; one that answers 5xx or
-  429 or cannot be reached means "do not crawl this host" for the rest of the run;
-- at most one request per `min_interval` seconds per host (or the robots.txt Crawl-delay, if longer);
-- a timeout on every read, and a limit on the whole answer (`max_body_seconds` for a page,
-  `max_download_seconds` for a file) that is not retried; retries with exponential backoff on
-  429, 5xx and network errors, waiting what `Retry-After` asks (seconds or an HTTP date) unless
-  that is longer than `max_retry_wait`, in which case the page counts as failed for this run;
-- conditional requests through requests-cache: a page that came with an ETag or Last-Modified is
-  kept (SQLite at `cache_path`, or memory) and asked for again with If-None-Match /
-  If-Modified-Since, so an unchanged page is answered 304 and not downloaded again. The cache
-  ALWAYS revalidates (entries expire the moment they are stored and carry a validator, and a
-  failed revalidation raises instead of falling back to the stored copy), so every call still
-  asks the server: a 304 *is* a re-check, and "last verified" stays honest. Entries first stored
-  more than `cache_days` ago are dropped when a fetcher opens the cache.
-  `download()` keeps a copy of each file beside the cache, so an unchanged statistics zip or
-  postcode release is not downloaded again either;
-- only http(s) URLs, redirects included; every host is checked to be a public address; a
-  redirect to another origin keeps only harmless request headers (never an API key, which is also
-  left out of what the cache stores); a body shorter than its Content-Length raises FetchError;
-  a 404 is returned as a Response (callers decide what a missing page means), other 4xx raise.
-
-What stays hand-written, and why:
+What it writes by hand, and why:
 - The redirect loop. Each hop is checked before it is requested (http(s) only, a public address,
   robots.txt, the host's rate limit), which requests' own redirect following cannot do; so every
   request goes out with `allow_redirects=False` and requests-cache keeps one entry per hop.
-- Reading the body. requests-cache 1.3 reads a cacheable answer's whole body as soon as it arrives
-  (even with stream=True), with no byte limit and no deadline. So the Fetcher reads every body in
-  a requests `response` hook, which runs before requests-cache stores anything: the byte cap
-  (after decompression: a gzip bomb stops at the cap), the whole-answer watchdog and the
-  truncation checks apply to every answer, and a cut-short body is never cached.
-- Downloads bypass the page cache: a statistics zip or a postcode release (hundreds of MB) belongs
-  in a file, not in a row of the cache database or in memory. Its copy and its validators (a small
-  JSON file) are kept beside the cache, and the conditional request is built here.
 - The retry loop, rather than urllib3's `Retry`: the refresh has a deadline per source and per run
   that must bound the retries, the waits that `Retry-After` asks for and a slowly trickling body
   together; a Retry-After longer than `max_retry_wait` means "failed this run", not a shorter
@@ -60,15 +14,12 @@ What stays hand-written, and why:
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import ipaddress
-import json
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +30,9 @@ from protego import Protego
 from finder import PROJECT_NAME, PROJECT_URL
 from finder.schema import is_http_url  # the one link rule: http(s), a host, no user name
 from finder.settings import settings
+from scrapers.http.answers import Budget, Download, FetchError, Response, RobotsDisallowed
+from scrapers.http.bodies import body_reader, body_text
+from scrapers.http.caches import MEMORY, KeptCopies, open_session, write_file
 
 if TYPE_CHECKING:
     import requests
@@ -93,51 +47,6 @@ MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay longer than this is capped, n
 # The caller's headers that may follow a redirect to another origin; the rest (an API key such as
 # the NHS Service Search `apikey`) stay with the site they were meant for.
 CROSS_ORIGIN_HEADERS = frozenset({"accept", "accept-language"})
-# Request headers and parameters the cache must never store (requests-cache redacts them).
-SECRET_PARAMETERS = ("apikey",)
-MEMORY = ":memory:"  # the cache_path that keeps the cache in this process only
-VALIDATORS = ("etag", "last-modified")
-
-
-@dataclass(frozen=True)
-class Response:
-    url: str
-    status: int
-    text: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    from_cache: bool = False
-
-
-@dataclass(frozen=True)
-class Download:
-    path: Path
-    not_modified: bool
-    size: int
-
-
-class FetchError(Exception):
-    """The page could not be fetched: network down, timeout, HTTP error after retries, robots.txt."""
-
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
-
-
-class RobotsDisallowed(FetchError):
-    pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class Budget:
-    """What one kind of request may take: the whole answer's seconds and bytes, how many attempts,
-    whether its answer may be kept in the page cache and whether robots.txt is asked first."""
-
-    seconds: float
-    max_bytes: int
-    attempts: int
-    cached: bool = True
-    robots: bool = True
 
 
 def full_url(url: str, params: Mapping[str, object] | None) -> str:
@@ -179,214 +88,6 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - now)
 
 
-def incomplete_body(url: str, content_type: str, body: bytes) -> str | None:
-    """Why a body that came without a Content-Length is evidently cut short, where its format
-    allows telling: JSON that does not parse, a CSV without its final newline, HTML without its
-    closing tag, a zip without its central directory. None when it looks whole (or can't tell)."""
-    kind = content_type.split(";")[0].strip().lower()
-    path = urlsplit(url).path.lower()
-    if kind.endswith("json") or path.endswith(".json"):
-        try:
-            json.loads(body)
-        except ValueError:
-            return "the JSON does not parse to its end"
-    elif kind in ("text/csv", "application/csv") or path.endswith(".csv"):
-        if not body.endswith(b"\n"):
-            return "the CSV ends without its final newline"
-    elif kind == "text/html" or path.endswith((".html", ".htm")):
-        if b"</html" not in body[-4096:].lower():
-            return "the HTML ends before its closing </html> tag"
-    elif kind in ("application/zip", "application/x-zip-compressed") or path.endswith(".zip"):
-        if b"PK\x05\x06" not in body[-70_000:]:
-            return "the zip has no central directory at its end"
-    return None
-
-
-def body_text(reply: requests.Response) -> str:
-    """The body as text: in the charset the server declares, else UTF-8 (what pages almost always
-    declare inside themselves; HTTP's ISO-8859-1 default would publish "SiobhÃ¡n" for "Siobhán"),
-    else Windows-1252, the usual older alternative."""
-    if "charset=" in reply.headers.get("Content-Type", "").lower():
-        return str(reply.text)
-    content: bytes = reply.content
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
-
-
-# -- reading a body within its limits ------------------------------------------------------------
-def _read_capped(url: str, reply: requests.Response, limit: int) -> None:
-    """Read the body (decompressed) into the reply, refusing more than `limit` bytes."""
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in reply.iter_content(65536):
-        total += len(chunk)
-        if total > limit:
-            reply.close()
-            raise FetchError(url, f"answer is over the {limit:,}-byte limit; not read further")
-        chunks.append(chunk)
-    reply._content = b"".join(chunks)
-    reply._content_consumed = True
-
-
-def read_body(url: str, reply: requests.Response, max_seconds: float, limit: int) -> None:
-    """Read the whole body within `max_seconds` and `limit` bytes. The timeout bounds each read,
-    not the answer: a server sending a byte now and then would hold the refresh for hours. A
-    watchdog shuts the answer down (urllib3's shutdown() is made to interrupt a read in another
-    thread)."""
-    declared = reply.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        reply.close()
-        raise FetchError(url, f"answer of {int(declared):,} bytes is over the {limit:,}-byte limit")
-    shutdown = getattr(reply.raw, "shutdown", None)
-    if shutdown is None:  # urllib3 older than 2.3: the per-read timeout is all there is
-        _read_capped(url, reply, limit)
-        return
-    stopped = threading.Event()
-
-    def stop() -> None:
-        stopped.set()
-        shutdown()
-
-    watchdog = threading.Timer(max_seconds, stop)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        _read_capped(url, reply, limit)
-    except Exception:
-        if not stopped.is_set():
-            raise
-    finally:
-        watchdog.cancel()
-    if stopped.is_set():
-        reply.close()
-        raise FetchError(url, f"answer still arriving after {max_seconds:g} s; not waiting any longer")
-
-
-def check_complete(url: str, reply: requests.Response) -> bytes:
-    """The body, or FetchError when fewer bytes arrived than Content-Length announced, or, without a
-    Content-Length, when the format shows the body was cut short."""
-    body: bytes = reply.content
-    expected = reply.headers.get("Content-Length")
-    if (
-        expected
-        and expected.isdigit()
-        and not reply.headers.get("Content-Encoding")
-        and len(body) != int(expected)
-    ):
-        raise FetchError(url, f"truncated body: {len(body)} of {expected} bytes")
-    if not expected and reply.status_code == 200 and body:
-        problem = incomplete_body(url, reply.headers.get("Content-Type", ""), body)
-        if problem:
-            raise FetchError(url, f"truncated body (no Content-Length): {problem}")
-    return body
-
-
-def body_reader(url: str, max_seconds: float, limit: int) -> Callable[..., None]:
-    """A requests `response` hook that reads the answer's body within its limits and checks it is
-    whole. It runs before requests-cache sees the answer, so nothing over a limit or cut short is
-    ever stored. It reads once: requests-cache dispatches the hook again on what it returns."""
-    done = False
-
-    def read(reply: requests.Response, *_args: object, **_kwargs: object) -> None:
-        nonlocal done
-        if done:
-            return
-        done = True
-        read_body(url, reply, max_seconds, limit)
-        check_complete(url, reply)
-
-    return read
-
-
-# -- the caches ----------------------------------------------------------------------------------
-def _has_validator(headers: Mapping[str, str]) -> bool:
-    return any(headers.get(name) for name in VALIDATORS)
-
-
-def _worth_keeping(reply: requests.Response) -> bool:
-    """requests-cache's filter: a 200 is kept only with a validator (nothing else could be
-    revalidated, and an entry without one would be served without asking) and without no-store."""
-    if reply.status_code != 200:
-        return True  # requests-cache keeps only 200s anyway; a passing error must not evict an entry
-    return _has_validator(reply.headers) and "no-store" not in reply.headers.get("Cache-Control", "")
-
-
-def open_session(cache_path: str | Path | None, cache_days: float) -> requests.Session:
-    """A requests session; with a cache_path, a requests-cache session that always revalidates."""
-    import requests
-
-    if cache_path is None:
-        return requests.Session()
-    from requests_cache import DEFAULT_IGNORED_PARAMS, EXPIRE_IMMEDIATELY, CachedSession
-    from requests_cache.backends.sqlite import SQLiteCache
-
-    backend: str | SQLiteCache = "memory"
-    if str(cache_path) != MEMORY:
-        path = Path(cache_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # JSON, not pickle: a cache file is read back without running code from it.
-        backend = SQLiteCache(path, serializer="json", wal=True)
-    session = CachedSession(
-        backend=backend,
-        # Expired from the moment it is stored: every use asks the server (If-None-Match /
-        # If-Modified-Since), and a failed revalidation is an error, never the stored copy.
-        expire_after=EXPIRE_IMMEDIATELY,
-        always_revalidate=True,
-        stale_if_error=False,
-        cache_control=False,  # a server's max-age must not let a page skip the re-check
-        allowable_codes=(200,),
-        filter_fn=_worth_keeping,
-        ignored_parameters=(*DEFAULT_IGNORED_PARAMS, *SECRET_PARAMETERS),
-    )
-    session.cache.delete(older_than=timedelta(days=cache_days))
-    return session
-
-
-class KeptCopies:
-    """Downloaded files kept beside the cache, each with the validators it came with, so an
-    unchanged file is revalidated (304) instead of downloaded into each new staging directory."""
-
-    def __init__(self, directory: Path, max_age_days: float):
-        self.directory = directory
-        self.max_age = max_age_days * 86400
-
-    def _paths(self, url: str) -> tuple[Path, Path]:
-        name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
-        return self.directory / name, self.directory / f"{name}.json"
-
-    def find(self, url: str) -> tuple[Path, dict[str, str]] | None:
-        """The kept copy and the conditional-request headers that describe it (None: no copy)."""
-        copy, meta = self._paths(url)
-        if not (copy.exists() and meta.exists()) or meta.stat().st_mtime < time.time() - self.max_age:
-            return None
-        stored = json.loads(meta.read_text(encoding="utf-8"))
-        headers = {"If-None-Match": stored.get("etag"), "If-Modified-Since": stored.get("last-modified")}
-        return copy, {k: v for k, v in headers.items() if v}
-
-    def confirmed(self, url: str) -> None:
-        os.utime(self._paths(url)[1])
-
-    def keep(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
-        copy, meta = self._paths(url)
-        lowered = {k.lower(): v for k, v in headers.items()}
-        validators = {name: lowered[name] for name in VALIDATORS if lowered.get(name)}
-        meta.unlink(missing_ok=True)  # validators must never describe an older copy
-        if validators and "no-store" not in lowered.get("cache-control", ""):
-            _write_file(copy, body)
-            _write_file(meta, json.dumps(validators).encode("utf-8"))
-
-
-def _write_file(path: Path, content: bytes) -> None:
-    """Write through a .part file and a rename, so a killed run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(content)
-    partial.replace(path)
-
-
-# -- the fetcher ---------------------------------------------------------------------------------
 STAT_KEYS = (
     "requests",
     "robots_requests",
@@ -538,12 +239,12 @@ class Fetcher:
         if reply.status_code == 304 and kept is not None and self.kept is not None:
             self._count("not_modified")
             self.kept.confirmed(url)
-            _write_file(destination, kept[0].read_bytes())
+            write_file(destination, kept[0].read_bytes())
             return Download(destination, True, destination.stat().st_size)
         if reply.status_code != 200:
             raise FetchError(final_url, f"HTTP {reply.status_code}")
         body: bytes = reply.content
-        _write_file(destination, body)
+        write_file(destination, body)
         self._count("downloads")
         self._count("bytes", len(body))
         if self.kept is not None:
