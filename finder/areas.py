@@ -150,9 +150,10 @@ def _load_tables(directory: Path) -> AreaTables | None:
 _tables = store.DataCache((AREAS_FILE,), _load_tables)
 
 
-def tables() -> AreaTables | None:
-    """The loaded area tables (None when `data/` has none yet), reloaded when the file changes."""
-    return _tables.get()
+def tables(*, version: tuple | None = None) -> AreaTables | None:
+    """The loaded area tables (None when `data/` has none yet), reloaded when the file changes.
+    `version`: store.data_version() as the caller just asked it (one check of data/ per search)."""
+    return _tables.get(version=version)
 
 
 def districts_of_sub_icb(sub_icb_code: str) -> tuple[Area, ...]:

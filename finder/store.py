@@ -12,15 +12,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import hashlib
 import json
 import os
-import stat
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -30,9 +28,23 @@ from finder.schema import MANIFEST_FILE
 from finder.settings import DATA_DIR_ENV as DATA_DIR_ENV  # tests and the refresh job point data/ elsewhere
 from finder.settings import settings
 
+# The writer lock and the atomic file writes live in their own modules; their public names are
+# importable from here too.
+from finder.store_files import TMP_PREFIX as TMP_PREFIX
+from finder.store_files import _fsync_dir, _write_temp, advance_directory_time
+from finder.store_files import atomic_write as atomic_write
+from finder.store_files import write_output as write_output
+from finder.store_lock import DEFAULT_LOCK_WAIT as DEFAULT_LOCK_WAIT
+from finder.store_lock import LOCK_POLL as LOCK_POLL
+from finder.store_lock import LOCK_WAIT_ENV as LOCK_WAIT_ENV
+from finder.store_lock import WriterBusy as WriterBusy
+from finder.store_lock import _held, _process_lock
+from finder.store_lock import holder_file as holder_file
+from finder.store_lock import lock_wait as lock_wait
+from finder.store_lock import writer_lock as _directory_writer_lock
+
 T = TypeVar("T")
 JOURNAL_NAME = ".publish-journal.json"
-TMP_PREFIX = ".tmp-"
 
 # Resolved once: data_dir() is on every search's path.
 _REPOSITORY_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -45,206 +57,16 @@ def data_dir() -> Path:
     return _REPOSITORY_DATA_DIR
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_temp(directory: Path, final_name: str, content: bytes) -> Path:
-    # The process id in the name only helps whoever investigates a leftover: a process id says
-    # nothing about a writer in another container (PID namespace) or on another host, so who owns
-    # a temp file is decided by the writer lock (remove_dead_temps).
-    fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final_name}.{os.getpid()}-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o644)  # mkstemp's 0600 would hide data/ from the app's user
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        # A full disk or a failed flush: the half-written file is not left behind.
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return Path(tmp)
-
-
-_process_lock = threading.RLock()
-_held: dict[str, tuple[int, int]] = {}  # directory -> (fd, depth): the lock is re-entrant per process
-
-# How long a writer waits for another writer before giving up (seconds; 0: do not wait).
-from finder.settings import LOCK_WAIT_ENV as LOCK_WAIT_ENV  # noqa: E402  (named in messages)
-
-DEFAULT_LOCK_WAIT = 60.0
-LOCK_POLL = 0.1
-
-
-class WriterBusy(FinderError):
-    """Another process holds the writer lock past the wait limit. Exit code 1: nothing is wrong
-    with the command, it can simply be run again later."""
-
-    exit_code = 1
-
-
-def lock_wait() -> float:
-    configured = settings().lock_wait
-    try:
-        return max(0.0, float(configured)) if configured else DEFAULT_LOCK_WAIT
-    except ValueError:
-        raise FinderError(f"{LOCK_WAIT_ENV}={configured!r} is not a number of seconds") from None
-
-
-def holder_file(directory: Path) -> Path:
-    """Who holds the writer lock and since when: a small file in a folder of the cache directory
-    that only the service's user can write (never in data/, where git and the audit would see it,
-    and never in the shared /tmp, where another user could plant a link under a name they can
-    predict), removed when the lock is released."""
-    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
-    return settings().cache_dir / "writer-lock" / f"{digest}.json"
-
-
-def _private_folder(folder: Path) -> bool:
-    """The holder's folder exists, is a real directory owned by this user, and no one else can
-    write in it (so no one else can plant or replace the holder file)."""
-    with contextlib.suppress(OSError):
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        info = os.lstat(folder)
-    except OSError:
-        return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
-
-
-def _read_holder(directory: Path) -> dict | None:
-    """The holder's record, or None: a file this user does not own, or a link, is ignored."""
-    try:
-        fd = os.open(holder_file(directory), os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    try:
-        if os.fstat(fd).st_uid != os.geteuid():
-            return None
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            holder = json.loads(handle.read(4096))
-        return holder if isinstance(holder, dict) else None
-    except (OSError, ValueError):
-        return None
-    finally:
-        os.close(fd)
-
-
-def _describe_holder(directory: Path) -> str:
-    holder = _read_holder(directory)
-    try:
-        return f"since {holder['since']} (process {holder['pid']}: {holder['command']})"  # type: ignore[index]
-    except (KeyError, TypeError):
-        return "since an unknown time"
-
-
-def _record_holder(directory: Path) -> None:
-    info = {
-        "pid": os.getpid(),
-        "since": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": " ".join(["python -m finder", *sys.argv[1:3]])[:120],
-    }
-    path = holder_file(directory)
-    if not _private_folder(path.parent):
-        return  # the record only explains a wait; without a safe folder there is none
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    for _ in range(2):
-        try:
-            fd = os.open(path, flags, 0o600)
-        except FileExistsError:
-            # A holder that died without removing its record (the lock is ours now).
-            with contextlib.suppress(OSError):
-                path.unlink()
-            continue
-        except OSError:
-            return
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(info))
-        return
-
-
-def _forget_holder(directory: Path) -> None:
-    holder = _read_holder(directory)
-    if holder is not None and holder.get("pid") == os.getpid():
-        with contextlib.suppress(OSError):
-            holder_file(directory).unlink()
-
-
-def _acquire(fd: int, directory: Path, wait: float, clock, sleep) -> None:
-    """flock the directory, waiting at most `wait` seconds for another writer."""
-    deadline = clock() + wait
-    told = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        if clock() >= deadline:
-            raise WriterBusy(
-                f"another import is running {_describe_holder(directory)}; nothing was changed. "
-                f"Try again when it has finished (waited {wait:g} s; {LOCK_WAIT_ENV} sets how long)"
-            )
-        if not told:
-            print(
-                f"waiting up to {wait:g} s for another import or refresh writing {directory} ...",
-                file=sys.stderr,
-            )
-            told = True
-        sleep(min(LOCK_POLL, max(0.0, deadline - clock())))
-
-
-@contextlib.contextmanager
 def writer_lock(
     directory: Path | None = None,
     *,
     wait: float | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[None]:
-    """Exclusive right to write the data directory, across processes (an flock on the directory
-    itself, so no lock file appears in data/) and re-entrant within one process.
-
-    A writer waits at most `wait` seconds (default $FINDER_LOCK_WAIT, else 60 s) and then raises
-    WriterBusy naming who holds the lock since when. publish() takes it for each write; imports
-    and build hold it for their whole run; the refresh only while it publishes."""
-    directory = directory or data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    key = str(directory.resolve())
-    with _process_lock:
-        if key in _held:
-            fd, depth = _held[key]
-            _held[key] = (fd, depth + 1)
-        else:
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                _acquire(fd, directory, lock_wait() if wait is None else wait, clock, sleep)
-            except BaseException:
-                os.close(fd)
-                raise
-            _held[key] = (fd, 1)
-            _record_holder(directory)
-    try:
-        yield
-    finally:
-        with _process_lock:
-            fd, depth = _held[key]
-            if depth == 1:
-                del _held[key]
-                _forget_holder(directory)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
-            else:
-                _held[key] = (fd, depth - 1)
+) -> contextlib.AbstractContextManager[None]:
+    """Exclusive right to write the data directory (by default data/): see
+    finder.store_lock.writer_lock."""
+    return _directory_writer_lock(directory or data_dir(), wait=wait, clock=clock, sleep=sleep)
 
 
 def recover_if_needed(directory: Path | None = None) -> None:
@@ -460,6 +282,8 @@ def recover(directory: Path | None = None) -> None:
             stray.unlink()
         except OSError:
             pass
+    if renames:
+        advance_directory_time(directory)  # the one thing data_version asks of another process
 
 
 def _journal_identities(directory: Path) -> dict:
@@ -534,61 +358,6 @@ def record_release(directory: Path | None = None) -> None:
         publish({**files, MANIFEST_FILE: (directory / MANIFEST_FILE).read_bytes()}, directory=directory)
 
 
-def atomic_write(path: Path, content: bytes) -> None:
-    """Write one file outside data/ (an export, a summary) so a reader never sees it half-written."""
-    path = Path(path)
-    tmp = _write_temp(path.parent, path.name, content)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _not_regular(mode: int) -> str | None:
-    for test, what in (
-        (stat.S_ISDIR, "is a directory"),
-        (stat.S_ISFIFO, "is a named pipe (FIFO)"),
-        (stat.S_ISCHR, "is a device"),
-        (stat.S_ISBLK, "is a device"),
-        (stat.S_ISSOCK, "is a socket"),
-    ):
-        if test(mode):
-            return what
-    return None if stat.S_ISREG(mode) else "is not a regular file"
-
-
-def write_output(path: Path, content: bytes, *, follow_symlink: bool = False) -> Path:
-    """Write an export or summary to OUT, atomically, only ever as a regular file: a device, a
-    named pipe or a socket at OUT is refused (replacing /dev/null with a file would break the
-    system), and so is a symbolic link unless `follow_symlink`, which writes to its target.
-    Returns the path written. The caller handles "-" (standard output)."""
-    path = Path(path)
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        mode = None
-    if mode is not None and stat.S_ISLNK(mode):
-        if not follow_symlink:
-            raise FinderError(
-                f"{path} is a symbolic link; not replaced (--follow-symlink writes to the file it points to)"
-            )
-        path = path.resolve()
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            mode = None
-    problem = _not_regular(mode) if mode is not None else None
-    if problem:
-        raise FinderError(
-            f"{path} {problem}; only a regular file is written here (use - for standard output)"
-        )
-    if not path.parent.is_dir():
-        raise FinderError(f"{path.parent}: no such directory")
-    atomic_write(path, content)
-    return path
-
-
 def data_stamp(directory: Path | None = None) -> tuple:
     """Identity of every data file (name, inode, mtime, size): a publish renames new files in,
     so any other writer's publish between two stamps changes it."""
@@ -616,10 +385,9 @@ def _identity(path: str | Path) -> tuple[int, int, int] | None:
 # dead writers' temp files swept), and its directory time then: readers run recovery when the
 # directory has changed, and otherwise at most once a second.
 _ready: dict[str, tuple[int | None, float]] = {}
-# Publishes this process has landed in each directory: file times move in coarse ticks (a few
-# milliseconds), so two publishes in one tick leave the directory's time as it was; the count
-# tells this process's readers apart. Another process's publish is seen by the directory's time
-# and the manifest (each import publishes the manifest with its files).
+# Publishes this process has landed in each directory: the directory's time moves on with
+# each publish (advance_directory_time), and the count tells this process's readers apart
+# without waiting for that.
 _renamed_in: dict[str, int] = {}
 RECOVERY_CHECK_SECONDS = 1.0
 
@@ -627,33 +395,38 @@ RECOVERY_CHECK_SECONDS = 1.0
 def data_version(directory: Path | None = None) -> tuple:
     """The one stamp every cached reader of data/ compares: it changes whenever a publish lands.
 
-    A publish renames its files (and the manifest) into the directory, which changes the
-    directory's own modification time; the manifest's identity (inode, time, size) is added for
-    file systems whose directory times are coarse. Two stats, so it is cheap enough to ask on every
-    search. When the directory has changed, an interrupted publish is first finished if no writer
-    holds the lock (readers never wait for a writer; they read the last committed files)."""
+    A publish renames its files into the directory and then moves the directory's modification
+    time past any it had during the renames (store_files.advance_directory_time), so one stat
+    tells any process that data/ changed: cheap enough to ask once per search. When the
+    directory has changed, an interrupted publish is first finished if no writer holds the
+    lock (readers never wait for a writer; they read the last committed files)."""
     directory = directory or data_dir()
-    key, manifest = _version_paths(directory)
+    key = _version_key(directory)
     stamp = _directory_time(key)
     now = time.monotonic()
-    seen, when = _ready.get(key, (-1, -RECOVERY_CHECK_SECONDS))
+    seen, when = _ready.get(key, _NEVER_READY)
     if seen != stamp or now - when >= RECOVERY_CHECK_SECONDS:
         recover_if_needed(directory)
         stamp = _directory_time(key)  # recovery itself renames files in
         _ready[key] = (stamp, now)
-    return (key, stamp, _identity(manifest), _renamed_in.get(key, 0))
+    return (key, stamp, _renamed_in.get(key, 0))
+
+
+_NEVER_READY = (-1, -RECOVERY_CHECK_SECONDS)
 
 
 @functools.lru_cache(maxsize=64)
-def _version_paths(directory: Path) -> tuple[str, str]:
-    """The directory and its manifest as plain strings: data_version runs on every search and
-    lookup, and os.stat on a string skips pathlib's joining and parsing (a third of its time)."""
-    return str(directory), os.path.join(directory, MANIFEST_FILE)
+def _version_key(directory: Path) -> str:
+    """The directory as a plain string: data_version runs on every search and lookup, and os.stat
+    on a string skips pathlib's joining and parsing."""
+    return str(directory)
 
 
 def _directory_time(directory: str) -> int | None:
-    identity = _identity(directory)
-    return identity[1] if identity else None
+    try:
+        return os.stat(directory).st_mtime_ns
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -676,9 +449,13 @@ class DataCache(Generic[T]):
         self._loaded: _Loaded[T] | None = None
         self._lock = threading.Lock()
 
-    def get(self, directory: Path | None = None) -> T:
+    def get(self, directory: Path | None = None, *, version: tuple | None = None) -> T:
+        """The loaded value. `version`: data_version() of `directory` as the caller just asked
+        it, so one search that reads several caches checks data/ once (a publish that lands
+        during that search is seen by the next one)."""
         directory = directory or data_dir()
-        version = data_version(directory)
+        if version is None:
+            version = data_version(directory)
         loaded = self._loaded
         if loaded is not None and loaded.version == version:
             return loaded.value

@@ -19,7 +19,7 @@ import test_refresh_sources
 from helpers import RedirectAll
 from localserver import Route
 
-from finder import cli, store
+from finder import cli, store, store_lock
 from scrapers import refresh
 from scrapers.http import Fetcher, FetchError, check_complete
 
@@ -267,7 +267,7 @@ def test_a_stuck_writer_makes_the_next_one_give_up(data_copy, tmp_path):
     # A FIFO no longer hangs an import, so the stuck writer is simulated: the lock held, and the
     # holder recorded, as a writer stopped mid-import leaves them.
     fd = hold_lock(data_copy)
-    store._record_holder(data_copy)
+    store_lock._record_holder(data_copy)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "finder", "import", "service-links", str(LINKS)],
@@ -298,7 +298,7 @@ def test_the_writer_wait_is_bounded_by_its_clock_not_by_sleeping(data_copy):
     other = os.open(data_copy, os.O_RDONLY)
     try:
         with pytest.raises(store.WriterBusy, match="another import is running since"):
-            store._acquire(other, data_copy, 30.0, lambda: now[0], sleep)
+            store_lock._acquire(other, data_copy, 30.0, lambda: now[0], sleep)
     finally:
         os.close(other)
         os.close(fd)

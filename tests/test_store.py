@@ -177,6 +177,20 @@ def test_publishes_in_quick_succession_are_each_seen(data_copy):
         assert search.dataset().count("private") == n
 
 
+def test_a_publish_leaves_a_directory_time_no_reader_has_seen(data_copy):
+    """Readers in other processes compare only the directory's time (one stat per search), which
+    moves in ticks of a few milliseconds: a publish's last step moves it past the time a reader
+    may have seen in the tick of its renames."""
+    import os
+
+    from finder import store_files
+
+    os.utime(data_copy)  # the directory changed in this clock tick, and a reader saw it
+    seen = os.stat(data_copy).st_mtime_ns
+    store_files.advance_directory_time(data_copy)
+    assert os.stat(data_copy).st_mtime_ns > seen
+
+
 def _republish_filtered_parquet(directory, name, keep):
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
