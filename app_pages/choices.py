@@ -18,7 +18,7 @@ def place_buttons(options, key: str) -> None:
     """Places a person may have meant, as buttons that search for that place."""
     with st.container(horizontal=True, key=f"choices_{key}"):
         for i, choice in enumerate(options):
-            st.button(choice.label, key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,))
+            st.button(fmt.md_escape(choice.label), key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,))
 
 
 def _choose_practice(code: str) -> None:
@@ -40,7 +40,7 @@ def practice_buttons(found: list) -> None:
     with st.container(horizontal=True, key="choices_practice"):
         for practice in found:
             st.button(
-                fmt.practice_label(practice),
+                fmt.md_escape(fmt.practice_label(practice)),
                 key=f"gp_choice_{practice.code}",
                 on_click=_choose_practice,
                 args=(practice.code,),

@@ -838,3 +838,38 @@ def test_the_nhs_finder_is_the_next_step_only_without_a_service_that_takes_the_p
     unknown = [SimpleNamespace(code="no_covering_service")]
     assert fmt.nhs_finder_is_next_step(fmt.group_results(covered), unknown, covered)
     assert not fmt.nhs_finder_is_next_step(fmt.group_results(private), unknown, private)  # no NHS at all
+
+
+def test_a_staging_copy_of_a_page_is_never_linked_from_a_card():
+    # SignHealth's stored pages were read from staging.signhealth.org.uk: "Where this comes from"
+    # linked a person to that pre-release copy of the site.
+    import json
+    from pathlib import Path
+
+    records = json.loads((Path(__file__).resolve().parent.parent / "data" / "services.json").read_text())[
+        "records"
+    ]
+    staged = [
+        r
+        for r in records
+        if any("staging." in u for e in r["provenance"].values() if e for u in e.get("evidence_urls") or [])
+    ]
+    assert staged, "the committed data holds a service whose evidence is on a staging host"
+    for record in staged:
+        lines = " ".join(fmt.sources_for_people(record))
+        assert "staging." not in lines
+    assert fmt.md_link("page", "https://staging.example.org/x") == "page"
+    assert fmt.md_link("page", "https://www.example.org/x").startswith("[page](")
+
+
+def test_a_button_label_from_a_record_cannot_carry_markdown():
+    # Streamlit draws button labels as Markdown: a name or phone with an image or a link in it
+    # would show that image or link on the card's main button.
+    phone = "0300 123 4567 ext ![x](https://e.example/p.png)"
+    call = fmt.primary_action({"kind": "nhs", "self_referral_phone": phone})
+    assert call is not None and call.url == "tel:03001234567"
+    assert "![" not in call.label and "](" not in call.label.replace("\\]", "")
+    visit = fmt.primary_action(
+        {"kind": "nhs", "service_name": "[Evil](https://e.example)", "website": "https://nhs.example.org/"}
+    )
+    assert visit is not None and "[Evil]" not in visit.label

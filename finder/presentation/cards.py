@@ -11,7 +11,7 @@ from finder.ipt_evidence import as_number, ipt_sentence
 from finder.presentation.outcomes import outcomes_sentence
 from finder.presentation.places import distance_text, location_note, whole_number
 from finder.presentation.text import md_escape, md_link, tel_url
-from finder.schema import safe_url
+from finder.schema import public_url
 from finder.textrules import public_name_problem, site_name
 
 KIND_NAMES = {"nhs": "NHS Talking Therapies service", "private": "Private practitioner"}
@@ -22,7 +22,7 @@ NHS_FINDER_LABEL = "Find how to refer yourself on the NHS website"
 class Action:
     """The one thing a card asks a person to do next: a button with a safe http(s) or tel: link."""
 
-    label: str  # plain text (a button label is not Markdown)
+    label: str  # escaped: Streamlit draws a button's label as Markdown (links, images)
     url: str
 
 
@@ -33,7 +33,7 @@ def primary_action(record: Mapping, *, nhs_finder_url: str | None = None) -> Act
     professionals' line would leave a person on the wrong phone (it stays in the contact details).
     """
     name = str(record.get("service_name") or record.get("name") or "the service")
-    referral = safe_url(record.get("self_referral_url"))
+    referral = public_url(record.get("self_referral_url"))
     if referral:
         return Action(label="Refer yourself online", url=referral)
     phone = record.get("self_referral_phone")
@@ -41,10 +41,10 @@ def primary_action(record: Mapping, *, nhs_finder_url: str | None = None) -> Act
         phone = phone or record.get("phone")
     dial = tel_url(phone)
     if dial:
-        return Action(label=f"Call {' '.join(str(phone).split())}", url=dial)
-    website = safe_url(record.get("website"))
+        return Action(label=md_escape(f"Call {phone}"), url=dial)
+    website = public_url(record.get("website"))
     if website:
-        return Action(label=f"Visit {' '.join(name.split())}'s website", url=website)
+        return Action(label=md_escape(f"Visit {name}'s website"), url=website)
     if record.get("kind") == "nhs" and nhs_finder_url:
         return Action(label=NHS_FINDER_LABEL, url=nhs_finder_url)
     return None
@@ -193,7 +193,7 @@ _GROUP_WORDS = {
 
 def _source_words(source: object) -> str:
     text = str(source or "")
-    if safe_url(text):
+    if public_url(text):
         return "the service's page"
     found = [words for key, words in _SOURCE_WORDS if key in text]
     return " and ".join(dict.fromkeys(found)) or "published data"
@@ -219,14 +219,14 @@ def sources_for_people(record: Mapping, *, max_links: int = 3) -> list[str]:
         if "statistics" in words and _period_of(record):
             words += f" for {_period_of(record)}"
         note = str(entry.get("note") or "")
-        if entry.get("last_verified") and safe_url(entry.get("source")):
+        if entry.get("last_verified") and public_url(entry.get("source")):
             words += f", checked {entry['last_verified']}"
         elif "date unknown" in note or (group == "contacts" and not entry.get("last_verified")):
             words += "; we could not check the date"
         if "inference" in note:
             words += ". We matched these pages to this service ourselves, so please check them"
         line = md_escape(f"{title}: {words}.")
-        urls = [u for u in entry.get("evidence_urls") or [] if safe_url(u)][:max_links]
+        urls = [u for u in entry.get("evidence_urls") or [] if public_url(u)][:max_links]
         if urls:
             line += " Seen on " + ", ".join(md_link(f"page {i}", u) for i, u in enumerate(urls, 1)) + "."
         lines.append(line)
@@ -337,7 +337,7 @@ def _contact_lines(record: Mapping, action: Action | None) -> list[str]:
         contacts.append(f"To refer yourself by phone: {md_link(referral_phone, tel_url(referral_phone))}")
     if phone and phone != referral_phone and tel_url(phone) != used:
         contacts.append(f"Phone (general enquiries): {md_link(phone, tel_url(phone))}")
-    website = safe_url(record.get("website"))
+    website = public_url(record.get("website"))
     if website and website != used:
         contacts.append(md_link("The service's website", website))
     if record.get("email") and "@" in str(record.get("email")):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from finder.schema import safe_url
+from finder.schema import public_url
 from finder.urgent_help import Helpline, tel_link
 
 # Characters that Markdown (and Streamlit's extensions: :color[...], $maths$) would treat as
@@ -65,7 +65,8 @@ def md_link(label: object, url: object) -> str:
     if isinstance(url, str) and _TEL_LINK.fullmatch(url):
         target = url
     else:
-        target = safe_url(url)
+        # Only a page for the public: a staging or local copy of a site is never linked.
+        target = public_url(url)
     text = md_escape(label)
     if not target:
         return text
