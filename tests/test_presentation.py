@@ -873,3 +873,12 @@ def test_a_button_label_from_a_record_cannot_carry_markdown():
         {"kind": "nhs", "service_name": "[Evil](https://e.example)", "website": "https://nhs.example.org/"}
     )
     assert visit is not None and "[Evil]" not in visit.label
+
+
+def test_every_source_of_the_data_has_a_title_for_people():
+    import json
+    from pathlib import Path
+
+    manifest = json.loads((Path(__file__).resolve().parent.parent / "data" / "manifest.json").read_text())
+    for name in manifest["sources"]:
+        assert name in fmt.SOURCE_TITLES, f"'{name}' would be shown as '{fmt.source_title(name)}'"

@@ -15,6 +15,10 @@ SOURCE_TITLES = {
     "nhs-outcomes": "Outcomes and waiting times (NHS England statistics)",
     "service-links": "Service websites, self-referral links and IPT mentions (public web pages)",
     "services": "NHS Talking Therapies services as searched (built from the sources above)",
+    "areas": "NHS areas: districts, sub-ICB locations and ICBs (Office for National Statistics)",
+    "gp-practices": "GP surgeries and their NHS area (NHS Organisation Data Service)",
+    "service-areas": "Which areas each service takes people from (public pages and registered names)",
+    "service-roles": "What each service is to the public: local service, partner, specialist",
     "practitioners": "Private IPT practitioners (register export)",
 }
 
