@@ -18,7 +18,9 @@ def place_buttons(options, key: str) -> None:
     """Places a person may have meant, as buttons that search for that place."""
     with st.container(horizontal=True, key=f"choices_{key}"):
         for i, choice in enumerate(options):
-            st.button(fmt.md_escape(choice.label), key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,))
+            st.button(
+                fmt.md_escape(choice.label), key=f"{key}_{i}", on_click=_choose_place, args=(choice.query,)
+            )
 
 
 def _choose_practice(code: str) -> None:
