@@ -697,7 +697,10 @@ def test_the_csv_carries_the_coverage_in_words():
     )
     header, row = rows[0].split(","), rows[1]
     assert "Takes people from your area" in header and "How sure we are" in header
-    assert "Covers your area" in row and "Leeds Mental Wellbeing Service" in row and "high" in row
+    assert "Covers your area" in row and "Leeds Mental Wellbeing Service" in row
+    # Every column in words, as on the page: no codes of ours (nhs, name, high).
+    assert "NHS Talking Therapies service" in row and "Its registered name names the area,Sure" in row
+    assert not {"nhs", "name", "high"} & set(row.split(","))
 
 
 def test_who_for_says_a_partly_covered_district_and_a_guess_as_a_guess():

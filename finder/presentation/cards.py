@@ -191,7 +191,8 @@ _GROUP_WORDS = {
 }
 
 
-def _source_words(source: object) -> str:
+def source_words(source: object) -> str:
+    """Where a fact comes from, in words ("NHS England's published statistics")."""
     text = str(source or "")
     if public_url(text):
         return "the service's page"
@@ -215,7 +216,7 @@ def sources_for_people(record: Mapping, *, max_links: int = 3) -> list[str]:
         if not isinstance(entry, Mapping):
             continue
         title = _GROUP_WORDS.get(group, str(group).replace("_", " ").capitalize())
-        words = f"From {_source_words(entry.get('source'))}"
+        words = f"From {source_words(entry.get('source'))}"
         if "statistics" in words and _period_of(record):
             words += f" for {_period_of(record)}"
         note = str(entry.get("note") or "")

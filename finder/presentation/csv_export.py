@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from finder.csvtext import csv_table
-from finder.schema import safe_url
+from finder.presentation.cards import KIND_NAMES, source_words
+from finder.schema import public_url, safe_url
 
 CSV_COLUMNS = (
     ("name", "Name"),
@@ -45,10 +46,30 @@ COVERAGE_WORDS = {
 }
 
 
+# How we know which areas a service takes people from, and how sure that is, in words.
+BASIS_WORDS = {
+    "nhs_directory": "The NHS directory lists the areas",
+    "name": "Its registered name names the area",
+    "catchment": "Its own pages say whom it takes",
+    "public_page": "A public page says so",
+    "hq_area": "Only its headquarters is in the area",
+    "national": "Open to all of England",
+}
+CONFIDENCE_WORDS = {"high": "Sure", "medium": "Fairly sure", "low": "Not sure: please check"}
+_IN_WORDS = {
+    "kind": KIND_NAMES,
+    "coverage": COVERAGE_WORDS,
+    "coverage_basis": BASIS_WORDS,
+    "coverage_confidence": CONFIDENCE_WORDS,
+}
+
+
 def _csv_value(record: Mapping, key: str) -> object:
     value = _field(record, key)
-    if key == "coverage" and isinstance(value, str):
-        value = COVERAGE_WORDS.get(value, value)  # in words, as on the page
+    if key in _IN_WORDS and isinstance(value, str):
+        value = _IN_WORDS[key].get(value, value)  # in words, as on the page
+    if key == "source" and value and not public_url(value):
+        value = source_words(value)  # a register's page stays a link; our own files are named in words
     if key in _CSV_LINKS:
         return safe_url(value)  # only http(s) links, as on the page
     return " ".join(value.split()) if isinstance(value, str) else value
