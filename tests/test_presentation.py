@@ -175,11 +175,6 @@ def test_csv_has_a_header_and_neutralises_spreadsheet_formulas():
     assert rows[1][recovery] == "47.0" and rows[1][recovery + 2] == "2024-25" and rows[2][recovery] == ""
 
 
-def test_ages_in_words():
-    assert fmt.age_text(16) == "For people aged 16 and over"
-    assert fmt.age_text(None) is None and fmt.age_text("n/a") is None
-
-
 # --- urgent help -------------------------------------------------------------------------------
 
 
@@ -300,36 +295,6 @@ def test_about_ipt_text_covers_what_who_and_how():
     assert "depression" in about_ipt.WHAT_IT_IS
     assert "NHS Talking Therapies" in about_ipt.WHO_IT_HELPS
     assert "refer yourself" in about_ipt.HOW_TO_GET_IT and "accredited" in about_ipt.HOW_TO_GET_IT
-
-
-def test_provenance_says_where_each_group_of_facts_came_from_and_when():
-    lines = fmt.provenance_lines(
-        {
-            "location": {"source": "ods_providers.csv", "last_verified": "2026-11-25"},
-            "contacts": {
-                "source": "service_links.csv",
-                "last_verified": None,
-                "note": "seen on public pages, date unknown",
-                "evidence_urls": ["https://mind.example/refer", "javascript:alert(1)"],
-            },
-        }
-    )
-    assert lines[0] == "Location: ods\\_providers.csv; imported 2026-11-25"
-    assert "date checked not known" in lines[1]
-    assert "[page 1](https://mind.example/refer)" in lines[1] and "javascript" not in lines[1]
-    assert fmt.provenance_lines(None) == []
-
-
-def test_a_live_check_says_checked_but_a_file_import_only_says_imported():
-    # A page we fetched that day was checked; a published file of unknown age was only imported.
-    live, imported = fmt.provenance_lines(
-        {
-            "contacts": {"source": "https://www.nhs.uk/service-search/x", "last_verified": "2026-11-20"},
-            "outcomes": {"source": "annual_main_2024-25.csv", "last_verified": "2026-11-25"},
-        }
-    )
-    assert "checked 2026-11-20" in live and "imported" not in live
-    assert "imported 2026-11-25" in imported and "checked" not in imported
 
 
 def test_check_times_are_shown_in_words_people_read():

@@ -62,7 +62,7 @@ from finder.presentation.outcomes import (
     outcome_lines,
     outcomes_sentence,
 )
-from finder.presentation.places import age_text, distance_text, location_note, provenance_lines, whole_number
+from finder.presentation.places import distance_text, location_note, whole_number
 from finder.presentation.practices import practice_label, tidy_name
 from finder.presentation.register_checks import (
     HCPC_PROFESSIONS,
@@ -105,7 +105,6 @@ __all__ = [
     "ResultCard",
     "ResultGroup",
     "StatusWords",
-    "age_text",
     "candidate_text",
     "check_summary",
     "checked_text",
@@ -132,7 +131,6 @@ __all__ = [
     "patient_text",
     "practice_label",
     "primary_action",
-    "provenance_lines",
     "registered_office_text",
     "relevant_registers",
     "result_card",

@@ -245,7 +245,6 @@ class ResultCard:
     run_by: str | None
     action: Action | None
     who_for: str | None
-    part_of: str | None
     distance: str | None
     ipt: str
     outcomes: str | None
@@ -304,7 +303,6 @@ def result_card(
         run_by=run_by,
         action=action,
         who_for=who or None,
-        part_of=None,
         distance=distance,
         ipt=ipt_words(record),
         outcomes=outcomes_sentence(record.get("outcomes"), england),

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import SupportsFloat
-
-from finder.presentation.text import md_escape, md_link
-from finder.schema import safe_url
 
 _APPROXIMATE_WORDS = {
     "sector": "approximate location (postcode sector)",
@@ -42,50 +38,3 @@ def whole_number(value: object) -> int | None:
         return int(float(value))
     except (ValueError, OverflowError):
         return None
-
-
-def age_text(min_age: object) -> str | None:
-    if min_age is None or min_age == "":
-        return None
-    age = whole_number(min_age)
-    if age is None:
-        return None
-    return f"For people aged {age} and over"
-
-
-_PROVENANCE_TITLES = {
-    "location": "Location",
-    "contacts": "Contact details",
-    "outcomes": "Outcomes",
-    "ipt": "IPT",
-}
-
-
-def provenance_lines(provenance: Mapping | None, *, max_links: int = 3) -> list[str]:
-    """Markdown lines, one per group of facts: where it came from and when it was checked.
-    Source names are escaped; only http(s) evidence pages become links."""
-    if not isinstance(provenance, Mapping):
-        return []
-    lines = []
-    for group, entry in provenance.items():
-        if not isinstance(entry, Mapping):
-            continue
-        title = _PROVENANCE_TITLES.get(group, str(group).replace("_", " ").capitalize())
-        parts = []
-        if entry.get("source"):
-            parts.append(md_escape(entry["source"]))
-        checked = entry.get("last_verified")
-        if not checked:
-            parts.append("date checked not known")
-        elif safe_url(entry.get("source")):
-            parts.append(f"checked {md_escape(checked)}")
-        else:
-            # A file of unknown age was imported that day: that is not a check of the service.
-            parts.append(f"imported {md_escape(checked)}")
-        if entry.get("note"):
-            parts.append(md_escape(entry["note"]))
-        urls = [u for u in entry.get("evidence_urls") or [] if safe_url(u)][:max_links]
-        if urls:
-            parts.append("seen on " + ", ".join(md_link(f"page {i}", u) for i, u in enumerate(urls, 1)))
-        lines.append(f"{md_escape(title)}: " + "; ".join(parts))
-    return lines
