@@ -194,6 +194,7 @@ class Tiers:
     covering: Covering
     any_general: bool = False  # a general service covers the person (not only unclear ones)
     partial: frozenset[int] = frozenset()  # `covers` records that serve only part of the place
+    answers: np.ndarray  # the tier is above `elsewhere`: shown whatever the distance
 
     @property
     def covering_rows(self) -> dict[int, Mapping]:
@@ -251,7 +252,9 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
         tier[list(order)] = COVERS
         rank[list(order)] = np.arange(len(order))
     general = any(index.role_rank[i] == GENERAL for i in order if i not in partial)
-    return Tiers(tier=tier, rank=rank, covering=found, any_general=general, partial=partial)
+    return Tiers(
+        tier=tier, rank=rank, covering=found, any_general=general, partial=partial, answers=tier < ELSEWHERE
+    )
 
 
 COVERS_PART = "covers_part"  # a result's `coverage` for a service for part of the place
