@@ -121,10 +121,12 @@ class Dataset:
 
     def with_coverage(self, i: int, tiers: coverage.Tiers, person: coverage.PersonArea) -> dict:
         """NHS record i with its coverage keys and its local name for the person's area. They
-        depend only on the record, its tier, whether it serves only part of the place and the
-        person's districts, so each is worked out once per area (never change the dict returned)."""
+        depend only on the record, its tier, whether it serves only part of the place and, for a
+        service that covers the person, the person's districts (a service that does not cover
+        them has no evidence row there and keeps its public name), so each is worked out once
+        (never change the dict returned)."""
         tier, part = tiers.tier.item(i), i in tiers.partial
-        key = (i, tier, part, person.districts, person.own_districts)
+        key = (i, tier, part, (person.districts, person.own_districts) if tier == coverage.COVERS else None)
         found = self._with_coverage.get(key)
         if found is None:
             record = self.records[i]
