@@ -128,6 +128,8 @@ class CoverageIndex:
                 if row.get("basis") not in WEAK_BASES:
                     self.areas_known[i] = True
         self.role_rank = np.array([self._role_rank(r) for r in records], dtype=np.int8)
+        # Every record's tier before the person's area is known: national services are for anyone.
+        self.national_tier = np.where(self.national & self.nhs, NATIONAL, ELSEWHERE).astype(np.int8)
         self.tiers_cache: dict[tuple, Tiers] = {}
         self._covering: dict[frozenset[str], Covering] = {
             frozenset((district,)): self._order(entries) for district, entries in self.by_district.items()
@@ -194,6 +196,7 @@ class Tiers:
     covering: Covering
     any_general: bool = False  # a general service covers the person (not only unclear ones)
     partial: frozenset[int] = frozenset()  # `covers` records that serve only part of the place
+    answers: np.ndarray  # the tier is above `elsewhere`: shown whatever the distance
 
     @property
     def covering_rows(self) -> dict[int, Mapping]:
@@ -220,10 +223,10 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
 
 def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> Tiers:
     size = len(index.nhs)
-    tier = np.full(size, ELSEWHERE, dtype=np.int8)
+    tier = index.national_tier.copy()
     rank = np.zeros(size, dtype=np.int16)
     found = index.covering(person.districts) if person.districts else NO_COVERING
-    order = tuple(i for i in found.order if eligible[i])
+    order = tuple(i for i in found.order if eligible.item(i))
     if len(order) != len(found.order):
         found = Covering(
             order=order, best={i: found.best[i] for i in order}, rows={i: found.rows[i] for i in order}
@@ -237,12 +240,9 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
     )
     if partial:
         order = tuple(i for i in order if i not in partial) + tuple(i for i in order if i in partial)
-    tier[index.national & index.nhs] = NATIONAL
-    if person.icbs:
-        in_icb = np.zeros(size, dtype=bool)
-        for icb in person.icbs:
-            if icb in index.in_icb:
-                in_icb |= index.in_icb[icb]
+    based_in = [index.in_icb[icb] for icb in person.icbs if icb in index.in_icb]
+    if based_in:
+        in_icb = functools.reduce(np.logical_or, based_in)  # the index's own array if one: only read
         # With a service known to cover the person, the ICB's other services whose areas we do
         # know are not for them; with none known, every service based in the ICB is the best lead.
         same_icb = in_icb if not order else in_icb & ~index.areas_known
@@ -250,8 +250,10 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
     if order:
         tier[list(order)] = COVERS
         rank[list(order)] = np.arange(len(order))
-    general = any(index.role_rank[i] == GENERAL for i in order if i not in partial)
-    return Tiers(tier=tier, rank=rank, covering=found, any_general=general, partial=partial)
+    general = any(index.role_rank.item(i) == GENERAL for i in order if i not in partial)
+    return Tiers(
+        tier=tier, rank=rank, covering=found, any_general=general, partial=partial, answers=tier < ELSEWHERE
+    )
 
 
 COVERS_PART = "covers_part"  # a result's `coverage` for a service for part of the place

@@ -103,13 +103,30 @@ class Dataset:
         self._counts = {kind: int(mask.sum()) for kind, mask in self.of_kind.items()}
         self.nhs = [r["kind"] == "nhs" for r in records]
         self._with_coverage: dict[tuple, dict] = {}
+        self._offered: dict[tuple[str, bool], np.ndarray] = {}
+
+    def offered(self, kind: str, *, nhs: bool) -> np.ndarray:
+        """The records a search of `kind` may offer (never change the array returned): a service
+        that has probably ended is kept in data/ and the export, never offered, and NHS services
+        only where `nhs` (the person may use NHS Talking Therapies). Worked out once per kind."""
+        found = self._offered.get((kind, nhs))
+        if found is None:
+            found = ~self.coverage.ended
+            if kind != "all":
+                found &= self.of_kind[kind]
+            if not nhs:
+                found &= ~self.of_kind["nhs"]
+            self._offered[(kind, nhs)] = found
+        return found
 
     def with_coverage(self, i: int, tiers: coverage.Tiers, person: coverage.PersonArea) -> dict:
         """NHS record i with its coverage keys and its local name for the person's area. They
-        depend only on the record, its tier, whether it serves only part of the place and the
-        person's districts, so each is worked out once per area (never change the dict returned)."""
+        depend only on the record, its tier, whether it serves only part of the place and, for a
+        service that covers the person, the person's districts (a service that does not cover
+        them has no evidence row there and keeps its public name), so each is worked out once
+        (never change the dict returned)."""
         tier, part = tiers.tier.item(i), i in tiers.partial
-        key = (i, tier, part, person.districts, person.own_districts)
+        key = (i, tier, part, (person.districts, person.own_districts) if tier == coverage.COVERS else None)
         found = self._with_coverage.get(key)
         if found is None:
             record = self.records[i]
@@ -226,11 +243,7 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
     data = dataset(version=version)
 
     # A service that has probably ended is kept in data/ and the export, never offered.
-    keep = ~data.coverage.ended
-    if kind != "all":
-        keep &= data.of_kind[kind]
-    if not nhs_available(location):
-        keep &= ~data.of_kind["nhs"]
+    keep = data.offered(kind, nhs=nhs_available(location))
     # Tiers come before the filters: whether a service covers the person does not depend on what
     # they filter for ("no covering service" must not be said of an area whose service lacks IPT).
     person = person_area(location)
@@ -247,48 +260,53 @@ def run(request: SearchRequest, *, fallback: postcodes.OnlineFallback | None = N
         distances = data.points.miles_from(location.lat, location.lon)
     else:
         distances = np.full(len(data.records), np.nan)
-    near = keep & (distances <= radius_miles)  # NaN compares False: no location, not near
-    answers = keep & (tiers.tier < coverage.ELSEWHERE)  # whatever the distance
+    within = distances <= radius_miles  # NaN compares False: no location, not near
+    # Covering, national and same-ICB services are answers whatever the distance.
+    near_or_answers = keep & (within | tiers.answers)
     # Practitioners (and national services) who work online are an option wherever you live, so
     # they are shown beyond the radius too, after everything nearby, and labelled as online.
-    near_or_answers = near | answers
-    online_elsewhere = keep & data.works_online & ~near_or_answers
-    shown = np.flatnonzero(near_or_answers | online_elsewhere)
+    shown = (near_or_answers | (keep & data.works_online)).nonzero()[0]
+    online_shown = ~near_or_answers[shown]
     # Order: tier; within `covers` the area's own order (general services first, then unclear
     # ones, specialists last; surer evidence first); nearby before online-only; then distance
     # (unknown last).
     order = np.lexsort(
         (
             np.fmin(distances[shown], np.inf),  # fmin reads NaN (no position) as infinity: last
-            online_elsewhere[shown],
+            online_shown,
             tiers.rank[shown],
             tiers.tier[shown],
         )
-    )
-    chosen = shown[order][: limit + data.coverage.foldable]
+    )[: limit + data.coverage.foldable]
 
-    def result_for(i: int) -> dict:
-        # .item() reads one array value as a plain Python number, far quicker than indexing.
-        distance = distances.item(i)
-        record = {
-            **(data.with_coverage(i, tiers, person) if data.nhs[i] else data.records[i]),
-            "distance_miles": None if math.isnan(distance) else round(distance, 2),
-            "within_radius": near.item(i),
-            "online_option": online_elsewhere.item(i),
-        }
-        if data.nhs[i]:
+    def result_for(i: int, distance: float, online_option: bool) -> dict:
+        nhs = data.nhs[i]
+        # A copy of the record, then the search's own keys (quicker than {**record, ...}).
+        record = (data.with_coverage(i, tiers, person) if nhs else data.records[i]).copy()
+        record["distance_miles"] = None if math.isnan(distance) else round(distance, 2)
+        record["within_radius"] = distance <= radius_miles
+        record["online_option"] = online_option
+        if nhs:
             record["local_service_names"] = list(record["local_service_names"])  # the result's own
         return record
 
     def lead_result(lead_id: str) -> dict | None:
         i = data.coverage.index_of_id.get(lead_id)
-        return result_for(i) if i is not None and keep[i] else None
+        if i is None or not keep.item(i):
+            return None
+        # .item() reads one array value as a plain Python number, far quicker than indexing.
+        online = data.works_online.item(i) and not near_or_answers.item(i)
+        return result_for(i, distances.item(i), online)
 
-    results = coverage.fold_into_leads([result_for(i) for i in chosen.tolist()], lead_result)
+    # The chosen records' values read out of the arrays at once: one call each, not one per record.
+    chosen = shown[order]
+    columns = zip(chosen.tolist(), distances[chosen].tolist(), online_shown[order].tolist(), strict=True)
+    results = coverage.fold_into_leads([result_for(*values) for values in columns], lead_result)
     results = coverage.fold_same_service(results)[:limit]
     notices = notices_for(location, kind, request.mode, data.count("private"), results, radius_miles)
     if website_only is not None:
-        notices += ipt_website_notice(int((website_only & ((distances <= radius_miles) | answers)).sum()))
+        answers = keep & tiers.answers
+        notices += ipt_website_notice(int((website_only & (within | answers)).sum()))
     notices += coverage_notices(location, kind, tiers, nhs_available(location))
     return SearchResponse(location, results, notices, float(radius_miles))
 
