@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from finder.presentation.text import md_escape
-from finder.schema import safe_url
+from finder.presentation.text import md_escape, md_link
+from finder.schema import public_url
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,7 @@ def check_summary(result: Mapping, number: object = None) -> list[str]:
             f"We could not check {names} automatically just now: that says nothing against the therapist."
         )
     if unchecked:
-        links = " ".join(
-            f"[{md_escape(r.get('register'))}]({r['url']})" for r in unchecked if safe_url(r.get("url"))
-        )
+        links = " ".join(md_link(r.get("register"), r["url"]) for r in unchecked if public_url(r.get("url")))
         lines.append(
             f"Check by hand here: {links}" if links else "Check by hand on each register's own website."
         )
