@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from finder.csvtext import csv_table
 from finder.presentation.cards import KIND_NAMES, source_words
-from finder.schema import public_url, safe_url
+from finder.schema import public_url
 
 CSV_COLUMNS = (
     ("name", "Name"),
@@ -71,7 +71,7 @@ def _csv_value(record: Mapping, key: str) -> object:
     if key == "source" and value and not public_url(value):
         value = source_words(value)  # a register's page stays a link; our own files are named in words
     if key in _CSV_LINKS:
-        return safe_url(value)  # only http(s) links, as on the page
+        return public_url(value)  # only links to public http(s) pages, as on the page
     return " ".join(value.split()) if isinstance(value, str) else value
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from finder.presentation.cards import coverage_words, local_names_words
 from finder.presentation.text import tel_url
-from finder.schema import safe_url
+from finder.schema import public_url
 
 
 def patient_text(record: Mapping, crisis_lines: Iterable, *, not_a_crisis: str, nhs_finder_url: str) -> str:
@@ -21,15 +21,15 @@ def patient_text(record: Mapping, crisis_lines: Iterable, *, not_a_crisis: str, 
     for words in (coverage_words(record), local_names_words(record)):
         if words:
             lines.append(clean(words))
-    referral = safe_url(record.get("self_referral_url"))
+    referral = public_url(record.get("self_referral_url"))
     if referral:
         lines.append(f"Refer yourself online: {referral}")
     if tel_url(record.get("self_referral_phone")):
         lines.append(f"Refer yourself by phone: {clean(record['self_referral_phone'])}")
     if tel_url(record.get("phone")) and record.get("phone") != record.get("self_referral_phone"):
         lines.append(f"Phone: {clean(record['phone'])}")
-    if safe_url(record.get("website")):
-        lines.append(f"Website: {safe_url(record.get('website'))}")
+    if public_url(record.get("website")):
+        lines.append(f"Website: {public_url(record.get('website'))}")
     if not referral and not tel_url(record.get("self_referral_phone")) and record.get("kind") == "nhs":
         lines.append(f"How to refer yourself: {nhs_finder_url}")
     lines += ["", not_a_crisis]
