@@ -89,6 +89,7 @@ class Covering:
 
 
 NO_COVERING = Covering(order=(), best={}, rows={})
+NOWHERE = PersonArea(districts=frozenset(), icbs=frozenset())  # a place outside England's districts
 # Sets of several candidate districts (a postcode sector or a town) whose order is kept once worked out.
 MAX_CACHED_AREAS = 4096
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from finder import coverage, postcodes, store
+from finder import areas, coverage, postcodes, store
 from finder.errors import FinderError
 from finder.geo import Points
 from finder.postcodes import Location
@@ -53,6 +54,7 @@ __all__ = [
     "dataset_info",
     "nhs_available",
     "person_area",
+    "person_in",
     "run",
     "search",
 ]
@@ -129,16 +131,41 @@ class Dataset:
         key = (i, tier, part, (person.districts, person.own_districts) if tier == coverage.COVERS else None)
         found = self._with_coverage.get(key)
         if found is None:
-            record = self.records[i]
-            found = {
-                **record,
-                **coverage.coverage_fields(tier, tiers.covering.best.get(i), part=part),
-                **coverage.local_name_fields(record, tiers.covering.rows.get(i, ()), person),
-            }
-            if len(self._with_coverage) >= MAX_KEPT_RECORDS:
-                self._with_coverage.clear()
-            self._with_coverage[key] = found
+            found = self._keep_entry(key, tiers.covering, person)
         return found
+
+    def _keep_entry(self, key: tuple, covering: coverage.Covering, person: coverage.PersonArea) -> dict:
+        i, tier, part, _ = key
+        record = self.records[i]
+        found = {
+            **record,
+            **coverage.coverage_fields(tier, covering.best.get(i), part=part),
+            **coverage.local_name_fields(record, covering.rows.get(i, ()), person),
+        }
+        if len(self._with_coverage) >= MAX_KEPT_RECORDS:
+            self._with_coverage.clear()
+        self._with_coverage[key] = found
+        return found
+
+    def prepare(self, people: Iterable[coverage.PersonArea]) -> None:
+        """Work out, when the data loads, what a search in each of these areas needs: the order
+        of the services that cover it (for an NHS-only search and for everything) and those
+        services' entries under their local names, and every NHS service's entry outside its
+        areas. The first search in an area is then as quick as the next."""
+        nhs_indices = self.coverage.nhs.nonzero()[0].tolist()
+        for i in nhs_indices:
+            # Outside its areas a service's entry depends only on its tier there: national, or
+            # based in the person's ICB, or elsewhere.
+            national = self.coverage.national.item(i)
+            for tier in (coverage.NATIONAL,) if national else (coverage.ELSEWHERE, coverage.SAME_ICB):
+                key = (i, tier, False, None)
+                if key not in self._with_coverage:
+                    self._keep_entry(key, coverage.NO_COVERING, coverage.NOWHERE)
+        for person in people:
+            for kind in ("nhs", "all"):
+                tiers = coverage.classify(self.coverage, person, self.offered(kind, nhs=True))
+            for i in tiers.covering.order:
+                self.with_coverage(i, tiers, person)
 
     def count(self, kind: str) -> int:
         return self._counts.get(kind, 0)
@@ -164,7 +191,12 @@ def _read_records(directory: Path, name: str) -> list[dict]:
 
 
 def _load_dataset(directory: Path) -> Dataset:
-    return Dataset(_read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE))
+    data = Dataset(_read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE))
+    loaded_areas = areas.tables()
+    if loaded_areas is not None:
+        # Every district as a postcode places a person in it (in each of its ICBs).
+        data.prepare(person_in(code, icb) for code, icb in loaded_areas.district_icbs())
+    return data
 
 
 # Reloaded when a publish replaces a record file (store.data_version, one stat per search).
@@ -185,6 +217,13 @@ def dataset_info() -> dict:
         "private_practitioners": data.count("private"),
         "manifest": store.read_json(MANIFEST_FILE, default={}) or {},
     }
+
+
+def person_in(district_code: str, icb_code: str | None) -> coverage.PersonArea:
+    """A person whose postcode places them in one district (and one ICB, where known)."""
+    return coverage.PersonArea(
+        districts=frozenset((district_code,)), icbs=frozenset((icb_code,)) if icb_code else frozenset()
+    )
 
 
 def person_area(location: Location) -> coverage.PersonArea:

@@ -150,3 +150,39 @@ def test_plain_text_never_titles_a_service_by_a_bare_site_name(capsys):
     out = capsys.readouterr().out
     titles = [line for line in out.splitlines() if "[nhs;" in line]
     assert titles and not [t for t in titles if "  Fieldhead Hospital  [" in t]
+
+
+def _postcode_in_every_english_district() -> list[str]:
+    """One full postcode with a position in each English district of the embedded tables."""
+    import numpy as np
+
+    from finder import postcodes
+
+    t = postcodes.tables()
+    english = (t.country == postcodes.COUNTRIES.index("England")) & (t.lat_e6 != postcodes.MISSING_E6)
+    rows = english.nonzero()[0]
+    _, first = np.unique(t.district[rows], return_index=True)
+    return [postcodes.decode_key(int(t.keys[rows[i]])) for i in first]
+
+
+def test_the_first_search_in_every_district_is_the_answer_worked_out_afresh(monkeypatch):
+    """What is worked out for each district when the data loads (the covering order, the local
+    names) gives every district the same answer as working it out at the time of the search."""
+    from finder import search as search_module
+    from finder import store
+
+    prepared = search_module._load_dataset(store.data_dir())
+    fresh = search_module.Dataset(prepared.records)
+    queries = _postcode_in_every_english_district()
+    assert len(queries) >= 296
+    for query in queries:
+        answers = []
+        for data in (prepared, fresh):
+            monkeypatch.setattr(search_module, "dataset", lambda data=data, **_: data)
+            answers.append(
+                [json.dumps(search(query, kind=kind, limit=50).to_json()) for kind in ("nhs", "all")]
+            )
+        assert answers[0] == answers[1], query
+    assert prepared.coverage.tiers_cache and not set(fresh.coverage.tiers_cache) - set(
+        prepared.coverage.tiers_cache
+    )
