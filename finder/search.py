@@ -8,6 +8,7 @@ people in England") as notices rather than errors. Only an unusable query raises
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -219,8 +220,10 @@ def dataset_info() -> dict:
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def person_in(district_code: str, icb_code: str | None) -> coverage.PersonArea:
-    """A person whose postcode places them in one district (and one ICB, where known)."""
+    """A person whose postcode places them in one district (and one ICB, where known): the
+    areas whose answers are worked out when the data loads (one object per district and ICB)."""
     return coverage.PersonArea(
         districts=frozenset((district_code,)), icbs=frozenset((icb_code,)) if icb_code else frozenset()
     )
@@ -230,12 +233,14 @@ def person_area(location: Location) -> coverage.PersonArea:
     """Every district that may be the person's, and their ICBs, from the location's area. From a
     GP surgery, every district of its sub-ICB may be covered, but the surgery's own district is
     where the services' local names apply."""
-    areas = ([location.area] if location.area is not None else []) + list(location.area_candidates)
+    if location.area is not None and not location.area_candidates and location.kind != "gp":
+        return person_in(location.area.district_code, location.area.icb_code)
+    found = ([location.area] if location.area is not None else []) + list(location.area_candidates)
     own = location.area.district_code if location.kind == "gp" and location.area is not None else None
-    districts = frozenset(a.district_code for a in areas)
+    districts = frozenset(a.district_code for a in found)
     return coverage.PersonArea(
         districts=districts,
-        icbs=frozenset(a.icb_code for a in areas if a.icb_code),
+        icbs=frozenset(a.icb_code for a in found if a.icb_code),
         own_districts=frozenset((own,)) if own else None,
         settled=location.area is not None or len(districts) <= 1,
     )
