@@ -35,11 +35,7 @@ def urgent_help_box() -> None:
     """On every page, before anything else: a compact line of crisis numbers that opens to the
     full list. Talking therapies are not a crisis service."""
     with st.container(border=True, key="urgent_help"):
-        st.markdown(
-            "**Need help now?** Call [999](tel:999) · [NHS 111, option 2](tel:111) · "
-            "Samaritans [116 123](tel:116123) · Text SHOUT to [85258](sms:85258). "
-            "Talking therapies are not a crisis service."
-        )
+        st.markdown(fmt.crisis_line(urgent_help.CRISIS_LINES))
         with st.expander("More about getting help now"):
             st.markdown(f"**{urgent_help.NOT_A_CRISIS_SERVICE}**")
             st.markdown(fmt.helpline_list(urgent_help.CRISIS_LINES))

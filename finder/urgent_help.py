@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 CHECKED_ON = "2026-11-25"
 
-NOT_A_CRISIS_SERVICE = "Talking therapies are not a crisis service. If you need help now, use one of these:"
+NOT_A_CRISIS = "Talking therapies are not a crisis service."
+NOT_A_CRISIS_SERVICE = f"{NOT_A_CRISIS} If you need help now, use one of these:"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Helpline:
     name: str
     how: str  # what to do, in words: "Call 999 or go to A&E"
     when: str  # who it is for, in plain words
+    # The one-line form shown at the top of every page: words before the link, and the link's own
+    # words ("Samaritans" [116 123]; `how` where none is written).
+    short_lead: str = ""
+    short_link: str = ""
     dial: str | None = None
     text_to: str | None = None
     text_word: str | None = None
@@ -41,6 +46,8 @@ EMERGENCY = Helpline(
     name="999 or A&E",
     how="Call 999 or go to A&E",
     when="if your life, or someone else's, is at risk right now",
+    short_lead="Call",
+    short_link="999",
     dial="999",
     confirmed_by=(
         "https://www.norwoodmc.co.uk/2024/08/14/nhs-111-option-2-for-crisis-mental-health-support/",
@@ -51,6 +58,7 @@ NHS_111_ENGLAND = Helpline(
     name="NHS 111, mental health option",
     how="Call 111 and choose the mental health option (option 2)",
     when="for urgent mental health help in England, any time, day or night",
+    short_link="NHS 111, option 2",
     dial="111",
     area="England",
     confirmed_by=(
@@ -63,6 +71,8 @@ SAMARITANS = Helpline(
     name="Samaritans",
     how="Call Samaritans free on 116 123",
     when="to talk to someone, any time, about anything that is troubling you",
+    short_lead="Samaritans",
+    short_link="116 123",
     dial="116123",
     confirmed_by=("https://www.samaritans.org/how-we-can-help/contact-samaritan/",),
 )
@@ -71,6 +81,8 @@ SHOUT = Helpline(
     name="Shout",
     how="Text SHOUT to 85258",
     when="if you would rather text than talk, any time",
+    short_lead="Text SHOUT to",
+    short_link="85258",
     text_to="85258",
     text_word="SHOUT",
     confirmed_by=("https://giveusashout.org/about-us/faq/",),

@@ -14,7 +14,8 @@ import pytest
 from sample_records import record
 from streamlit.testing.v1 import AppTest
 
-from finder import store
+from finder import presentation as fmt
+from finder import store, urgent_help
 from finder.errors import FinderError, PostcodeError
 from finder.presentation import GROUP_HEADINGS
 
@@ -521,6 +522,8 @@ def test_urgent_help_is_on_every_page(app_data, page):
     assert "not a crisis service" in text
     for number in ("999", "111", "116 123", "85258"):
         assert number in text, number
+    # First on the page, and in the words and numbers of the reviewed list.
+    assert at.markdown[0].value == fmt.crisis_line(urgent_help.CRISIS_LINES)
 
 
 def test_about_ipt_shows_how_ipt_compares(app_data):

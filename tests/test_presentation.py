@@ -737,6 +737,18 @@ def test_words_follow_the_evidence_headquarters_old_page_or_indirect_page():
 # Words the app's pages used to build themselves (issue 20: pages draw, finder says)
 
 
+def test_the_line_at_the_top_of_every_page_takes_its_numbers_from_the_reviewed_list():
+    line = fmt.crisis_line(urgent_help.CRISIS_LINES)
+    for helpline in urgent_help.CRISIS_LINES:
+        assert f"[{helpline.short_link}]({urgent_help.tel_link(helpline)})" in line
+    assert "[85258](sms:85258)" in line and "[999](tel:999)" in line
+    assert line.endswith("Talking therapies are not a crisis service.")
+    # A number changed in the reviewed list changes it at the top of every page too.
+    moved = replace(urgent_help.SAMARITANS, dial="116000", short_link="116 000")
+    changed = fmt.crisis_line((urgent_help.EMERGENCY, moved))
+    assert "[116 000](tel:116000)" in changed and "116 123" not in changed
+
+
 def test_helplines_to_call_are_links_and_text_services_stay_text():
     listed = fmt.helpline_list(urgent_help.CRISIS_LINES).splitlines()
     assert len(listed) == len(urgent_help.CRISIS_LINES)

@@ -77,7 +77,7 @@ from finder.presentation.register_checks import (
     status_words,
 )
 from finder.presentation.sources import SOURCE_TITLES, source_rows, source_title
-from finder.presentation.text import helpline_list, md_escape, md_link, tel_url
+from finder.presentation.text import crisis_line, helpline_list, md_escape, md_link, tel_url
 from finder.schema import safe_url
 
 __all__ = [
@@ -110,6 +110,7 @@ __all__ = [
     "checked_text",
     "compare_to_england",
     "coverage_words",
+    "crisis_line",
     "distance_text",
     "england_for",
     "evidence_year",

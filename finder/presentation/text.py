@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from finder.schema import public_url
-from finder.urgent_help import Helpline, tel_link
+from finder.urgent_help import NOT_A_CRISIS, Helpline, tel_link
 
 # Characters that Markdown (and Streamlit's extensions: :color[...], $maths$) would treat as
 # syntax. Escaping them with a backslash makes imported text display as typed. (Checked in
@@ -82,6 +82,18 @@ def md_link(label: object, url: object) -> str:
     ):
         target = target.replace(char, code)
     return f"[{text}]({target})"
+
+
+def crisis_line(helplines: Iterable[Helpline]) -> str:
+    """The crisis numbers on one line for the top of every page, each number a tel: link (a text
+    service an sms: link, which opens a new message on a phone), and that talking therapies are
+    not a crisis service."""
+    parts = []
+    for line in helplines:
+        link, words = tel_link(line), line.short_link or line.how
+        linked = f"[{words}]({link})" if link else words
+        parts.append(f"{line.short_lead} {linked}".strip())
+    return f"**Need help now?** {' · '.join(parts)}. {NOT_A_CRISIS}"
 
 
 def helpline_list(helplines: Iterable[Helpline]) -> str:
