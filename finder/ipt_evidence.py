@@ -155,11 +155,30 @@ def as_number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
+def figures_shared_by(record: Mapping) -> str | None:
+    """The provider whose services NHS England's figures count together, where it runs its NHS
+    Talking Therapies under more than one name (Midlands Partnership's Staffordshire service and
+    Thurrock Talking Therapies): the statistics are published per provider, so none of those
+    services has figures of its own. None where every area it serves knows it by one name.
+    `public_service_name`: a search result's provider-wide name, where `service_name` is local."""
+    public = record.get("public_service_name") or record.get("service_name")
+    rows = record.get("areas_served") or ()
+    names = {row.get("local_service_name") or public for row in rows if isinstance(row, Mapping)}
+    if len(names - {None, ""}) < 2:
+        return None
+    return str(record.get("provider") or record.get("name") or "") or None
+
+
+# Said where the figures are a provider's, not the person's own service's.
+ASK_WHERE_YOU_LIVE = "ask whether IPT is offered where you live"
+
+
 def ipt_sentence(record: Mapping) -> str:
     """Whether a service gives Interpersonal Therapy, in words that say what the evidence is
     (its `ipt_basis`): NHS England's figures for the latest year, for an earlier year only, or
-    the service's own website; nothing stronger than the source says. Plain text (the Open
-    Referral feed carries it too)."""
+    the service's own website; nothing stronger than the source says. Where the figures count
+    several services of one provider together, it says so. Plain text (the Open Referral feed
+    carries it too)."""
     basis = record.get("ipt_basis")
     outcomes = record.get("outcomes")
     if not isinstance(outcomes, Mapping):
@@ -167,16 +186,29 @@ def ipt_sentence(record: Mapping) -> str:
     courses = as_number(outcomes.get("ipt_courses"))
     recovered = as_number(outcomes.get("ipt_recovery_pct"))
     period = outcomes.get("period")
+    provider = figures_shared_by(record) if basis in OFFICIAL_BASES else None
     if basis == "official_latest" and courses and period:
         people = f"{courses:,.0f} {'person' if courses == 1 else 'people'}"
         line = f"Delivered Interpersonal Therapy (IPT) to {people} in {period}"
+        if provider:
+            line = (
+                f"{provider} delivered Interpersonal Therapy (IPT) to {people} in {period}, "
+                "counting all its services together"
+            )
         if recovered is not None:
             line += f"; {recovered:g}% recovered"
+        if provider:
+            line += f". NHS England doesn't publish figures for each of its services: {ASK_WHERE_YOU_LIVE}"
         return line + "."
     if basis == "official_earlier":
         # The evidence says both years, e.g. "10 people had IPT here in 2023-24; 2024-25 figure
         # too small to publish".
         evidence = str(record.get("ipt_evidence") or "").removeprefix("NHS England figures: ")
+        if provider and evidence:
+            return (
+                f"Interpersonal Therapy (IPT), counting all of {provider}'s services together: "
+                f"{evidence.rstrip('.')}. Please {ASK_WHERE_YOU_LIVE}."
+            )
         return f"Interpersonal Therapy (IPT): {evidence}" if evidence else "Delivered IPT in an earlier year."
     if basis == "website":
         return "Its own website mentions Interpersonal Therapy (IPT); NHS England's figures don't show it."

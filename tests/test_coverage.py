@@ -170,6 +170,7 @@ def test_the_local_name_is_the_one_used_in_the_persons_district():
     both = coverage.PersonArea(districts=frozenset({LEEDS, YORK}), icbs=frozenset())
     assert coverage.local_name_fields(record, rows, both) == {
         "service_name": "Wigan TT",
+        "public_service_name": "Wigan TT",
         "local_service_names": ["Trafford Psychological Therapies", "Wigan TT"],
     }
     # From a GP surgery in York, York's name applies, though the sub-ICB also holds Leeds.

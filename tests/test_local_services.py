@@ -151,3 +151,40 @@ def test_json_and_plain_text_agree_on_the_order(capsys):
     covering = [r for r in json.loads(capsys.readouterr().out)["results"] if r["coverage"] == "covers"]
     roles = [r["role"] for r in covering]
     assert roles[0] == "lead" and roles[-1] == "specialist"
+
+
+@pytest.mark.parametrize(
+    ("postcode", "provider"),
+    [
+        ("RM17 6SL", "Midlands Partnership University NHS Foundation Trust"),  # Thurrock
+        ("M33 7XX", "Greater Manchester Mental Health NHS Foundation Trust"),  # Trafford
+    ],
+)
+def test_under_a_local_name_the_figures_are_said_to_be_the_providers(postcode, provider, capsys):
+    """NHS England publishes one set of figures per provider: under Thurrock's own name, the IPT
+    and recovery figures of all Midlands Partnership's services are not said to be Thurrock's."""
+    from finder import presentation
+    from finder.oruk.mapping import service_description
+
+    _, yours = _yours(postcode)
+    first = yours[0]
+    assert first["offers_ipt"] is True and first["service_name"] != first["public_service_name"]
+    card = presentation.result_card(first, None)
+    assert card.ipt.startswith(provider) and "counting all its services together" in card.ipt
+    assert "ask whether IPT is offered where you live" in card.ipt
+    assert f"counting all of {provider}'s services together" in card.outcomes
+    assert f"all of {provider}'s services together" in service_description(first)
+    main(["search", postcode, "--kind", "nhs", "--limit", "3"])
+    assert "IPT: yes (its provider's figures, for all its services)" in capsys.readouterr().out
+
+
+def test_a_provider_known_by_one_name_keeps_its_own_figures(capsys):
+    _, yours = _yours("LS6 3QG")
+    leeds = yours[0]
+    from finder import presentation
+
+    card = presentation.result_card(leeds, None)
+    assert card.ipt.startswith("Delivered Interpersonal Therapy (IPT) to") and "counting" not in card.ipt
+    assert "counting" not in (card.outcomes or "")
+    main(["search", "LS6 3QG", "--kind", "nhs", "--limit", "3"])
+    assert "its provider's figures" not in capsys.readouterr().out

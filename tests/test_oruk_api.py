@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from finder import export, search, services, store
-from finder.oruk import mapping
+from finder.oruk import mapping, taxonomy
 from finder.oruk.api import create_app
 
 RECORDS = services.load_services()
@@ -72,7 +72,7 @@ def test_export_validates_against_hsds_and_the_uk_profile(run_cli):
 
 def test_export_says_what_a_publisher_would():
     document = export.openreferral_document(RECORDS)
-    ended = {mapping.stable_id("service", r["id"]) for r in RECORDS if r.get("probably_ended")}
+    ended = {taxonomy.stable_id("service", r["id"]) for r in RECORDS if r.get("probably_ended")}
     status = {s["id"]: s["status"] for s in document["service"]}
     assert {sid for sid, value in status.items() if value == "inactive"} == ended
     for service in document["service"]:
@@ -99,7 +99,7 @@ def test_every_service_is_tagged_and_the_taxonomy_covers_ipt_and_groups():
         assert link["taxonomy_term_id"] in terms
         tagged.setdefault(link["link_id"], set()).add(terms[link["taxonomy_term_id"]]["term"])
     for record in RECORDS:
-        codes = tagged[mapping.stable_id("service", record["id"])]
+        codes = tagged[taxonomy.stable_id("service", record["id"])]
         assert "nhs-talking-therapies" in codes
         assert ("self-referral-online" in codes) == bool(record.get("self_referral_url"))
         official_ipt = record.get("offers_ipt") is True and record.get("ipt_basis") != "website"
@@ -161,9 +161,9 @@ def test_every_listing_and_object_passes_the_uk_profile(client):
         assert schemas.errors(schemas.UK, "compiled/service_at_location_list.json", link, strict=True) == []
         full = client.get(f"/service_at_locations/{link['id']}").json()
         assert schemas.errors(schemas.UK, "compiled/service_at_location.json", full, strict=True) == []
-    for taxonomy in _all_pages(client, "/taxonomies"):
-        assert schemas.errors(schemas.UK, "taxonomy.json", taxonomy, strict=True) == []
-        assert client.get(f"/taxonomies/{taxonomy['id']}").json() == taxonomy
+    for found in _all_pages(client, "/taxonomies"):
+        assert schemas.errors(schemas.UK, "taxonomy.json", found, strict=True) == []
+        assert client.get(f"/taxonomies/{found['id']}").json() == found
     for term in _all_pages(client, "/taxonomy_terms"):
         assert schemas.errors(schemas.UK, "taxonomy_term.json", term, strict=True) == []
         assert client.get(f"/taxonomy_terms/{term['id']}").json() == term
@@ -195,10 +195,10 @@ def test_a_postcode_lists_who_covers_it_first_in_the_finders_order(client):
     finder_order = [
         r["id"] for r in search.search("LS6 3QG", kind="nhs", radius_miles=0.001, limit=1000).results
     ]
-    ids = {mapping.stable_id("service", code): code for code in finder_order}
+    ids = {taxonomy.stable_id("service", code): code for code in finder_order}
     listed = [ids.get(item["service"]["id"]) for item in body["contents"]]
     assert listed[: len(finder_order)] == [code for code in finder_order if code in listed]
-    ended = {mapping.stable_id("service", r["id"]) for r in RECORDS if r.get("probably_ended")}
+    ended = {taxonomy.stable_id("service", r["id"]) for r in RECORDS if r.get("probably_ended")}
     assert not ended & {item["service"]["id"] for item in body["contents"]}
     wider = client.get("/service_at_locations", params={"postcode": "LS6 3QG", "proximity": "30000"}).json()
     assert wider["total_items"] > body["total_items"]
@@ -239,7 +239,7 @@ def test_a_part_of_a_district_is_named_where_the_data_has_one(client):
     partial = [(r["id"], a) for r in RECORDS for a in r.get("areas_served") or [] if a.get("part")]
     rows = {row["id"]: row for row in document["service_area"]}
     for code, area in partial:
-        row = rows[mapping.stable_id("service_area", f"{code}/{area['code']}")]
+        row = rows[taxonomy.stable_id("service_area", f"{code}/{area['code']}")]
         assert row["name"] == f"{area['name']} ({area['part']})"
 
 
@@ -258,18 +258,18 @@ def test_filters_as_the_profile_defines_them(client):
     terms = {t["term"]: t["id"] for t in _all_pages(client, "/taxonomy_terms")}
     ipt = _all_pages(client, "/services", taxonomy_term_id=terms["delivers-ipt"])
     expected = {
-        mapping.stable_id("service", r["id"])
+        taxonomy.stable_id("service", r["id"])
         for r in RECORDS
         if r.get("offers_ipt") is True and r.get("ipt_basis") != "website"
     }
     assert {s["id"] for s in ipt} == expected and expected
     aged = _all_pages(client, "/services", minimum_age=17)
-    expected_aged = {mapping.stable_id("service", r["id"]) for r in RECORDS if (r.get("min_age") or 0) >= 17}
+    expected_aged = {taxonomy.stable_id("service", r["id"]) for r in RECORDS if (r.get("min_age") or 0) >= 17}
     assert {s["id"] for s in aged} == expected_aged
     some = RECORDS[0]
     word = mapping.service(some)["name"].split()[0]
     found = _all_pages(client, "/services", search=word.lower())
-    assert mapping.stable_id("service", some["id"]) in {s["id"] for s in found}
+    assert taxonomy.stable_id("service", some["id"]) in {s["id"] for s in found}
     assert _all_pages(client, "/services", search="zzqx nothing matches this") == []
 
 
@@ -317,7 +317,7 @@ def test_a_publish_is_served_without_a_restart(data_copy):
     after = client.get("/services")
     assert after.json()["total_items"] == before.json()["total_items"] - 1
     assert after.headers["etag"] != before.headers["etag"]
-    assert client.get(f"/services/{mapping.stable_id('service', records[0]['id'])}").status_code == 404
+    assert client.get(f"/services/{taxonomy.stable_id('service', records[0]['id'])}").status_code == 404
 
 
 def test_the_command_logs_nothing_anyone_searched(tmp_path):

@@ -16,7 +16,7 @@ from finder import search as finder_search
 from finder import services, store
 from finder.coverage import ELSEWHERE, TIERS, display_name
 from finder.errors import FinderError
-from finder.oruk import mapping
+from finder.oruk import mapping, taxonomy
 from finder.schema import SERVICES_FILE
 
 # Codes the finder folds into a service as the service itself (its sites, its borough parts),
@@ -78,7 +78,7 @@ class Catalogue:
     def __init__(self, records: Sequence[Mapping]):
         # A stable listing order: by the name people know the service by, then by id.
         ordered = sorted(records, key=lambda r: (mapping.service(r)["name"].casefold(), r["id"]))
-        self.records = {mapping.stable_id("service", r["id"]): r for r in ordered}
+        self.records = {taxonomy.stable_id("service", r["id"]): r for r in ordered}
         self.ods_to_service = {r["id"]: sid for sid, r in self.records.items()}
         self.service_list = {sid: mapping.service_list_item(r) for sid, r in self.records.items()}
         self.sal_list: dict[str, dict] = {}
@@ -91,10 +91,10 @@ class Catalogue:
         self.sal_records = {
             self.sal_of_service[sid]: r for sid, r in self.records.items() if sid in self.sal_of_service
         }
-        terms = mapping.all_terms(ordered)
-        self.terms = {t.id: mapping.taxonomy_term(t) for t in terms}
-        self.taxonomy = mapping.taxonomy(terms)
-        self.term_ids = {sid: {t.id for t in mapping.service_terms(r)} for sid, r in self.records.items()}
+        terms = taxonomy.all_terms(ordered)
+        self.terms = {t.id: taxonomy.taxonomy_term(t) for t in terms}
+        self.taxonomy = taxonomy.taxonomy(terms)
+        self.term_ids = {sid: {t.id for t in taxonomy.service_terms(r)} for sid, r in self.records.items()}
         self.words = {sid: _searchable(self.service_list[sid], r) for sid, r in self.records.items()}
 
     def service(self, service_id: str) -> dict | None:
@@ -132,7 +132,7 @@ class Catalogue:
     def _keeps(self, service_id: str, query: ServiceQuery) -> bool:
         if query.taxonomy_term_id is not None and query.taxonomy_term_id not in self.term_ids[service_id]:
             return False
-        if query.taxonomy_id is not None and query.taxonomy_id != mapping.TAXONOMY_ID:
+        if query.taxonomy_id is not None and query.taxonomy_id != taxonomy.TAXONOMY_ID:
             return False
         if query.minimum_age is not None:
             # "Services with a minimum age of at least the specified value" (the profile's words).

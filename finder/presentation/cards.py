@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from finder.ipt_evidence import as_number, ipt_sentence
+from finder.ipt_evidence import as_number, figures_shared_by, ipt_sentence
 from finder.presentation.outcomes import outcomes_sentence
 from finder.presentation.places import distance_text, location_note, whole_number
 from finder.presentation.text import md_escape, md_link, tel_url
@@ -305,7 +305,7 @@ def result_card(
         who_for=who or None,
         distance=distance,
         ipt=ipt_words(record),
-        outcomes=outcomes_sentence(record.get("outcomes"), england),
+        outcomes=outcomes_sentence(record.get("outcomes"), england, shared_by=figures_shared_by(record)),
         contacts=tuple(_contact_lines(record, action)),
         details=tuple(_detail_lines(record)),
         sources=tuple(sources_for_people(record)),

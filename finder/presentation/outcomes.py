@@ -70,8 +70,11 @@ def outcome_lines(outcomes: Mapping | None, england: Mapping | None) -> list[str
     return shown
 
 
-def outcomes_sentence(outcomes: Mapping | None, england: Mapping | None) -> str | None:
-    """Recovery and waiting in one line, each next to England's figure for the same year."""
+def outcomes_sentence(
+    outcomes: Mapping | None, england: Mapping | None, *, shared_by: str | None = None
+) -> str | None:
+    """Recovery and waiting in one line, each next to England's figure for the same year.
+    `shared_by`: the provider whose services the figures count together (ipt_evidence.figures_shared_by)."""
     if not isinstance(outcomes, Mapping) or not outcomes.get("period"):
         return None
     england = england if isinstance(england, Mapping) else {}
@@ -94,4 +97,5 @@ def outcomes_sentence(outcomes: Mapping | None, england: Mapping | None) -> str 
         parts.append(part)
     if not parts:
         return None
-    return md_escape(f"In {outcomes['period']}, " + " and ".join(parts) + ".")
+    whose = f", counting all of {shared_by}'s services together" if shared_by else ""
+    return md_escape(f"In {outcomes['period']}{whose}, " + " and ".join(parts) + ".")
