@@ -3,6 +3,8 @@ service for one group of people (issue 17). Real places on the committed data/; 
 expected are read from data/service_areas.json (the shared `local_service_name` column), not
 typed here."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -174,6 +176,10 @@ def test_under_a_local_name_the_figures_are_said_to_be_the_providers(postcode, p
     assert "ask whether IPT is offered where you live" in card.ipt
     assert f"counting all of {provider}'s services together" in card.outcomes
     assert f"all of {provider}'s services together" in service_description(first)
+    rows = list(csv.reader(io.StringIO(presentation.results_csv([first]).decode("utf-8-sig"))))
+    assert dict(zip(*rows, strict=True))["The IPT and recovery figures are for"] == (
+        f"All of {provider}'s services together"
+    )
     main(["search", postcode, "--kind", "nhs", "--limit", "3"])
     assert "IPT: yes (its provider's figures, for all its services)" in capsys.readouterr().out
 
@@ -186,5 +192,7 @@ def test_a_provider_known_by_one_name_keeps_its_own_figures(capsys):
     card = presentation.result_card(leeds, None)
     assert card.ipt.startswith("Delivered Interpersonal Therapy (IPT) to") and "counting" not in card.ipt
     assert "counting" not in (card.outcomes or "")
+    rows = list(csv.reader(io.StringIO(presentation.results_csv([leeds]).decode("utf-8-sig"))))
+    assert dict(zip(*rows, strict=True))["The IPT and recovery figures are for"] == ""
     main(["search", "LS6 3QG", "--kind", "nhs", "--limit", "3"])
     assert "its provider's figures" not in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from finder.csvtext import csv_table
+from finder.ipt_evidence import figures_shared_by
 from finder.presentation.cards import KIND_NAMES, source_words
 from finder.schema import public_url
 
@@ -33,6 +34,8 @@ CSV_COLUMNS = (
     ("coverage_confidence", "How sure we are"),
     ("coverage_evidence", "Evidence for the area it covers"),
     ("coverage_part", "Only this part of your area"),
+    # Where NHS England's figures count several of the provider's services together.
+    ("figures_shared_by", "The IPT and recovery figures are for"),
 )
 
 
@@ -65,6 +68,9 @@ _IN_WORDS = {
 
 
 def _csv_value(record: Mapping, key: str) -> object:
+    if key == "figures_shared_by":
+        provider = figures_shared_by(record)
+        return f"All of {provider}'s services together" if provider else None
     value = _field(record, key)
     if key in _IN_WORDS and isinstance(value, str):
         value = _IN_WORDS[key].get(value, value)  # in words, as on the page
