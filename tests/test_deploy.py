@@ -234,3 +234,74 @@ def test_haproxy_accepts_the_config_that_routes_oruk_to_the_api(tmp_path):
     }
     done = subprocess.run(["haproxy", "-c", "-f", str(config)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- The release pipeline (.github/workflows) ---------------------------------------------------
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def _workflow(name: str) -> dict:
+    loaded = yaml.safe_load((WORKFLOWS / name).read_text())
+    loaded["on"] = loaded.pop(True)  # YAML 1.1 reads the key `on` as true
+    return loaded
+
+
+def test_the_workflows_are_valid_github_actions():
+    """Checked against GitHub's own workflow schema, as check-jsonschema ships it."""
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert {f.name for f in files} >= {"test.yml", "refresh.yml", "release.yml"}
+    done = subprocess.run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_release_is_the_tested_commit_built_into_the_image_the_cluster_runs():
+    jobs = _workflow("release.yml")["jobs"]
+    # The README's test command first (test.yml runs .ci/run), then the image, then the cluster.
+    assert jobs["test"]["uses"] == "./.github/workflows/test.yml"
+    assert "workflow_call" in _workflow("test.yml")["on"]
+    assert "bash .ci/run" in [step.get("run") for step in _workflow("test.yml")["jobs"]["test"]["steps"]]
+    assert jobs["image"]["needs"] == "test" and jobs["deploy"]["needs"] == "image"
+    (build,) = [s for s in jobs["image"]["steps"] if str(s.get("uses", "")).startswith("docker/build-push")]
+    assert build["with"]["file"] == "deploy/Dockerfile" and build["with"]["context"] == "."
+    (name,) = [s for s in jobs["image"]["steps"] if s.get("id") == "name"]
+    assert ":${GITHUB_SHA}" in name["run"]  # one image per commit: rolling back is the tag before
+    # It rolls exactly the deployments and containers of deploy/k8s, as the README's step 4 does.
+    declared = {
+        (manifest["metadata"]["name"], container["name"])
+        for manifest in (_k8s("deployment.yaml"), _k8s("oruk-deployment.yaml"))
+        for container in manifest["spec"]["template"]["spec"]["containers"]
+    }
+    script = "\n".join(step.get("run", "") for step in jobs["deploy"]["steps"])
+    set_image = r"kubectl set image\s+deployment/([\w-]+) ([\w-]+)="
+    assert set(re.findall(set_image, script)) == declared
+    assert set(re.findall(set_image, (ROOT / "README.md").read_text())) == declared
+    assert script.count("kubectl rollout status") == 4  # the release, and a roll back if it fails
+
+
+def test_new_data_from_the_weekly_refresh_is_released():
+    """The refresh pushes with the job's own token, which starts no workflow: it starts the
+    release itself, after the push."""
+    refresh = _workflow("refresh.yml")
+    assert "workflow_dispatch" in _workflow("release.yml")["on"]
+    assert refresh["permissions"]["actions"] == "write"
+    names = [step.get("name") for step in refresh["jobs"]["refresh"]["steps"]]
+    pushed, released = names.index("Commit and push data/"), names.index("Release the new data")
+    assert pushed < released
+    step = refresh["jobs"]["refresh"]["steps"][released]
+    assert step["run"].startswith("gh workflow run release.yml")
+    assert step["if"] == refresh["jobs"]["refresh"]["steps"][pushed]["if"]
+
+
+def test_the_image_compiles_every_package_it_copies():
+    """A read-only container cannot keep compiled code: what is not compiled in the image is
+    compiled again at every start."""
+    copied = {line.split()[0].rstrip("/") for line in dockerfile_instruction("COPY")}
+    code = {path for path in copied if path == "app.py" or (ROOT / path / "__init__.py").exists()}
+    assert code == {"app.py", "app_pages", "finder", "scrapers"}
+    (compiled,) = [line for line in dockerfile_instruction("RUN") if "compileall" in line]
+    assert code <= set(compiled.split())
