@@ -191,14 +191,11 @@ def ipt_sentence(record: Mapping) -> str:
         people = f"{courses:,.0f} {'person' if courses == 1 else 'people'}"
         line = f"Delivered Interpersonal Therapy (IPT) to {people} in {period}"
         if provider:
-            line = (
-                f"{provider} delivered Interpersonal Therapy (IPT) to {people} in {period}, "
-                "counting all its services together"
-            )
+            line = f"Its provider delivered Interpersonal Therapy (IPT) to {people} in {period}, across all its services"
         if recovered is not None:
             line += f"; {recovered:g}% recovered"
         if provider:
-            line += f". NHS England doesn't publish figures for each of its services: {ASK_WHERE_YOU_LIVE}"
+            line += f". NHS England doesn't publish figures for each service: {ASK_WHERE_YOU_LIVE}"
         return line + "."
     if basis == "official_earlier":
         # The evidence says both years, e.g. "10 people had IPT here in 2023-24; 2024-25 figure
@@ -206,8 +203,8 @@ def ipt_sentence(record: Mapping) -> str:
         evidence = str(record.get("ipt_evidence") or "").removeprefix("NHS England figures: ")
         if provider and evidence:
             return (
-                f"Interpersonal Therapy (IPT), counting all of {provider}'s services together: "
-                f"{evidence.rstrip('.')}. Please {ASK_WHERE_YOU_LIVE}."
+                f"Interpersonal Therapy (IPT), across all its provider's services: {evidence.rstrip('.')}. "
+                f"Please {ASK_WHERE_YOU_LIVE}."
             )
         return f"Interpersonal Therapy (IPT): {evidence}" if evidence else "Delivered IPT in an earlier year."
     if basis == "website":

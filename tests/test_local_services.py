@@ -172,10 +172,11 @@ def test_under_a_local_name_the_figures_are_said_to_be_the_providers(postcode, p
     first = yours[0]
     assert first["offers_ipt"] is True and first["service_name"] != first["public_service_name"]
     card = presentation.result_card(first, None)
-    assert card.ipt.startswith(provider) and "counting all its services together" in card.ipt
-    assert "ask whether IPT is offered where you live" in card.ipt
-    assert f"counting all of {provider}'s services together" in card.outcomes
-    assert f"all of {provider}'s services together" in service_description(first)
+    assert card.run_by == presentation.md_escape(f"Run by {provider}")  # "its provider", named above
+    assert card.ipt.startswith("Its provider delivered Interpersonal Therapy (IPT) to")
+    assert "across all its services" in card.ipt and "ask whether IPT is offered where you live" in card.ipt
+    assert "across all its provider's services" in card.outcomes
+    assert "across all its provider's services" in service_description(first)
     rows = list(csv.reader(io.StringIO(presentation.results_csv([first]).decode("utf-8-sig"))))
     assert dict(zip(*rows, strict=True))["The IPT and recovery figures are for"] == (
         f"All of {provider}'s services together"
@@ -190,8 +191,8 @@ def test_a_provider_known_by_one_name_keeps_its_own_figures(capsys):
     from finder import presentation
 
     card = presentation.result_card(leeds, None)
-    assert card.ipt.startswith("Delivered Interpersonal Therapy (IPT) to") and "counting" not in card.ipt
-    assert "counting" not in (card.outcomes or "")
+    assert card.ipt.startswith("Delivered Interpersonal Therapy (IPT) to") and "provider" not in card.ipt
+    assert "provider" not in (card.outcomes or "")
     rows = list(csv.reader(io.StringIO(presentation.results_csv([leeds]).decode("utf-8-sig"))))
     assert dict(zip(*rows, strict=True))["The IPT and recovery figures are for"] == ""
     main(["search", "LS6 3QG", "--kind", "nhs", "--limit", "3"])

@@ -131,8 +131,7 @@ def service_description(record: Mapping) -> str:
         bits.append(ipt_sentence(record))
     outcomes = record.get("outcomes")
     if outcomes and outcomes.get("recovery_pct") is not None:
-        provider = figures_shared_by(record)
-        whose = f" (all of {provider}'s services together)" if provider else ""
+        whose = " (across all its provider's services)" if figures_shared_by(record) else ""
         bits.append(f"NHS England {outcomes['period']}{whose}: {outcomes['recovery_pct']:g}% recovery.")
     bits.append(how_to_refer(record))
     return " ".join(bits)

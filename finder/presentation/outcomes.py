@@ -97,5 +97,5 @@ def outcomes_sentence(
         parts.append(part)
     if not parts:
         return None
-    whose = f", counting all of {shared_by}'s services together" if shared_by else ""
+    whose = ", across all its provider's services" if shared_by else ""
     return md_escape(f"In {outcomes['period']}{whose}, " + " and ".join(parts) + ".")
