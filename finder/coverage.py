@@ -195,7 +195,8 @@ class Tiers:
     tier: np.ndarray
     rank: np.ndarray
     covering: Covering
-    any_general: bool = False  # a general service covers the person (not only unclear ones)
+    # A general service covers the person, or a part of their place (not only unclear ones).
+    any_general: bool = False
     partial: frozenset[int] = frozenset()  # `covers` records that serve only part of the place
     answers: np.ndarray  # the tier is above `elsewhere`: shown whatever the distance
 
@@ -233,14 +234,15 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
             order=order, best={i: found.best[i] for i in order}, rows={i: found.rows[i] for i in order}
         )
     # A town or outcode over several districts: a service for only some of them is for part of
-    # the place, and comes after those for all of it.
+    # the place, and comes after those for all of it; services for one group of people come after
+    # both, as they are shown under "Also for you if..." whichever part they are for.
     partial = frozenset(
         i
         for i in order
         if not person.settled and not person.districts <= {row["code"] for row in found.rows[i]}
     )
     if partial:
-        order = tuple(i for i in order if i not in partial) + tuple(i for i in order if i in partial)
+        order = tuple(sorted(order, key=lambda i: (index.role_rank.item(i) == SPECIALIST, i in partial)))
     based_in = [index.in_icb[icb] for icb in person.icbs if icb in index.in_icb]
     if based_in:
         in_icb = functools.reduce(np.logical_or, based_in)  # the index's own array if one: only read
@@ -251,7 +253,9 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
     if order:
         tier[list(order)] = COVERS
         rank[list(order)] = np.arange(len(order))
-    general = any(index.role_rank.item(i) == GENERAL for i in order if i not in partial)
+    # Known for a place over several districts too when a part of it has one: the person is asked
+    # for their postcode or GP surgery to see which, not told that no service is known.
+    general = any(index.role_rank.item(i) == GENERAL for i in order)
     return Tiers(
         tier=tier, rank=rank, covering=found, any_general=general, partial=partial, answers=tier < ELSEWHERE
     )

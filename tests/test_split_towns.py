@@ -56,3 +56,27 @@ def test_a_service_for_every_district_of_the_place_is_still_the_persons():
         np.ones(2, dtype=bool),
     )
     assert settled.partial == frozenset()
+
+
+@pytest.mark.parametrize("town", ["Oldham", "Fleet"])
+def test_a_split_town_shows_its_parts_services_before_those_for_one_group(town, run_cli):
+    """Oldham (the town) lies in Oldham, Rochdale and Salford: a Greater Manchester service for
+    male survivors of sexual abuse covers all three, the boroughs' own services each one part. The
+    boroughs' services come first, in the JSON, the app's groups and the plain text alike, and
+    the person is not told that no service is known: each part has one."""
+    response = finder_search.search(town, kind="nhs", limit=50)
+    assert response.query.area is None and len(response.query.area_candidates) > 1
+    covering = [r for r in response.results if r["coverage"] in ("covers", "covers_part")]
+    kinds = [r["role"] == "specialist" for r in covering]
+    assert kinds == sorted(kinds), [r["name"] for r in covering]  # one group's services last
+    assert "no_covering_service" not in {n.code for n in response.notices}
+    keys = [g.key for g in fmt.group_results(response.results)]
+    assert "part" in keys
+    if "also" in keys:
+        assert keys.index("part") < keys.index("also")
+    text = run_cli("search", town, "--kind", "nhs").stdout
+    headings = [line for line in text.splitlines() if line and not line.startswith((" ", "note:", "Near"))]
+    assert headings == list(dict.fromkeys(headings)), headings  # each group once
+    assert headings[0].startswith("Parts of this place")
+    if "also" in keys:
+        assert headings.index(fmt.GROUP_ALSO) > 0

@@ -48,15 +48,18 @@ class ResultGroup:
 
 
 def group_key(record: Mapping) -> str:
-    """Which group a result is shown in: yours, also (a service for one group of people that
-    covers the area), national, nearby or private; the app and the plain text alike."""
+    """Which group a result is shown in: yours, part (for part of a place over several districts),
+    also (a service for one group of people that covers the area or a part of it), national,
+    nearby or private; the app and the plain text alike."""
     if record.get("kind") == "private":
         return "private"
     coverage, role = record.get("coverage"), record.get("role")
     if role == "digital":
         return "national"
+    if coverage in ("covers", "covers_part") and role == "specialist":
+        return "also"  # for one group of people, whichever part of the place it is for
     if coverage == "covers":
-        return "also" if role == "specialist" else "yours"
+        return "yours"
     if coverage == "covers_part":
         return "part"
     if coverage == "national" or (coverage is None and record.get("national")):
