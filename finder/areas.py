@@ -133,6 +133,11 @@ class AreaTables:
             return (self._by_gss[code],)
         return tuple(c for c in self.successions.get(code, ()) if c in self.sub_icbs)
 
+    def sub_icbs_of_district(self, district_code: str) -> tuple[str, ...]:
+        """Every sub-ICB location a district lies in (one for most; several for a split district)."""
+        found = self.district(district_code)
+        return tuple(dict.fromkeys(p["sub_icb"] for p in found["parts"])) if found else ()
+
     def districts_of_sub_icb(self, sub_icb_code: str, found_by: str = "gp") -> tuple[Area, ...]:
         """Every district that lies wholly or partly in the sub-ICB, largest share first."""
         found = []

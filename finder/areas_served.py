@@ -72,7 +72,8 @@ def role_fields(row: Mapping | None) -> dict:
 
 # --- The NHS directory (Service Search API `RelatedIAPTCCGs`) ---------------------------------
 
-DistrictsOfSubIcb = Callable[[str], Sequence[tuple[str, str]]]
+# Sub-ICB code -> each of its districts as (district code, name, every sub-ICB that district lies in).
+DistrictsOfSubIcb = Callable[[str], Sequence[tuple[str, str, tuple[str, ...]]]]
 
 
 def directory_area_rows(
@@ -86,10 +87,11 @@ def directory_area_rows(
     """The NHS directory's areas for one service as `service_areas` rows (basis `nhs_directory`,
     confidence high), and the codes the lookup did not know.
 
-    `districts_of_sub_icb(code)` gives the (district code, district name) pairs of a sub-ICB
-    location (ODS code, e.g. "15F" -> [("E08000035", "Leeds")]); finder.areas.districts_of_sub_icb
-    is the real one. A district split between sub-ICBs is served only in part: its evidence says
-    which sub-ICB the directory named."""
+    `districts_of_sub_icb(code)` gives the districts of a sub-ICB location (ODS code, e.g. "15F"
+    -> [("E08000035", "Leeds", ("15F",))]) with every sub-ICB each lies in; the refresh's
+    districts_of_sub_icb is the real one. A district split between sub-ICBs whose every part the
+    directory does not name is served only in part: its row says so (`part`, so it ranks one step
+    less sure and the card asks the person to check), and its evidence names the sub-ICBs."""
     rows: dict[str, dict] = {}
     unknown: list[str] = []
     for code in dict.fromkeys(c.strip().upper() for c in sub_icb_codes if c and c.strip()):
@@ -97,7 +99,7 @@ def directory_area_rows(
         if not districts:
             unknown.append(code)
             continue
-        for district_code, district_name in districts:
+        for district_code, district_name, district_sub_icbs in districts:
             row = rows.setdefault(
                 district_code,
                 {
@@ -111,11 +113,15 @@ def directory_area_rows(
                     "part": "",
                     "local_service_name": "",
                     "sub_icbs": [],
+                    "district_sub_icbs": set(district_sub_icbs),
                 },
             )
             row["sub_icbs"].append(code)
     result = []
     for row in rows.values():
+        if row.pop("district_sub_icbs") - set(row["sub_icbs"]):
+            # Bradford's sub-ICB takes in Craven, not the rest of North Yorkshire.
+            row["part"] = f"part of {row['name']}"
         codes = ", ".join(row.pop("sub_icbs"))
         row["evidence"] = f"NHS directory lists sub-ICB location {codes} as covered ({source})"
         result.append(row)
@@ -137,7 +143,9 @@ def merge_directory_areas(held: Iterable[Mapping], directory: Iterable[Mapping])
         if before and before["basis"] != DIRECTORY_BASIS and before.get("evidence"):
             row["evidence"] = f"{row['evidence']}; earlier evidence: {before['evidence']}"
         if before:
-            row["part"] = row.get("part") or before.get("part") or ""
+            # The earlier evidence may say which part ("Craven area"); the directory says only
+            # "part of North Yorkshire" or nothing.
+            row["part"] = before.get("part") or row.get("part") or ""
             row["local_service_name"] = (
                 row.get("local_service_name") or before.get("local_service_name") or ""
             )

@@ -305,11 +305,19 @@ def test_export_has_service_areas_and_role_columns(data_copy, real):
 # --- The NHS directory seam ------------------------------------------------------------------
 
 
+NORTH_YORKSHIRE_SUB_ICBS = ("42D", "03Q", "36J", "01K")
+
+
 def _fake_districts(code):
-    """A small stand-in for finder.areas.districts_of_sub_icb (real codes and names)."""
+    """A small stand-in for the refresh's districts_of_sub_icb (real codes and names): North
+    Yorkshire lies in four sub-ICBs, Bradford's (36J) taking in only its Craven part."""
+    north_yorkshire = ("E06000065", "North Yorkshire", NORTH_YORKSHIRE_SUB_ICBS)
     return {
-        "15F": [("E08000035", "Leeds")],
-        "36J": [("E08000032", "Bradford"), ("E06000065", "North Yorkshire")],
+        "15F": [("E08000035", "Leeds", ("15F",))],
+        "36J": [("E08000032", "Bradford", ("36J",)), north_yorkshire],
+        "42D": [north_yorkshire],
+        "03Q": [north_yorkshire],
+        "01K": [north_yorkshire],
     }.get(code, [])
 
 
@@ -322,9 +330,9 @@ def test_directory_codes_become_the_strongest_area_rows():
         source="https://api.service.nhs.uk/service-search-api/",
     )
     assert unknown == ["99X"]
-    assert [(r["code"], r["basis"], r["confidence"]) for r in rows] == [
-        ("E06000065", "nhs_directory", "high"),
-        ("E08000032", "nhs_directory", "high"),
+    assert [(r["code"], r["basis"], r["confidence"], r["part"]) for r in rows] == [
+        ("E06000065", "nhs_directory", "high", "part of North Yorkshire"),  # only 36J's part of it
+        ("E08000032", "nhs_directory", "high", ""),
     ]
     held = [
         {
@@ -394,5 +402,40 @@ def test_the_weekly_refresh_reads_the_directorys_areas_through_the_area_tables()
     """The NHS directory lists the sub-ICB (CCG) codes a service takes people from; the refresh
     turns them into districts with the committed area tables (Leeds is sub-ICB 15F)."""
     source = next(s for s in refresh.default_sources() if isinstance(s, refresh.NhsDirectorySource))
-    assert ("E08000035", "Leeds") in source.districts_of_sub_icb("15F")
+    assert ("E08000035", "Leeds", ("15F",)) in source.districts_of_sub_icb("15F")
     assert source.districts_of_sub_icb("NOT-A-CODE") == []
+    # A split district comes with every sub-ICB it lies in, so a service listed for one of them
+    # is not taken to cover all of it.
+    (north_yorkshire,) = [d for d in source.districts_of_sub_icb("36J") if d[1] == "North Yorkshire"]
+    assert "36J" in north_yorkshire[2] and len(north_yorkshire[2]) > 1
+
+
+def test_a_service_the_directory_lists_for_one_part_of_a_split_district_is_said_to_take_only_part():
+    """Bradford's sub-ICB takes in Craven: a person elsewhere in North Yorkshire must not be told
+    that Bradford's service is theirs as surely as their own district's service."""
+    from finder import coverage
+    from finder import presentation as fmt
+
+    part_rows, _ = areas_served.directory_area_rows("TAD", "Bradford", ["36J"], _fake_districts, source="x")
+    whole_rows, _ = areas_served.directory_area_rows(
+        "RTX", "North Yorkshire", NORTH_YORKSHIRE_SUB_ICBS, _fake_districts, source="x"
+    )
+    (part,) = [r for r in part_rows if r["name"] == "North Yorkshire"]
+    (whole,) = [r for r in whole_rows if r["name"] == "North Yorkshire"]
+    assert part["part"] == "part of North Yorkshire" and whole["part"] == ""
+    assert coverage.evidence_rank(part) > coverage.evidence_rank(whole)  # one step less sure
+    card = {
+        "coverage": "covers",
+        "coverage_part": part["part"],
+        "coverage_district": part["name"],
+        "coverage_confidence": part["confidence"],
+    }
+    assert fmt.coverage_words(card) == (
+        "Takes people registered with a GP in part of North Yorkshire: check yours is there."
+    )
+    # Earlier evidence that says which part is kept over the directory's "part of".
+    held = [{**part, "basis": "public_page", "part": "Craven area", "evidence": "Craven only"}]
+    (merged,) = [
+        r for r in areas_served.merge_directory_areas(held, part_rows) if r["name"] == "North Yorkshire"
+    ]
+    assert merged["part"] == "Craven area"

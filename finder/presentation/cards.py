@@ -98,7 +98,8 @@ def _where_registered(part: object, district: object) -> tuple[str, str]:
     if part_text.lower().endswith(" surgeries"):
         return f"at surgeries in {part_text[: -len(' surgeries')]}", "check yours is one"
     place = f"the {part_text}" if part_text.lower().endswith(" area") else part_text
-    return f"with a GP in {place}" + (f" ({district})" if district else ""), "check yours is there"
+    named = district and str(district).lower() not in part_text.lower()
+    return f"with a GP in {place}" + (f" ({district})" if named else ""), "check yours is there"
 
 
 def coverage_words(record: Mapping) -> str | None:

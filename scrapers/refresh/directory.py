@@ -111,8 +111,8 @@ def listing_counts(listings: Sequence[Any]) -> dict[str, int]:
 class NhsDirectorySource(StagedNhsSource):
     """The NHS service directory from the Service Search API (version 3), with NHS_API_KEY.
 
-    With `districts_of_sub_icb` (sub-ICB ODS code -> (district code, name) pairs, e.g.
-    finder.areas.districts_of_sub_icb) the areas each listing covers become the services'
+    With `districts_of_sub_icb` (sub-ICB ODS code -> (district code, name, the district's
+    sub-ICBs), e.g. `districts_of_sub_icb` below) the areas each listing covers become the services'
     strongest area basis (`nhs_directory`) and the report lists every change of area; without it
     the areas are left as they are. `current_sub_icbs` maps the directory's codes to today's
     sub-ICB codes first (default: taken as they are)."""
@@ -282,12 +282,21 @@ def _completed_from_pages(fetch: CountingFetch, listings: list[Any]) -> tuple[li
     return completed, failed
 
 
-def districts_of_sub_icb(sub_icb_code: str) -> list[tuple[str, str]]:
+def districts_of_sub_icb(sub_icb_code: str) -> list[tuple[str, str, tuple[str, ...]]]:
     """The districts of a sub-ICB location (the directory's `RelatedIAPTCCGs` codes are sub-ICB,
-    formerly CCG, codes), as (district code, name) pairs from data/'s area tables."""
+    formerly CCG, codes), each as (district code, name, every sub-ICB the district lies in), from
+    data/'s area tables."""
     from finder import areas
 
-    return [(area.district_code, area.district_name) for area in areas.districts_of_sub_icb(sub_icb_code)]
+    loaded = areas.tables()
+    return [
+        (
+            area.district_code,
+            area.district_name,
+            loaded.sub_icbs_of_district(area.district_code) if loaded else (),
+        )
+        for area in areas.districts_of_sub_icb(sub_icb_code)
+    ]
 
 
 def current_sub_icbs(code: str) -> tuple[str, ...]:
