@@ -11,8 +11,13 @@ runs the container's command, on the committed data/. Reported per K:
 - each replica's resident memory when idle (data loaded, no visitor), and what each session
   still open costs on top (measured with the K sessions open at the end of the run).
 The visitors' Chromium runs on the same 2 cores as the servers, so the times are an upper bound
-for servers with cores of their own. Targets: 20 visitors on one replica with p95 <= 1.5 s and no
-errors; an idle replica <= 350 MB; each added session <= 5 MB.
+for servers with cores of their own. With `--client protocol` each visitor is instead a websocket
+speaking Streamlit's own protocol, as its page does (the first page, then each search as the
+form's values and its submit button), timed from sending the search to the server's "script
+finished" (every element of the answer sent; the page's own drawing, measured by the browser
+visitors, is not included): 20 visitors then cost the machine a few coroutines, not 20 browsers.
+Targets: 20 visitors on one replica with p95 <= 1.5 s and no errors; an idle replica <= 350 MB;
+each added session <= 5 MB.
 """
 
 from __future__ import annotations
@@ -122,6 +127,113 @@ async def visitor(browser, url: str, first: int, searches: int, times: list[floa
 visitor.open = []  # type: ignore[attr-defined]
 
 
+async def _rerun(ws, widgets: dict[str, str | bool]) -> list:
+    """Send one run of the page (the query string empty, as after the first page; `widgets` the
+    form's values and the submit trigger) and return the elements the server sent until it
+    finished."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = BackMsg()
+    state = message.rerun_script
+    state.query_string, state.page_script_hash = "", ""
+    for widget_id, value in widgets.items():
+        widget = state.widget_states.widgets.add()
+        widget.id = widget_id
+        if isinstance(value, bool):
+            widget.trigger_value = value
+        else:
+            widget.string_value = value
+    await ws.send(message.SerializeToString())
+    elements = []
+    while True:
+        received = ForwardMsg()
+        received.ParseFromString(await asyncio.wait_for(ws.recv(), SEARCH_TIMEOUT_MS / 1000))
+        kind = received.WhichOneof("type")
+        if kind == "delta" and received.delta.WhichOneof("type") == "new_element":
+            elements.append(received.delta.new_element)
+        elif kind == "script_finished":
+            return elements
+
+
+def _texts(elements: list) -> list[str]:
+    return [
+        getattr(e, e.WhichOneof("type")).body
+        for e in elements
+        if e.WhichOneof("type") in ("markdown", "heading")
+    ]
+
+
+async def open_page(url: str, first: int):
+    """A person's page opening (Streamlit's websocket and the page's first run): the socket, and
+    the ids of the search box and the search button; None when it did not open."""
+    import websockets
+
+    await asyncio.sleep(ARRIVAL_GAP_S * first)
+    try:
+        ws = await websockets.connect(
+            url.replace("http://", "ws://") + "/_stcore/stream",
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=OPEN_TIMEOUT_MS / 1000,
+        )
+        page = await _rerun(ws, {})
+    except Exception:
+        return None
+    (box,) = [
+        e.text_input.id
+        for e in page
+        if e.WhichOneof("type") == "text_input" and e.text_input.id.endswith("fh_query")
+    ]
+    (submit,) = [e.button.id for e in page if e.WhichOneof("type") == "button" and e.button.is_form_submitter]
+    return ws, box, submit
+
+
+async def protocol_searches(opened, first: int, searches: int, times: list[float]) -> int:
+    """One person with their page open searches `searches` places in turn through the search form,
+    as their page sends it; returns their errors."""
+    if opened is None:
+        return searches  # the page never opened: every search this person meant to do failed
+    ws, box, submit = opened
+    errors = 0
+    for n in range(searches):
+        place = POSTCODES[(first + n) % len(POSTCODES)]
+        started = time.perf_counter()
+        try:
+            answer = await _rerun(ws, {box: place, submit: True})
+            times.append(time.perf_counter() - started)
+            shown = any(f"Results for {place}" in text for text in _texts(answer))
+            errors += not shown or any(e.WhichOneof("type") == "exception" for e in answer)
+        except Exception:
+            errors += 1
+    return errors
+
+
+async def protocol_round(url: str, k: int, searches: int, pids: list[int]) -> Round:
+    """K people open the page (a fifth of a second apart), then all search at once, back to back:
+    with no browser to slow them, without this they would hardly overlap."""
+    times: list[float] = []
+    cpu_before = cpu_seconds(pids)
+    opened = await asyncio.gather(*(open_page(url, i) for i in range(k)))
+    errors = await asyncio.gather(*(protocol_searches(o, i, searches, times) for i, o in enumerate(opened)))
+    cpu = cpu_seconds(pids) - cpu_before
+    rss_after = [rss_mb(pid) for pid in pids]  # K sessions still open
+    for found in opened:
+        if found is not None:
+            await found[0].close()
+    return Round(k, times, sum(errors), cpu, rss_after)
+
+
+async def measure_protocol(
+    url: str, pids: list[int], rounds: list[int], searches: int
+) -> tuple[list[float], list[Round]]:
+    # As `measure`: every replica warmed, then idle memory with the data loaded and no session.
+    await protocol_round(url, len(pids) * 2, 1, pids)
+    await asyncio.sleep(3)
+    idle = [rss_mb(pid) for pid in pids]
+    return idle, [await protocol_round(url, k, searches, pids) for k in rounds]
+
+
 async def one_round(browser, url: str, k: int, searches: int, pids: list[int]) -> Round:
     times: list[float] = []
     cpu_before = cpu_seconds(pids)
@@ -175,7 +287,9 @@ def report(label: str, idle: list[float], results: list[Round], searches: int) -
         )
 
 
-def run(replicas: int, rounds: list[int], searches: int, direct: bool) -> tuple[list[float], list[Round]]:
+def run(
+    replicas: int, rounds: list[int], searches: int, direct: bool, client: str = "browser"
+) -> tuple[list[float], list[Round]]:
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as run_dir:
         run_path = Path(run_dir)
         port = free_port()
@@ -184,7 +298,8 @@ def run(replicas: int, rounds: list[int], searches: int, direct: bool) -> tuple[
             pids = replica_pids(run_path)
             # One replica is measured on its own port (no balancer); the cluster through HAProxy.
             target = (run_path / "replicas.ports").read_text().split()[0] if direct else str(port)
-            return asyncio.run(measure(f"http://127.0.0.1:{target}", pids, rounds, searches))
+            how = measure_protocol if client == "protocol" else measure
+            return asyncio.run(how(f"http://127.0.0.1:{target}", pids, rounds, searches))
         finally:
             cluster(run_path, "down")
 
@@ -195,13 +310,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--visitors", type=int, nargs="+", default=[1, 5, 10, 20])
     parser.add_argument("--searches", type=int, default=5)
+    parser.add_argument(
+        "--client",
+        choices=("browser", "protocol"),
+        default="browser",
+        help="visitors as Chromium pages (default), or as Streamlit's websocket protocol without a browser",
+    )
     args = parser.parse_args()
     print(
         f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores"
     )
-    one = run(1, args.visitors, args.searches, direct=True)
+    print(f"visitors: {args.client}")
+    one = run(1, args.visitors, args.searches, direct=True, client=args.client)
     report("one replica", *one, args.searches)
-    two = run(2, args.visitors, args.searches, direct=False)
+    two = run(2, args.visitors, args.searches, direct=False, client=args.client)
     report("two replicas behind HAProxy", *two, args.searches)
     top = max(args.visitors)
     worst_one = next(r for r in one[1] if r.visitors == top)
