@@ -165,6 +165,7 @@ class Dataset:
         for person in people:
             for kind in ("nhs", "all"):
                 tiers = coverage.classify(self.coverage, person, self.offered(kind, nhs=True))
+            # Both searches offer the same NHS services, so the covering ones are the same.
             for i in tiers.covering.order:
                 self.with_coverage(i, tiers, person)
 
