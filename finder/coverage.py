@@ -5,11 +5,11 @@ sub-ICB location, formerly the CCG), whatever the distance; a service's register
 nowhere near the people it serves ("Everyturn Services LTD - Nottingham City" is registered in
 Harrogate). So each NHS service is placed in one of four tiers for the person's area:
 
-- `covers`: one of the districts it serves is the person's district (or, for a GP surgery, a
-  district of the GP's sub-ICB). Shown whatever the distance: general services first, then those
-  whose role is unclear, services for one group last; surer evidence first within each (a row
-  for only part of a district counts one step less sure). The order is worked out once per
-  district when the data loads.
+- `covers`: one of the districts it serves is the person's district (or, for a GP surgery, its
+  own district or one wholly in its sub-ICB). Shown whatever the distance: general services
+  first, then those whose role is unclear, services for one group last; surer evidence first
+  within each (a row for only part of a district counts one step less sure). The order is
+  worked out once per district when the data loads.
   Where the person's district is not known (a town or outcode whose postcodes lie in several
   districts), a service that serves only some of those districts is marked `covers_part`: it is
   for part of the place, never "your service", until a postcode or GP surgery says which part;

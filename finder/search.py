@@ -232,12 +232,14 @@ def person_in(district_code: str, icb_code: str | None) -> coverage.PersonArea:
 
 def person_area(location: Location) -> coverage.PersonArea:
     """Every district that may be the person's, and their ICBs, from the location's area. From a
-    GP surgery, every district of its sub-ICB may be covered, but the surgery's own district is
-    where the services' local names apply."""
+    GP surgery, its own district and every district wholly in its sub-ICB (`_gp_districts`), with
+    the surgery's own district where the services' local names apply."""
     if location.area is not None and not location.area_candidates and location.kind != "gp":
         return person_in(location.area.district_code, location.area.icb_code)
     found = ([location.area] if location.area is not None else []) + list(location.area_candidates)
     own = location.area.district_code if location.kind == "gp" and location.area is not None else None
+    if own is not None:
+        found = _gp_districts(found, own)
     districts = frozenset(a.district_code for a in found)
     return coverage.PersonArea(
         districts=districts,
@@ -245,6 +247,22 @@ def person_area(location: Location) -> coverage.PersonArea:
         own_districts=frozenset((own,)) if own else None,
         settled=location.area is not None or len(districts) <= 1,
     )
+
+
+def _gp_districts(found: list, own: str) -> list:
+    """The districts of a GP surgery's sub-ICB that say who takes its patients: its own, and those
+    wholly in the sub-ICB. A district only partly in it says nothing about this surgery unless the
+    surgery is in it: Bradford's sub-ICB takes in Craven, a corner of North Yorkshire, and an
+    Ilkley surgery's patients are not Harrogate's to take."""
+    loaded = areas.tables()
+    if loaded is None:
+        return found
+    return [
+        area
+        for area in found
+        if area.district_code == own
+        or loaded.sub_icbs_of_district(area.district_code) == (area.sub_icb_code,)
+    ]
 
 
 def search(

@@ -204,3 +204,36 @@ def test_a_name_word_that_looks_like_a_mistyped_generic_word_still_counts():
     """ "Heath" is close to "Health" but is the distinctive part of West Heath Surgery's name
     (found by the property test above)."""
     assert gp.find_practices("west heath Surgery")[0].code == "M85007"
+
+
+def test_a_surgerys_service_is_found_by_its_own_district_not_a_corner_of_another():
+    """A sub-ICB can take in a corner of a district that is mostly elsewhere (Bradford's takes in
+    Craven, a part of North Yorkshire; Bedfordshire's a part of Buckinghamshire). Those districts'
+    services are for the rest of them: an Ilkley surgery is not told Harrogate's service is its
+    own, nor a Bedford one Buckinghamshire's. Checked for every surgery: its first covering
+    general service has an area in the surgery's own district or one wholly in its sub-ICB."""
+    from finder import areas
+
+    loaded = areas.tables()
+    table = gp.practices()
+    wrong = []
+    for code in table.codes:
+        response = search.search(search.SearchRequest(gp=code, kind="nhs", limit=5))
+        area = response.query.area
+        general = [
+            r
+            for r in response.results
+            if r["coverage"] == "covers" and r["role"] not in ("specialist", "unclear")
+        ]
+        if area is None or not general:
+            continue
+        yours = {area.district_name} | {
+            a.district_name
+            for a in response.query.area_candidates
+            if loaded.sub_icbs_of_district(a.district_code) == (area.sub_icb_code,)
+        }
+        if general[0]["coverage_district"] not in yours:  # the district its evidence is about
+            wrong.append((code, general[0]["name"], general[0]["coverage_district"]))
+    assert wrong == [], wrong[:10]
+    ilkley = search.search(search.SearchRequest(gp="B83002", kind="nhs"))
+    assert "The Briary Unit" not in {r["name"] for r in ilkley.results if r["coverage"] == "covers"}
