@@ -118,9 +118,15 @@ class AreaTables:
         # A ward we do not know (a newer ward code): every sub-ICB of the district is a candidate.
         return tuple(self.area(code, p["sub_icb"], by_ward) for p in parts)
 
-    def district_icbs(self) -> list[tuple[str, str | None]]:
-        """Every district with each ICB that serves part of it."""
-        return sorted({(code, part["icb"]) for code, row in self.districts.items() for part in row["parts"]})
+    def district_parts(self) -> list[tuple[str, str, str | None]]:
+        """Every district with each of its sub-ICB locations and that part's ICB."""
+        return sorted(
+            {
+                (code, part["sub_icb"], part["icb"])
+                for code, row in self.districts.items()
+                for part in row["parts"]
+            }
+        )
 
     def current_sub_icbs(self, code: str) -> tuple[str, ...]:
         """Today's sub-ICB ODS codes for a code the NHS directory lists: itself when current, the

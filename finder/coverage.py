@@ -68,6 +68,9 @@ class PersonArea:
     # False for a town, outcode or sector whose postcodes lie in several districts: each of
     # `districts` may be the person's, and a service for only some of them may not be theirs.
     settled: bool = True
+    # The person's sub-ICB locations where known (a postcode's by its ward, a GP surgery's): in a
+    # district split between sub-ICBs, a row for one part of it is theirs only in that part.
+    sub_icbs: frozenset[str] = frozenset()
 
     @property
     def known(self) -> bool:
@@ -98,8 +101,14 @@ class CoverageIndex:
     """The coverage facts of a dataset's records, arranged once for fast per-search lookups: the
     order of the covering services is worked out per district when the data loads."""
 
-    def __init__(self, records: Sequence[Mapping]):
+    def __init__(
+        self, records: Sequence[Mapping], parts: Mapping[tuple[int, str], frozenset[str]] | None = None
+    ):
+        """`parts`: for (record index, district code), the sub-ICBs of a split district that the
+        record's row there is for (`part_sub_icbs`); rows not named are for the whole district."""
         size = len(records)
+        self.parts = dict(parts or {})
+        self.split_districts = frozenset(code for _, code in self.parts)
         self.by_district: dict[str, list[tuple[int, Mapping]]] = {}
         self.national = np.zeros(size, dtype=bool)
         self.areas_known = np.zeros(size, dtype=bool)
@@ -132,7 +141,7 @@ class CoverageIndex:
         # Every record's tier before the person's area is known: national services are for anyone.
         self.national_tier = np.where(self.national & self.nhs, NATIONAL, ELSEWHERE).astype(np.int8)
         self.tiers_cache: dict[tuple, Tiers] = {}
-        self._covering: dict[frozenset[str], Covering] = {
+        self._covering: dict[frozenset[str] | tuple, Covering] = {
             frozenset((district,)): self._order(entries) for district, entries in self.by_district.items()
         }
 
@@ -163,14 +172,60 @@ class CoverageIndex:
         )
         return Covering(order=tuple(order), best=best, rows={i: tuple(found) for i, found in rows.items()})
 
-    def covering(self, districts: frozenset[str]) -> Covering:
-        """The services that cover any of `districts`, in order (worked out once per set)."""
-        found = self._covering.get(districts)
+    def covering(self, districts: frozenset[str], sub_icbs: frozenset[str] = frozenset()) -> Covering:
+        """The services that cover any of `districts`, in order (worked out once per set). With
+        the person's `sub_icbs` known, a row for one part of a split district counts only there."""
+        key: frozenset[str] | tuple = districts
+        if sub_icbs and districts & self.split_districts:
+            key = (districts, sub_icbs)
+        found = self._covering.get(key)
         if found is None:
-            found = self._order(entry for d in sorted(districts) for entry in self.by_district.get(d, ()))
+            found = self._order(
+                (i, row)
+                for d in sorted(districts)
+                for i, row in self.by_district.get(d, ())
+                if key is districts or self.parts.get((i, d), sub_icbs) & sub_icbs
+            )
             if len(self._covering) < len(self.by_district) + MAX_CACHED_AREAS:
-                self._covering[districts] = found
+                self._covering[key] = found
         return found
+
+
+def part_sub_icbs(
+    records: Sequence[Mapping],
+    sub_icbs_of_district: Callable[[str], Sequence[str]],
+    headquarters_sub_icb: Callable[[Mapping], str | None],
+) -> dict[tuple[int, str], frozenset[str]]:
+    """Which part of a district split between sub-ICB locations a service's row is for, where the
+    evidence says so, as (record index, district code) -> sub-ICBs:
+    - a row for only part of the district ("Craven area") is for the part in the sub-ICBs of the
+      districts the service covers whole: Bradford District Care covers Bradford, all in sub-ICB
+      36J, so its row for North Yorkshire is for North Yorkshire's part in 36J, not Harrogate's;
+    - a headquarters-only row is for the part its headquarters is in (the Briary Unit in Harrogate).
+    Every other row is for the whole district, and so is a row whose part cannot be placed."""
+    found: dict[tuple[int, str], frozenset[str]] = {}
+    for i, record in enumerate(records):
+        rows = [row for row in record.get("areas_served") or () if row.get("code")]
+        home = {
+            sub_icb
+            for row in rows
+            if not row.get("part")
+            for sub_icb in sub_icbs_of_district(row["code"])
+            if len(sub_icbs_of_district(row["code"])) == 1
+        }
+        for row in rows:
+            split = set(sub_icbs_of_district(row["code"]))
+            if len(split) < 2:
+                continue
+            placed: set[str] = set()
+            if row.get("basis") == "hq_area":
+                headquarters = headquarters_sub_icb(record)
+                placed = split & {headquarters} if headquarters else set()
+            elif row.get("part"):
+                placed = home & split
+            if placed:
+                found[(i, row["code"])] = frozenset(placed)
+    return found
 
 
 def evidence_rank(row: Mapping) -> int:
@@ -213,7 +268,7 @@ def classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) -> 
     """Tier every record for the person. `eligible` masks the records a search may show (a
     service that has probably ended never covers anyone). The answer depends only on the area
     and the mask, so it is kept per area (its arrays are shared: never change them)."""
-    key = (person.districts, person.icbs, person.settled, eligible.tobytes())
+    key = (person.districts, person.icbs, person.settled, person.sub_icbs, eligible.tobytes())
     found = index.tiers_cache.get(key)
     if found is None:
         found = _classify(index, person, eligible)
@@ -227,7 +282,7 @@ def _classify(index: CoverageIndex, person: PersonArea, eligible: np.ndarray) ->
     size = len(index.nhs)
     tier = index.national_tier.copy()
     rank = np.zeros(size, dtype=np.int16)
-    found = index.covering(person.districts) if person.districts else NO_COVERING
+    found = index.covering(person.districts, person.sub_icbs) if person.districts else NO_COVERING
     order = tuple(i for i in found.order if eligible.item(i))
     if len(order) != len(found.order):
         found = Covering(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +80,8 @@ MAX_KEPT_RECORDS = 4096  # about 2 kB each
 class Dataset:
     """Searchable records with their coordinates as arrays (NaN where a record has none)."""
 
-    def __init__(self, records: list[dict]):
+    def __init__(self, records: list[dict], parts: dict[tuple[int, str], frozenset[str]] | None = None):
+        """`parts`: which part of a split district a record's row is for (coverage.part_sub_icbs)."""
         self.records = records
         self.kind = np.array([r["kind"] for r in records], dtype=object)
         self.lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in records], dtype=np.float64)
@@ -98,7 +99,7 @@ class Dataset:
         self.online_referral = np.array([bool(r["self_referral_url"]) for r in records], dtype=bool)
         self.works_online = np.array([bool(r["works_online"]) for r in records], dtype=bool)
         self.works_in_person = np.array([bool(r["works_in_person"]) for r in records], dtype=bool)
-        self.coverage = coverage.CoverageIndex(records)
+        self.coverage = coverage.CoverageIndex(records, parts)
         self.points = Points(self.lat, self.lon)
         # Masks and counts by kind, once: comparing an array of strings costs more than a search's
         # arithmetic.
@@ -129,7 +130,8 @@ class Dataset:
         them has no evidence row there and keeps its public name), so each is worked out once
         (never change the dict returned)."""
         tier, part = tiers.tier.item(i), i in tiers.partial
-        key = (i, tier, part, (person.districts, person.own_districts) if tier == coverage.COVERS else None)
+        covers = tier == coverage.COVERS
+        key = (i, tier, part, (person.districts, person.own_districts, person.sub_icbs) if covers else None)
         found = self._with_coverage.get(key)
         if found is None:
             found = self._keep_entry(key, tiers.covering, person)
@@ -193,12 +195,24 @@ def _read_records(directory: Path, name: str) -> list[dict]:
 
 
 def _load_dataset(directory: Path) -> Dataset:
-    data = Dataset(_read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE))
+    records = _read_records(directory, SERVICES_FILE) + _read_records(directory, PRACTITIONERS_FILE)
     loaded_areas = areas.tables()
-    if loaded_areas is not None:
-        # Every district as a postcode places a person in it (in each of its ICBs).
-        data.prepare(person_in(code, icb) for code, icb in loaded_areas.district_icbs())
+    if loaded_areas is None:
+        return Dataset(records)
+    parts = coverage.part_sub_icbs(records, loaded_areas.sub_icbs_of_district, _headquarters_sub_icb)
+    data = Dataset(records, parts)
+    # Every district as a postcode places a person in it (in each of its sub-ICBs and ICBs).
+    data.prepare(person_in(code, icb, sub_icb) for code, sub_icb, icb in loaded_areas.district_parts())
     return data
+
+
+def _headquarters_sub_icb(record: Mapping) -> str | None:
+    """The sub-ICB location of a service's registered office, from its postcode."""
+    try:
+        found = postcodes.lookup(record.get("postcode") or "")
+    except FinderError:
+        return None
+    return found.area.sub_icb_code if found.area is not None else None
 
 
 # Reloaded when a publish replaces a record file (store.data_version, one stat per search).
@@ -222,11 +236,15 @@ def dataset_info() -> dict:
 
 
 @functools.lru_cache(maxsize=1024)
-def person_in(district_code: str, icb_code: str | None) -> coverage.PersonArea:
-    """A person whose postcode places them in one district (and one ICB, where known): the
-    areas whose answers are worked out when the data loads (one object per district and ICB)."""
+def person_in(
+    district_code: str, icb_code: str | None, sub_icb_code: str | None = None
+) -> coverage.PersonArea:
+    """A person whose postcode places them in one district (and one sub-ICB and ICB, where
+    known): the areas whose answers are worked out when the data loads (one object for each)."""
     return coverage.PersonArea(
-        districts=frozenset((district_code,)), icbs=frozenset((icb_code,)) if icb_code else frozenset()
+        districts=frozenset((district_code,)),
+        icbs=frozenset((icb_code,)) if icb_code else frozenset(),
+        sub_icbs=frozenset((sub_icb_code,)) if sub_icb_code else frozenset(),
     )
 
 
@@ -235,17 +253,20 @@ def person_area(location: Location) -> coverage.PersonArea:
     GP surgery, its own district and every district wholly in its sub-ICB (`_gp_districts`), with
     the surgery's own district where the services' local names apply."""
     if location.area is not None and not location.area_candidates and location.kind != "gp":
-        return person_in(location.area.district_code, location.area.icb_code)
+        return person_in(location.area.district_code, location.area.icb_code, location.area.sub_icb_code)
     found = ([location.area] if location.area is not None else []) + list(location.area_candidates)
     own = location.area.district_code if location.kind == "gp" and location.area is not None else None
     if own is not None:
         found = _gp_districts(found, own)
     districts = frozenset(a.district_code for a in found)
+    sub_icbs = frozenset(a.sub_icb_code for a in found if a.sub_icb_code)
     return coverage.PersonArea(
         districts=districts,
         icbs=frozenset(a.icb_code for a in found if a.icb_code),
         own_districts=frozenset((own,)) if own else None,
         settled=location.area is not None or len(districts) <= 1,
+        # Known only when every candidate's is: else a row for any part may be the person's.
+        sub_icbs=sub_icbs if all(a.sub_icb_code for a in found) else frozenset(),
     )
 
 

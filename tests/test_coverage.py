@@ -190,3 +190,36 @@ def test_harrogate_sees_a_partly_covering_service_no_sooner_than_an_equally_sure
         if r.get("role") != "specialist"
     ]
     assert covering and ranks == sorted(ranks)
+
+
+def test_a_row_for_part_of_a_split_district_is_placed_in_the_part_the_evidence_says():
+    """Bradford's service covers Bradford (all in sub-ICB 36J) and 'Craven area' of North
+    Yorkshire (four sub-ICBs): its Craven row is for 36J's part. A headquarters-only row is for
+    the part its headquarters is in; a row for the whole district, and a part that cannot be
+    placed, stay for the whole district."""
+    split = {"NY": ("42D", "03Q", "36J", "01K"), "BRAD": ("36J",), "LEEDS": ("15F",)}
+    records = [
+        service("TAD", areas=[("BRAD", "name", "high"), ("NY", "public_page", "medium")]),
+        service("HQ", areas=[("NY", "hq_area", "low")]),
+        service("WHOLE", areas=[("NY", "name", "high")]),
+        service("NOWHERE", areas=[("LEEDS", "name", "high"), ("NY", "public_page", "medium")]),
+    ]
+    records[0]["areas_served"][1]["part"] = "Craven area"
+    records[3]["areas_served"][1]["part"] = "somewhere"
+    parts = coverage.part_sub_icbs(
+        records, lambda code: split.get(code, ()), lambda record: "42D" if record["id"] == "HQ" else None
+    )
+    assert parts == {(0, "NY"): frozenset({"36J"}), (1, "NY"): frozenset({"42D"})}
+    index = coverage.CoverageIndex(records, parts)
+    harrogate = coverage.PersonArea(
+        districts=frozenset({"NY"}), icbs=frozenset(), sub_icbs=frozenset({"42D"})
+    )
+    craven = coverage.PersonArea(districts=frozenset({"NY"}), icbs=frozenset(), sub_icbs=frozenset({"36J"}))
+    unknown = coverage.PersonArea(districts=frozenset({"NY"}), icbs=frozenset())
+
+    def ids(person):
+        return {records[i]["id"] for i in index.covering(person.districts, person.sub_icbs).order}
+
+    assert ids(harrogate) == {"HQ", "WHOLE", "NOWHERE"}
+    assert ids(craven) == {"TAD", "WHOLE", "NOWHERE"}
+    assert ids(unknown) == {"TAD", "HQ", "WHOLE", "NOWHERE"}

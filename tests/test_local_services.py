@@ -197,3 +197,42 @@ def test_a_provider_known_by_one_name_keeps_its_own_figures(capsys):
     assert dict(zip(*rows, strict=True))["The IPT and recovery figures are for"] == ""
     main(["search", "LS6 3QG", "--kind", "nhs", "--limit", "3"])
     assert "its provider's figures" not in capsys.readouterr().out
+
+
+def _covering_ids(query=None, **options):
+    response, yours = _yours(query, **options)
+    return response, [r["id"] for r in yours]
+
+
+@pytest.mark.parametrize(
+    ("postcode", "district", "yours", "not_yours"),
+    [
+        # North Yorkshire lies in four sub-ICBs: Bradford's service is for its Craven part only,
+        # the Briary Unit (headquarters only) for the Harrogate part it stands in.
+        ("HG1 1AA", "North Yorkshire", "RX3YE", "TAD"),
+        ("BD23 1UD", "North Yorkshire", "TAD", "RX3YE"),
+        # Hart lies in two: TalkPlus takes the Fleet surgeries, italk the Hook and Odiham ones.
+        ("GU51 3HA", "Hart", "NCH", "RW1"),
+        ("RG27 9HY", "Hart", "RW1", "NCH"),
+    ],
+)
+def test_in_a_district_split_between_nhs_areas_a_service_for_the_other_part_is_not_yours(
+    postcode, district, yours, not_yours
+):
+    response, ids = _covering_ids(postcode)
+    assert response.query.area.district_name == district and response.query.area.sub_icb_code
+    assert ids and ids[0] == yours
+    assert not_yours not in ids
+
+
+def test_where_the_part_is_not_known_both_parts_services_are_shown_with_their_parts():
+    # RG29 1BA's ward lies in both of Hart's NHS areas: each service says which surgeries it takes.
+    response, yours = _yours("RG29 1BA")
+    assert response.query.area is None
+    assert {"NCH", "RW1"} <= {r["id"] for r in yours}
+    assert all(r["coverage_part"] for r in yours if r["id"] in ("NCH", "RW1"))
+
+
+def test_a_surgery_in_cravens_part_of_north_yorkshire_is_not_given_harrogates_service():
+    _, ids = _covering_ids(gp="B82053")  # Skipton, sub-ICB 36J
+    assert ids[0] == "TAD" and "RX3YE" not in ids

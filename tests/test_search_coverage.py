@@ -172,7 +172,7 @@ def test_the_first_search_in_every_district_is_the_answer_worked_out_afresh(monk
     from finder import store
 
     prepared = search_module._load_dataset(store.data_dir())
-    fresh = search_module.Dataset(prepared.records)
+    fresh = search_module.Dataset(prepared.records, prepared.coverage.parts)
     queries = _postcode_in_every_english_district()
     assert len(queries) >= 296
     for query in queries:
