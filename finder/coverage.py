@@ -175,16 +175,15 @@ class CoverageIndex:
     def covering(self, districts: frozenset[str], sub_icbs: frozenset[str] = frozenset()) -> Covering:
         """The services that cover any of `districts`, in order (worked out once per set). With
         the person's `sub_icbs` known, a row for one part of a split district counts only there."""
-        key: frozenset[str] | tuple = districts
-        if sub_icbs and districts & self.split_districts:
-            key = (districts, sub_icbs)
+        placed = bool(sub_icbs and districts & self.split_districts)  # some rows are for one part
+        key: frozenset[str] | tuple = (districts, sub_icbs) if placed else districts
         found = self._covering.get(key)
         if found is None:
             found = self._order(
                 (i, row)
                 for d in sorted(districts)
                 for i, row in self.by_district.get(d, ())
-                if key is districts or self.parts.get((i, d), sub_icbs) & sub_icbs
+                if not placed or self.parts.get((i, d), sub_icbs) & sub_icbs
             )
             if len(self._covering) < len(self.by_district) + MAX_CACHED_AREAS:
                 self._covering[key] = found
@@ -206,13 +205,11 @@ def part_sub_icbs(
     found: dict[tuple[int, str], frozenset[str]] = {}
     for i, record in enumerate(records):
         rows = [row for row in record.get("areas_served") or () if row.get("code")]
-        home = {
-            sub_icb
-            for row in rows
-            if not row.get("part")
-            for sub_icb in sub_icbs_of_district(row["code"])
-            if len(sub_icbs_of_district(row["code"])) == 1
-        }
+        home: set[str] = set()  # the sub-ICBs of the districts it covers whole
+        for row in rows:
+            whole = sub_icbs_of_district(row["code"])
+            if not row.get("part") and len(whole) == 1:
+                home.update(whole)
         for row in rows:
             split = set(sub_icbs_of_district(row["code"]))
             if len(split) < 2:
