@@ -236,3 +236,19 @@ def test_where_the_part_is_not_known_both_parts_services_are_shown_with_their_pa
 def test_a_surgery_in_cravens_part_of_north_yorkshire_is_not_given_harrogates_service():
     _, ids = _covering_ids(gp="B82053")  # Skipton, sub-ICB 36J
     assert ids[0] == "TAD" and "RX3YE" not in ids
+
+
+def test_a_choice_is_offered_only_between_general_services():
+    """Derby's equal providers are a real choice; in Trafford the general service comes first and
+    a site known only by its headquarters follows it without the promise that it will take you."""
+    from finder import presentation
+
+    def yours(postcode):
+        groups = presentation.group_results(search(postcode, kind="nhs").results)
+        return next(g for g in groups if g.key == "yours")
+
+    derby, trafford = yours("DE1 1AA"), yours("M33 7XX")
+    assert sum(e.record["role"] == "lead" for e in derby.entries) > 1
+    assert derby.intro == presentation.CHOOSE_INTRO
+    assert [e.record["role"] == "lead" for e in trafford.entries][:2] == [True, False]
+    assert trafford.intro == presentation.FIRST_INTRO and "choose" not in trafford.intro

@@ -38,7 +38,9 @@ from finder.presentation.csv_export import COVERAGE_WORDS, CSV_COLUMNS, results_
 from finder.presentation.for_patients import patient_text
 from finder.presentation.groups import (
     BSL_HEADING,
+    CHOOSE_INTRO,
     DIGITAL_HEADING,
+    FIRST_INTRO,
     GROUP_ALSO,
     GROUP_HEADINGS,
     GROUP_NATIONAL,
@@ -82,10 +84,12 @@ from finder.schema import safe_url
 
 __all__ = [
     "BSL_HEADING",
+    "CHOOSE_INTRO",
     "COVERAGE_WORDS",
     "CSV_COLUMNS",
     "DIGITAL_HEADING",
     "FAR_OFFICE_MILES",
+    "FIRST_INTRO",
     "GROUP_ALSO",
     "GROUP_HEADINGS",
     "GROUP_NATIONAL",

@@ -136,9 +136,7 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
             continue
         if key == "national":  # the general national services before those for one group
             entries.sort(key=lambda e: e.subheading is not None)
-        intro = None
-        if key == "yours" and len(entries) > 1:
-            intro = "More than one service covers your area: you can choose which one to contact."
+        intro = _yours_intro(entries) if key == "yours" else None
         if key == "part":
             intro = PART_INTRO
         groups.append(
@@ -154,6 +152,22 @@ def group_results(results: Iterable[Mapping]) -> list[ResultGroup]:
             )
         )
     return groups
+
+
+CHOOSE_INTRO = "More than one service covers your area: you can choose which one to contact."
+FIRST_INTRO = "Your area's service comes first. The others may also take you: please check with them."
+
+
+def _yours_intro(entries: tuple[Entry, ...] | list[Entry]) -> str | None:
+    """A choice is offered only where two or more general services cover the area (Derby and
+    Derbyshire's equal providers); a service whose role is unclear, or that we know only by its
+    headquarters, follows the general one without that promise."""
+    general = sum(1 for entry in entries if entry.record.get("role") == "lead")
+    if general > 1:
+        return CHOOSE_INTRO
+    if general == 1 and len(entries) > 1:
+        return FIRST_INTRO
+    return None
 
 
 def nhs_finder_is_next_step(
