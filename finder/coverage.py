@@ -335,25 +335,21 @@ def local_name_fields(record: Mapping, rows: Sequence[Mapping], person: PersonAr
     name in their district (a row's `local_service_name`, else the provider's public name). Where
     the person's candidate districts call it by different names, `service_name` stays the
     provider's public name and `local_service_names` lists the local ones. `public_service_name`
-    is always the provider's public name. A GP surgery's own
-    district decides when the service has a row for it."""
+    is always the provider's public name. A GP surgery's own district decides when the service
+    has a row for it."""
     public = record.get("service_name")
+    fields: dict[str, object] = {
+        "service_name": public,
+        "public_service_name": public,
+        "local_service_names": [],
+    }
     if not rows:
-        return {"service_name": public, "public_service_name": public, "local_service_names": []}
+        return fields
     own = [row for row in rows if row.get("code") in person.naming_districts] or list(rows)
     names = list(dict.fromkeys(row.get("local_service_name") or public for row in own))
     if len(names) == 1:
-        return {
-            "service_name": names[0],
-            "public_service_name": public,
-            "local_service_names": [],
-            **_contacts_of(record, names[0]),
-        }
-    return {
-        "service_name": public,
-        "public_service_name": public,
-        "local_service_names": [name for name in names if name],
-    }
+        return {**fields, "service_name": names[0], **_contacts_of(record, names[0])}
+    return {**fields, "local_service_names": [name for name in names if name]}
 
 
 # The ways in that a public page gave for the service under its public name.
