@@ -169,6 +169,12 @@ def figures_shared_by(record: Mapping) -> str | None:
     return str(record.get("provider") or record.get("name") or "") or None
 
 
+def ipt_figures_shared_by(record: Mapping) -> str | None:
+    """`figures_shared_by` where the IPT claim rests on NHS England's figures (a service's own
+    website speaks for itself)."""
+    return figures_shared_by(record) if record.get("ipt_basis") in OFFICIAL_BASES else None
+
+
 # Said where the figures are a provider's, not the person's own service's.
 ASK_WHERE_YOU_LIVE = "ask whether IPT is offered where you live"
 
@@ -186,12 +192,13 @@ def ipt_sentence(record: Mapping) -> str:
     courses = as_number(outcomes.get("ipt_courses"))
     recovered = as_number(outcomes.get("ipt_recovery_pct"))
     period = outcomes.get("period")
-    provider = figures_shared_by(record) if basis in OFFICIAL_BASES else None
+    provider = ipt_figures_shared_by(record)
     if basis == "official_latest" and courses and period:
         people = f"{courses:,.0f} {'person' if courses == 1 else 'people'}"
-        line = f"Delivered Interpersonal Therapy (IPT) to {people} in {period}"
-        if provider:
-            line = f"Its provider delivered Interpersonal Therapy (IPT) to {people} in {period}, across all its services"
+        who, across = (
+            ("Its provider delivered", ", across all its services") if provider else ("Delivered", "")
+        )
+        line = f"{who} Interpersonal Therapy (IPT) to {people} in {period}{across}"
         if recovered is not None:
             line += f"; {recovered:g}% recovered"
         if provider:

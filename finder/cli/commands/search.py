@@ -3,7 +3,7 @@ import json
 
 from finder.cli.commands import terminal_line
 from finder.errors import FinderError
-from finder.ipt_evidence import OFFICIAL_BASES, figures_shared_by
+from finder.ipt_evidence import ipt_figures_shared_by
 from finder.presentation import GROUP_ALSO, coverage_words, group_key, local_names_words, service_title
 from finder.schema import safe_url
 from finder.search import KINDS, MODES, SearchRequest
@@ -136,11 +136,7 @@ def _print_result(result: dict) -> None:
     elif result["kind"] == "nhs" and result.get("coverage") != "elsewhere" and distance:
         distance = f"office {distance}"  # a registered office, not where people are seen
     ipt = {True: "IPT: yes", False: "IPT: no", None: "IPT: unknown"}[result["offers_ipt"]]
-    if (
-        result["offers_ipt"] is True
-        and result.get("ipt_basis") in OFFICIAL_BASES
-        and figures_shared_by(result)
-    ):
+    if result["offers_ipt"] is True and ipt_figures_shared_by(result):
         ipt += " (its provider's figures, for all its services)"
     name, _ = service_title(result)  # the name people know, never a bare site name
     print(terminal_line(f"{distance:>16}  {name}  [{result['kind']}; {ipt}]"))
