@@ -270,7 +270,7 @@ def person_area(location: Location) -> coverage.PersonArea:
     )
 
 
-def _gp_districts(found: list, own: str) -> list:
+def _gp_districts(found: list[areas.Area], own: str) -> list[areas.Area]:
     """The districts of a GP surgery's sub-ICB that say who takes its patients: its own, and those
     wholly in the sub-ICB. A district only partly in it says nothing about this surgery unless the
     surgery is in it: Bradford's sub-ICB takes in Craven, a corner of North Yorkshire, and an

@@ -4,7 +4,7 @@ national services, others nearby and private practitioners."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -158,7 +158,7 @@ CHOOSE_INTRO = "More than one service covers your area: you can choose which one
 FIRST_INTRO = "Your area's service comes first. The others may also take you: please check with them."
 
 
-def _yours_intro(entries: tuple[Entry, ...] | list[Entry]) -> str | None:
+def _yours_intro(entries: Sequence[Entry]) -> str | None:
     """A choice is offered only where two or more general services cover the area (Derby and
     Derbyshire's equal providers); a service whose role is unclear, or that we know only by its
     headquarters, follows the general one without that promise."""
